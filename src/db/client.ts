@@ -1,0 +1,186 @@
+// The one database factory: server, jobs, CLI, tests and benchmarks all open the database here.
+//   DATABASE_URL unset/empty → PGlite in DATA_DIR; memory:// → PGlite in memory; postgres(ql):// → PostgreSQL.
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import { applyMigrations, type MigrationConnection } from './migrate.ts';
+
+export type DatabaseConfig =
+  | { kind: 'pglite'; dataDir: string | null }
+  | { kind: 'postgres'; url: string; poolSize: number };
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: DatabaseConfig['kind'];
+  /** Where the data lives, safe to print (no password). */
+  label: string;
+  /** A dedicated connection for migrations and scripts that need the simple query protocol. */
+  connect(): Promise<MigrationConnection>;
+  close(): Promise<void>;
+}
+
+/** A configuration problem that stops start-up: its message is the one line a user sees. */
+export class DatabaseConfigError extends Error {
+  override name = 'DatabaseConfigError';
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/:\/\/([^:/@]+):[^@]*@/, '://$1:***@');
+  }
+}
+
+export function dataDirFrom(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.DATA_DIR || './.data');
+}
+
+export function databaseConfigFrom(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const url = (env.DATABASE_URL ?? '').trim();
+  if (url === '') return { kind: 'pglite', dataDir: path.join(dataDirFrom(env), 'pglite') };
+  if (url === 'memory://') return { kind: 'pglite', dataDir: null };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return { kind: 'postgres', url, poolSize: Number(env.DATABASE_POOL_SIZE) || 10 };
+  }
+  throw new DatabaseConfigError(
+    `DATABASE_URL=${redactUrl(url)} is not supported: use postgresql://user:password@host:5432/db for PostgreSQL, memory:// for an in-memory database, or leave it unset to keep data in DATA_DIR.`,
+  );
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+  /** Called with each SQL statement Prisma sends (tests count them). */
+  onQuery?: (sql: string) => void;
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
+  const db = config.kind === 'pglite' ? await openPglite(config.dataDir, options) : await openPostgres(config, options);
+  if (options.migrate !== false) {
+    const conn = await db.connect();
+    try {
+      await applyMigrations(conn);
+    } catch (error) {
+      await db.close();
+      throw error;
+    } finally {
+      await conn.release();
+    }
+  }
+  return db;
+}
+
+function prismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  client.$on('query' as never, (event: { query: string }) => onQuery(event.query));
+  return client;
+}
+
+async function openPglite(dataDir: string | null, options: OpenOptions): Promise<Database> {
+  const releaseLock = dataDir ? await lockDataDir(dataDir) : async () => {};
+  let pglite: PGlite;
+  try {
+    pglite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (error) {
+    await releaseLock();
+    throw new DatabaseConfigError(`cannot open the embedded database in ${dataDir}: ${(error as Error).message}. Remove the directory to start afresh, or set DATA_DIR.`);
+  }
+  const prisma = prismaClient(new PrismaPGlite(pglite), options.onQuery);
+  return {
+    prisma,
+    kind: 'pglite',
+    label: dataDir ? `PGlite in ${dataDir}` : 'PGlite in memory',
+    async connect() {
+      return {
+        query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
+        exec: async (sql: string) => {
+          await pglite.exec(sql);
+        },
+        release: async () => {},
+      };
+    },
+    async close() {
+      await prisma.$disconnect();
+      // Closing PGlite flushes its data directory: what was written survives a restart.
+      await pglite.close();
+      await releaseLock();
+    },
+  };
+}
+
+/** PGlite is single-process: a second process on the same directory would corrupt it. */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  await mkdir(dataDir, { recursive: true });
+  const lockPath = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.lock`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(await readFile(lockPath, 'utf8').catch(() => ''));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new DatabaseConfigError(
+          `the embedded database in ${dataDir} is in use by process ${pid}: stop it first, or give this process its own DATA_DIR (or use DATABASE_URL=postgresql://…).`,
+        );
+      }
+      await rm(lockPath, { force: true }); // left by a process that is gone
+    }
+  }
+  throw new DatabaseConfigError(`cannot lock the embedded database in ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>, options: OpenOptions): Promise<Database> {
+  const label = `PostgreSQL at ${redactUrl(config.url)}`;
+  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new DatabaseConfigError(
+      `cannot reach ${label}: ${(error as Error).message}. Start PostgreSQL or fix DATABASE_URL (unset it to use the embedded database).`,
+    );
+  }
+  const prisma = prismaClient(new PrismaPg(pool), options.onQuery);
+  return {
+    prisma,
+    kind: 'postgres',
+    label,
+    async connect() {
+      const client = await pool.connect();
+      return {
+        query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
+        exec: async (sql: string) => {
+          await client.query(sql);
+        },
+        release: async () => client.release(),
+      };
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
