@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { recordAttempt } from '../services/attempts.ts';
+import { builder } from './builder.ts';
+import { AttemptContextEnum } from './enums.ts';
+import { QuestionRef } from './question.ts';
+import { SessionRef } from './session.ts';
+
+builder.prismaNode('Attempt', {
+  id: { field: 'id' },
+  authScopes: (attempt) => ({ readsUser: attempt.userId }),
+  fields: (t) => ({
+    user: t.relation('user'),
+    question: t.relation('question'),
+    session: t.relation('session', { nullable: true }),
+    attemptNo: t.exposeInt('attemptNo', { description: "The n-th attempt of this learner on this question." }),
+    context: t.expose('context', { type: AttemptContextEnum }),
+    options: t.expose('options', { type: 'JSON', nullable: true, description: 'The choices shown.' }),
+    userAnswer: t.exposeString('userAnswer'),
+    correct: t.exposeBoolean('correct', { description: 'Graded by the server.' }),
+    timeSec: t.exposeFloat('timeSec'),
+    hintUsed: t.exposeBoolean('hintUsed'),
+    answeredAt: t.expose('answeredAt', { type: 'DateTime', nullable: true, description: "The client's clock." }),
+    recordedAt: t.expose('recordedAt', { type: 'DateTime', description: "The server's clock." }),
+    clientAttemptId: t.exposeString('clientAttemptId'),
+  }),
+});
+
+const RecordAttemptInput = builder.inputType('RecordAttemptInput', {
+  fields: (t) => ({
+    sessionId: t.globalID({ for: SessionRef, description: 'Required with context SESSION; absent otherwise.' }),
+    questionId: t.globalID({ for: QuestionRef, required: true }),
+    userAnswer: t.string({ required: true, validate: z.string().max(10_000) }),
+    options: t.field({ type: 'JSON' }),
+    timeSec: t.float({ required: true, validate: z.number().min(0, 'must be 0 or more').max(86_400, 'must be at most 86400 (a day)') }),
+    hintUsed: t.boolean({ defaultValue: false }),
+    context: t.field({ type: AttemptContextEnum, defaultValue: 'SESSION' }),
+    answeredAt: t.field({ type: 'DateTime', description: "When the learner answered (the device's clock); late syncs are welcome." }),
+    clientAttemptId: t.string({ required: true, validate: z.string().trim().min(1).max(200), description: 'Idempotency key: a retry returns the first attempt.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  recordAttempt: t.prismaField({
+    type: 'Attempt',
+    description: 'Records and grades an answer of the signed-in learner. Idempotent on clientAttemptId.',
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: RecordAttemptInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const id = await recordAttempt(ctx.db, ctx.viewer!, {
+        sessionId: input.sessionId?.id ?? null,
+        questionId: input.questionId.id,
+        userAnswer: input.userAnswer,
+        options: input.options ?? null,
+        timeSec: input.timeSec,
+        hintUsed: input.hintUsed ?? false,
+        context: input.context ?? 'SESSION',
+        answeredAt: input.answeredAt ?? null,
+        clientAttemptId: input.clientAttemptId,
+      });
+      return ctx.db.prisma.attempt.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+}));

@@ -1,0 +1,10 @@
+// One module per type, imported for their side effects on the builder.
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './enums.ts';
+import './user.ts';
+import './question.ts';
+import './session.ts';
+import './attempt.ts';
+
+export const schema = lexicographicSortSchema(builder.toSchema());

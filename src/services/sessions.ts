@@ -1,0 +1,118 @@
+import type { Viewer } from '../auth.ts';
+import type { Database } from '../db/client.ts';
+import { conflict, forbidden, notFound } from '../errors.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import { analyzeSession } from '../domain/session-analytics.ts';
+import { summarizeSession, type SessionAttempt } from '../domain/session-summary.ts';
+import { isUniqueViolation } from './prisma-errors.ts';
+
+export interface NewSession {
+  units: string[];
+  notes: string | null;
+  clientSessionId: string | null;
+}
+
+type SessionQuery = Omit<Prisma.SessionFindUniqueArgs, 'where'>;
+
+/** Starts a session for the viewer; a repeated clientSessionId returns the session it started. */
+export async function startSession<Q extends SessionQuery>(db: Database, query: Q, viewer: Viewer, input: NewSession) {
+  const user = await db.prisma.user.findUnique({ where: { id: viewer.userId }, select: { id: true } });
+  if (!user) throw notFound(`The user ${viewer.userId} of your token`);
+  if (input.clientSessionId !== null) {
+    const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+    if (existing) return sameSessionOrConflict(existing, input);
+  }
+  try {
+    return await db.prisma.session.create({ ...query, data: { userId: viewer.userId, units: input.units, notes: input.notes, clientSessionId: input.clientSessionId } });
+  } catch (error) {
+    // Two identical requests raced: the other one created it.
+    if (input.clientSessionId !== null && isUniqueViolation(error)) {
+      const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+      if (existing) return sameSessionOrConflict(existing, input);
+    }
+    throw error;
+  }
+}
+
+function findByClientId<Q extends SessionQuery>(db: Database, query: Q, userId: string, clientSessionId: string) {
+  return db.prisma.session.findUnique({ ...query, where: { userId_clientSessionId: { userId, clientSessionId } } });
+}
+
+function sameSessionOrConflict<T>(existing: T, input: NewSession): T {
+  const stored = existing as unknown as { units: string[]; notes: string | null; clientSessionId: string };
+  if (JSON.stringify(stored.units) !== JSON.stringify(input.units) || stored.notes !== input.notes) {
+    throw conflict(`clientSessionId ${stored.clientSessionId} already started a session with other units or notes: use a new clientSessionId for a new session.`);
+  }
+  return existing;
+}
+
+export interface EndedSession {
+  sessionId: string;
+  userId: string;
+  /** False when the session had already ended: nothing was written. */
+  changed: boolean;
+}
+
+interface LockedSession {
+  id: string;
+  user_id: string;
+  started_at: Date;
+  ended_at: Date | null;
+}
+
+/**
+ * Ends a session: sets endedAt and durationSec in one transaction with the session's derived rows.
+ * Idempotent: a second call changes nothing.
+ */
+export async function endSession(db: Database, viewer: Viewer, sessionId: string): Promise<EndedSession> {
+  return db.prisma.$transaction(async (tx) => {
+    const [session] = await tx.$queryRaw<LockedSession[]>`
+      SELECT id, user_id, started_at, ended_at FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
+    if (!session) throw notFound('This session');
+    if (viewer.role !== 'ADMIN' && viewer.userId !== session.user_id) throw forbidden('You may end only your own sessions.');
+    if (session.ended_at) return { sessionId, userId: session.user_id, changed: false };
+    // The session lasts until now, or until its last answer when a client clock ran ahead.
+    await tx.$executeRaw`
+      UPDATE sessions s SET ended_at = e.ended_at,
+        duration_sec = GREATEST(0, round(extract(epoch FROM e.ended_at - s.started_at)))::int
+      FROM (SELECT GREATEST(now(), max(a.recorded_at), max(a.answered_at)) AS ended_at
+            FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
+      WHERE s.id = ${sessionId}::uuid`;
+    await storeSessionAnalytics(tx, sessionId);
+    return { sessionId, userId: session.user_id, changed: true };
+  });
+}
+
+type Transaction = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
+
+/** Computes and stores a session's summary and analytics (SPEC 4.1, 4.2) from its attempts. */
+export async function storeSessionAnalytics(tx: Transaction, sessionId: string): Promise<void> {
+  const attempts = await tx.$queryRaw<SessionAttempt[]>`
+    SELECT a.correct, a.time_sec AS "timeSec", q.subcategory, q.difficulty_band::text AS "difficultyBand"
+    FROM attempts a JOIN questions q ON q.id = a.question_id
+    WHERE a.session_id = ${sessionId}::uuid
+    ORDER BY a.recorded_at, a.id`;
+  const summary = summarizeSession(attempts);
+  const analytics = analyzeSession(attempts);
+  const { easy, medium, hard } = summary.difficultyDistribution;
+  await tx.sessionSummary.upsert({
+    where: { sessionId },
+    create: {
+      sessionId,
+      questionsAttempted: summary.questionsAttempted,
+      questionsCorrect: summary.questionsCorrect,
+      accuracy: summary.accuracy,
+      averageTimePerQuestion: summary.averageTimePerQuestion,
+      topicsCovered: summary.topicsCovered,
+      easyCount: easy,
+      mediumCount: medium,
+      hardCount: hard,
+    },
+    update: {},
+  });
+  await tx.sessionAnalytics.upsert({
+    where: { sessionId },
+    create: { sessionId, ...analytics },
+    update: {},
+  });
+}

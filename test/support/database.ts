@@ -1,0 +1,60 @@
+// A fresh, migrated database per test file: in-memory PGlite, or a new PostgreSQL database on
+// TEST_DATABASE_URL when the vitest project is 'postgres'.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database, type OpenOptions } from '../../src/db/client.ts';
+
+export type TestDatabaseKind = 'pglite' | 'postgres';
+
+export const testDatabaseKind: TestDatabaseKind = process.env.LEARNLOOP_TEST_DATABASE === 'postgres' ? 'postgres' : 'pglite';
+
+export interface TestDatabase extends Database {
+  /** postgres:// URL of this database (PostgreSQL only). */
+  url: string | null;
+  /** Closes the database and drops it (PostgreSQL). */
+  destroy(): Promise<void>;
+}
+
+function adminUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: the postgres test project needs it');
+  return url;
+}
+
+/** Creates an empty PostgreSQL database and returns its URL (tests that need several connections use it). */
+export async function createEmptyPostgresDatabase(prefix = 'll_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = adminUrl();
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export async function createTestDatabase(options: OpenOptions = {}, kind: TestDatabaseKind = testDatabaseKind): Promise<TestDatabase> {
+  if (kind === 'pglite') {
+    const db = await openDatabase({ kind: 'pglite', dataDir: null }, options);
+    return { ...db, url: null, destroy: () => db.close() };
+  }
+  const empty = await createEmptyPostgresDatabase();
+  const db = await openDatabase({ kind: 'postgres', url: empty.url, poolSize: 8 }, options);
+  return {
+    ...db,
+    url: empty.url,
+    async destroy() {
+      await db.close();
+      await empty.drop();
+    },
+  };
+}

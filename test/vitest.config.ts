@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Pure tests run once; tests that touch a database run on PGlite and, when TEST_DATABASE_URL is
+// set (CI sets it), again on PostgreSQL.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const databaseTests = ['test/**/*.test.ts'];
+const pureTests = ['test/domain/**/*.test.ts'];
+
+const databaseProject = (name: string, testDatabase: string) => ({
+  extends: true as const,
+  test: {
+    name,
+    include: databaseTests,
+    exclude: pureTests,
+    env: { LEARNLOOP_TEST_DATABASE: testDatabase },
+  },
+});
+
+export default defineConfig({
+  root,
+  // graphql ships CJS and ESM builds; the dependencies load the CJS one, so the tests must too
+  // (one graphql instance per process).
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    globalSetup: ['test/support/global-setup.ts'],
+    projects: [
+      { extends: true, test: { name: 'domain', include: pureTests } },
+      databaseProject('pglite', 'pglite'),
+      ...(process.env.TEST_DATABASE_URL ? [databaseProject('postgres', 'postgres')] : []),
+    ],
+  },
+});
