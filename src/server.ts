@@ -36,11 +36,14 @@ export const graphqlPath = '/graphql';
 /** What the transport hands Yoga: the Node request, and over WebSocket the connection parameters. */
 type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
 
+/** Armor's refusals are the client's mistake: give them the code clients branch on. */
+const tagRefusal = [(_ctx: unknown, error: GraphQLError) => Object.assign(error.extensions as Record<string, unknown>, { code: 'BAD_USER_INPUT' })];
+
 const armor = new EnvelopArmor({
-  maxDepth: { n: 10 },
-  maxAliases: { n: 15 },
-  maxTokens: { n: 2000 },
-  maxDirectives: { n: 50 },
+  maxDepth: { n: 10, onReject: tagRefusal },
+  maxAliases: { n: 15, onReject: tagRefusal },
+  maxTokens: { n: 2000, onReject: tagRefusal },
+  maxDirectives: { n: 50, onReject: tagRefusal },
   // Cost is limited by the list-aware complexity plugin of the schema.
   costLimit: { enabled: false },
   blockFieldSuggestion: { enabled: true },

@@ -68,11 +68,13 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     try {
       await applyMigrations(conn);
     } catch (error) {
+      // Release before closing: pg's pool.end() waits for every checked-out client, so closing
+      // first would hang forever.
+      await conn.release();
       await db.close();
       throw error;
-    } finally {
-      await conn.release();
     }
+    await conn.release();
   }
   return db;
 }

@@ -76,9 +76,11 @@ export const builder = new SchemaBuilder<{
   },
   complexity: {
     defaultComplexity: 1,
-    defaultListMultiplier: 10,
+    // Lists are priced where they are declared: connections by the page asked for (connectionComplexity),
+    // bounded lists by their typical length.
+    defaultListMultiplier: 1,
     // Depth and aliases are limited by GraphQL Armor in the server; this is the list-aware cost.
-    limit: { complexity: 5000 },
+    limit: { complexity: 25_000 },
     complexityError: (_kind, result) =>
       apiError('BAD_USER_INPUT', `The query costs ${result.complexity}, over the limit of ${result.maxComplexity}: ask for fewer items or fields, or page through them.`),
   },
@@ -100,3 +102,9 @@ builder.addScalarType('JSON', JSONResolver);
 builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});
+
+/** A connection costs what its page costs: the nodes asked for (default page 20, at most 100). */
+export const connectionComplexity = (args: { first?: number | null; last?: number | null }) => ({
+  field: 1,
+  multiplier: Math.min(Math.max(args.first ?? args.last ?? 20, 0), 100),
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { badInput, notFound } from '../errors.ts';
 import { upsertQuestions } from '../services/questions.ts';
-import { builder } from './builder.ts';
+import { builder, connectionComplexity } from './builder.ts';
 import { DifficultyBandEnum } from './enums.ts';
 
 export const QuestionRef = builder.prismaNode('Question', {
@@ -51,6 +51,7 @@ builder.queryFields((t) => ({
   questions: t.prismaConnection({
     type: 'Question',
     cursor: 'id',
+    complexity: connectionComplexity,
     description: 'The question bank by externalId, optionally one subcategory.',
     authScopes: { authenticated: true },
     args: { subcategory: t.arg.string() },

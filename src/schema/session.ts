@@ -17,6 +17,7 @@ export const SessionRef = builder.prismaNode('Session', {
     notes: t.exposeString('notes', { nullable: true }),
     clientSessionId: t.exposeString('clientSessionId', { nullable: true }),
     attempts: t.relation('attempts', {
+      complexity: { field: 1, multiplier: 30 },
       description: 'In the order the server recorded them.',
       query: { orderBy: [{ recordedAt: 'asc' }, { id: 'asc' }] },
     }),

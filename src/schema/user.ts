@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isTimeZone } from '../config.ts';
 import { notFound } from '../errors.ts';
 import { createUser } from '../services/users.ts';
-import { builder } from './builder.ts';
+import { builder, connectionComplexity } from './builder.ts';
 import { RoleEnum } from './enums.ts';
 
 export const UserRef = builder.prismaNode('User', {
@@ -15,8 +15,9 @@ export const UserRef = builder.prismaNode('User', {
     timezone: t.exposeString('timezone', { description: 'IANA time zone: days and hours of the learner are counted in it.' }),
     dailyQuestionBudget: t.exposeInt('dailyQuestionBudget'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    masteries: t.relation('masteries', { query: { orderBy: { subcategory: 'asc' } } }),
+    masteries: t.relation('masteries', { complexity: { field: 1, multiplier: 10 }, query: { orderBy: { subcategory: 'asc' } } }),
     masteryHistory: t.relation('masteryHistory', {
+      complexity: { field: 1, multiplier: 30 },
       args: {
         subcategory: t.arg.string({ required: true }),
         from: t.arg({ type: 'Date' }),
@@ -29,6 +30,7 @@ export const UserRef = builder.prismaNode('User', {
     }),
     sessions: t.relatedConnection('sessions', {
       cursor: 'id',
+      complexity: connectionComplexity,
       description: 'Newest first. `from`/`to` bound startedAt (inclusive).',
       args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
       query: (args) => ({
@@ -90,6 +92,7 @@ builder.queryFields((t) => ({
   users: t.prismaConnection({
     type: 'User',
     cursor: 'id',
+    complexity: connectionComplexity,
     description: 'Everyone, by name (coach/admin).',
     authScopes: { staff: true },
     resolve: (query, _root, _args, ctx) => ctx.db.prisma.user.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),

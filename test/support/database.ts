@@ -2,6 +2,7 @@
 // TEST_DATABASE_URL when the vitest project is 'postgres'.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { describe } from 'vitest';
 import { openDatabase, type Database, type OpenOptions } from '../../src/db/client.ts';
 
 export type TestDatabaseKind = 'pglite' | 'postgres';
@@ -57,4 +58,12 @@ export async function createTestDatabase(options: OpenOptions = {}, kind: TestDa
       await empty.drop();
     },
   };
+}
+
+/**
+ * Registers a suite only in the project of one database kind: PostgreSQL-only behaviour (several
+ * connections racing), or checks that do not depend on the database and need to run once.
+ */
+export function describeOnlyOn(kind: TestDatabaseKind, name: string, suite: () => void): void {
+  if (testDatabaseKind === kind) describe(name, suite);
 }

@@ -1,0 +1,109 @@
+// The command line: `npm start` serves the API; `npm run token -- <email|id>` prints a token.
+import { parseArgs } from 'node:util';
+import { developmentSecret, roles, secretKey, signToken, type Role } from './auth.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { DatabaseConfigError, openDatabase } from './db/client.ts';
+import { MigrationError } from './db/migrate.ts';
+import { createLogger } from './logger.ts';
+import { startService } from './service.ts';
+
+const usage = `usage: learnloop <command>
+  serve                          serve the GraphQL API (default)
+  token <email|user id> [--role LEARNER|COACH|ADMIN] [--expires 30d]
+                                 print a bearer token for a user (with an id and --role,
+                                 without opening the database: works while a server runs)`;
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger();
+  const service = await startService(config, log);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000).unref();
+    service.stop().then(
+      () => {
+        clearTimeout(force);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function token(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { expires: { type: 'string', default: '30d' }, role: { type: 'string' } },
+  });
+  const who = positionals[0];
+  if (!who) throw new UsageError('token needs an email or a user id');
+  const config = loadConfig();
+  const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
+  const userId = userIdOf(who);
+  if (values.role !== undefined) {
+    // With an id and a role no lookup is needed: this works while a server holds the embedded database.
+    if (!roles.includes(values.role as Role)) throw new UsageError(`--role must be one of ${roles.join(', ')}`);
+    if (!userId) throw new UsageError('--role goes with a user id, not an email');
+    process.stdout.write(`${await signToken(key, { userId, role: values.role as Role }, values.expires)}\n`);
+    return;
+  }
+  const db = await openDatabase(config.database, { migrate: false });
+  try {
+    const user = await db.prisma.user.findFirst({ where: userId ? { id: userId } : { email: who.toLowerCase() } });
+    if (!user) throw new UsageError(`no user ${who}`);
+    process.stdout.write(`${await signToken(key, { userId: user.id, role: user.role as Role }, values.expires)}\n`);
+  } finally {
+    await db.close();
+  }
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A user id as stored, or as the API gives it out (a global ID), or null for an email. */
+function userIdOf(value: string): string | null {
+  if (uuidPattern.test(value)) return value;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  return decoded.startsWith('User:') && uuidPattern.test(decoded.slice(5)) ? decoded.slice(5) : null;
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'token':
+      return token(rest);
+    case 'help':
+    case '--help':
+      process.stdout.write(`${usage}\n`);
+      return;
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  // Configuration and operator mistakes get one clear line, not a stack trace.
+  if (error instanceof UsageError) {
+    process.stderr.write(`learnloop: ${error.message}\n${usage}\n`);
+    process.exit(2);
+  }
+  if (error instanceof ConfigError || error instanceof DatabaseConfigError || error instanceof MigrationError) {
+    process.stderr.write(`learnloop: ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`learnloop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
+

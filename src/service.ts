@@ -1,0 +1,81 @@
+// Boots Learnloop: configuration → database (migrated) → event bus → HTTP/WebSocket server.
+import { developmentSecret, secretKey, signToken } from './auth.ts';
+import type { AppConfig } from './config.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { loadDemoData } from './demo/load.ts';
+import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
+import type { Logger } from './logger.ts';
+import { createEventBus } from './pubsub.ts';
+import { createApp, graphqlPath, type App } from './server.ts';
+
+export interface RunningService {
+  url: string;
+  db: Database;
+  app: App;
+  stop(): Promise<void>;
+}
+
+export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
+  const db = await openDatabase(config.database);
+  log.info({ database: db.label }, 'database ready');
+  const bus = createEventBus(config.redisUrl, log);
+  try {
+    const developmentMode = config.jwtSecret === null;
+    const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
+    if (config.demoData) {
+      const loaded = await loadDemoData(db);
+      if (loaded) log.info(loaded, 'demo data loaded into the empty database');
+    }
+    const tokens = developmentMode ? await developmentTokens(db, key) : null;
+    const app = createApp({ db, pubsub: bus.pubsub, log, key, graphiqlToken: tokens?.admin });
+    const url = await app.start(config.port, config.host);
+    log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
+    if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
+    return {
+      url,
+      db,
+      app,
+      async stop() {
+        await app.stop();
+        await bus.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await bus.close();
+    await db.close();
+    throw error;
+  }
+}
+
+interface DevelopmentTokens {
+  admin: string;
+  learner: string | null;
+  learnerEmail: string | null;
+}
+
+async function developmentTokens(db: Database, key: Uint8Array): Promise<DevelopmentTokens> {
+  const admin = await db.prisma.user.findFirst({ where: { role: 'ADMIN' }, orderBy: { createdAt: 'asc' } });
+  const learner =
+    (await db.prisma.user.findUnique({ where: { email: DEMO_LEARNER_EMAIL } })) ??
+    (await db.prisma.user.findFirst({ where: { role: 'LEARNER' }, orderBy: [{ createdAt: 'asc' }, { email: 'asc' }] }));
+  return {
+    admin: await signToken(key, { userId: admin?.id ?? '00000000-0000-0000-0000-000000000000', role: 'ADMIN' }),
+    learner: learner ? await signToken(key, { userId: learner.id, role: 'LEARNER' }) : null,
+    learnerEmail: learner?.email ?? null,
+  };
+}
+
+function printDevelopmentBanner(graphiqlUrl: string, tokens: DevelopmentTokens): void {
+  const lines = [
+    '',
+    `Development mode (no JWT_SECRET): tokens are signed with a secret kept in DATA_DIR.`,
+    `GraphiQL: ${graphiqlUrl}  (opens with the admin token in its headers)`,
+    '',
+    `Admin token:`,
+    `  ${tokens.admin}`,
+  ];
+  if (tokens.learner) lines.push('', `Learner token (${tokens.learnerEmail}):`, `  ${tokens.learner}`);
+  lines.push('', `Paste into GraphiQL's headers: { "authorization": "Bearer <token>" }. Any user: npm run token -- <email>`, '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

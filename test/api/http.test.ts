@@ -1,0 +1,91 @@
+// The server as an HTTP citizen: GraphQL-over-HTTP conformance, health, limits, masked errors, and
+// the committed SDL being the schema the server runs.
+import { readFile } from 'node:fs/promises';
+import { printSchema } from 'graphql';
+import { serverAudits } from 'graphql-http';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { schema } from '../../src/schema/index.ts';
+import { schemaFile } from '../../src/schema/sdl-file.ts';
+import { createWorld, type World } from '../support/fixtures.ts';
+import { codesOf, startTestServer, type TestServer } from '../support/server.ts';
+
+let server: TestServer;
+let world: World;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  world = await createWorld(server);
+});
+afterAll(async () => server?.stop());
+
+test('schema.graphql is the SDL of the built schema (run `npm run schema` after changing src/schema)', async () => {
+  expect(await readFile(schemaFile, 'utf8')).toBe(`${printSchema(schema)}\n`);
+});
+
+describe('GraphQL over HTTP (graphql-http audit suite)', () => {
+  for (const audit of serverAudits({ url: () => server.endpoint })) {
+    test(audit.name, async () => {
+      const result = await audit.fn();
+      // MUST requirements have to pass; SHOULD/MAY are reported by the suite as warnings.
+      if (audit.name.startsWith('MUST')) expect(result.status, JSON.stringify(result)).toBe('ok');
+      else expect(['ok', 'warn']).toContain(result.status);
+    });
+  }
+});
+
+test('/health answers with the database status', async () => {
+  const response = await fetch(`${server.url}/health`);
+  expect(response.status).toBe(200);
+  expect(await response.json()).toEqual({ status: 'ok', database: 'ok' });
+});
+
+test('GraphiQL is served to browsers', async () => {
+  const response = await fetch(server.endpoint, { headers: { accept: 'text/html' } });
+  expect(response.status).toBe(200);
+  expect(await response.text()).toMatch(/graphiql/i);
+});
+
+describe('limits', () => {
+  test('too deep a query is refused with a code', async () => {
+    const deep = `{ me { sessions { edges { node { user { sessions { edges { node { user { sessions { edges { node { id } } } } } } } } } } } } }`;
+    const response = await server.request(deep, {}, world.alice.token);
+    expect(codesOf(response)).toContain('BAD_USER_INPUT');
+    expect(response.errors?.[0]?.message).toMatch(/depth/i);
+  });
+
+  test('too many aliases are refused', async () => {
+    const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: me { id }`).join(' ');
+    const response = await server.request(`{ ${aliases} }`, {}, world.alice.token);
+    expect(codesOf(response)).toContain('BAD_USER_INPUT');
+    expect(response.errors?.[0]?.message).toMatch(/alias/i);
+  });
+
+  test('too costly a query is refused', async () => {
+    const response = await server.request(
+      `{ questions(first: 100) { edges { node { id } } } users(first: 100) { edges { node { sessions(first: 100) { edges { node { attempts { id question { id } } } } } } } } }`,
+      {},
+      world.coach.token,
+    );
+    expect(codesOf(response)).toContain('BAD_USER_INPUT');
+    expect(response.errors?.[0]?.message).toMatch(/costs/);
+  });
+
+  test('field suggestions are not leaked', async () => {
+    const response = await server.request('{ me { nam } }', {}, world.alice.token);
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.message).not.toMatch(/Did you mean/);
+    expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  test('connections return at most 100 nodes', async () => {
+    const response = await server.request('{ questions(first: 1000) { edges { node { id } } } }', {}, world.alice.token);
+    expect(response.errors).toBeUndefined();
+  });
+});
+
+test('unexpected errors are masked: no stack, no internals', async () => {
+  // A user id that is not a UUID reaches PostgreSQL and fails there.
+  const token = await server.tokenFor('not-a-uuid', 'COACH');
+  const response = await server.request(`{ me { id } }`, {}, token);
+  expect(JSON.stringify(response)).not.toMatch(/stack|prisma|at \w+ \(/i);
+});
