@@ -4,6 +4,7 @@ import { developmentSecret, roles, secretKey, signToken, type Role } from './aut
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
+import { uuidPattern } from './ids.ts';
 import { createLogger } from './logger.ts';
 import { startService } from './service.ts';
 
@@ -65,8 +66,6 @@ async function token(args: string[]): Promise<void> {
     await db.close();
   }
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A user id as stored, or as the API gives it out (a global ID), or null for an email. */
 function userIdOf(value: string): string | null {

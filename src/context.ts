@@ -2,6 +2,7 @@ import type { Database } from './db/client.ts';
 import { bearerToken, TokenError, verifyToken, type Viewer } from './auth.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
+import { uuidPattern } from './ids.ts';
 
 export interface Context {
   db: Database;
@@ -32,6 +33,9 @@ export class Authenticator {
       if (error instanceof TokenError) return { viewer: null, authError: error.message };
       throw error;
     }
+    if (!uuidPattern.test(viewer.userId)) {
+      return { viewer: null, authError: `The token's subject ${viewer.userId} is not a user id.` };
+    }
     if (viewer.role === 'LEARNER' && !(await this.userExists(viewer.userId))) {
       return { viewer: null, authError: `The token's subject ${viewer.userId} is not a user here.` };
     }
@@ -41,7 +45,6 @@ export class Authenticator {
   private async userExists(userId: string): Promise<boolean> {
     const seen = this.knownUsers.get(userId);
     if (seen !== undefined && Date.now() - seen < this.cacheMs) return true;
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) return false;
     const user = await this.db.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
     if (user) this.knownUsers.set(userId, Date.now());
     return user !== null;

@@ -62,7 +62,10 @@ export interface OpenOptions {
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
-  const db = config.kind === 'pglite' ? await openPglite(config.dataDir, options) : await openPostgres(config, options);
+  const opened = config.kind === 'pglite' ? await openPglite(config.dataDir, options) : await openPostgres(config, options);
+  // Closing twice (a shutdown path and a test's cleanup, say) is harmless.
+  let closing: Promise<void> | undefined;
+  const db: Database = { ...opened, close: () => (closing ??= opened.close()) };
   if (options.migrate !== false) {
     const conn = await db.connect();
     try {

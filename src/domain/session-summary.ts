@@ -56,3 +56,15 @@ function countByBand(attempts: readonly SessionAttempt[]): DifficultyDistributio
   }
   return distribution;
 }
+
+/** Accuracy per subcategory of a session (the session-end plan adjustment weighs it). */
+export function accuracyBySubcategory(attempts: readonly Pick<SessionAttempt, 'subcategory' | 'correct'>[]): Map<string, number> {
+  const counts = new Map<string, { correct: number; total: number }>();
+  for (const { subcategory, correct } of attempts) {
+    const c = counts.get(subcategory) ?? { correct: 0, total: 0 };
+    c.total += 1;
+    if (correct) c.correct += 1;
+    counts.set(subcategory, c);
+  }
+  return new Map([...counts].map(([subcategory, c]) => [subcategory, c.correct / c.total]));
+}

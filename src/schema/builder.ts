@@ -6,6 +6,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Context } from '../context.ts';
+import { uuidPattern } from '../ids.ts';
 import { apiError, badInput, forbidden, unauthenticated } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
@@ -41,10 +42,11 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID: (globalID: string) => {
       const decoded = Buffer.from(globalID, 'base64').toString('utf8');
       const separator = decoded.indexOf(':');
-      if (separator <= 0 || !/^[A-Za-z0-9+/=_-]+$/.test(globalID)) {
+      const id = decoded.slice(separator + 1);
+      if (separator <= 0 || !/^[A-Za-z0-9+/=_-]+$/.test(globalID) || !uuidPattern.test(id)) {
         throw badInput(`"${globalID}" is not an ID this API gave out.`);
       }
-      return { typename: decoded.slice(0, separator), id: decoded.slice(separator + 1) };
+      return { typename: decoded.slice(0, separator), id };
     },
   },
   scopeAuth: {

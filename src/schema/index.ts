@@ -6,5 +6,6 @@ import './user.ts';
 import './question.ts';
 import './session.ts';
 import './attempt.ts';
+import './plan.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

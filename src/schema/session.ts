@@ -102,6 +102,8 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.globalID({ required: true, for: SessionRef }) },
     resolve: async (query, _root, args, ctx) => {
       const ended = await endSession(ctx.db, ctx.viewer!, args.id.id);
+      // Published after the transaction committed: subscribers never hear of what might roll back.
+      if (ended.planChange) ctx.pubsub.publish('plan-adjusted', ended.userId, { adjustmentId: ended.planChange.adjustmentId });
       if (ended.changed) {
         ctx.pubsub.publish('session-ended', ended.userId, { sessionId: ended.sessionId, userId: ended.userId });
         ctx.pubsub.publish('session-ended-all', { sessionId: ended.sessionId, userId: ended.userId });

@@ -4,7 +4,10 @@ import { conflict, forbidden, notFound } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
 import { summarizeSession, type SessionAttempt } from '../domain/session-summary.ts';
+import { addDays, localDate } from '../domain/calendar.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
+import { replanLearners, type PlanChange } from './plans.ts';
+import type { Transaction } from './transaction.ts';
 
 export interface NewSession {
   units: string[];
@@ -51,6 +54,8 @@ export interface EndedSession {
   userId: string;
   /** False when the session had already ended: nothing was written. */
   changed: boolean;
+  /** Tomorrow's plan as this session adjusted it (null when unchanged): publish it after commit. */
+  planChange: PlanChange | null;
 }
 
 interface LockedSession {
@@ -58,6 +63,7 @@ interface LockedSession {
   user_id: string;
   started_at: Date;
   ended_at: Date | null;
+  timezone: string;
 }
 
 /**
@@ -67,10 +73,11 @@ interface LockedSession {
 export async function endSession(db: Database, viewer: Viewer, sessionId: string): Promise<EndedSession> {
   return db.prisma.$transaction(async (tx) => {
     const [session] = await tx.$queryRaw<LockedSession[]>`
-      SELECT id, user_id, started_at, ended_at FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
+      SELECT s.id, s.user_id, s.started_at, s.ended_at, u.timezone
+      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ${sessionId}::uuid FOR UPDATE OF s`;
     if (!session) throw notFound('This session');
     if (viewer.role !== 'ADMIN' && viewer.userId !== session.user_id) throw forbidden('You may end only your own sessions.');
-    if (session.ended_at) return { sessionId, userId: session.user_id, changed: false };
+    if (session.ended_at) return { sessionId, userId: session.user_id, changed: false, planChange: null };
     // The session lasts until now, or until its last answer when a client clock ran ahead.
     await tx.$executeRaw`
       UPDATE sessions s SET ended_at = e.ended_at,
@@ -78,20 +85,36 @@ export async function endSession(db: Database, viewer: Viewer, sessionId: string
       FROM (SELECT GREATEST(now(), max(a.recorded_at), max(a.answered_at)) AS ended_at
             FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
       WHERE s.id = ${sessionId}::uuid`;
-    await storeSessionAnalytics(tx, sessionId);
-    return { sessionId, userId: session.user_id, changed: true };
+    const attempts = await sessionAttempts(tx, sessionId);
+    await storeSessionAnalytics(tx, sessionId, attempts);
+    // Tomorrow in the learner's time zone, adjusted from this session at once.
+    const now = new Date();
+    const [planChange = null] = await replanLearners(
+      tx,
+      [{ userId: session.user_id, planDate: addDays(localDate(now, session.timezone), 1), sessionAttempts: attempts }],
+      'SESSION_END',
+      { now, sessionId },
+    );
+    return { sessionId, userId: session.user_id, changed: true, planChange };
   });
 }
 
-type Transaction = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
+export interface EndedSessionAttempt extends SessionAttempt {
+  hintUsed: boolean;
+}
 
-/** Computes and stores a session's summary and analytics (SPEC 4.1, 4.2) from its attempts. */
-export async function storeSessionAnalytics(tx: Transaction, sessionId: string): Promise<void> {
-  const attempts = await tx.$queryRaw<SessionAttempt[]>`
-    SELECT a.correct, a.time_sec AS "timeSec", q.subcategory, q.difficulty_band::text AS "difficultyBand"
+/** A session's attempts in recordedAt order, with what the analytics and the plan need. */
+export function sessionAttempts(tx: Transaction, sessionId: string): Promise<EndedSessionAttempt[]> {
+  return tx.$queryRaw<EndedSessionAttempt[]>`
+    SELECT a.correct, a.time_sec AS "timeSec", a.hint_used AS "hintUsed", q.subcategory, q.difficulty_band::text AS "difficultyBand"
     FROM attempts a JOIN questions q ON q.id = a.question_id
     WHERE a.session_id = ${sessionId}::uuid
     ORDER BY a.recorded_at, a.id`;
+}
+
+/** Computes and stores a session's summary and analytics (SPEC 4.1, 4.2) from its attempts. */
+export async function storeSessionAnalytics(tx: Transaction, sessionId: string, attempts?: readonly SessionAttempt[]): Promise<void> {
+  attempts ??= await sessionAttempts(tx, sessionId);
   const summary = summarizeSession(attempts);
   const analytics = analyzeSession(attempts);
   const { easy, medium, hard } = summary.difficultyDistribution;

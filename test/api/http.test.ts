@@ -83,9 +83,23 @@ describe('limits', () => {
   });
 });
 
-test('unexpected errors are masked: no stack, no internals', async () => {
-  // A user id that is not a UUID reaches PostgreSQL and fails there.
+test('a database that goes away: masked errors (no stack, no internals) and /health says 503', async () => {
+  const fragile = await startTestServer();
+  try {
+    const token = await fragile.tokenFor(world.alice.userId, 'COACH');
+    await fragile.db.close();
+    const response = await fragile.request('{ questions(first: 1) { edges { node { id } } } }', {}, token);
+    expect(codesOf(response)).toEqual(['INTERNAL_SERVER_ERROR']);
+    expect(JSON.stringify(response)).not.toMatch(/stack|prisma|pglite|at \w+ \(/i);
+    expect((await fetch(`${fragile.url}/health`)).status).toBe(503);
+  } finally {
+    await fragile.app.stop();
+    await fragile.bus.close();
+    await fragile.db.destroy();
+  }
+});
+
+test('a token whose subject is not a user id is UNAUTHENTICATED', async () => {
   const token = await server.tokenFor('not-a-uuid', 'COACH');
-  const response = await server.request(`{ me { id } }`, {}, token);
-  expect(JSON.stringify(response)).not.toMatch(/stack|prisma|at \w+ \(/i);
+  expect(codesOf(await server.request('{ me { id } }', {}, token))).toEqual(['UNAUTHENTICATED']);
 });

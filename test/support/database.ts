@@ -54,7 +54,7 @@ export async function createTestDatabase(options: OpenOptions = {}, kind: TestDa
     ...db,
     url: empty.url,
     async destroy() {
-      await db.close();
+      await db.close().catch(() => {}); // a test may have closed it already
       await empty.drop();
     },
   };

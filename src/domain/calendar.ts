@@ -1,0 +1,36 @@
+// Calendar days in a learner's time zone. Dates are 'YYYY-MM-DD' strings; instants are Dates.
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar date of an instant in an IANA time zone. */
+export function localDate(instant: Date, timeZone: string): string {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    // en-CA formats dates as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, format);
+  }
+  return format.format(instant);
+}
+
+/** The date n days after a date (n may be negative). */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Whole days from one date to another. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+/** A date as Prisma's @db.Date wants it: midnight UTC. */
+export function dateValue(date: string): Date {
+  return new Date(`${date}T00:00:00Z`);
+}
+
+/** The 'YYYY-MM-DD' of a @db.Date value read back from the database. */
+export function dateString(value: Date): string {
+  return value.toISOString().slice(0, 10);
+}

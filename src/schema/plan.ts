@@ -1,0 +1,115 @@
+import { dateString, dateValue } from '../domain/calendar.ts';
+import { forbidden, notFound } from '../errors.ts';
+import type { UnitSnapshot } from '../services/plans.ts';
+import { setPlanUnitStatus } from '../services/plan-units.ts';
+import { builder, connectionComplexity } from './builder.ts';
+import { PlanTriggerEnum, PlanUnitStatusEnum } from './enums.ts';
+import { UserRef } from './user.ts';
+
+export const PlanUnitRef = builder.prismaNode('PlanUnit', {
+  id: { field: 'id' },
+  authScopes: (unit) => ({ readsUser: unit.userId }),
+  fields: (t) => ({
+    subcategory: t.exposeString('subcategory'),
+    targetQuestions: t.exposeInt('targetQuestions'),
+    priority: t.exposeInt('priority', { description: '1 = most needed.' }),
+    status: t.expose('status', { type: PlanUnitStatusEnum }),
+    reason: t.exposeString('reason', { description: 'Why this unit is in the plan.' }),
+    planDate: t.expose('planDate', { type: 'Date' }),
+  }),
+});
+
+interface DailyPlanShape {
+  userId: string;
+  date: string;
+}
+
+const DailyPlan = builder.objectRef<DailyPlanShape>('DailyPlan').implement({
+  description: "A learner's plan for one day: units summing to the daily question budget.",
+  fields: (t) => ({
+    date: t.field({ type: 'Date', resolve: (plan) => plan.date }),
+    units: t.prismaField({
+      type: ['PlanUnit'],
+      complexity: { field: 1, multiplier: 12 },
+      resolve: (query, plan, _args, ctx) =>
+        ctx.db.prisma.planUnit.findMany({
+          ...query,
+          where: { userId: plan.userId, planDate: dateValue(plan.date) },
+          orderBy: [{ priority: 'asc' }, { subcategory: 'asc' }],
+        }),
+    }),
+  }),
+});
+
+const PlanUnitSnapshot = builder.objectRef<UnitSnapshot>('PlanUnitSnapshot').implement({
+  description: 'A plan unit as it was before or after an adjustment.',
+  fields: (t) => ({
+    subcategory: t.exposeString('subcategory'),
+    targetQuestions: t.exposeInt('targetQuestions'),
+    priority: t.exposeInt('priority'),
+    reason: t.exposeString('reason'),
+    status: t.expose('status', { type: PlanUnitStatusEnum }),
+  }),
+});
+
+export const PlanAdjustmentRef = builder.prismaNode('PlanAdjustment', {
+  id: { field: 'id' },
+  authScopes: (adjustment) => ({ readsUser: adjustment.userId }),
+  fields: (t) => ({
+    user: t.relation('user'),
+    planDate: t.expose('planDate', { type: 'Date' }),
+    trigger: t.expose('trigger', { type: PlanTriggerEnum }),
+    session: t.relation('session', { nullable: true, description: 'The session whose end caused it (SESSION_END).' }),
+    before: t.field({ type: [PlanUnitSnapshot], resolve: (a) => a.before as unknown as UnitSnapshot[] }),
+    after: t.field({ type: [PlanUnitSnapshot], resolve: (a) => a.after as unknown as UnitSnapshot[] }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectFields('User', (t) => ({
+  plan: t.field({
+    type: DailyPlan,
+    description: "The plan for a day (the learner's tomorrow is adjusted at every session end).",
+    args: { date: t.arg({ type: 'Date', required: true }) },
+    resolve: (user, args) => ({ userId: user.id, date: dateString(args.date) }),
+  }),
+  planAdjustments: t.relatedConnection('planAdjustments', {
+    cursor: 'id',
+    complexity: connectionComplexity,
+    description: 'Every change to the plans, newest first.',
+    query: () => ({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  setPlanUnitStatus: t.prismaField({
+    type: 'PlanUnit',
+    description: 'Marks a unit done or skipped (the learner, or a coach). Publishes a MANUAL adjustment.',
+    authScopes: { authenticated: true },
+    args: {
+      id: t.arg.globalID({ required: true, for: PlanUnitRef }),
+      status: t.arg({ type: PlanUnitStatusEnum, required: true }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const unit = await ctx.db.prisma.planUnit.findUnique({ where: { id: args.id.id }, select: { userId: true } });
+      if (!unit) throw notFound('This plan unit');
+      const viewer = ctx.viewer!;
+      if (viewer.role === 'LEARNER' && viewer.userId !== unit.userId) throw forbidden('You may change only your own plan.');
+      const change = await setPlanUnitStatus(ctx.db, args.id.id, args.status);
+      if (change) ctx.pubsub.publish('plan-adjusted', change.userId, { adjustmentId: change.adjustmentId });
+      return ctx.db.prisma.planUnit.findUniqueOrThrow({ ...query, where: { id: args.id.id } });
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  planAdjusted: t.field({
+    type: PlanAdjustmentRef,
+    description: "Changes to a learner's plans as they happen (a learner may watch only their own).",
+    args: { userId: t.arg.globalID({ required: true, for: UserRef }) },
+    authScopes: (_root, args) => ({ readsUser: args.userId.id }),
+    subscribe: (_root, args, ctx) => ctx.pubsub.subscribe('plan-adjusted', args.userId.id),
+    resolve: (payload, _args, ctx) => ctx.db.prisma.planAdjustment.findUniqueOrThrow({ where: { id: payload.adjustmentId } }),
+  }),
+}));
+
