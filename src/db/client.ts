@@ -1,5 +1,6 @@
 // The one database factory: server, jobs, CLI, tests and benchmarks all open the database here.
 //   DATABASE_URL unset/empty → PGlite in DATA_DIR; memory:// → PGlite in memory; postgres(ql):// → PostgreSQL.
+import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -154,6 +155,16 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Names statements so that pg prepares each once per connection instead of parsing and planning it
+ * on every call (half of PostgreSQL's work for recordAttempt). Statements with many parameters (long
+ * IN lists, bulk unnest) stay unnamed so the cache stays bounded.
+ */
+function preparedStatementName(query: { sql: string; args: unknown[] }): string {
+  if (query.args.length > 24) return undefined as unknown as string;
+  return `ll_${createHash('sha1').update(query.sql).digest('base64url')}`;
+}
+
 async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>, options: OpenOptions): Promise<Database> {
   const label = `PostgreSQL at ${redactUrl(config.url)}`;
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
@@ -168,7 +179,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
       `cannot reach ${label}: ${(error as Error).message}. Start PostgreSQL or fix DATABASE_URL (unset it to use the embedded database).`,
     );
   }
-  const prisma = prismaClient(new PrismaPg(pool), options.onQuery);
+  const prisma = prismaClient(new PrismaPg(pool, { statementNameGenerator: preparedStatementName }), options.onQuery);
   return {
     prisma,
     kind: 'postgres',

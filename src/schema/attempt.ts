@@ -46,7 +46,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: RecordAttemptInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const id = await recordAttempt(ctx.db, ctx.viewer!, {
+      const attempt = await recordAttempt(ctx.db, ctx.viewer!, {
         sessionId: input.sessionId?.id ?? null,
         questionId: input.questionId.id,
         userAnswer: input.userAnswer,
@@ -57,7 +57,9 @@ builder.mutationFields((t) => ({
         answeredAt: input.answeredAt ?? null,
         clientAttemptId: input.clientAttemptId,
       });
-      return ctx.db.prisma.attempt.findUniqueOrThrow({ ...query, where: { id } });
+      // The stored row answers a selection of its own fields; relations need the query.
+      if (Object.keys(query).length === 0) return attempt;
+      return ctx.db.prisma.attempt.findUniqueOrThrow({ ...query, where: { id: attempt.id } });
     },
   }),
 }));

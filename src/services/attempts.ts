@@ -2,7 +2,7 @@ import type { Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
 import { badInput, conflict, forbidden, notFound } from '../errors.ts';
-import type { AttemptContext } from '../generated/prisma/client.ts';
+import type { Attempt, AttemptContext } from '../generated/prisma/client.ts';
 
 export interface AttemptInput {
   sessionId: string | null;
@@ -27,39 +27,39 @@ export function checkAttemptInput(input: AttemptInput, now = new Date()): void {
   }
 }
 
-interface InsertedAttempt {
-  id: string;
-}
-
 /** attemptNo races with another attempt on the same question are retried this often. */
 const maxInsertTries = 5;
 
 /**
  * Records an attempt, graded on the server. One statement on the happy path: it locks the session
- * row against a concurrent endSession, numbers the attempt and stores the learner's mastery.
- * Idempotent on (user, clientAttemptId): a retry returns the first attempt's id.
+ * row against a concurrent endSession, numbers the attempt, stores the learner's mastery, and returns
+ * the row. Idempotent on (user, clientAttemptId): a retry returns the first attempt.
  */
-export async function recordAttempt(db: Database, viewer: Viewer, input: AttemptInput): Promise<string> {
+export async function recordAttempt(db: Database, viewer: Viewer, input: AttemptInput): Promise<Attempt> {
   checkAttemptInput(input);
   const optionsJson = input.options === null || input.options === undefined ? null : JSON.stringify(input.options);
   for (let tries = 0; tries < maxInsertTries; tries++) {
-    const [inserted] = await db.prisma.$queryRaw<InsertedAttempt[]>`
-      WITH q AS (SELECT id, subcategory, answer_key FROM questions WHERE id = ${input.questionId}::uuid),
-           s AS (SELECT id FROM sessions
-                 WHERE id = ${input.sessionId}::uuid AND user_id = ${viewer.userId}::uuid AND ended_at IS NULL
-                 FOR SHARE)
-      INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
-                            time_sec, hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
-      SELECT ${viewer.userId}::uuid, q.id, ${input.sessionId}::uuid,
-             COALESCE((SELECT max(attempt_no) FROM attempts a WHERE a.user_id = ${viewer.userId}::uuid AND a.question_id = q.id), 0) + 1,
+    const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
+      WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id, ${input.sessionId}::uuid AS session_id),
+           q AS (SELECT q.id, q.subcategory, q.answer_key FROM questions q, input WHERE q.id = input.question_id),
+           s AS (SELECT s.id FROM sessions s, input
+                 WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
+                 FOR SHARE OF s)
+      INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
+                                 time_sec, hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
+      SELECT input.user_id, q.id, input.session_id,
+             COALESCE((SELECT max(p.attempt_no) FROM attempts p WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
              ${input.context}::"AttemptContext", ${optionsJson}::jsonb, ${input.userAnswer}, q.answer_key = ${answerKey(input.userAnswer)},
              ${input.timeSec}, ${input.hintUsed}, ${input.answeredAt}, clock_timestamp(), ${input.clientAttemptId},
-             (SELECT score FROM masteries m WHERE m.user_id = ${viewer.userId}::uuid AND m.subcategory = q.subcategory)
-      FROM q
-      WHERE ${input.sessionId}::uuid IS NULL OR EXISTS (SELECT 1 FROM s)
+             (SELECT m.score FROM masteries m WHERE m.user_id = input.user_id AND m.subcategory = q.subcategory)
+      FROM q, input
+      WHERE input.session_id IS NULL OR EXISTS (SELECT 1 FROM s)
       ON CONFLICT DO NOTHING
-      RETURNING id`;
-    if (inserted) return inserted.id;
+      RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId", a.attempt_no AS "attemptNo",
+                a.context::text AS context, a.options, a.user_answer AS "userAnswer", a.correct, a.time_sec AS "timeSec",
+                a.hint_used AS "hintUsed", a.answered_at AS "answeredAt", a.recorded_at AS "recordedAt",
+                a.client_attempt_id AS "clientAttemptId", a.mastery_at_attempt AS "masteryAtAttempt"`;
+    if (inserted) return inserted;
     const existing = await db.prisma.attempt.findUnique({
       where: { userId_clientAttemptId: { userId: viewer.userId, clientAttemptId: input.clientAttemptId } },
     });
@@ -67,7 +67,7 @@ export async function recordAttempt(db: Database, viewer: Viewer, input: Attempt
       if (!sameAttempt(existing, input)) {
         throw conflict(`clientAttemptId ${input.clientAttemptId} was already used for a different answer: give each attempt its own clientAttemptId.`);
       }
-      return existing.id;
+      return existing;
     }
     await explainRefusal(db, viewer, input);
     // Nothing refused it: another attempt on the same question took this attemptNo first; go again.

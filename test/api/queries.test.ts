@@ -29,6 +29,12 @@ const Record = graphql(`
   mutation ConcurrentRecord($input: RecordAttemptInput!) { recordAttempt(input: $input) { id attemptNo } }
 `);
 
+const RecordScalars = graphql(`
+  mutation RecordScalars($input: RecordAttemptInput!) {
+    recordAttempt(input: $input) { id attemptNo context options userAnswer correct timeSec hintUsed answeredAt recordedAt clientAttemptId }
+  }
+`);
+
 const statements: string[] = [];
 let counting = false;
 let server: TestServer;
@@ -89,6 +95,38 @@ describe('pagination', () => {
     expect(page2.pageInfo.hasNextPage).toBe(false);
     const geometry = dataOf(await server.request(QuestionsPage, { subcategory: 'Geometry' }, world.bob.token)).questions;
     expect(geometry.edges.map((e) => e.node.subcategory)).toEqual(['Geometry', 'Geometry', 'Geometry']);
+  });
+});
+
+test('recordAttempt answers a selection of its own fields with its one INSERT statement', async () => {
+  statements.length = 0;
+  counting = true;
+  const input = {
+    questionId: world.questions[0]!.id,
+    userAnswer: 'x = 2',
+    timeSec: 3.5,
+    hintUsed: true,
+    context: 'PRACTICE' as const,
+    options: ['x = 1', 'x = 2'],
+    answeredAt: '2026-01-02T03:04:05.678Z',
+    clientAttemptId: randomUUID(),
+  };
+  const { recordAttempt } = dataOf(await server.request(RecordScalars, { input }, world.bob.token));
+  counting = false;
+  expect(statements, statements.join('\n')).toHaveLength(1);
+  const stored = await server.db.prisma.attempt.findUniqueOrThrow({ where: { id: rawId(recordAttempt.id) } });
+  expect(recordAttempt).toEqual({
+    id: recordAttempt.id,
+    attemptNo: stored.attemptNo,
+    context: 'PRACTICE',
+    options: ['x = 1', 'x = 2'],
+    userAnswer: 'x = 2',
+    correct: true,
+    timeSec: 3.5,
+    hintUsed: true,
+    answeredAt: input.answeredAt,
+    recordedAt: stored.recordedAt.toISOString(),
+    clientAttemptId: input.clientAttemptId,
   });
 });
 
