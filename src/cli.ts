@@ -1,10 +1,13 @@
-// The command line: `npm start` serves the API; `npm run token -- <email|id>` prints a token.
+// The command line: `npm start` serves the API; `npm run token -- <email|id>` prints a token;
+// `npm run job -- nightly|decay|patterns …` runs a job by hand (src/jobs/cli.ts).
 import { parseArgs } from 'node:util';
 import { developmentSecret, roles, secretKey, signToken, type Role } from './auth.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
 import { uuidPattern } from './ids.ts';
+import { recomputeMissingSessionAnalytics } from './services/recompute-analytics.ts';
+import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
 import { startService } from './service.ts';
 
@@ -12,7 +15,11 @@ const usage = `usage: learnloop <command>
   serve                          serve the GraphQL API (default)
   token <email|user id> [--role LEARNER|COACH|ADMIN] [--expires 30d]
                                  print a bearer token for a user (with an id and --role,
-                                 without opening the database: works while a server runs)`;
+                                 without opening the database: works while a server runs)
+  recompute-analytics [--chunk-size 500]
+                                 store the summary and analytics of ended sessions that lack
+                                 them (imported data); existing rows are left as they are
+${jobUsage}`;
 
 async function serve(): Promise<void> {
   const config = loadConfig();
@@ -67,6 +74,30 @@ async function token(args: string[]): Promise<void> {
   }
 }
 
+async function recomputeAnalytics(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'chunk-size': { type: 'string', default: '500' } } });
+  const chunkSize = Number(values['chunk-size']);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new UsageError('--chunk-size must be a positive integer');
+  const db = await openDatabase(loadConfig().database);
+  try {
+    const started = Date.now();
+    let total = 0;
+    const result = await recomputeMissingSessionAnalytics(db, {
+      chunkSize,
+      onStart: (count) => {
+        total = count;
+        process.stderr.write(`${count} ended session${count === 1 ? ' lacks' : 's lack'} a summary or analytics\n`);
+      },
+      onChunk: (p) => process.stderr.write(`  ${p.sessions}/${total} sessions (chunk ${p.chunks})\n`),
+    });
+    process.stdout.write(
+      `recompute-analytics: ${result.sessions} sessions in ${result.chunks} chunks: ${result.summaries} summaries and ${result.analytics} analytics stored (${Date.now() - started} ms)\n`,
+    );
+  } finally {
+    await db.close();
+  }
+}
+
 /** A user id as stored, or as the API gives it out (a global ID), or null for an email. */
 function userIdOf(value: string): string | null {
   if (uuidPattern.test(value)) return value;
@@ -83,6 +114,10 @@ async function main(argv: string[]): Promise<void> {
       return serve();
     case 'token':
       return token(rest);
+    case 'job':
+      return jobCommand(rest);
+    case 'recompute-analytics':
+      return recomputeAnalytics(rest);
     case 'help':
     case '--help':
       process.stdout.write(`${usage}\n`);

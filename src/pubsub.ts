@@ -1,8 +1,15 @@
 // Subscriptions' event bus: in-process by default, through Redis with REDIS_URL so that an event
 // published on one API instance reaches subscribers connected to another.
+//
+// Redis going away must not take the API down. Publishing never waits for Redis and never throws:
+// a publish that fails (Redis unreachable for a few reconnection attempts) is logged and dropped —
+// the change it announces is committed and readable (User.planAdjustments). The subscriber
+// connection queues its SUBSCRIBE commands while Redis is away and ioredis resubscribes every
+// channel when it reconnects, so delivery resumes by itself.
+import { setMaxListeners } from 'node:events';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.ts';
 
 /** Payloads are JSON-serialisable ids: subscribers load the rows themselves. */
@@ -16,36 +23,96 @@ export type PubSub = ReturnType<typeof createPubSub<PubSubEvents>>;
 
 export interface EventBus {
   pubsub: PubSub;
+  /**
+   * Live subscriptions on this instance to a topic (`plan-adjusted:<userId>`, `session-ended-all`, …):
+   * for monitoring, and for tests and benchmarks to know a subscriber is listening. With Redis, the
+   * channel's SUBSCRIBE may still be on its way: `PUBSUB NUMSUB` tells when Redis has it.
+   */
+  listenerCount(topic: string): number;
   close(): Promise<void>;
 }
 
+/** The topic createPubSub uses for a routing key and id. */
+export function topicOf(routingKey: keyof PubSubEvents, id?: string): string {
+  return id === undefined ? routingKey : `${routingKey}:${id}`;
+}
+
+type EventTargetLike = Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'>;
+
+/** Counts listeners per topic on the way to the real event target. */
+function countingTarget(target: EventTargetLike, counts: Map<string, number>): EventTargetLike {
+  return {
+    addEventListener(type, listener, options) {
+      if (listener) counts.set(type, (counts.get(type) ?? 0) + 1);
+      target.addEventListener(type, listener, options);
+    },
+    removeEventListener(type, listener, options) {
+      const left = (counts.get(type) ?? 0) - (listener ? 1 : 0);
+      if (left > 0) counts.set(type, left);
+      else counts.delete(type);
+      target.removeEventListener(type, listener, options);
+    },
+    dispatchEvent: (event) => target.dispatchEvent(event),
+  };
+}
+
+/** Announces committed plan changes (SESSION_END, NIGHTLY or MANUAL) to planAdjusted subscribers. Call after commit. */
+export function publishPlanChanges(pubsub: PubSub, changes: readonly { userId: string; adjustmentId: string }[]): void {
+  for (const change of changes) pubsub.publish('plan-adjusted', change.userId, { adjustmentId: change.adjustmentId });
+}
+
 export function createEventBus(redisUrl: string | null, log: Logger): EventBus {
-  if (!redisUrl) return { pubsub: createPubSub<PubSubEvents>(), close: async () => {} };
-  const options = { lazyConnect: false, maxRetriesPerRequest: 2, retryStrategy: (attempt: number) => Math.min(attempt * 200, 5_000) };
-  const publishClient = new Redis(redisUrl, options);
-  const subscribeClient = new Redis(redisUrl, options);
-  for (const client of [publishClient, subscribeClient]) {
-    // Redis going away must not take the API down: log, and ioredis reconnects (and resubscribes).
-    client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+  const counts = new Map<string, number>();
+  const listenerCount = (topic: string) => counts.get(topic) ?? 0;
+  if (!redisUrl) {
+    const target = new EventTarget();
+    setMaxListeners(0, target); // many dashboards on session-ended-all are not a leak
+    return { pubsub: createPubSub<PubSubEvents>({ eventTarget: countingTarget(target, counts) as never }), listenerCount, close: async () => {} };
   }
-  // A failed publish is logged, never an unhandled rejection: the mutation that caused it has committed.
-  const guardedPublisher = new Proxy(publishClient, {
-    get(target, property, receiver) {
-      if (property === 'publish') {
-        return (channel: string, message: string) =>
-          target.publish(channel, message).catch((error: Error) => {
-            log.error({ err: error.message, channel }, 'redis publish failed; event not delivered');
+  const common: RedisOptions = {
+    // Reconnect for ever, backing off to one attempt every 2 s.
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, 2_000),
+    connectionName: 'learnloop-pubsub',
+  };
+  // A publish issued while Redis is away fails after two reconnection attempts instead of piling up.
+  const publishClient = new Redis(redisUrl, { ...common, maxRetriesPerRequest: 2 });
+  // SUBSCRIBE issued while Redis is away waits for the connection: the subscription then works.
+  const subscribeClient = new Redis(redisUrl, { ...common, maxRetriesPerRequest: null });
+  for (const [name, client] of [
+    ['publish', publishClient],
+    ['subscribe', subscribeClient],
+  ] as const) {
+    let down = false; // log the first error of an outage and its end, not every reconnection attempt
+    client.on('error', (error: Error) => {
+      if (!down) log.error({ err: error.message, client: name }, 'redis connection error: events are not delivered until it is back');
+      down = true;
+    });
+    client.on('ready', () => {
+      if (down) log.info({ client: name }, 'redis connection restored');
+      down = false;
+    });
+  }
+  // Never an unhandled rejection (which would end the process): the mutation behind a publish has committed.
+  const guard = <T extends Redis>(client: T, methods: readonly string[]): T =>
+    new Proxy(client, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof property !== 'string' || !methods.includes(property) || typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((error: Error) => {
+            log.error({ err: error.message, command: property, channel: args[0] }, 'redis command failed; event not delivered');
             return 0;
           });
-      }
-      return Reflect.get(target, property, receiver);
-    },
+      },
+    });
+  const redisTarget = createRedisEventTarget({
+    publishClient: guard(publishClient, ['publish']),
+    subscribeClient: guard(subscribeClient, ['subscribe', 'unsubscribe']),
   });
-  const pubsub = createPubSub<PubSubEvents>({
-    eventTarget: createRedisEventTarget({ publishClient: guardedPublisher, subscribeClient }),
-  });
+  const pubsub = createPubSub<PubSubEvents>({ eventTarget: countingTarget(redisTarget as EventTargetLike, counts) as never });
   return {
     pubsub,
+    listenerCount,
     async close() {
       publishClient.disconnect();
       subscribeClient.disconnect();

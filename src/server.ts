@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Authenticator, type Context } from './context.ts';
 import type { Database } from './db/client.ts';
@@ -57,6 +57,15 @@ const codeRequestErrors: Plugin = {
   onParse: () => ({ result, replaceParseResult }) => {
     if (result instanceof GraphQLError) replaceParseResult(withCode(result));
   },
+  // Variables that do not fit their types (a Date of 2026-02-30, say) fail before any field runs:
+  // the result has errors and no data.
+  onExecute: () => ({
+    onExecuteDone: ({ result, setResult }) => {
+      if (!isAsyncIterable(result) && result.data === undefined && result.errors?.length) {
+        setResult({ ...result, errors: result.errors.map(withCode) });
+      }
+    },
+  }),
 };
 
 function withCode(error: Error): GraphQLError {
@@ -119,12 +128,16 @@ export function createApp(options: AppOptions): App {
 
   useServer<Record<string, unknown>, { request: IncomingMessage; socket: WebSocket }>(
     {
-      // A token that is present but bad closes the connection (4403); a missing one is refused per subscription.
+      // A token that is present but bad closes the connection with 4401 and the reason
+      // "UNAUTHENTICATED: …" (graphql-ws clients treat 4401 as final and do not retry with the same
+      // token); a missing one is refused per subscription with UNAUTHENTICATED.
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         if (header === undefined || header === null || header === '') return true;
-        const { viewer } = await authenticator.authenticate(String(header));
-        return viewer !== null;
+        const { viewer, authError } = await authenticator.authenticate(String(header));
+        if (viewer) return true;
+        ctx.extra.socket.close(4401, closeReason(`UNAUTHENTICATED: ${authError ?? 'bad token'}`));
+        return false;
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
@@ -176,6 +189,13 @@ export function createApp(options: AppOptions): App {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8. */
+function closeReason(text: string): string {
+  let reason = text;
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }
 
 async function health(db: Database): Promise<{ status: number; body: Record<string, string> }> {

@@ -3,7 +3,7 @@
 // endSession. A database that has any user is left alone.
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
-import { storeSessionAnalytics } from '../services/sessions.ts';
+import { sessionsAttempts, storeSessionsAnalytics } from '../services/sessions.ts';
 import { simulateDemo, type DemoAttempt, type DemoQuestion, type DemoSession, type DemoUser } from './simulation.ts';
 
 export const DEMO_SEED = 20251111;
@@ -30,7 +30,7 @@ export async function loadDemoData(db: Database, now = new Date(), seed = DEMO_S
       const questionIds = await insertQuestions(tx, demo.questions);
       const sessions = await insertSessions(tx, demo.sessions, userIds);
       const attempts = await insertAttempts(tx, demo.attempts, { userIds, questionIds, sessionIds: sessions.ids });
-      for (const sessionId of sessions.endedIds) await storeSessionAnalytics(tx, sessionId);
+      await storeSessionsAnalytics(tx, await sessionsAttempts(tx, sessions.endedIds));
       return { users: userIds.size, questions: questionIds.size, sessions: sessions.ids.size, attempts };
     },
     { timeout: 120_000 },

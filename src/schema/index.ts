@@ -7,5 +7,7 @@ import './question.ts';
 import './session.ts';
 import './attempt.ts';
 import './plan.ts';
+import './analytics.ts';
+import './job.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

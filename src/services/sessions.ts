@@ -85,7 +85,7 @@ export async function endSession(db: Database, viewer: Viewer, sessionId: string
       FROM (SELECT GREATEST(now(), max(a.recorded_at), max(a.answered_at)) AS ended_at
             FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
       WHERE s.id = ${sessionId}::uuid`;
-    const attempts = await sessionAttempts(tx, sessionId);
+    const attempts = (await sessionsAttempts(tx, [sessionId])).get(sessionId)!;
     await storeSessionAnalytics(tx, sessionId, attempts);
     // Tomorrow in the learner's time zone, adjusted from this session at once.
     const now = new Date();
@@ -103,39 +103,51 @@ export interface EndedSessionAttempt extends SessionAttempt {
   hintUsed: boolean;
 }
 
-/** A session's attempts in recordedAt order, with what the analytics and the plan need. */
-export function sessionAttempts(tx: Transaction, sessionId: string): Promise<EndedSessionAttempt[]> {
-  return tx.$queryRaw<EndedSessionAttempt[]>`
-    SELECT a.correct, a.time_sec AS "timeSec", a.hint_used AS "hintUsed", q.subcategory, q.difficulty_band::text AS "difficultyBand"
+/** The attempts of several sessions, each list in recordedAt order (sessions without attempts get []). */
+export async function sessionsAttempts(tx: Transaction, sessionIds: readonly string[]): Promise<Map<string, EndedSessionAttempt[]>> {
+  const rows = await tx.$queryRaw<(EndedSessionAttempt & { sessionId: string })[]>`
+    SELECT a.session_id::text AS "sessionId", a.correct, a.time_sec AS "timeSec", a.hint_used AS "hintUsed", q.subcategory,
+           q.difficulty_band::text AS "difficultyBand"
     FROM attempts a JOIN questions q ON q.id = a.question_id
-    WHERE a.session_id = ${sessionId}::uuid
-    ORDER BY a.recorded_at, a.id`;
+    WHERE a.session_id = ANY(${sessionIds}::uuid[])
+    ORDER BY a.session_id, a.recorded_at, a.id`;
+  const bySession = new Map<string, EndedSessionAttempt[]>(sessionIds.map((id) => [id, []]));
+  for (const { sessionId, ...attempt } of rows) bySession.get(sessionId)!.push(attempt);
+  return bySession;
 }
 
 /** Computes and stores a session's summary and analytics (SPEC 4.1, 4.2) from its attempts. */
-export async function storeSessionAnalytics(tx: Transaction, sessionId: string, attempts?: readonly SessionAttempt[]): Promise<void> {
-  attempts ??= await sessionAttempts(tx, sessionId);
-  const summary = summarizeSession(attempts);
-  const analytics = analyzeSession(attempts);
-  const { easy, medium, hard } = summary.difficultyDistribution;
-  await tx.sessionSummary.upsert({
-    where: { sessionId },
-    create: {
+export function storeSessionAnalytics(tx: Transaction, sessionId: string, attempts: readonly SessionAttempt[]): Promise<{ summaries: number; analytics: number }> {
+  return storeSessionsAnalytics(tx, new Map([[sessionId, attempts]]));
+}
+
+/**
+ * Summaries and analytics of many sessions in one statement per table. Rows that exist are kept:
+ * what a session ended with is what it keeps.
+ */
+export async function storeSessionsAnalytics(
+  tx: Transaction,
+  attemptsBySession: ReadonlyMap<string, readonly SessionAttempt[]>,
+): Promise<{ summaries: number; analytics: number }> {
+  if (attemptsBySession.size === 0) return { summaries: 0, analytics: 0 };
+  const computed = [...attemptsBySession].map(([sessionId, attempts]) => ({ sessionId, summary: summarizeSession(attempts), analytics: analyzeSession(attempts) }));
+  const summaries = await tx.sessionSummary.createMany({
+    skipDuplicates: true,
+    data: computed.map(({ sessionId, summary }) => ({
       sessionId,
       questionsAttempted: summary.questionsAttempted,
       questionsCorrect: summary.questionsCorrect,
       accuracy: summary.accuracy,
       averageTimePerQuestion: summary.averageTimePerQuestion,
       topicsCovered: summary.topicsCovered,
-      easyCount: easy,
-      mediumCount: medium,
-      hardCount: hard,
-    },
-    update: {},
+      easyCount: summary.difficultyDistribution.easy,
+      mediumCount: summary.difficultyDistribution.medium,
+      hardCount: summary.difficultyDistribution.hard,
+    })),
   });
-  await tx.sessionAnalytics.upsert({
-    where: { sessionId },
-    create: { sessionId, ...analytics },
-    update: {},
+  const analytics = await tx.sessionAnalytics.createMany({
+    skipDuplicates: true,
+    data: computed.map(({ sessionId, analytics }) => ({ sessionId, ...analytics })),
   });
+  return { summaries: summaries.count, analytics: analytics.count };
 }

@@ -1,0 +1,355 @@
+// Benchmark of the nightly and decay jobs against the database's floor.
+//
+//   npm run bench:nightly [-- --only postgres|pglite] [--learners 100000] [--attempts 1000000]
+//                            [--pglite-learners 10000] [--pglite-attempts 100000] [--keep]
+//
+// For each backend (a fresh PostgreSQL database ll_bench_nightly_<random> on BENCH_DATABASE_URL,
+// dropped at the end unless --keep; then in-memory PGlite) it:
+//   1. seeds a simulation with multi-row INSERT … SELECT over generate_series (seeded: setseed):
+//      2,000 questions over 8 subcategories and 3 bands, the learners (activity skewed), sessions of
+//      ~5 attempts on one subcategory each (0.25% left open: abandoned), 80% of the attempts in
+//      sessions and 20% practice/daily, over the 30 days before the cutoff; correctness from a
+//      logistic of learner ability minus question hardness; the learner's mastery on 90% of them;
+//   2. times the floor: the bare aggregates over the same attempts that NIGHTLY cannot do without
+//      (mean credit per (user, subcategory) of SESSION attempts, and counts per question), warm;
+//   3. times NIGHTLY over all of them (the first run: its window is every attempt), per step;
+//   4. times a second NIGHTLY the day after, over one more day of attempts (the steady state);
+//   5. times MASTERY_DECAY three days later, when every learner is inactive (every score decays);
+// and reports the process's peak RSS (for PGlite that includes the database itself).
+// Targets (issue 5): NIGHTLY < 60 s and ≤ 10× the floor, peak RSS < 1 GiB, MASTERY_DECAY < 5 s.
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { openDatabase, type Database } from '../src/db/client.ts';
+import type { MigrationConnection } from '../src/db/migrate.ts';
+import { loadJobsConfig } from '../src/jobs/config.ts';
+import { runJob, type StepEvent } from '../src/jobs/run.ts';
+
+const usage =
+  'usage: npm run bench:nightly -- [--only postgres|pglite] [--learners N=100000] [--attempts N=1000000] [--pglite-learners N=10000] [--pglite-attempts N=100000] [--keep]\n' +
+  '  BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): the server the bench database is created on';
+
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        only: { type: 'string' },
+        learners: { type: 'string', default: '100000' },
+        attempts: { type: 'string', default: '1000000' },
+        'pglite-learners': { type: 'string', default: '10000' },
+        'pglite-attempts': { type: 'string', default: '100000' },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+}
+const args = options();
+if (args.help) {
+  console.log(usage);
+  process.exit(0);
+}
+function count(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 100) {
+    console.error(`--${name} must be an integer ≥ 100, not ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return value;
+}
+if (args.only !== undefined && args.only !== 'postgres' && args.only !== 'pglite') {
+  console.error(`--only takes postgres or pglite\n${usage}`);
+  process.exit(2);
+}
+type Backend = 'postgres' | 'pglite';
+const backends: Backend[] = args.only ? [args.only as Backend] : ['postgres', 'pglite'];
+const sizes: Record<Backend, { learners: number; attempts: number }> = {
+  postgres: { learners: count('learners', args.learners), attempts: count('attempts', args.attempts) },
+  pglite: { learners: count('pglite-learners', args['pglite-learners']), attempts: count('pglite-attempts', args['pglite-attempts']) },
+};
+const baseUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
+
+const cutoff = new Date('2025-03-31T02:00:00Z'); // the NIGHTLY slot that closes 2025-03-30
+const questionCount = 2000;
+const subcategories = ['Algebra', 'Geometry', 'Arithmetic', 'Statistics', 'Vocabulary', 'Reading', 'Grammar', 'Logic'];
+const config = loadJobsConfig({}, { settleMs: 0 });
+
+// ---------------------------------------------------------------------------------------------
+// Memory: the process's resident set, sampled, and its peak as the kernel reports it.
+
+let sampledPeak = 0;
+const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss())), 50);
+sampler.unref();
+const mib = (bytes: number) => bytes / 2 ** 20;
+const peakRssMiB = () => Math.max(mib(sampledPeak), process.resourceUsage().maxRSS / 1024);
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await work();
+  return { ms: performance.now() - started, value };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulation, in SQL.
+
+function seedStatements(learners: number, attempts: number): { label: string; sql: string }[] {
+  const sessionAttempts = Math.round(attempts * 0.8);
+  const sessions = Math.max(1, Math.round(sessionAttempts / 5));
+  const T = `'${cutoff.toISOString()}'::timestamptz`;
+  const subs = `ARRAY[${subcategories.map((s) => `'${s}'`).join(',')}]`;
+  return [
+    {
+      label: 'learners',
+      sql: `
+        CREATE TEMP TABLE bench_users AS
+          SELECT g AS idx, gen_random_uuid() AS id, (random() + random() + random() - 1.5) * 2 AS ability
+          FROM generate_series(0, ${learners - 1}) g;
+        INSERT INTO users (id, name, email, role, timezone, daily_question_budget, created_at)
+          SELECT id, 'Learner ' || idx, 'learner' || idx || '@bench.example', 'LEARNER', 'UTC', 30, ${T} - interval '60 days'
+          FROM bench_users;
+        CREATE INDEX ON bench_users (idx);`,
+    },
+    {
+      label: 'questions',
+      sql: `
+        CREATE TEMP TABLE bench_questions AS
+          SELECT g AS idx, gen_random_uuid() AS id, g % 8 AS sub, (g / 8) % 3 AS band, ((g / 8) % 3 - 1) + (random() - 0.5) AS hardness
+          FROM generate_series(0, ${questionCount - 1}) g;
+        INSERT INTO questions (id, external_id, category, subcategory, difficulty_band, answer, answer_key)
+          SELECT id, 'BENCH-' || idx, CASE WHEN sub < 4 THEN 'Quantitative' ELSE 'Verbal' END, (${subs})[sub + 1],
+                 (ARRAY['EASY', 'MEDIUM', 'HARD'])[band + 1]::"DifficultyBand", 'A', 'a'
+          FROM bench_questions;
+        CREATE INDEX ON bench_questions (idx);`,
+    },
+    {
+      label: 'sessions',
+      sql: `
+        CREATE TEMP TABLE bench_sessions AS
+          SELECT g AS idx, gen_random_uuid() AS id, floor(power(random(), 1.5) * ${learners})::int AS user_idx,
+                 ${T} - interval '1 hour' - random() * interval '30 days' AS started_at, floor(random() * 8)::int AS sub
+          FROM generate_series(0, ${sessions - 1}) g;
+        INSERT INTO sessions (id, user_id, started_at, ended_at, duration_sec, units)
+          SELECT s.id, u.id, s.started_at,
+                 CASE WHEN s.idx % 400 = 0 THEN NULL ELSE s.started_at + interval '20 minutes' END,
+                 CASE WHEN s.idx % 400 = 0 THEN NULL ELSE 1200 END,
+                 ARRAY[(${subs})[s.sub + 1]]
+          FROM bench_sessions s JOIN bench_users u ON u.idx = s.user_idx;
+        CREATE INDEX ON bench_sessions (idx);`,
+    },
+    {
+      label: 'attempts',
+      sql: `
+        INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec, hint_used,
+                              answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
+        SELECT user_id, question_id, session_id,
+               row_number() OVER (PARTITION BY user_id, question_id ORDER BY recorded_at, j),
+               context::"AttemptContext", CASE WHEN correct THEN 'A' ELSE 'B' END, correct, time_sec, hint_used,
+               recorded_at - interval '2 seconds', recorded_at, 'bench-' || j, mastery
+        FROM (
+          SELECT p.j, u.id AS user_id, q.id AS question_id, p.session_id, p.context, p.recorded_at,
+                 random() < 1 / (1 + exp(q.hardness - u.ability)) AS correct,
+                 10 + random() * 50 AS time_sec, random() < 0.1 AS hint_used,
+                 CASE WHEN random() < 0.1 THEN NULL
+                      ELSE greatest(0, least(1, 1 / (1 + exp(-u.ability)) + (random() - 0.5) * 0.3)) END AS mastery
+          FROM (
+            SELECT j,
+                   CASE WHEN j < ${sessionAttempts} THEN s.user_idx ELSE floor(power(random(), 1.5) * ${learners})::int END AS user_idx,
+                   CASE WHEN j < ${sessionAttempts} THEN s.sub + 8 * floor(random() * ${questionCount / 8})::int
+                        ELSE floor(random() * ${questionCount})::int END AS question_idx,
+                   CASE WHEN j < ${sessionAttempts} THEN s.id END AS session_id,
+                   CASE WHEN j < ${sessionAttempts} THEN 'SESSION' WHEN j % 2 = 0 THEN 'PRACTICE' ELSE 'DAILY' END AS context,
+                   CASE WHEN j < ${sessionAttempts} THEN s.started_at + random() * interval '20 minutes'
+                        ELSE ${T} - interval '1 hour' - random() * interval '30 days' END AS recorded_at
+            FROM (SELECT j, floor(random() * ${sessions})::int AS session_idx FROM generate_series(0, ${attempts - 1}) j) r
+            LEFT JOIN bench_sessions s ON s.idx = r.session_idx AND r.j < ${sessionAttempts}
+          ) p
+          JOIN bench_users u ON u.idx = p.user_idx
+          JOIN bench_questions q ON q.idx = p.question_idx
+        ) a;`,
+    },
+  ];
+}
+
+/** One more day of attempts, recorded in (cutoff, cutoff + 1 day], for the steady-state night. */
+function nextDayStatement(learners: number, attempts: number): string {
+  const T = `'${cutoff.toISOString()}'::timestamptz`;
+  return `
+    INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec, hint_used,
+                          answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
+    SELECT u.id, q.id, NULL, 1000 + row_number() OVER (PARTITION BY u.id, q.id ORDER BY p.j), p.context::"AttemptContext", 'A',
+           random() < 1 / (1 + exp(q.hardness - u.ability)), 30, false, p.recorded_at, p.recorded_at, 'bench-next-' || p.j,
+           greatest(0, least(1, 1 / (1 + exp(-u.ability))))
+    FROM (SELECT j, floor(power(random(), 1.5) * ${learners})::int AS user_idx, floor(random() * ${questionCount})::int AS question_idx,
+                 CASE WHEN j % 5 = 0 THEN 'PRACTICE' ELSE 'SESSION' END AS context,
+                 ${T} + random() * interval '23 hours' AS recorded_at
+          FROM generate_series(0, ${Math.round(attempts / 30) - 1}) j) p
+    JOIN bench_users u ON u.idx = p.user_idx
+    JOIN bench_questions q ON q.idx = p.question_idx`;
+}
+
+const floorQueries = {
+  credit: `
+    SELECT count(*)::int AS groups, sum(performance) AS total FROM (
+      SELECT a.user_id, q.subcategory,
+             avg(CASE WHEN NOT a.correct THEN 0.0 WHEN a.hint_used THEN 0.5 ELSE 1.0 END::float8) AS performance
+      FROM attempts a JOIN questions q ON q.id = a.question_id
+      WHERE a.recorded_at <= '${cutoff.toISOString()}' AND a.context = 'SESSION'
+      GROUP BY a.user_id, q.subcategory) s`,
+  perQuestion: `
+    SELECT count(*)::int AS questions, sum(n) AS total FROM (
+      SELECT question_id, count(*) AS n, count(*) FILTER (WHERE correct) AS correct
+      FROM attempts WHERE recorded_at <= '${cutoff.toISOString()}'
+      GROUP BY question_id) s`,
+};
+
+// ---------------------------------------------------------------------------------------------
+
+interface Result {
+  backend: Backend;
+  learners: number;
+  attempts: number;
+  seedMs: Record<string, number>;
+  floorMs: { credit: number; perQuestion: number; total: number };
+  nightly: { ms: number; steps: Record<string, number>; stats: unknown };
+  nextNight: { attempts: number; ms: number; steps: Record<string, number> };
+  decay: { ms: number; masteries: number };
+  rows: { masteries: number; history: number };
+  peakRssMiB: number;
+}
+
+async function open(backend: Backend): Promise<{ db: Database; drop: () => Promise<void> }> {
+  if (backend === 'pglite') {
+    const db = await openDatabase({ kind: 'pglite', dataDir: null });
+    return { db, drop: () => db.close() };
+  }
+  const name = `ll_bench_nightly_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 4 });
+  return {
+    db,
+    drop: async () => {
+      await db.close();
+      if (args.keep) return console.log(`kept ${url.toString()}`);
+      const client = new pg.Client({ connectionString: baseUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+async function nightly(db: Database, at: Date, date: string) {
+  const steps: Record<string, number> = {};
+  const onStep = (event: StepEvent) => {
+    steps[event.step] = event.ms;
+    process.stdout.write(`    ${event.step.padEnd(24)} ${(event.ms / 1000).toFixed(2).padStart(7)} s\n`);
+  };
+  const { ms, value } = await timed(() => runJob(db, config, { job: 'NIGHTLY', at, date }, { onStep }));
+  if (value.outcome !== 'succeeded') throw new Error(`NIGHTLY ${value.outcome}: ${value.run.error}`);
+  return { ms, steps, stats: value.run.stats };
+}
+
+async function bench(backend: Backend): Promise<Result> {
+  const { learners, attempts } = sizes[backend];
+  console.log(`\n== ${backend}: ${learners.toLocaleString('en')} learners, ${attempts.toLocaleString('en')} attempts`);
+  const { db, drop } = await open(backend);
+  let conn: MigrationConnection | null = null;
+  try {
+    conn = await db.connect();
+    const c = conn;
+    await c.exec(`SET max_parallel_workers_per_gather = 0; SELECT setseed(0.42)`); // reproducible random()
+    const seedMs: Record<string, number> = {};
+    for (const { label, sql } of seedStatements(learners, attempts)) {
+      seedMs[label] = (await timed(() => c.exec(sql))).ms;
+      console.log(`  seed ${label.padEnd(10)} ${(seedMs[label]! / 1000).toFixed(1).padStart(6)} s`);
+    }
+    seedMs.analyze = (await timed(() => c.exec('RESET max_parallel_workers_per_gather; ANALYZE'))).ms;
+    seedMs.total = Object.values(seedMs).reduce((a, b) => a + b, 0);
+    const [{ n }] = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM attempts')) as [{ n: number }];
+    console.log(`  seeded ${n.toLocaleString('en')} attempts in ${(seedMs.total / 1000).toFixed(1)} s (analyze included)`);
+
+    // The floor, warm: the best of three after one warm-up, with the jobs' work_mem.
+    await c.exec(`SET work_mem = '${config.workMemMb}MB'`);
+    await c.query(floorQueries.credit);
+    await c.query(floorQueries.perQuestion);
+    const best = async (sql: string) => Math.min(...(await sequential(3, () => timed(() => c.query(sql)))).map((r) => r.ms));
+    const credit = await best(floorQueries.credit);
+    const perQuestion = await best(floorQueries.perQuestion);
+    const floorMs = { credit, perQuestion, total: credit + perQuestion };
+    console.log(`  floor: mean credit per (user, subcategory) ${(credit / 1000).toFixed(2)} s + counts per question ${(perQuestion / 1000).toFixed(2)} s = ${(floorMs.total / 1000).toFixed(2)} s`);
+    await conn.release();
+    conn = null;
+
+    console.log(`  NIGHTLY as of ${cutoff.toISOString()} (first run: every attempt)`);
+    const first = await nightly(db, cutoff, '2025-03-30');
+    console.log(`  NIGHTLY total ${(first.ms / 1000).toFixed(2)} s = ${(first.ms / floorMs.total).toFixed(1)}× the floor`);
+
+    const c2 = await db.connect();
+    const next = await timed(() => c2.exec(`SELECT setseed(0.43); ${nextDayStatement(learners, attempts)}`));
+    await c2.release();
+    const nextAt = new Date(cutoff.getTime() + 86_400_000);
+    console.log(`  NIGHTLY as of ${nextAt.toISOString()} (the next day: ${Math.round(attempts / 30).toLocaleString('en')} new attempts, inserted in ${(next.ms / 1000).toFixed(1)} s)`);
+    const second = await nightly(db, nextAt, '2025-03-31');
+    console.log(`  NIGHTLY total ${(second.ms / 1000).toFixed(2)} s`);
+
+    const decayAt = new Date(nextAt.getTime() + 3 * 86_400_000);
+    const decay = await timed(() => runJob(db, config, { job: 'MASTERY_DECAY', at: decayAt }));
+    if (decay.value.outcome !== 'succeeded') throw new Error(`MASTERY_DECAY ${decay.value.outcome}: ${decay.value.run.error}`);
+    const decayed = (decay.value.run.stats as { masteriesDecayed: number }).masteriesDecayed;
+    console.log(`  MASTERY_DECAY as of ${decayAt.toISOString()}: ${decayed.toLocaleString('en')} scores in ${(decay.ms / 1000).toFixed(2)} s`);
+
+    const rows = { masteries: await db.prisma.mastery.count(), history: await db.prisma.masteryHistory.count() };
+    return {
+      backend,
+      learners,
+      attempts: n,
+      seedMs,
+      floorMs,
+      nightly: first,
+      nextNight: { attempts: Math.round(attempts / 30), ms: second.ms, steps: second.steps },
+      decay: { ms: decay.ms, masteries: decayed },
+      rows,
+      peakRssMiB: peakRssMiB(),
+    };
+  } finally {
+    if (conn) await conn.release();
+    await drop();
+  }
+}
+
+async function sequential<T>(times: number, work: () => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < times; i++) out.push(await work());
+  return out;
+}
+
+const results: Result[] = [];
+for (const backend of backends) results.push(await bench(backend));
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+console.log('\n| backend | learners | attempts | seed | floor | NIGHTLY | ×floor | next night | DECAY (scores) | peak RSS |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of results) {
+  console.log(
+    `| ${r.backend} | ${r.learners.toLocaleString('en')} | ${r.attempts.toLocaleString('en')} | ${s(r.seedMs.total!)} | ${s(r.floorMs.total)} | ${s(r.nightly.ms)} | ${(r.nightly.ms / r.floorMs.total).toFixed(1)}× | ${s(r.nextNight.ms)} | ${s(r.decay.ms)} (${r.decay.masteries.toLocaleString('en')}) | ${Math.round(r.peakRssMiB)} MiB |`,
+  );
+}
+const pgResult = results.find((r) => r.backend === 'postgres');
+if (pgResult) {
+  const checks = [
+    [`NIGHTLY < 60 s`, pgResult.nightly.ms < 60_000],
+    [`NIGHTLY ≤ 10× floor`, pgResult.nightly.ms <= 10 * pgResult.floorMs.total],
+    [`peak RSS < 1 GiB`, pgResult.peakRssMiB < 1024],
+    [`MASTERY_DECAY < 5 s`, pgResult.decay.ms < 5_000],
+  ] as const;
+  console.log(`\ntargets (PostgreSQL): ${checks.map(([name, ok]) => `${name} ${ok ? 'met' : 'MISSED'}`).join('; ')}`);
+}
+console.log(`\n${JSON.stringify(results)}`);

@@ -1,0 +1,165 @@
+// Runs one job for one slot, exactly once: the scheduler, the runJob mutation and the CLI all come
+// through here.
+//
+//   claim the (job, slot) row (ledger.ts) ─ not ours: return what is there
+//   wait until `at` + JOBS_SETTLE_MS has passed (attempts recorded up to `at` have committed)
+//   one transaction: lock our row, take the jobs lock, read the previous watermark,
+//                    run the steps in order, mark SUCCEEDED with watermark and stats
+//   on error: the transaction rolled back, nothing of the run applied; the row is marked FAILED and
+//             the slot may be run again (by hand, or by the scheduler's catch-up)
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/client.ts';
+import { localDate } from '../domain/calendar.ts';
+import type { JobName, JobRun } from '../generated/prisma/client.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import type { PubSub } from '../pubsub.ts';
+import type { JobsConfig } from './config.ts';
+import type { RunContext, StepStats } from './context.ts';
+import { claimRun, lockJobs, lockOwnRun, markFailed, markSucceeded, previousWatermark, setWorkMemory } from './ledger.ts';
+import { jobSteps } from './steps/index.ts';
+
+export interface JobRequest {
+  job: JobName;
+  /** The instant the run acts as of (default now). */
+  at?: Date;
+  /** The day the run closes, YYYY-MM-DD (default: the date of `at` in JOBS_TZ). */
+  date?: string;
+  /** The slot the run stands for (default `at`); the scheduler passes the instant it fired for. */
+  slot?: Date;
+}
+
+export interface StepEvent {
+  job: JobName;
+  step: string;
+  index: number;
+  total: number;
+  ms: number;
+}
+
+export interface RunOptions {
+  /** Who claims the run (default: this process). */
+  owner?: string;
+  log?: Logger;
+  /** The event bus steps announce their changes on, after commit. */
+  pubsub?: PubSub | null;
+  /** After each step, inside the transaction: a throw here rolls the whole run back (tests inject crashes). */
+  afterStep?(step: string, ctx: RunContext): void | Promise<void>;
+  /** Progress, after each step (not yet committed). */
+  onStep?(event: StepEvent): void;
+}
+
+export type RunOutcome =
+  /** This call ran it to success. */
+  | 'succeeded'
+  /** The slot had succeeded before: nothing was done. */
+  | 'already-succeeded'
+  /** Another owner is running the slot. */
+  | 'busy'
+  /** This call ran it and it failed: nothing of it was applied. */
+  | 'failed';
+
+export interface RunResult {
+  outcome: RunOutcome;
+  run: JobRun;
+}
+
+/** A request that cannot be run as asked (the message says why). */
+export class JobRequestError extends Error {
+  override name = 'JobRequestError';
+}
+
+/** The owner name of this process in the ledger. */
+export const processOwner = `${hostname()}#${process.pid}#${randomUUID().slice(0, 8)}`;
+
+/** How far ahead of the clock `at` may be (client clocks): a run never acts as of the future. */
+const maxFutureMs = 5_000;
+
+/** A calendar day written YYYY-MM-DD that exists (not 2025-02-30). */
+export function isDay(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+}
+
+/** Fills in the defaults of a request: at = now, date = the date of `at` in JOBS_TZ, slot = at. */
+export function resolveRequest(request: JobRequest, config: JobsConfig, now = new Date()): Required<JobRequest> {
+  const at = request.at ?? now;
+  if (Number.isNaN(at.getTime())) throw new JobRequestError('at is not a valid instant');
+  if (at.getTime() > now.getTime() + maxFutureMs) {
+    throw new JobRequestError(`at ${at.toISOString()} is in the future: a run acts as of now or an instant in the past.`);
+  }
+  const date = request.date ?? localDate(at, config.timezone);
+  if (!isDay(date)) throw new JobRequestError(`date ${date} is not a day (YYYY-MM-DD)`);
+  return { job: request.job, at, date, slot: request.slot ?? at };
+}
+
+export async function runJob(db: Database, config: JobsConfig, request: JobRequest, options: RunOptions = {}): Promise<RunResult> {
+  const { job, at, date, slot } = resolveRequest(request, config);
+  const owner = options.owner ?? processOwner;
+  const log = options.log;
+  const claim = await claimRun(db, { job, slot, runDate: date, owner, leaseMs: config.leaseMs });
+  if (claim.outcome === 'succeeded') return { outcome: 'already-succeeded', run: claim.run };
+  if (claim.outcome === 'busy') return { outcome: 'busy', run: claim.run };
+  const runId = claim.run.id;
+  log?.info({ job, slot, at, date, runId }, 'job run started');
+
+  const settle = at.getTime() + config.settleMs - Date.now();
+  if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
+
+  const steps = jobSteps[job];
+  const started = performance.now();
+  const committed: (() => void | Promise<void>)[] = [];
+  try {
+    const done = await db.prisma.$transaction(
+      async (tx) => {
+        if (!(await lockOwnRun(tx, runId, owner))) return false; // taken over meanwhile: it is someone else's now
+        await lockJobs(tx);
+        await setWorkMemory(tx, config.workMemMb);
+        const windowStart = job === 'NIGHTLY' ? await previousWatermark(tx, job) : null;
+        const stale = windowStart !== null && at.getTime() < windowStart.getTime();
+        const windowEnd = windowStart !== null && stale ? windowStart : at;
+        committed.length = 0;
+        const ctx: RunContext = {
+          tx, job, runId, slot, at, date, windowStart, windowEnd, stale, config,
+          log: log ?? silentLog,
+          pubsub: options.pubsub ?? null,
+          afterCommit: (callback) => void committed.push(callback),
+        };
+        const counts: StepStats = {};
+        const stepMs: Record<string, number> = {};
+        for (const [index, step] of steps.entries()) {
+          const t0 = performance.now();
+          Object.assign(counts, await step.run(ctx));
+          stepMs[step.name] = Math.round(performance.now() - t0);
+          options.onStep?.({ job, step: step.name, index, total: steps.length, ms: stepMs[step.name]! });
+          await options.afterStep?.(step.name, ctx);
+        }
+        const stats = {
+          ...(job === 'NIGHTLY' ? { window: { after: windowStart?.toISOString() ?? null, upTo: windowEnd.toISOString() }, stale } : {}),
+          ...counts,
+          stepMs,
+        };
+        await markSucceeded(tx, runId, job === 'NIGHTLY' ? windowEnd : null, stats);
+        return true;
+      },
+      { timeout: config.transactionTimeoutMs, maxWait: config.transactionMaxWaitMs },
+    );
+    const run = await db.prisma.jobRun.findUniqueOrThrow({ where: { id: runId } });
+    if (!done) return { outcome: run.status === 'SUCCEEDED' ? 'already-succeeded' : 'busy', run };
+    log?.info({ job, slot, runId, ms: Math.round(performance.now() - started), stats: run.stats }, 'job run succeeded');
+    for (const callback of committed) {
+      try {
+        await callback();
+      } catch (error) {
+        log?.error({ job, slot, runId, err: error }, 'after-commit work of a job run failed (the run itself succeeded)');
+      }
+    }
+    return { outcome: 'succeeded', run };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log?.error({ job, slot, runId, err: error }, 'job run failed; nothing of it was applied');
+    await markFailed(db, runId, owner, message);
+    return { outcome: 'failed', run: await db.prisma.jobRun.findUniqueOrThrow({ where: { id: runId } }) };
+  }
+}
+
+const silentLog = createLogger('silent');

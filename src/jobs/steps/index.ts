@@ -1,0 +1,28 @@
+// The steps of each job, in the order they run (SPEC 6). Each step is set-based SQL over the whole
+// batch in its own module; all of a run's steps share one transaction with its SUCCEEDED mark.
+import type { JobName } from '../../generated/prisma/client.ts';
+import type { Step } from '../context.ts';
+import { cleanup } from './cleanup.ts';
+import { closeAbandonedSessions } from './close-sessions.ts';
+import { decayMastery } from './decay.ts';
+import { storeLearningPatterns } from './learning-patterns.ts';
+import { writeMasteryHistory } from './mastery-history.ts';
+import { updateMastery } from './mastery.ts';
+import { planTomorrow } from './plans.ts';
+import { updateQuestionStatistics } from './question-stats.ts';
+import { computeUsageStatistics } from './usage-stats.ts';
+
+export const jobSteps: Record<JobName, readonly Step[]> = {
+  NIGHTLY: [
+    { name: 'closeAbandonedSessions', run: closeAbandonedSessions },
+    { name: 'masteryEwma', run: updateMastery },
+    { name: 'questionStatistics', run: updateQuestionStatistics }, // importance indices included
+    { name: 'masteryHistory', run: writeMasteryHistory },
+    { name: 'planTomorrow', run: planTomorrow }, // ← replanLearners is wired in here (steps/plans.ts)
+    { name: 'cleanup', run: cleanup },
+    { name: 'usageStatistics', run: computeUsageStatistics },
+    { name: 'learningPatterns', run: storeLearningPatterns },
+  ],
+  MASTERY_DECAY: [{ name: 'masteryDecay', run: decayMastery }],
+  PATTERNS: [{ name: 'learningPatterns', run: storeLearningPatterns }],
+};

@@ -1,0 +1,130 @@
+// NIGHTLY step 3: question statistics and importance indices (SPEC 3), kept as running sums so no
+// run rescans history. Two statements:
+//
+// 1. Add the window's attempts (every context) to each question's running sums:
+//      attempts_count, correct_count                     → difficulty
+//      mastery_n, mastery_sum, mastery_sq_sum,
+//      mastery_correct_n, mastery_correct_sum            → discrimination (attempts with mastery_at_attempt)
+//      follow_up_n, follow_up_correct                    → learningImpact
+//    A follow-up: every attempt of the window credits the question of the attempt just before it by
+//    the same learner in the same subcategory (recordedAt order, ties by id). That predecessor may
+//    lie in an earlier window; it is looked up once per (learner, subcategory) of the window.
+// 2. Recompute the values of every question of the subcategories the window touched, with the
+//    formulas of src/domain/question-stats.ts (questionDifficulty, pointBiserial, learningImpact,
+//    importanceIndices), which the tests hold this SQL to.
+import { LEARNING_IMPACT_SHRINKAGE, MIN_MASTERY_VARIANCE } from '../../domain/question-stats.ts';
+import type { RunContext, StepStats } from '../context.ts';
+
+export async function updateQuestionStatistics(ctx: RunContext): Promise<StepStats> {
+  const { tx, windowStart, windowEnd } = ctx;
+  if (ctx.stale) return { questionsUpdated: 0, questionsRescored: 0 };
+  const touched = await tx.$queryRaw<{ subcategory: string }[]>`
+    WITH counts AS (
+      SELECT a.question_id AS id,
+             count(*)::int AS n,
+             count(*) FILTER (WHERE a.correct)::int AS n_correct,
+             count(a.mastery_at_attempt)::int AS x_n,
+             COALESCE(sum(a.mastery_at_attempt), 0)::float8 AS x_sum,
+             COALESCE(sum(a.mastery_at_attempt * a.mastery_at_attempt), 0)::float8 AS x_sq_sum,
+             count(a.mastery_at_attempt) FILTER (WHERE a.correct)::int AS x_correct_n,
+             COALESCE(sum(a.mastery_at_attempt) FILTER (WHERE a.correct), 0)::float8 AS x_correct_sum
+      FROM attempts a
+      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity') AND a.recorded_at <= ${windowEnd}::timestamptz
+      GROUP BY a.question_id
+    ),
+    sequenced AS (
+      SELECT a.user_id, q.subcategory, a.correct,
+             lag(a.question_id) OVER (PARTITION BY a.user_id, q.subcategory ORDER BY a.recorded_at, a.id) AS previous_question
+      FROM attempts a
+      JOIN questions q ON q.id = a.question_id
+      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity') AND a.recorded_at <= ${windowEnd}::timestamptz
+    ),
+    follow_ups AS (
+      SELECT previous_question AS id, count(*)::int AS n, count(*) FILTER (WHERE correct)::int AS n_correct
+      FROM (
+        -- Only the first attempt of a (learner, subcategory) in the window has no predecessor in it:
+        -- it follows the last one before the window, if any (looked up for those rows alone).
+        SELECT s.correct,
+               CASE WHEN s.previous_question IS NOT NULL OR ${windowStart}::timestamptz IS NULL THEN s.previous_question
+                    ELSE (SELECT a.question_id
+                          FROM attempts a
+                          JOIN questions q ON q.id = a.question_id
+                          WHERE a.user_id = s.user_id AND q.subcategory = s.subcategory AND a.recorded_at <= ${windowStart}::timestamptz
+                          ORDER BY a.recorded_at DESC, a.id DESC
+                          LIMIT 1)
+               END AS previous_question
+        FROM sequenced s
+      ) f
+      WHERE previous_question IS NOT NULL
+      GROUP BY previous_question
+    ),
+    delta AS (
+      SELECT COALESCE(c.id, f.id) AS id,
+             COALESCE(c.n, 0) AS n, COALESCE(c.n_correct, 0) AS n_correct,
+             COALESCE(c.x_n, 0) AS x_n, COALESCE(c.x_sum, 0) AS x_sum, COALESCE(c.x_sq_sum, 0) AS x_sq_sum,
+             COALESCE(c.x_correct_n, 0) AS x_correct_n, COALESCE(c.x_correct_sum, 0) AS x_correct_sum,
+             COALESCE(f.n, 0) AS f_n, COALESCE(f.n_correct, 0) AS f_correct
+      FROM counts c FULL JOIN follow_ups f ON f.id = c.id
+    )
+    UPDATE questions q
+    SET attempts_count = q.attempts_count + d.n,
+        correct_count = q.correct_count + d.n_correct,
+        mastery_n = q.mastery_n + d.x_n,
+        mastery_sum = q.mastery_sum + d.x_sum,
+        mastery_sq_sum = q.mastery_sq_sum + d.x_sq_sum,
+        mastery_correct_n = q.mastery_correct_n + d.x_correct_n,
+        mastery_correct_sum = q.mastery_correct_sum + d.x_correct_sum,
+        follow_up_n = q.follow_up_n + d.f_n,
+        follow_up_correct = q.follow_up_correct + d.f_correct
+    FROM delta d
+    WHERE q.id = d.id
+    RETURNING q.subcategory`;
+  const subcategories = [...new Set(touched.map((t) => t.subcategory))].sort();
+  if (subcategories.length === 0) return { questionsUpdated: 0, questionsRescored: 0 };
+
+  const rescored = await tx.$executeRaw`
+    WITH subcategory_accuracy AS (
+      SELECT subcategory, sum(correct_count)::float8 / NULLIF(sum(attempts_count), 0) AS accuracy
+      FROM questions WHERE subcategory = ANY(${subcategories}::text[])
+      GROUP BY subcategory
+    ),
+    computed AS (
+      SELECT q.id, q.subcategory,
+             (q.attempts_count - q.correct_count + 1)::float8 / (q.attempts_count + 2) AS difficulty,
+             CASE
+               WHEN q.mastery_n < 2 OR q.mastery_correct_n = 0 OR q.mastery_correct_n = q.mastery_n THEN NULL
+               WHEN q.mastery_sq_sum / q.mastery_n - (q.mastery_sum / q.mastery_n) * (q.mastery_sum / q.mastery_n) < ${MIN_MASTERY_VARIANCE}::float8 THEN NULL
+               ELSE LEAST(1::float8, GREATEST(-1::float8,
+                      ((q.mastery_correct_sum / q.mastery_correct_n - (q.mastery_sum - q.mastery_correct_sum) / (q.mastery_n - q.mastery_correct_n))
+                        / sqrt(q.mastery_sq_sum / q.mastery_n - (q.mastery_sum / q.mastery_n) * (q.mastery_sum / q.mastery_n)))
+                      * sqrt((q.mastery_correct_n::float8 / q.mastery_n) * (1 - q.mastery_correct_n::float8 / q.mastery_n))))
+             END AS discrimination,
+             CASE
+               WHEN q.follow_up_n = 0 THEN NULL
+               ELSE (q.follow_up_correct::float8 / q.follow_up_n - s.accuracy)
+                    * (q.follow_up_n::float8 / (q.follow_up_n + ${LEARNING_IMPACT_SHRINKAGE}::int))
+             END AS learning_impact
+      FROM questions q
+      JOIN subcategory_accuracy s ON s.subcategory = q.subcategory
+    ),
+    scored AS (
+      SELECT c.*, COALESCE(c.learning_impact, 0) + COALESCE(c.discrimination, 0) AS importance
+      FROM computed c
+    ),
+    ranked AS (
+      -- Rank-normalised within the subcategory, ties sharing the average of their ranks (rankNormalize).
+      SELECT s.*,
+             CASE WHEN count(*) OVER (PARTITION BY s.subcategory) = 1 THEN 0.5::float8
+                  ELSE ((rank() OVER (PARTITION BY s.subcategory ORDER BY s.importance) - 1)
+                        + (count(*) OVER (PARTITION BY s.subcategory, s.importance) - 1) / 2.0)::float8
+                       / (count(*) OVER (PARTITION BY s.subcategory) - 1)
+             END AS importance_index
+      FROM scored s
+    )
+    UPDATE questions q
+    SET difficulty = r.difficulty, discrimination = r.discrimination, learning_impact = r.learning_impact,
+        importance_index = r.importance_index, stats_updated_at = ${ctx.at}::timestamptz
+    FROM ranked r
+    WHERE q.id = r.id`;
+  return { questionsUpdated: touched.length, questionsRescored: rescored };
+}

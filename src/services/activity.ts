@@ -1,0 +1,217 @@
+// Dashboard reads beyond the SPEC: a learner's activity per day, and a cohort overview for coaches.
+// Each is one SQL statement, whatever the range or the number of learners.
+//
+// Days are calendar days in each learner's IANA time zone. An attempt falls on the day it was
+// answered (answeredAt; recordedAt when absent); a session on the day it started.
+import { addDays, daysBetween } from '../domain/calendar.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { recordedBeforeAnsweredSlack, type SqlClient } from './learning-patterns.ts';
+
+/** The longest range activity and cohortOverview accept, in days (from and to included). */
+export const MAX_RANGE_DAYS = 366;
+
+/** Why a date range is refused, or null when it is fine. */
+export function rangeProblem(from: string, to: string): string | null {
+  const days = daysBetween(from, to) + 1;
+  if (days < 1) return `from (${from}) must not be after to (${to}).`;
+  if (days > MAX_RANGE_DAYS) return `The range ${from}..${to} has ${days} days; ask for at most ${MAX_RANGE_DAYS} at a time.`;
+  return null;
+}
+
+export interface ActivityPoint {
+  /** YYYY-MM-DD in the learner's time zone. */
+  date: string;
+  /** Sessions started that day. */
+  sessions: number;
+  /** Minutes of the ended sessions started that day. */
+  minutes: number;
+  /** Attempts answered that day, in any context. */
+  attempts: number;
+  /** correct ÷ attempts; null on a day without attempts. */
+  accuracy: number | null;
+}
+
+/** One point per day from `from` to `to` (YYYY-MM-DD, inclusive), days without activity as zeros. */
+export async function activityFor(db: SqlClient, userId: string, from: string, to: string): Promise<ActivityPoint[]> {
+  const problem = rangeProblem(from, to);
+  if (problem) throw new RangeError(problem);
+  const rows = await db.$queryRaw<{ date: string; sessions: number; minutes: number; attempts: number; correct: number }[]>`
+    WITH u AS (
+      SELECT id, timezone,
+             (${from}::date::timestamp AT TIME ZONE timezone) AS starts_at,
+             ((${to}::date + 1)::timestamp AT TIME ZONE timezone) AS ends_at
+      FROM users WHERE id = ${userId}::uuid
+    ), a AS (
+      SELECT (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE u.timezone)::date AS day,
+             count(*)::int AS attempts, count(*) FILTER (WHERE a.correct)::int AS correct
+      FROM u JOIN attempts a ON a.user_id = u.id
+      WHERE a.recorded_at >= u.starts_at - ${recordedBeforeAnsweredSlack}::interval
+        AND COALESCE(a.answered_at, a.recorded_at) >= u.starts_at
+        AND COALESCE(a.answered_at, a.recorded_at) < u.ends_at
+      GROUP BY 1
+    ), s AS (
+      SELECT (s.started_at AT TIME ZONE u.timezone)::date AS day, count(*)::int AS sessions,
+             sum(CASE WHEN s.ended_at IS NULL THEN 0
+                      ELSE COALESCE(s.duration_sec, GREATEST(0, round(extract(epoch FROM s.ended_at - s.started_at)))) END)::float8 / 60 AS minutes
+      FROM u JOIN sessions s ON s.user_id = u.id
+      WHERE s.started_at >= u.starts_at AND s.started_at < u.ends_at
+      GROUP BY 1
+    )
+    SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(s.sessions, 0) AS sessions, COALESCE(s.minutes, 0) AS minutes,
+           COALESCE(a.attempts, 0) AS attempts, COALESCE(a.correct, 0) AS correct
+    FROM (SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g) d
+    LEFT JOIN a ON a.day = d.day
+    LEFT JOIN s ON s.day = d.day
+    ORDER BY d.day`;
+  return rows.map((r) => ({
+    date: r.date,
+    sessions: r.sessions,
+    minutes: r.minutes,
+    attempts: r.attempts,
+    accuracy: r.attempts === 0 ? null : r.correct / r.attempts,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cohort overview (coaches and admins): every learner (role LEARNER), each in their own time zone.
+
+export interface CohortSubcategory {
+  subcategory: string;
+  /** Learners with at least one attempt in the subcategory in the range. */
+  learners: number;
+  attempts: number;
+  accuracy: number;
+  /** Mean current mastery of those learners (those without a mastery yet left out); null if none has one. */
+  meanMastery: number | null;
+}
+
+/** Per subcategory practised in the range, by subcategory name. */
+export async function cohortSubcategories(db: SqlClient, from: string, to: string): Promise<CohortSubcategory[]> {
+  const problem = rangeProblem(from, to);
+  if (problem) throw new RangeError(problem);
+  return db.$queryRaw<CohortSubcategory[]>`
+    WITH r AS (${rangeAttempts(from, to)}),
+    per_learner AS (
+      SELECT subcategory, user_id, count(*) AS attempts, count(*) FILTER (WHERE correct) AS correct FROM r GROUP BY 1, 2
+    )
+    SELECT p.subcategory, count(*)::int AS learners, sum(p.attempts)::int AS attempts,
+           (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, avg(m.score)::float8 AS "meanMastery"
+    FROM per_learner p LEFT JOIN masteries m ON m.user_id = p.user_id AND m.subcategory = p.subcategory
+    GROUP BY p.subcategory
+    ORDER BY p.subcategory`;
+}
+
+/** A learner's accuracy drop counts from 15 points, comparing halves of at least 5 attempts each. */
+export const ACCURACY_DROP_THRESHOLD = 0.15;
+/** Activity (attempts) counts as dropped when the second half has at most half the first's. */
+export const ACTIVITY_DROP_THRESHOLD = 0.5;
+/** Attempts a half needs before its accuracy or activity is compared. */
+export const MIN_HALF_ATTEMPTS = 5;
+export const AT_RISK_LIMIT = 10;
+
+export interface AtRiskLearner {
+  userId: string;
+  /** Accuracy of the first half minus the second's (positive: it dropped); null with too few attempts. */
+  accuracyDrop: number | null;
+  /** 1 − second-half attempts ÷ first-half attempts (1: stopped); null with too few first-half attempts. */
+  activityDrop: number | null;
+  reason: string;
+  firstHalf: { from: string; to: string; attempts: number; correct: number };
+  secondHalf: { from: string; to: string; attempts: number; correct: number };
+}
+
+/**
+ * The learners whose accuracy or activity dropped most from the first half of the range to the
+ * second (halves of equal length; the middle day of an odd range belongs to neither), ranked by how
+ * far past its threshold the larger drop is, at most 10. Empty for a one-day range.
+ */
+export async function atRiskLearners(db: SqlClient, from: string, to: string, limit = AT_RISK_LIMIT): Promise<AtRiskLearner[]> {
+  const problem = rangeProblem(from, to);
+  if (problem) throw new RangeError(problem);
+  const half = Math.floor((daysBetween(from, to) + 1) / 2);
+  if (half === 0) return [];
+  const firstTo = addDays(from, half - 1);
+  const secondFrom = addDays(to, -(half - 1));
+  // Thresholds compared in integers (c1/n1 − c2/n2 ≥ 3/20 ⇔ 20(c1·n2 − c2·n1) ≥ 3·n1·n2), so a drop
+  // of exactly 15 points or exactly half counts, whatever floating point would make of it.
+  const rows = await db.$queryRaw<{ user_id: string; n1: number; c1: number; n2: number; c2: number; accuracy_flag: boolean; activity_flag: boolean }[]>`
+    WITH r AS (${rangeAttempts(from, to)}),
+    halves AS (
+      SELECT user_id,
+             count(*) FILTER (WHERE day <= ${firstTo}::date)::bigint AS n1,
+             count(*) FILTER (WHERE day <= ${firstTo}::date AND correct)::bigint AS c1,
+             count(*) FILTER (WHERE day >= ${secondFrom}::date)::bigint AS n2,
+             count(*) FILTER (WHERE day >= ${secondFrom}::date AND correct)::bigint AS c2
+      FROM r GROUP BY user_id
+    ), flagged AS (
+      SELECT h.*,
+             (h.n1 >= ${MIN_HALF_ATTEMPTS} AND h.n2 >= ${MIN_HALF_ATTEMPTS} AND 20 * (h.c1 * h.n2 - h.c2 * h.n1) >= 3 * h.n1 * h.n2) AS accuracy_flag,
+             (h.n1 >= ${MIN_HALF_ATTEMPTS} AND 2 * h.n2 <= h.n1) AS activity_flag
+      FROM halves h
+    )
+    SELECT f.user_id::text AS user_id, f.n1::int AS n1, f.c1::int AS c1, f.n2::int AS n2, f.c2::int AS c2, f.accuracy_flag, f.activity_flag
+    FROM flagged f JOIN users u ON u.id = f.user_id
+    WHERE f.accuracy_flag OR f.activity_flag
+    ORDER BY GREATEST(
+               CASE WHEN f.accuracy_flag THEN (f.c1::float8 / f.n1 - f.c2::float8 / f.n2) / ${ACCURACY_DROP_THRESHOLD} ELSE 0 END,
+               CASE WHEN f.activity_flag THEN (1 - f.n2::float8 / f.n1) / ${ACTIVITY_DROP_THRESHOLD} ELSE 0 END) DESC,
+             u.name, u.id
+    LIMIT ${limit}`;
+  return rows.map((row) => {
+    const accuracyDrop = row.n1 >= MIN_HALF_ATTEMPTS && row.n2 >= MIN_HALF_ATTEMPTS ? row.c1 / row.n1 - row.c2 / row.n2 : null;
+    const activityDrop = row.n1 >= MIN_HALF_ATTEMPTS ? 1 - row.n2 / row.n1 : null;
+    const firstHalf = { from, to: firstTo, attempts: row.n1, correct: row.c1 };
+    const secondHalf = { from: secondFrom, to, attempts: row.n2, correct: row.c2 };
+    return {
+      userId: row.user_id,
+      accuracyDrop,
+      activityDrop,
+      reason: riskReason(row.accuracy_flag, row.activity_flag, firstHalf, secondHalf),
+      firstHalf,
+      secondHalf,
+    };
+  });
+}
+
+type Half = AtRiskLearner['firstHalf'];
+
+const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
+
+/** A sentence a coach reads: what dropped, from what to what, over which days. */
+export function riskReason(accuracyDropped: boolean, activityDropped: boolean, first: Half, second: Half): string {
+  if (activityDropped && second.attempts === 0) {
+    return `Stopped practising: ${first.attempts} attempts in ${first.from}..${first.to}, none in ${second.from}..${second.to}.`;
+  }
+  const parts: string[] = [];
+  if (accuracyDropped) {
+    const before = first.correct / first.attempts;
+    const after = second.correct / second.attempts;
+    parts.push(`accuracy fell from ${percent(before)} to ${percent(after)} (−${Math.round((before - after) * 100)} points)`);
+  }
+  if (activityDropped) {
+    parts.push(`attempts fell from ${first.attempts} to ${second.attempts} (−${percent(1 - second.attempts / first.attempts)})`);
+  }
+  const text = `${parts.join(' and ')} from ${first.from}..${first.to} to ${second.from}..${second.to}.`;
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+/**
+ * The learners' attempts answered on a day of the range in their own time zone: user_id,
+ * subcategory, correct, day. The bounds on the instants hold for every zone (UTC−12 to UTC+14) so
+ * that the recorded_at index narrows the scan before the per-learner day is worked out.
+ */
+function rangeAttempts(from: string, to: string) {
+  return Prisma.sql`
+    SELECT x.user_id, x.subcategory, x.correct, x.day
+    FROM (
+      SELECT a.user_id, q.subcategory, a.correct,
+             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE u.timezone)::date AS day
+      FROM attempts a
+      JOIN users u ON u.id = a.user_id AND u.role = 'LEARNER'
+      JOIN questions q ON q.id = a.question_id
+      WHERE a.recorded_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours' - ${recordedBeforeAnsweredSlack}::interval
+        AND COALESCE(a.answered_at, a.recorded_at) >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
+        AND COALESCE(a.answered_at, a.recorded_at) < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
+    ) x
+    WHERE x.day BETWEEN ${from}::date AND ${to}::date`;
+}

@@ -1,0 +1,124 @@
+// Properties of the session-end adjustment as a whole (src/domain/plan-adjustment.ts): provisional
+// mastery from the session's attempts, session accuracy, then the allocation. test/domain/plan.test.ts
+// and mastery.test.ts cover the two halves; these cover what the learner sees after a session.
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import type { MasteryAttempt } from '../../src/domain/mastery.ts';
+import { masteryDefaults } from '../../src/domain/mastery.ts';
+import { learnerPlan, planStates, type LearnerPlanInput } from '../../src/domain/plan-adjustment.ts';
+import type { PlannedUnit } from '../../src/domain/plan.ts';
+
+const now = new Date('2025-03-14T18:30:00Z');
+const names = ['Algebra', 'Geometry', 'Probability', 'Statistics', 'Vocabulary'] as const;
+const name = fc.constantFrom(...names);
+const score = fc.oneof(fc.constantFrom(0, 0.2, 0.5, 0.85, 1), fc.double({ min: 0, max: 1, noNaN: true }));
+
+const attemptArb: fc.Arbitrary<MasteryAttempt> = fc.record({ subcategory: name, correct: fc.boolean(), hintUsed: fc.boolean() });
+
+const inputArb: fc.Arbitrary<LearnerPlanInput> = fc
+  .record({
+    budget: fc.integer({ min: 2, max: 80 }),
+    importance: fc.dictionary(name, score, { minKeys: 1 }),
+    mastery: fc.dictionary(name, score),
+    daysAgo: fc.dictionary(name, fc.integer({ min: 0, max: 40 })),
+    sessionAttempts: fc.array(attemptArb, { maxLength: 60 }),
+  })
+  .map(({ budget, importance, mastery, daysAgo, sessionAttempts }) => ({
+    budget,
+    planDate: '2025-03-15',
+    importance: new Map(Object.entries(importance)),
+    mastery: new Map(Object.entries(mastery)),
+    lastPractice: new Map(Object.entries(daysAgo).map(([s, d]) => [s, new Date(now.getTime() - d * 86_400_000)])),
+    now,
+    sessionAttempts,
+  }));
+
+const targetOf = (units: readonly PlannedUnit[], subcategory: string) => units.find((u) => u.subcategory === subcategory)?.targetQuestions ?? 0;
+const estimateOf = (input: LearnerPlanInput, subcategory: string) =>
+  planStates(input).find((s) => s.subcategory === subcategory)?.mastery ?? null;
+
+describe('session-end adjustment: properties', () => {
+  test('targets sum to the budget and every unit has at least 2 questions', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const units = learnerPlan(input);
+        expect(units.length).toBeGreaterThan(0);
+        expect(units.reduce((sum, u) => sum + u.targetQuestions, 0)).toBe(input.budget);
+        for (const unit of units) expect(unit.targetQuestions).toBeGreaterThanOrEqual(2);
+        expect(units.length).toBeLessThanOrEqual(Math.floor(input.budget / 2));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('deterministic: the same inputs, in any order, give the same plan', () => {
+    const pair = inputArb.chain((input) =>
+      fc
+        .record({
+          attempts: fc.shuffledSubarray([...(input.sessionAttempts ?? [])], { minLength: input.sessionAttempts?.length ?? 0 }),
+          importance: fc.shuffledSubarray([...input.importance], { minLength: input.importance.size }),
+        })
+        .map(({ attempts, importance }) => [input, { ...input, sessionAttempts: attempts, importance: new Map(importance) }] as const),
+    );
+    fc.assert(
+      fc.property(pair, ([input, reordered]) => {
+        expect(learnerPlan(reordered)).toEqual(learnerPlan(input));
+        expect(learnerPlan(input)).toEqual(learnerPlan(input));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("a wrong answer never raises that subcategory's mastery estimate, nor gives it fewer questions", () => {
+    fc.assert(
+      fc.property(inputArb, name, fc.boolean(), (input, subcategory, hintUsed) => {
+        const withWrong = { ...input, sessionAttempts: [...(input.sessionAttempts ?? []), { subcategory, correct: false, hintUsed }] };
+        const withoutIt = input.sessionAttempts?.some((a) => a.subcategory === subcategory)
+          ? estimateOf(input, subcategory)
+          : (input.mastery.get(subcategory) ?? masteryDefaults.prior);
+        const estimate = estimateOf(withWrong, subcategory);
+        if (input.importance.has(subcategory)) {
+          expect(estimate).not.toBeNull();
+          expect(estimate!).toBeLessThanOrEqual(withoutIt!);
+          expect(targetOf(learnerPlan(withWrong), subcategory)).toBeGreaterThanOrEqual(targetOf(learnerPlan(input), subcategory));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  // (With importance 0 nothing is needed anywhere and the budget is spread evenly: no signal to follow.)
+  test('all wrong in one subcategory and all right in another, all else equal: the weak one gets at least as many', () => {
+    const arb = fc.record({
+      input: inputArb,
+      pair: fc.uniqueArray(name, { minLength: 2, maxLength: 2 }),
+      importance: fc.double({ min: 0.001, max: 1, noNaN: true }),
+      mastery: fc.option(score, { nil: undefined }),
+      count: fc.integer({ min: 1, max: 10 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ input, pair: [weak, strong], importance, mastery, count }) => {
+        const same = <V>(map: ReadonlyMap<string, V>, value: V | undefined) => {
+          const next = new Map(map);
+          for (const s of [weak!, strong!]) value === undefined ? next.delete(s) : next.set(s, value);
+          return next;
+        };
+        const others = (input.sessionAttempts ?? []).filter((a) => a.subcategory !== weak && a.subcategory !== strong);
+        const adjusted = {
+          ...input,
+          importance: same(input.importance, importance),
+          mastery: same(input.mastery, mastery),
+          lastPractice: same(input.lastPractice, now),
+          sessionAttempts: [
+            ...others,
+            ...Array.from({ length: count }, () => ({ subcategory: weak!, correct: false, hintUsed: false })),
+            ...Array.from({ length: count }, () => ({ subcategory: strong!, correct: true, hintUsed: false })),
+          ],
+        };
+        const units = learnerPlan(adjusted);
+        expect(targetOf(units, weak!)).toBeGreaterThanOrEqual(targetOf(units, strong!));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
