@@ -21,6 +21,7 @@
 // the main thread per measured window (summarise with `npx tsx bench/profile-summary.ts DIR/*.cpuprofile`);
 // Exits 1 if a measurement had errors (a benchmark miss is not an error).
 import { randomBytes } from 'node:crypto';
+import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -279,26 +280,9 @@ interface BackendReport {
 }
 
 async function createBenchDatabase(): Promise<string> {
-  const name = `ll_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  defer(`drop database ${name}`, async () => {
-    const client = new pg.Client({ connectionString: baseUrl });
-    await client.connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
-  });
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const scratch = await createScratchDatabase(baseUrl, 'll_bench');
+  defer('drop the bench database', () => scratch.drop());
+  return scratch.url;
 }
 
 async function benchBackend(backend: Backend): Promise<BackendReport> {

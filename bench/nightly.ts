@@ -17,9 +17,8 @@
 //   5. times MASTERY_DECAY three days later, when every learner is inactive (every score decays);
 // and reports the process's peak RSS (for PGlite that includes the database itself).
 // Targets (issue 5): NIGHTLY < 60 s and ≤ 10× the floor, peak RSS < 1 GiB, MASTERY_DECAY < 5 s.
-import { randomBytes } from 'node:crypto';
+import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { openDatabase, type Database } from '../src/db/client.ts';
 import type { MigrationConnection } from '../src/db/migrate.ts';
 import { loadJobsConfig } from '../src/jobs/config.ts';
@@ -225,23 +224,14 @@ async function open(backend: Backend): Promise<{ db: Database; drop: () => Promi
     const db = await openDatabase({ kind: 'pglite', dataDir: null });
     return { db, drop: () => db.close() };
   }
-  const name = `ll_bench_nightly_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 4 });
+  const scratch = await createScratchDatabase(baseUrl, 'll_bench_nightly');
+  const db = await openDatabase({ kind: 'postgres', url: scratch.url, poolSize: 4 });
   return {
     db,
     drop: async () => {
       await db.close();
-      if (args.keep) return console.log(`kept ${url.toString()}`);
-      const client = new pg.Client({ connectionString: baseUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
+      if (args.keep) return console.log(`kept ${scratch.url}`);
+      await scratch.drop();
     },
   };
 }

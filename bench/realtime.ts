@@ -22,6 +22,7 @@
 // Exits 1 when a message was lost or misdelivered or a request failed (a missed latency target is
 // reported, not an error).
 import { fork, type ChildProcess } from 'node:child_process';
+import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -122,24 +123,8 @@ interface Learner {
   sessionId: string | null;
 }
 
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-  const name = `ll_bench_rt_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    },
-  };
+function createDatabase(): Promise<ScratchDatabase> {
+  return createScratchDatabase(process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test', 'll_bench_rt');
 }
 
 /** Everything in bulk SQL: questions, learners, sessions with graded attempts, masteries. */

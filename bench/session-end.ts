@@ -15,10 +15,10 @@
 // Latencies are wall-clock per request; percentiles are nearest-rank. Exits 1 if a request failed
 // or a session was left without its summary (a missed target is reported, not an error).
 import { randomBytes } from 'node:crypto';
+import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 
 // Measure the production configuration; set before the application modules load.
 process.env.NODE_ENV ??= 'production';
@@ -88,26 +88,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function createBenchDatabase(): Promise<string> {
-  const name = `ll_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  defer(`drop database ${name}`, async () => {
-    const client = new pg.Client({ connectionString: baseUrl });
-    await client.connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
-  });
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const scratch = await createScratchDatabase(baseUrl, 'll_bench');
+  defer('drop the bench database', () => scratch.drop());
+  return scratch.url;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import { createPerson, createWorld, type Person, type World } from '../support/f
 import { dataOf, startTestServer, type TestServer } from '../support/server.ts';
 import { redisSubscribers, sseSubscribe, waitFor, wsClient, wsSubscribe, type SubscriptionResult } from './clients.ts';
 import { RealtimeAdjustments, RealtimePlan, RealtimePlanAdjusted } from './documents.ts';
-import { capturingLogger, startServerWithRedis } from './server-with-bus.ts';
+import { capturingLogger } from './capturing-logger.ts';
 import { endSession, playSession } from './session-play.ts';
 
 const clients: ReturnType<typeof wsClient>[] = [];
@@ -98,7 +98,7 @@ describe('Redis not there', () => {
   test('mutations keep working, the failure is logged, nothing crashes', async () => {
     const db = await createTestDatabase();
     const { log, lines } = capturingLogger();
-    const server = await startServerWithRedis(db, 'redis://127.0.0.1:1', log);
+    const server = await startTestServer({ db, redisUrl: 'redis://127.0.0.1:1', log });
     try {
       const world = await createWorld(server);
       const learner = await createPerson(server, world.admin.token, 'Rita Redisless');
@@ -138,7 +138,7 @@ describeOnlyOn('postgres', 'Redis going away and coming back', () => {
     redis = await startRedis(port);
     const db = await createTestDatabase();
     const { log, lines } = capturingLogger();
-    const server = await startServerWithRedis(db, redisUrl, log);
+    const server = await startTestServer({ db, redisUrl, log });
     try {
       const world = await createWorld(server);
       const learner = await createPerson(server, world.admin.token, 'Ronan Restart');

@@ -1,9 +1,8 @@
 // A fresh, migrated database per test file: in-memory PGlite, or a new PostgreSQL database on
 // TEST_DATABASE_URL when the vitest project is 'postgres'.
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { describe } from 'vitest';
 import { openDatabase, type Database, type OpenOptions } from '../../src/db/client.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/db/scratch-database.ts';
 
 export type TestDatabaseKind = 'pglite' | 'postgres';
 
@@ -23,24 +22,8 @@ function adminUrl(): string {
 }
 
 /** Creates an empty PostgreSQL database and returns its URL (tests that need several connections use it). */
-export async function createEmptyPostgresDatabase(prefix = 'll_test'): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = adminUrl();
-  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    },
-  };
+export function createEmptyPostgresDatabase(prefix = 'll_test'): Promise<ScratchDatabase> {
+  return createScratchDatabase(adminUrl(), prefix);
 }
 
 export async function createTestDatabase(options: OpenOptions = {}, kind: TestDatabaseKind = testDatabaseKind): Promise<TestDatabase> {

@@ -4,7 +4,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { secretKey, signToken, type Role } from '../../src/auth.ts';
 import type { OpenOptions } from '../../src/db/client.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
 import { createApp, graphqlPath, type App } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -34,13 +34,15 @@ export interface TestServer {
 }
 
 export interface TestServerOptions extends OpenOptions {
+  /** A database the test owns (stop() leaves it open); otherwise a fresh one that stop() destroys. */
   db?: TestDatabase;
   redisUrl?: string | null;
+  log?: Logger;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const db = options.db ?? (await createTestDatabase(options));
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const log = options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const bus = createEventBus(options.redisUrl ?? null, log);
   const app = createApp({ db, pubsub: bus.pubsub, log, key: testKey });
   const url = await app.start(0, '127.0.0.1');
