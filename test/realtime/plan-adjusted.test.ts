@@ -181,6 +181,24 @@ describe('planAdjusted', () => {
     sse.stop();
   });
 
+  test('runJob(NIGHTLY) plans tomorrow for an active learner and the subscriber hears it as NIGHTLY', async () => {
+    const learner = await newLearner('Nico Nightly');
+    await endSession(server, learner.token, await playSession(server, world, learner.token, { Algebra: 'wrong' }));
+    const ws = wsSubscribe(client(learner.token), RealtimePlanAdjusted, { userId: learner.id });
+    await listening(learner, 1);
+    // A run that closes a day ahead plans a day nobody has planned yet, so the plan is new.
+    const closes = addDays(localDate(new Date(), 'UTC'), 3);
+    const run = await server.request(
+      'mutation($date: Date) { runJob(job: NIGHTLY, date: $date) { status stats } }',
+      { date: closes },
+      world.admin.token,
+    );
+    expect(dataOf(run as never)).toMatchObject({ runJob: { status: 'SUCCEEDED' } });
+    const nightly = adjustmentOf(await ws.inbox.next(2_000));
+    expect(nightly).toMatchObject({ trigger: 'NIGHTLY', planDate: addDays(closes, 1), session: null, before: [] });
+    expect(nightly.after.reduce((sum, u) => sum + u.targetQuestions, 0)).toBe(30);
+  });
+
   test('a nightly replan, published after commit with publishPlanChanges, reaches the subscriber as NIGHTLY', async () => {
     const learner = await newLearner('Nora Nightly');
     const ws = wsSubscribe(client(learner.token), RealtimePlanAdjusted, { userId: learner.id });
