@@ -33,8 +33,14 @@ export async function signToken(key: Uint8Array, viewer: Viewer, expiresIn: stri
     .sign(key);
 }
 
-export async function verifyToken(key: Uint8Array, token: string): Promise<Viewer> {
-  let payload: unknown;
+export interface VerifiedToken {
+  viewer: Viewer;
+  /** When the token expires (ms since the epoch); null when it has no exp. */
+  expiresAt: number | null;
+}
+
+export async function verifyToken(key: Uint8Array, token: string): Promise<VerifiedToken> {
+  let payload: { exp?: number };
   try {
     ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'] }));
   } catch (error) {
@@ -43,7 +49,7 @@ export async function verifyToken(key: Uint8Array, token: string): Promise<Viewe
   }
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw new TokenError('The token lacks a subject or a role of LEARNER, COACH or ADMIN.');
-  return { userId: claims.data.sub, role: claims.data.role };
+  return { viewer: { userId: claims.data.sub, role: claims.data.role }, expiresAt: payload.exp === undefined ? null : payload.exp * 1000 };
 }
 
 /** The token from an `Authorization: Bearer …` value; a bare token is accepted too. */

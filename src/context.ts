@@ -1,5 +1,6 @@
 import type { Database } from './db/client.ts';
-import { bearerToken, TokenError, verifyToken, type Viewer } from './auth.ts';
+import { LRUCache } from 'lru-cache';
+import { bearerToken, TokenError, verifyToken, type VerifiedToken, type Viewer } from './auth.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { uuidPattern } from './ids.ts';
@@ -13,14 +14,18 @@ export interface Context {
   authError: string | null;
 }
 
-/** Resolves bearer tokens to viewers; remembers which learner ids exist so a request costs no lookup. */
+/**
+ * Resolves bearer tokens to viewers. A client sends the same token with every request: a verified
+ * token is remembered until it expires (at most a minute), and so is a learner id known to exist, so
+ * most requests cost neither an HMAC nor a lookup.
+ */
 export class Authenticator {
-  private readonly knownUsers = new Map<string, number>();
+  private readonly verified = new LRUCache<string, VerifiedToken>({ max: 10_000 });
+  private readonly knownUsers = new LRUCache<string, true>({ max: 100_000, ttl: 60_000 });
 
   constructor(
     private readonly db: Database,
     private readonly key: Uint8Array,
-    private readonly cacheMs = 60_000,
   ) {}
 
   async authenticate(header: string | null | undefined): Promise<Pick<Context, 'viewer' | 'authError'>> {
@@ -28,7 +33,7 @@ export class Authenticator {
     if (!token) return { viewer: null, authError: 'Sign in: send Authorization: Bearer <token>.' };
     let viewer: Viewer;
     try {
-      viewer = await verifyToken(this.key, token);
+      viewer = (await this.verify(token)).viewer;
     } catch (error) {
       if (error instanceof TokenError) return { viewer: null, authError: error.message };
       throw error;
@@ -42,11 +47,20 @@ export class Authenticator {
     return { viewer, authError: null };
   }
 
+  private async verify(token: string): Promise<VerifiedToken> {
+    const now = Date.now();
+    const cached = this.verified.get(token);
+    if (cached && (cached.expiresAt === null || cached.expiresAt > now)) return cached;
+    const verified = await verifyToken(this.key, token);
+    const ttl = Math.min(60_000, (verified.expiresAt ?? Infinity) - now);
+    if (ttl > 0) this.verified.set(token, verified, { ttl });
+    return verified;
+  }
+
   private async userExists(userId: string): Promise<boolean> {
-    const seen = this.knownUsers.get(userId);
-    if (seen !== undefined && Date.now() - seen < this.cacheMs) return true;
+    if (this.knownUsers.has(userId)) return true;
     const user = await this.db.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
-    if (user) this.knownUsers.set(userId, Date.now());
+    if (user) this.knownUsers.set(userId, true);
     return user !== null;
   }
 }

@@ -27,12 +27,15 @@ export function checkAttemptInput(input: AttemptInput, now = new Date()): void {
   }
 }
 
-/** attemptNo races with another attempt on the same question are retried this often. */
-const maxInsertTries = 5;
+/**
+ * attemptNo races with other attempts of the same learner on the same question are retried: each
+ * round one of them wins, so this many can arrive at once (a real learner sends one at a time).
+ */
+const maxInsertTries = 25;
 
 /**
  * Records an attempt, graded on the server. One statement on the happy path: it locks the session
- * row against a concurrent endSession, numbers the attempt, stores the learner's mastery, and returns
+ * row (KEY SHARE: what the foreign key takes anyway; endSession locks FOR UPDATE) against a concurrent endSession, numbers the attempt, stores the learner's mastery, and returns
  * the row. Idempotent on (user, clientAttemptId): a retry returns the first attempt.
  */
 export async function recordAttempt(db: Database, viewer: Viewer, input: AttemptInput): Promise<Attempt> {
@@ -44,7 +47,7 @@ export async function recordAttempt(db: Database, viewer: Viewer, input: Attempt
            q AS (SELECT q.id, q.subcategory, q.answer_key FROM questions q, input WHERE q.id = input.question_id),
            s AS (SELECT s.id FROM sessions s, input
                  WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
-                 FOR SHARE OF s)
+                 FOR KEY SHARE OF s)
       INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
                                  time_sec, hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
       SELECT input.user_id, q.id, input.session_id,

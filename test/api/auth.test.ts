@@ -118,6 +118,14 @@ describe('tokens', () => {
     expect(response.errors?.[0]?.message).toMatch(/expired/);
   });
 
+  test('a token that worked stops working when it expires (verified tokens are remembered only until then)', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const token = await sign({ sub: world.alice.userId, role: 'LEARNER' }, expiresAt);
+    expect((await server.request('{ me { id } }', {}, token)).errors).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, expiresAt * 1000 - Date.now() + 50));
+    expect(codesOf(await server.request('{ me { id } }', {}, token))).toEqual(['UNAUTHENTICATED']);
+  });
+
   test('a token signed with another secret is UNAUTHENTICATED', async () => {
     const token = await sign({ sub: world.alice.userId, role: 'LEARNER' }, '1h', new TextEncoder().encode('another secret entirely, 32 bytes'));
     expect(codesOf(await server.request('{ me { id } }', {}, token))).toEqual(['UNAUTHENTICATED']);
