@@ -31,6 +31,6 @@ export async function setPlanUnitStatus(db: Database, viewer: Viewer, unitId: st
     const adjustment = await tx.planAdjustment.create({
       data: { userId: unit.userId, planDate: unit.planDate, trigger: 'MANUAL', before: before as never, after: after as never },
     });
-    return { adjustmentId: adjustment.id, userId: unit.userId, planDate: dateString(unit.planDate), trigger: 'MANUAL', before, after };
+    return { adjustmentId: adjustment.id, userId: unit.userId, planDate: dateString(unit.planDate), trigger: 'MANUAL' };
   });
 }

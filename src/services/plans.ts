@@ -30,13 +30,12 @@ export interface PlanRequest {
   sessionAttempts?: readonly (MasteryAttempt & { subcategory: string })[];
 }
 
+/** A stored plan change (its units are in the PlanAdjustment row): kept small, a night makes one per learner. */
 export interface PlanChange {
   adjustmentId: string;
   userId: string;
   planDate: string;
   trigger: PlanTrigger;
-  before: UnitSnapshot[];
-  after: UnitSnapshot[];
 }
 
 export interface ReplanOptions {
@@ -95,8 +94,6 @@ async function replanChunk(tx: Transaction, requests: readonly PlanRequest[], tr
     userId: p.request.userId,
     planDate: p.request.planDate,
     trigger,
-    before: p.before,
-    after: p.after,
   }));
 }
 

@@ -311,8 +311,9 @@ describeOnlyOn('postgres', 'replans of one learner are serialised', () => {
 
     const received = [adjustmentOf(await ws.inbox.next()), adjustmentOf(await ws.inbox.next())];
     const sessionEnd = received.find((a) => a.trigger === 'SESSION_END')!;
-    expect(received.find((a) => a.trigger === 'NIGHTLY')!.after).toEqual(nightlyChange!.after);
-    expect(sessionEnd.before).toEqual(nightlyChange!.after);
+    const nightlyPushed = received.find((a) => a.trigger === 'NIGHTLY')!;
+    expect(rawId(nightlyPushed.id)).toBe(nightlyChange!.adjustmentId);
+    expect(sessionEnd.before).toEqual(nightlyPushed.after);
     expect(sessionEnd.session?.id).toBe(sessionId);
     expect((await storedPlan(learner, planDate)).plan.units.map(({ id: _id, ...u }) => u)).toEqual(sessionEnd.after);
   });
