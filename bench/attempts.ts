@@ -22,6 +22,7 @@
 // Exits 1 if a measurement had errors (a benchmark miss is not an error).
 import { randomBytes } from 'node:crypto';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { cleanupMark, defer, unwind } from './cleanup.ts';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -101,29 +102,6 @@ const counts = { questions: 200, learners: 64 };
 const profileDir = args.profile ? path.resolve(args.profile) : null;
 if (profileDir) mkdirSync(profileDir, { recursive: true });
 
-// ---------------------------------------------------------------------------------------------
-// Clean-up: everything opened is closed, and the bench database dropped, also on Ctrl-C.
-
-const cleanups: { label: string; run: () => Promise<unknown> }[] = [];
-function defer(label: string, run: () => Promise<unknown>): void {
-  cleanups.push({ label, run });
-}
-async function unwind(downTo = 0): Promise<void> {
-  while (cleanups.length > downTo) {
-    const { label, run } = cleanups.pop()!;
-    try {
-      await run();
-    } catch (error) {
-      console.error(`clean-up (${label}) failed: ${(error as Error).message}`);
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`);
-    void unwind().finally(() => process.exit(130));
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Measurements
@@ -230,7 +208,7 @@ interface StatementCounts {
 async function countStatements(backend: Backend, url: string | null, seeded: Seeded | null, key: Uint8Array): Promise<StatementCounts> {
   const statements: string[] = [];
   const onQuery = (sql: string) => statements.push(sql.replace(/\s+/g, ' ').trim());
-  const mark = cleanups.length;
+  const mark = cleanupMark();
   try {
     let db: Database;
     if (backend === 'postgres') {
@@ -286,7 +264,7 @@ async function createBenchDatabase(): Promise<string> {
 }
 
 async function benchBackend(backend: Backend): Promise<BackendReport> {
-  const mark = cleanups.length;
+  const mark = cleanupMark();
   currentBackend = backend;
   try {
     const url = backend === 'postgres' ? await createBenchDatabase() : null;

@@ -16,6 +16,7 @@
 // or a session was left without its summary (a missed target is reported, not an error).
 import { randomBytes } from 'node:crypto';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { defer, unwind } from './cleanup.ts';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -65,27 +66,6 @@ const sizes = args.sizes.split(',').map((s) => positiveInt('sizes', s.trim()));
 const baseUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 const target = { size: 200, p95Ms: 50 };
 
-// ---------------------------------------------------------------------------------------------
-// Clean-up: everything opened is closed and the bench database dropped, also on Ctrl-C.
-
-const cleanups: { label: string; run: () => Promise<unknown> }[] = [];
-const defer = (label: string, run: () => Promise<unknown>) => cleanups.push({ label, run });
-async function unwind(): Promise<void> {
-  while (cleanups.length > 0) {
-    const { label, run } = cleanups.pop()!;
-    try {
-      await run();
-    } catch (error) {
-      console.error(`clean-up (${label}) failed: ${(error as Error).message}`);
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`);
-    void unwind().finally(() => process.exit(130));
-  });
-}
 
 async function createBenchDatabase(): Promise<string> {
   const scratch = await createScratchDatabase(baseUrl, 'll_bench');

@@ -202,3 +202,18 @@ export async function redisSubscribers(redisUrl: string, channel: string): Promi
     redis.disconnect();
   }
 }
+
+/** graphql-ws clients a test file opens, all disposed at once in its afterAll. */
+export function wsClients(): { open(baseUrl: string, token?: string | null): ReturnType<typeof wsClient>; disposeAll(): Promise<void> } {
+  const opened: ReturnType<typeof wsClient>[] = [];
+  return {
+    open(baseUrl, token) {
+      const c = wsClient(baseUrl, token);
+      opened.push(c);
+      return c;
+    },
+    async disposeAll() {
+      await Promise.all(opened.map((c) => c.dispose()));
+    },
+  };
+}

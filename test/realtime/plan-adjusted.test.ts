@@ -7,28 +7,24 @@ import { replanLearners } from '../../src/services/plans.ts';
 import { describeOnlyOn } from '../support/database.ts';
 import { createPerson, createWorld, rawId, type Person, type World } from '../support/fixtures.ts';
 import { codesOf, dataOf, startTestServer, type TestServer } from '../support/server.ts';
-import { sseSubscribe, waitFor, wsClient, wsSubscribe, type SubscriptionResult } from './clients.ts';
+import { sseSubscribe, waitFor, wsClients, wsSubscribe, type SubscriptionResult } from './clients.ts';
 import { RealtimeAdjustments, RealtimePlan, RealtimePlanAdjusted, RealtimeSetPlanUnitStatus } from './documents.ts';
 import { endSession, playSession } from './session-play.ts';
 
 let server: TestServer;
 let world: World;
-const clients: ReturnType<typeof wsClient>[] = [];
+const clients = wsClients();
 
 beforeAll(async () => {
   server = await startTestServer();
   world = await createWorld(server);
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
+  await clients.disposeAll();
   await server?.stop();
 });
 
-function client(token?: string | null) {
-  const c = wsClient(server.url, token);
-  clients.push(c);
-  return c;
-}
+const client = (token?: string | null) => clients.open(server.url, token);
 
 const newLearner = (name: string) => createPerson(server, world.admin.token, name);
 const planTopic = (person: Person) => topicOf('plan-adjusted', person.userId);

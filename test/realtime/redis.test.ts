@@ -13,19 +13,15 @@ import { topicOf } from '../../src/pubsub.ts';
 import { createTestDatabase, describeOnlyOn, type TestDatabase } from '../support/database.ts';
 import { createPerson, createWorld, type Person, type World } from '../support/fixtures.ts';
 import { dataOf, startTestServer, type TestServer } from '../support/server.ts';
-import { redisSubscribers, sseSubscribe, waitFor, wsClient, wsSubscribe, type SubscriptionResult } from './clients.ts';
+import { redisSubscribers, sseSubscribe, waitFor, wsClients, wsSubscribe, type SubscriptionResult } from './clients.ts';
 import { RealtimeAdjustments, RealtimePlan, RealtimePlanAdjusted } from './documents.ts';
 import { capturingLogger } from './capturing-logger.ts';
 import { endSession, playSession } from './session-play.ts';
 
-const clients: ReturnType<typeof wsClient>[] = [];
-function client(url: string, token?: string | null) {
-  const c = wsClient(url, token);
-  clients.push(c);
-  return c;
-}
+const clients = wsClients();
+const client = (url: string, token?: string | null) => clients.open(url, token);
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
+  await clients.disposeAll();
 });
 
 function requireRedisUrl(): string {

@@ -4,28 +4,24 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { topicOf } from '../../src/pubsub.ts';
 import { createPerson, createWorld, type World } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { sseSubscribe, waitFor, wsClient, wsSubscribe } from './clients.ts';
+import { sseSubscribe, waitFor, wsClients, wsSubscribe } from './clients.ts';
 import { RealtimeSessionEnded } from './documents.ts';
 import { endSession, playSession } from './session-play.ts';
 
 let server: TestServer;
 let world: World;
-const clients: ReturnType<typeof wsClient>[] = [];
+const clients = wsClients();
 
 beforeAll(async () => {
   server = await startTestServer();
   world = await createWorld(server);
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
+  await clients.disposeAll();
   await server?.stop();
 });
 
-function client(token?: string | null) {
-  const c = wsClient(server.url, token);
-  clients.push(c);
-  return c;
-}
+const client = (token?: string | null) => clients.open(server.url, token);
 
 const listeners = (topic: string, count: number) => waitFor(`${count} listener(s) on ${topic}`, () => server.bus.listenerCount(topic) === count);
 
