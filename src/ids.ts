@@ -1,2 +1,31 @@
-/** Every stored id is a UUID. */
+/** Every stored row's id is a UUID. */
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A plan unit is not a row of its own (a plan is a version of plan_adjustments): it is named by its place. */
+export interface PlanUnitKey {
+  userId: string;
+  /** YYYY-MM-DD */
+  planDate: string;
+  subcategory: string;
+}
+
+export function planUnitId(unit: PlanUnitKey): string {
+  return `${unit.userId}:${unit.planDate}:${unit.subcategory}`;
+}
+
+const planUnitIdPattern = new RegExp(`^(${uuidPattern.source.slice(1, -1)}):(\\d{4}-\\d{2}-\\d{2}):(.+)$`, 'is');
+
+/** The unit a planUnitId names, or null for a string that is not one (a date that does not exist included). */
+export function parsePlanUnitId(id: string): PlanUnitKey | null {
+  const match = planUnitIdPattern.exec(id);
+  if (!match) return null;
+  const planDate = match[2]!;
+  const day = new Date(`${planDate}T00:00:00Z`);
+  if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== planDate) return null;
+  return { userId: match[1]!.toLowerCase(), planDate, subcategory: match[3]! };
+}
+
+/** Whether `id` has the shape of a raw id of this GraphQL type. */
+export function isRawId(typename: string, id: string): boolean {
+  return typename === 'PlanUnit' ? parsePlanUnitId(id) !== null : uuidPattern.test(id);
+}

@@ -34,7 +34,7 @@ export interface JobsConfig {
   /** EWMA and decay parameters (MASTERY_ALPHA; the others are SPEC 3's constants). */
   mastery: MasteryParameters;
   /** Retention of derived rows, in days. */
-  retention: { planUnitDays: number; planAdjustmentDays: number; jobRunDays: number };
+  retention: { planDays: number; learningPatternDays: number; jobRunDays: number };
   /** MasteryHistory is written for learners who practised in this many days before the run. */
   historyActiveDays: number;
 }
@@ -85,7 +85,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     masteryContexts: e.MASTERY_CONTEXTS,
     mastery: { ...masteryDefaults, alpha: e.MASTERY_ALPHA },
-    retention: { planUnitDays: 90, planAdjustmentDays: 90, jobRunDays: 180 },
+    retention: { planDays: 90, learningPatternDays: 90, jobRunDays: 180 },
     historyActiveDays: 30,
     ...overrides,
   };

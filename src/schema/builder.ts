@@ -1,12 +1,13 @@
 import SchemaBuilder from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Context } from '../context.ts';
-import { uuidPattern } from '../ids.ts';
+import { isRawId } from '../ids.ts';
 import { apiError, badInput, forbidden, unauthenticated } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
@@ -32,7 +33,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [RelayPlugin, ScopeAuthPlugin, PrismaPlugin, ValidationPlugin, ComplexityPlugin],
+  plugins: [RelayPlugin, ScopeAuthPlugin, PrismaPlugin, DataloaderPlugin, ValidationPlugin, ComplexityPlugin],
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
@@ -43,7 +44,7 @@ export const builder = new SchemaBuilder<{
       const decoded = Buffer.from(globalID, 'base64').toString('utf8');
       const separator = decoded.indexOf(':');
       const id = decoded.slice(separator + 1);
-      if (separator <= 0 || !/^[A-Za-z0-9+/=_-]+$/.test(globalID) || !uuidPattern.test(id)) {
+      if (separator <= 0 || !/^[A-Za-z0-9+/=_-]+$/.test(globalID) || !isRawId(decoded.slice(0, separator), id)) {
         throw badInput(`"${globalID}" is not an ID this API gave out.`);
       }
       return { typename: decoded.slice(0, separator), id };

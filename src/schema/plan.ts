@@ -1,14 +1,17 @@
-import { dateString, dateValue } from '../domain/calendar.ts';
-import { notFound } from '../errors.ts';
+import { dateString } from '../domain/calendar.ts';
+import { parsePlanUnitId, planUnitId } from '../ids.ts';
 import { publishPlanChanges } from '../pubsub.ts';
-import type { UnitSnapshot } from '../services/plans.ts';
-import { setPlanUnitStatus } from '../services/plan-units.ts';
+import { planKey, storedPlans, type UnitSnapshot } from '../services/plans.ts';
+import { setPlanUnitStatus, type PlanUnit } from '../services/plan-units.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { PlanTriggerEnum, PlanUnitStatusEnum } from './enums.ts';
 import { UserRef } from './user.ts';
 
-export const PlanUnitRef = builder.prismaNode('PlanUnit', {
-  id: { field: 'id' },
+export const PlanUnitRef = builder.objectRef<PlanUnit>('PlanUnit');
+
+builder.node(PlanUnitRef, {
+  // Named by its place (learner, date, subcategory): the id stays valid while the subcategory stays in the plan.
+  id: { resolve: (unit) => planUnitId(unit) },
   authScopes: (unit) => ({ readsUser: unit.userId }),
   fields: (t) => ({
     subcategory: t.exposeString('subcategory'),
@@ -16,7 +19,7 @@ export const PlanUnitRef = builder.prismaNode('PlanUnit', {
     priority: t.exposeInt('priority', { description: '1 = most needed.' }),
     status: t.expose('status', { type: PlanUnitStatusEnum }),
     reason: t.exposeString('reason', { description: 'Why this unit is in the plan.' }),
-    planDate: t.expose('planDate', { type: 'Date' }),
+    planDate: t.field({ type: 'Date', resolve: (unit) => unit.planDate }),
   }),
 });
 
@@ -29,15 +32,17 @@ const DailyPlan = builder.objectRef<DailyPlanShape>('DailyPlan').implement({
   description: "A learner's plan for one day: units summing to the daily question budget.",
   fields: (t) => ({
     date: t.field({ type: 'Date', resolve: (plan) => plan.date }),
-    units: t.prismaField({
-      type: ['PlanUnit'],
+    units: t.loadableList({
+      type: PlanUnitRef,
       complexity: { field: 1, multiplier: 12 },
-      resolve: (query, plan, _args, ctx) =>
-        ctx.db.prisma.planUnit.findMany({
-          ...query,
-          where: { userId: plan.userId, planDate: dateValue(plan.date) },
-          orderBy: [{ priority: 'asc' }, { subcategory: 'asc' }],
-        }),
+      description: 'In priority order; empty for a day without a plan.',
+      resolve: (plan) => ({ userId: plan.userId, planDate: plan.date }),
+      // The plans of every DailyPlan in the response in one query.
+      loaderOptions: { cacheKeyFn: planKey },
+      load: async (plans: { userId: string; planDate: string }[], ctx) => {
+        const stored = await storedPlans(ctx.db.prisma, plans);
+        return plans.map((plan) => (stored.get(planKey(plan))?.units ?? []).map((unit) => ({ ...plan, ...unit })));
+      },
     }),
   }),
 });
@@ -83,20 +88,19 @@ builder.prismaObjectFields('User', (t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  setPlanUnitStatus: t.prismaField({
-    type: 'PlanUnit',
+  setPlanUnitStatus: t.field({
+    type: PlanUnitRef,
     description: 'Marks a unit done or skipped (the learner, or a coach). Publishes a MANUAL adjustment.',
     authScopes: { authenticated: true },
     args: {
       id: t.arg.globalID({ required: true, for: PlanUnitRef }),
       status: t.arg({ type: PlanUnitStatusEnum, required: true }),
     },
-    resolve: async (query, _root, args, ctx) => {
-      const change = await setPlanUnitStatus(ctx.db, ctx.viewer!, args.id.id, args.status);
+    resolve: async (_root, args, ctx) => {
+      const key = parsePlanUnitId(args.id.id)!; // the ID's shape was checked when it was decoded
+      const { unit, change } = await setPlanUnitStatus(ctx.db, ctx.viewer!, key, args.status);
       // Published after the transaction committed.
       if (change) publishPlanChanges(ctx.pubsub, [change]);
-      const unit = await ctx.db.prisma.planUnit.findUnique({ ...query, where: { id: args.id.id } });
-      if (!unit) throw notFound('This plan unit'); // a replan that committed meanwhile dropped it
       return unit;
     },
   }),

@@ -1,36 +1,47 @@
 import type { Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
-import { dateString } from '../domain/calendar.ts';
+import { dateValue } from '../domain/calendar.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { PlanUnitStatus } from '../generated/prisma/client.ts';
-import type { PlanChange, UnitSnapshot } from './plans.ts';
+import type { PlanUnitKey } from '../ids.ts';
+import { planKey, storedPlans, type PlanChange, type UnitSnapshot } from './plans.ts';
 
-function snapshot(unit: UnitSnapshot): UnitSnapshot {
-  return { subcategory: unit.subcategory, targetQuestions: unit.targetQuestions, priority: unit.priority, reason: unit.reason, status: unit.status };
-}
+/** A unit of a stored plan, as the API serves it. */
+export type PlanUnit = PlanUnitKey & UnitSnapshot;
 
 /**
- * Sets a unit's status: the learner whose plan it is, or a coach or admin. A change writes a MANUAL
- * PlanAdjustment in the same transaction (publish it after commit); setting the status a unit
- * already has writes nothing and returns null.
+ * Sets a unit's status: the learner whose plan it is, or a coach or admin. A change appends the
+ * plan's next version as a MANUAL PlanAdjustment (publish it after commit); setting the status a
+ * unit already has writes nothing and returns a null change.
  */
-export async function setPlanUnitStatus(db: Database, viewer: Viewer, unitId: string, status: PlanUnitStatus): Promise<PlanChange | null> {
+export async function setPlanUnitStatus(
+  db: Database,
+  viewer: Viewer,
+  key: PlanUnitKey,
+  status: PlanUnitStatus,
+): Promise<{ unit: PlanUnit; change: PlanChange | null }> {
+  if (viewer.role === 'LEARNER' && viewer.userId !== key.userId) throw forbidden('You may change only your own plan.');
   return db.prisma.$transaction(async (tx) => {
-    const [owner] = await tx.$queryRaw<{ user_id: string }[]>`SELECT user_id FROM plan_units WHERE id = ${unitId}::uuid`;
-    if (!owner) throw notFound('This plan unit');
-    if (viewer.role === 'LEARNER' && viewer.userId !== owner.user_id) throw forbidden('You may change only your own plan.');
     // The same lock replanLearners takes: a replan of this learner's plans runs before or after, never between.
-    await tx.$queryRaw`SELECT id FROM users WHERE id = ${owner.user_id}::uuid FOR NO KEY UPDATE`;
-    const unit = await tx.planUnit.findUnique({ where: { id: unitId } });
-    if (!unit) throw notFound('This plan unit'); // dropped by a replan that committed meanwhile
-    if (unit.status === status) return null;
-    const planOf = { where: { userId: unit.userId, planDate: unit.planDate }, orderBy: [{ priority: 'asc' as const }, { subcategory: 'asc' as const }] };
-    const before = (await tx.planUnit.findMany(planOf)).map(snapshot);
-    await tx.planUnit.update({ where: { id: unitId }, data: { status } });
-    const after = before.map((u) => (u.subcategory === unit.subcategory ? { ...u, status } : u));
+    await tx.$queryRaw`SELECT id FROM users WHERE id = ${key.userId}::uuid FOR NO KEY UPDATE`;
+    const plan = (await storedPlans(tx, [key])).get(planKey(key));
+    const current = plan?.units.find((u) => u.subcategory === key.subcategory);
+    if (!plan || !current) throw notFound('This plan unit'); // never planned, or dropped by a replan since
+    if (current.status === status) return { unit: { ...key, ...current }, change: null };
+    const after = plan.units.map((u) => (u.subcategory === key.subcategory ? { ...u, status } : u));
     const adjustment = await tx.planAdjustment.create({
-      data: { userId: unit.userId, planDate: unit.planDate, trigger: 'MANUAL', before: before as never, after: after as never },
+      data: {
+        userId: key.userId,
+        planDate: dateValue(key.planDate),
+        version: plan.version + 1,
+        trigger: 'MANUAL',
+        before: plan.units as never,
+        after: after as never,
+      },
     });
-    return { adjustmentId: adjustment.id, userId: unit.userId, planDate: dateString(unit.planDate), trigger: 'MANUAL' };
+    return {
+      unit: { ...key, ...current, status },
+      change: { adjustmentId: adjustment.id, userId: key.userId, planDate: key.planDate, trigger: 'MANUAL' },
+    };
   });
 }

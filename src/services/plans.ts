@@ -5,8 +5,9 @@
 // The learners' rows are locked (FOR NO KEY UPDATE, in id order) for the rest of the transaction, so
 // two replans of one learner (two sessions ending at once, a session ending during the nightly run)
 // run one after the other and each adjustment's `before` is the plan the other left.
-// Unit ids are stable: a rebuilt plan updates the units of subcategories it keeps, so an id a client
-// holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
+// A plan is the `after` of its latest version in plan_adjustments (prisma/schema.prisma): a change
+// appends one row, the plan and its history at once. A unit is named by (learner, date, subcategory),
+// so an id a client holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { dateString } from '../domain/calendar.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
@@ -64,7 +65,13 @@ interface LearnerInputs {
   budget: Map<string, number>;
   mastery: Map<string, Map<string, number>>;
   lastPractice: Map<string, Map<string, Date>>;
-  existing: Map<string, UnitSnapshot[]>;
+  existing: Map<string, StoredPlan>;
+}
+
+/** A plan's latest version (its units in priority order). */
+export interface StoredPlan {
+  version: number;
+  units: UnitSnapshot[];
 }
 
 async function replanChunk(tx: Transaction, requests: readonly PlanRequest[], trigger: PlanTrigger, { now, sessionId = null }: ReplanOptions): Promise<PlanChange[]> {
@@ -79,27 +86,26 @@ async function replanChunk(tx: Transaction, requests: readonly PlanRequest[], tr
       now,
       sessionAttempts: request.sessionAttempts,
     });
-    const before = inputs.existing.get(key(request)) ?? [];
+    const stored = inputs.existing.get(planKey(request));
+    const before = stored?.units ?? [];
     // A unit already marked DONE or SKIPPED keeps its status when the plan is rebuilt.
     const statusOf = new Map(before.map((unit) => [unit.subcategory, unit.status]));
     const after = units.map((unit): UnitSnapshot => ({ ...unit, status: statusOf.get(unit.subcategory) ?? 'PENDING' }));
-    return { request, before, after };
+    return { request, version: (stored?.version ?? 0) + 1, before: JSON.stringify(before), after: JSON.stringify(after) };
   });
-  const changed = planned.filter((p) => JSON.stringify(p.before) !== JSON.stringify(p.after));
+  const changed = planned.filter((p) => p.before !== p.after);
   if (changed.length === 0) return [];
   const inserted = await writePlans(tx, changed, trigger, sessionId);
-  const idOf = new Map(inserted.map((row) => [key({ userId: row.user_id, planDate: dateString(row.plan_date) }), row.id]));
+  const idOf = new Map(inserted.map((row) => [planKey({ userId: row.user_id, planDate: dateString(row.plan_date) }), row.id]));
   return changed.map((p) => ({
-    adjustmentId: idOf.get(key(p.request))!,
+    adjustmentId: idOf.get(planKey(p.request))!,
     userId: p.request.userId,
     planDate: p.request.planDate,
     trigger,
   }));
 }
 
-const key = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
-
-type UnitRow = [userId: string, planDate: string, subcategory: string, targetQuestions: number, priority: number, reason: string, status: PlanUnitStatus];
+export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
 
 async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Promise<LearnerInputs> {
   const userIds = [...new Set(requests.map((r) => r.userId))];
@@ -107,8 +113,8 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
   // alone). It is its own statement so that the reads below see what a replan we waited for committed.
   const users = await tx.$queryRaw<{ id: string; budget: number }[]>`
     SELECT id, daily_question_budget AS budget FROM users WHERE id = ANY(${userIds}::uuid[]) ORDER BY id FOR NO KEY UPDATE`;
-  // Everything else in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
-  const [row] = await tx.$queryRaw<{ importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][]; units: UnitRow[] }[]>`
+  // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
+  const [row] = await tx.$queryRaw<{ importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]>`
     SELECT
       (SELECT coalesce(json_agg(json_build_array(subcategory, importance) ORDER BY subcategory), '[]')
        FROM (SELECT subcategory, avg(importance_index)::float8 AS importance FROM questions GROUP BY subcategory) i) AS importance,
@@ -118,13 +124,8 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
        FROM (SELECT a.user_id, q.subcategory, max(COALESCE(a.answered_at, a.recorded_at)) AS last
              FROM attempts a JOIN questions q ON q.id = a.question_id
              WHERE a.user_id = ANY(${userIds}::uuid[])
-             GROUP BY a.user_id, q.subcategory) p) AS practice,
-      (SELECT coalesce(json_agg(json_build_array(p.user_id, p.plan_date, p.subcategory, p.target_questions, p.priority, p.reason, p.status)
-                                ORDER BY p.user_id, p.plan_date, p.priority, p.subcategory), '[]')
-       FROM plan_units p
-       JOIN unnest(${requests.map((r) => r.userId)}::uuid[], ${requests.map((r) => r.planDate)}::date[]) AS t(u, d)
-         ON p.user_id = t.u AND p.plan_date = t.d) AS units`;
-  const { importance, masteries, practice, units } = row!;
+             GROUP BY a.user_id, q.subcategory) p) AS practice`;
+  const { importance, masteries, practice } = row!;
 
   const nested = <V>(rows: [string, string, V][]) => {
     const map = new Map<string, Map<string, V>>();
@@ -135,56 +136,40 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
     }
     return map;
   };
-  const existing = new Map<string, UnitSnapshot[]>();
-  for (const [userId, planDate, subcategory, targetQuestions, priority, reason, status] of units) {
-    const k = key({ userId, planDate });
-    const list = existing.get(k) ?? [];
-    list.push({ subcategory, targetQuestions, priority, reason, status });
-    existing.set(k, list);
-  }
   return {
     importance: new Map(importance),
     budget: new Map(users.map((u) => [u.id, u.budget])),
     mastery: nested(masteries),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
-    existing,
+    existing: await storedPlans(tx, requests),
   };
 }
 
-/**
- * Writes the changed plans in one statement: units of dropped subcategories go, the others are
- * inserted or updated in place (their ids stay), and one PlanAdjustment per plan is inserted.
- */
+/** The latest version of each of these plans, by `${userId}|${planDate}`; a plan never made is absent. */
+export async function storedPlans(
+  client: Pick<Transaction, '$queryRaw'>,
+  plans: readonly { userId: string; planDate: string }[],
+): Promise<Map<string, StoredPlan>> {
+  const rows = await client.$queryRaw<{ user_id: string; plan_date: Date; version: number; after: UnitSnapshot[] }[]>`
+    SELECT p.user_id, p.plan_date, p.version, p.after
+    FROM unnest(${plans.map((r) => r.userId)}::uuid[], ${plans.map((r) => r.planDate)}::date[]) AS t(u, d)
+    CROSS JOIN LATERAL (SELECT * FROM plan_adjustments a WHERE a.user_id = t.u AND a.plan_date = t.d
+                        ORDER BY a.version DESC LIMIT 1) p`;
+  return new Map(rows.map((row) => [planKey({ userId: row.user_id, planDate: dateString(row.plan_date) }), { version: row.version, units: row.after }]));
+}
+
+/** Appends the next version of every changed plan, in one statement. */
 async function writePlans(
   tx: Transaction,
-  changed: { request: PlanRequest; before: UnitSnapshot[]; after: UnitSnapshot[] }[],
+  changed: { request: PlanRequest; version: number; before: string; after: string }[],
   trigger: PlanTrigger,
   sessionId: string | null,
 ): Promise<{ id: string; user_id: string; plan_date: Date }[]> {
-  const rows = changed.flatMap(({ request, after }) => after.map((unit) => ({ ...unit, userId: request.userId, planDate: request.planDate })));
-  const planUsers = changed.map((p) => p.request.userId);
-  const planDates = changed.map((p) => p.request.planDate);
-  // The sub-statements touch disjoint rows (dropped subcategories vs kept ones), as WITH requires.
+  // One JSON document rather than arrays of JSON strings: nothing to escape on the way.
+  const rows = `[${changed.map((p) => `{"u":"${p.request.userId}","d":"${p.request.planDate}","v":${p.version},"b":${p.before},"a":${p.after}}`).join(',')}]`;
   return tx.$queryRaw`
-    WITH dropped AS (
-      DELETE FROM plan_units p
-      USING unnest(${planUsers}::uuid[], ${planDates}::date[]) AS t(u, d)
-      WHERE p.user_id = t.u AND p.plan_date = t.d
-        AND (p.user_id, p.plan_date, p.subcategory) NOT IN (
-          SELECT * FROM unnest(${rows.map((r) => r.userId)}::uuid[], ${rows.map((r) => r.planDate)}::date[], ${rows.map((r) => r.subcategory)}::text[]))
-    ), kept AS (
-      INSERT INTO plan_units (user_id, plan_date, subcategory, target_questions, priority, reason, status)
-      SELECT u, d, s, n, p, r, st::"PlanUnitStatus"
-      FROM unnest(${rows.map((r) => r.userId)}::uuid[], ${rows.map((r) => r.planDate)}::date[], ${rows.map((r) => r.subcategory)}::text[],
-                  ${rows.map((r) => r.targetQuestions)}::int[], ${rows.map((r) => r.priority)}::int[], ${rows.map((r) => r.reason)}::text[],
-                  ${rows.map((r) => r.status)}::text[]) AS t(u, d, s, n, p, r, st)
-      ON CONFLICT (user_id, plan_date, subcategory) DO UPDATE
-        SET target_questions = EXCLUDED.target_questions, priority = EXCLUDED.priority, reason = EXCLUDED.reason,
-            status = EXCLUDED.status, updated_at = now()
-    )
-    INSERT INTO plan_adjustments (user_id, plan_date, trigger, session_id, before, after)
-    SELECT u, d, ${trigger}::"PlanTrigger", ${sessionId}::uuid, b::jsonb, a::jsonb
-    FROM unnest(${planUsers}::uuid[], ${planDates}::date[],
-                ${changed.map((p) => JSON.stringify(p.before))}::text[], ${changed.map((p) => JSON.stringify(p.after))}::text[]) AS t(u, d, b, a)
+    INSERT INTO plan_adjustments (user_id, plan_date, version, trigger, session_id, before, after)
+    SELECT u, d, v, ${trigger}::"PlanTrigger", ${sessionId}::uuid, b, a
+    FROM json_to_recordset(${rows}::json) AS t(u uuid, d date, v int, b json, a json)
     RETURNING id, user_id, plan_date`;
 }

@@ -24,8 +24,10 @@ interface HistoryRow {
 
 const committed = await readMigrations();
 const committedNames = committed.map((m) => m.name);
-/** The app tables the committed migrations create. */
-const appTables = [...new Set(committed.flatMap((m) => [...m.sql.matchAll(/CREATE TABLE "([^"]+)"/g)].map((r) => r[1]!)))].sort();
+/** The app tables the committed migrations create and leave. */
+const tablesMatching = (pattern: RegExp) => new Set(committed.flatMap((m) => [...m.sql.matchAll(pattern)].map((r) => r[1]!)));
+const droppedTables = tablesMatching(/DROP TABLE "([^"]+)"/g);
+const appTables = [...tablesMatching(/CREATE TABLE "([^"]+)"/g)].filter((t) => !droppedTables.has(t)).sort();
 
 function migration(name: string, sql: string): MigrationFile {
   return { name, sql, checksum: checksumOf(sql) };
@@ -110,6 +112,45 @@ describe(`applying the committed migrations (${testDatabaseKind})`, () => {
     // A second run on the same connection applies nothing and leaves the history as it was.
     expect(await applyMigrations(conn)).toEqual([]);
     expect(await history(conn)).toEqual(rows);
+  });
+
+  test('plans stored as units become versions of plan_adjustments, none lost', async () => {
+    const { conn } = await emptyDatabase();
+    const plansAsVersions = committed.findIndex((m) => m.name.endsWith('_plans_as_versions'));
+    expect(plansAsVersions).toBeGreaterThan(0);
+    await applyMigrations(conn, committed.slice(0, plansAsVersions));
+    const [ann, bob] = ['a0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000002'];
+    await conn.exec(`
+      INSERT INTO users (id, name, email) VALUES ('${ann}', 'Ann', 'ann@example.com'), ('${bob}', 'Bob', 'bob@example.com');
+      -- Ann's plan: made by NIGHTLY, then a unit marked DONE (both adjustments kept).
+      INSERT INTO plan_units (user_id, plan_date, subcategory, target_questions, priority, reason, status) VALUES
+        ('${ann}', '2025-03-02', 'Algebra', 20, 1, 'weak', 'DONE'), ('${ann}', '2025-03-02', 'Geometry', 10, 2, 'review', 'PENDING');
+      INSERT INTO plan_adjustments (user_id, plan_date, trigger, before, after, created_at) VALUES
+        ('${ann}', '2025-03-02', 'NIGHTLY', '[]',
+         '[{"subcategory":"Algebra","targetQuestions":20,"priority":1,"reason":"weak","status":"PENDING"},{"subcategory":"Geometry","targetQuestions":10,"priority":2,"reason":"review","status":"PENDING"}]',
+         '2025-03-02 02:00:00+00'),
+        ('${ann}', '2025-03-02', 'MANUAL',
+         '[{"subcategory":"Algebra","targetQuestions":20,"priority":1,"reason":"weak","status":"PENDING"},{"subcategory":"Geometry","targetQuestions":10,"priority":2,"reason":"review","status":"PENDING"}]',
+         '[{"subcategory":"Algebra","targetQuestions":20,"priority":1,"reason":"weak","status":"DONE"},{"subcategory":"Geometry","targetQuestions":10,"priority":2,"reason":"review","status":"PENDING"}]',
+         '2025-03-02 09:00:00+00');
+      -- Bob's plan: its adjustments already past retention.
+      INSERT INTO plan_units (user_id, plan_date, subcategory, target_questions, priority, reason) VALUES
+        ('${bob}', '2025-03-02', 'Reading', 30, 1, 'new');`);
+    await applyMigrations(conn);
+    const versions = await conn.query<{ user_id: string; version: number; trigger: string; after: unknown }>(
+      'SELECT user_id, version, trigger, after FROM plan_adjustments ORDER BY user_id, version',
+    );
+    expect(versions.map((v) => [v.user_id, v.version, v.trigger])).toEqual([
+      [ann, 1, 'NIGHTLY'],
+      [ann, 2, 'MANUAL'],
+      [bob, 1, 'NIGHTLY'],
+    ]);
+    expect(versions[1]!.after).toEqual([
+      { subcategory: 'Algebra', targetQuestions: 20, priority: 1, reason: 'weak', status: 'DONE' },
+      { subcategory: 'Geometry', targetQuestions: 10, priority: 2, reason: 'review', status: 'PENDING' },
+    ]);
+    expect(versions[2]!.after).toEqual([{ subcategory: 'Reading', targetQuestions: 30, priority: 1, reason: 'new', status: 'PENDING' }]);
+    expect(await tableExists(conn, 'plan_units')).toBe(false);
   });
 
   test('reopening a database applies nothing and keeps its data', async () => {

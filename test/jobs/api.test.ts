@@ -54,7 +54,7 @@ describe('runJob', () => {
       ),
     ).user.plan;
     expect(plan.units.reduce((sum, u) => sum + u.targetQuestions, 0)).toBe(30);
-    expect(await server.db.prisma.planUnit.count({ where: { userId: world.bob.userId } })).toBe(0);
+    expect(await server.db.prisma.planAdjustment.count({ where: { userId: world.bob.userId } })).toBe(0);
     expect(await server.db.prisma.planAdjustment.count({ where: { userId: world.alice.userId, trigger: 'NIGHTLY' } })).toBe(1);
     const again = dataOf(await server.request(RunJob, { job: 'NIGHTLY', at: '2025-03-02T02:00:00Z' }, world.admin.token)).runJob;
     expect(again.id).toBe(first.id);

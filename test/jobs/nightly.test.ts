@@ -275,23 +275,20 @@ describe('usage statistics', () => {
 });
 
 describe('cleanup', () => {
-  test('deletes plan units, adjustments and job runs past retention, never attempts, sessions or the latest watermark', async () => {
+  test('deletes plans (every version) and job runs past retention, never attempts, sessions or the latest watermark', async () => {
     const q = await createQuestions(db, [{ externalId: 'A1', subcategory: 'Algebra' }]);
     const ann = (await createLearners(db, ['Ann'])).get('Ann')!;
     const old = at('2024-01-01T10:00:00Z');
     const session = await db.prisma.session.create({ data: { userId: ann, startedAt: old, endedAt: plus(old, hours(1)), durationSec: 3600 } });
     await insertAttempts(db, [{ userId: ann, questionId: q.get('A1')!, sessionId: session.id, correct: true, recordedAt: plus(old, 60_000) }]);
-    const unit = { userId: ann, subcategory: 'Algebra', targetQuestions: 10, priority: 1, reason: 'test' };
-    await db.prisma.planUnit.createMany({
-      data: [
-        { ...unit, planDate: new Date('2024-11-30T00:00:00Z') }, // 91 days before 2025-03-01
-        { ...unit, planDate: new Date('2024-12-01T00:00:00Z') }, // 90 days: kept
-      ],
-    });
+    const units = [{ subcategory: 'Algebra', targetQuestions: 10, priority: 1, reason: 'test', status: 'PENDING' }];
+    const version = (planDate: string, n: number, createdAt: string) =>
+      ({ userId: ann, planDate: new Date(`${planDate}T00:00:00Z`), version: n, trigger: 'NIGHTLY', before: n === 1 ? [] : units, after: units, createdAt: at(createdAt) }) as const;
     await db.prisma.planAdjustment.createMany({
       data: [
-        { userId: ann, planDate: new Date('2024-11-01T00:00:00Z'), trigger: 'NIGHTLY', before: [], after: [], createdAt: at('2024-11-01T02:00:00Z') },
-        { userId: ann, planDate: new Date('2025-02-01T00:00:00Z'), trigger: 'NIGHTLY', before: [], after: [], createdAt: at('2025-02-01T02:00:00Z') },
+        version('2024-11-30', 1, '2024-11-29T02:00:00Z'), // 91 days before 2025-03-01: both versions go
+        version('2024-11-30', 2, '2024-11-30T09:00:00Z'),
+        version('2024-12-01', 1, '2024-11-30T02:00:00Z'), // 90 days: kept
       ],
     });
     // The only NIGHTLY run is old: it holds the watermark and stays. An old failed one and an old decay go.
@@ -301,8 +298,8 @@ describe('cleanup', () => {
     await runJob(db, config, { job: 'MASTERY_DECAY', at: at('2024-06-01T12:00:00Z') });
 
     const result = await nightly(N1, '2025-03-01');
-    expect(result.run.stats).toMatchObject({ planUnitsDeleted: 1, planAdjustmentsDeleted: 1, jobRunsDeleted: 2 });
-    expect((await db.prisma.planUnit.findMany()).map((p) => p.planDate.toISOString().slice(0, 10))).toEqual(['2024-12-01']);
+    expect(result.run.stats).toMatchObject({ planAdjustmentsDeleted: 2, jobRunsDeleted: 2 });
+    expect((await db.prisma.planAdjustment.findMany()).map((p) => p.planDate.toISOString().slice(0, 10))).toEqual(['2024-12-01']);
     const runs = await db.prisma.jobRun.findMany({ orderBy: { slot: 'asc' } });
     expect(runs.map((r) => [r.job, r.slot.toISOString(), r.status])).toEqual([
       ['NIGHTLY', '2024-06-01T02:00:00.000Z', 'SUCCEEDED'],

@@ -173,6 +173,14 @@ describe('planAdjusted', () => {
     // A coach may change it: pushed too.
     dataOf(await server.request(RealtimeSetPlanUnitStatus, { id: unit.id, status: 'DONE' }, world.coach.token));
     expect(adjustmentOf(await ws.inbox.next(2_000))).toMatchObject({ trigger: 'MANUAL' });
+
+    // A unit id names (learner, date, subcategory): one the plan does not hold is NOT_FOUND, a made-up one BAD_USER_INPUT.
+    const [typename, userId, planDate] = Buffer.from(unit.id, 'base64').toString('utf8').split(':');
+    const absent = Buffer.from(`${typename}:${userId}:${planDate}:Astrology`).toString('base64');
+    expect(codesOf(await server.request(RealtimeSetPlanUnitStatus, { id: absent, status: 'DONE' }, learner.token))).toEqual(['NOT_FOUND']);
+    const madeUp = Buffer.from(`PlanUnit:${userId}:2025-02-30:Algebra`).toString('base64');
+    expect(codesOf(await server.request(RealtimeSetPlanUnitStatus, { id: madeUp, status: 'DONE' }, learner.token))).toEqual(['BAD_USER_INPUT']);
+    expect(await ws.inbox.unreadAfter(200)).toEqual([]);
     ws.stop();
     sse.stop();
   });
