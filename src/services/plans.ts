@@ -8,6 +8,7 @@
 // A plan is the `after` of its latest version in plan_adjustments (prisma/schema.prisma): a change
 // appends one row, the plan and its history at once. A unit is named by (learner, date, subcategory),
 // so an id a client holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
+import { randomUUID } from 'node:crypto';
 import { dateString } from '../domain/calendar.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
@@ -48,8 +49,8 @@ export interface ReplanOptions {
 const chunkSize = 500;
 
 /**
- * Rebuilds the plans of these learners for their plan dates. Writes the units and, for every plan that
- * changed, one PlanAdjustment; returns those changes so the caller can publish them after commit
+ * Rebuilds the plans of these learners for their plan dates. Appends, for every plan that changed,
+ * its next version; returns those changes so the caller can publish them after commit
  * (publishPlanChanges in src/pubsub.ts). A plan that comes out as it was is neither written nor returned.
  */
 export async function replanLearners(tx: Transaction, requests: readonly PlanRequest[], trigger: PlanTrigger, options: ReplanOptions): Promise<PlanChange[]> {
@@ -93,16 +94,11 @@ async function replanChunk(tx: Transaction, requests: readonly PlanRequest[], tr
     const after = units.map((unit): UnitSnapshot => ({ ...unit, status: statusOf.get(unit.subcategory) ?? 'PENDING' }));
     return { request, version: (stored?.version ?? 0) + 1, before: JSON.stringify(before), after: JSON.stringify(after) };
   });
-  const changed = planned.filter((p) => p.before !== p.after);
+  // Ids made here rather than returned by the INSERT: nothing to read back.
+  const changed = planned.filter((p) => p.before !== p.after).map((p) => ({ ...p, id: randomUUID() }));
   if (changed.length === 0) return [];
-  const inserted = await writePlans(tx, changed, trigger, sessionId);
-  const idOf = new Map(inserted.map((row) => [planKey({ userId: row.user_id, planDate: dateString(row.plan_date) }), row.id]));
-  return changed.map((p) => ({
-    adjustmentId: idOf.get(planKey(p.request))!,
-    userId: p.request.userId,
-    planDate: p.request.planDate,
-    trigger,
-  }));
+  await writePlans(tx, changed, trigger, sessionId);
+  return changed.map((p) => ({ adjustmentId: p.id, userId: p.request.userId, planDate: p.request.planDate, trigger }));
 }
 
 export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
@@ -161,15 +157,14 @@ export async function storedPlans(
 /** Appends the next version of every changed plan, in one statement. */
 async function writePlans(
   tx: Transaction,
-  changed: { request: PlanRequest; version: number; before: string; after: string }[],
+  changed: { id: string; request: PlanRequest; version: number; before: string; after: string }[],
   trigger: PlanTrigger,
   sessionId: string | null,
-): Promise<{ id: string; user_id: string; plan_date: Date }[]> {
+): Promise<void> {
   // One JSON document rather than arrays of JSON strings: nothing to escape on the way.
-  const rows = `[${changed.map((p) => `{"u":"${p.request.userId}","d":"${p.request.planDate}","v":${p.version},"b":${p.before},"a":${p.after}}`).join(',')}]`;
-  return tx.$queryRaw`
-    INSERT INTO plan_adjustments (user_id, plan_date, version, trigger, session_id, before, after)
-    SELECT u, d, v, ${trigger}::"PlanTrigger", ${sessionId}::uuid, b, a
-    FROM json_to_recordset(${rows}::json) AS t(u uuid, d date, v int, b json, a json)
-    RETURNING id, user_id, plan_date`;
+  const rows = `[${changed.map((p) => `{"id":"${p.id}","u":"${p.request.userId}","d":"${p.request.planDate}","v":${p.version},"b":${p.before},"a":${p.after}}`).join(',')}]`;
+  await tx.$executeRaw`
+    INSERT INTO plan_adjustments (id, user_id, plan_date, version, trigger, session_id, before, after)
+    SELECT id, u, d, v, ${trigger}::"PlanTrigger", ${sessionId}::uuid, b, a
+    FROM json_to_recordset(${rows}::json) AS t(id uuid, u uuid, d date, v int, b json, a json)`;
 }
