@@ -12,7 +12,9 @@
 //      logistic of learner ability minus question hardness; the learner's mastery on 90% of them;
 //   2. times the floor: the bare aggregates over the same attempts that NIGHTLY cannot do without
 //      (mean credit per (user, subcategory) of SESSION attempts, and counts per question), warm;
-//   3. times NIGHTLY over all of them (the first run: its window is every attempt), per step;
+//   3. times NIGHTLY over all of them (the first run: its window is every attempt), per step, and
+//      then the write floor: copying the rows that run wrote (scores, history points, plans,
+//      patterns) into bare copies of their tables with the same indexes, one INSERT … SELECT each;
 //   4. times a second NIGHTLY the day after, over one more day of attempts (the steady state);
 //   5. times MASTERY_DECAY three days later, when every learner is inactive (every score decays);
 // and reports the process's peak RSS (for PGlite that includes the database itself).
@@ -212,6 +214,7 @@ interface Result {
   attempts: number;
   seedMs: Record<string, number>;
   floorMs: { credit: number; perQuestion: number; total: number };
+  writeFloor: { ms: number; rows: Record<string, number> };
   nightly: { ms: number; steps: Record<string, number>; stats: unknown };
   nextNight: { attempts: number; ms: number; steps: Record<string, number> };
   decay: { ms: number; masteries: number };
@@ -282,6 +285,12 @@ async function bench(backend: Backend): Promise<Result> {
     const first = await nightly(db, cutoff, '2025-03-30');
     console.log(`  NIGHTLY total ${(first.ms / 1000).toFixed(2)} s = ${(first.ms / floorMs.total).toFixed(1)}× the floor`);
 
+    const writeFloor = await measureWriteFloor(db);
+    console.log(
+      `  write floor: ${Object.entries(writeFloor.rows).map(([t, n]) => `${n.toLocaleString('en')} ${t}`).join(', ')} copied in ${(writeFloor.ms / 1000).toFixed(2)} s; ` +
+        `NIGHTLY = ${(first.ms / (floorMs.total + writeFloor.ms)).toFixed(1)}× (read floor + write floor)`,
+    );
+
     const c2 = await db.connect();
     const next = await timed(() => c2.exec(`SELECT setseed(0.43); ${nextDayStatement(learners, attempts)}`));
     await c2.release();
@@ -303,6 +312,7 @@ async function bench(backend: Backend): Promise<Result> {
       attempts: n,
       seedMs,
       floorMs,
+      writeFloor,
       nightly: first,
       nextNight: { attempts: Math.round(attempts / 30), ms: second.ms, steps: second.steps },
       decay: { ms: decay.ms, masteries: decayed },
@@ -312,6 +322,28 @@ async function bench(backend: Backend): Promise<Result> {
   } finally {
     if (conn) await conn.release();
     await drop();
+  }
+}
+
+/** The rows NIGHTLY wrote, written again into bare copies of their tables (indexes, no foreign keys): what writing them costs at least. */
+async function measureWriteFloor(db: Database): Promise<{ ms: number; rows: Record<string, number> }> {
+  const tables = ['masteries', 'mastery_history', 'plan_adjustments', 'learning_patterns'];
+  const conn = await db.connect();
+  try {
+    const rows: Record<string, number> = {};
+    for (const table of tables) await conn.exec(`CREATE TABLE bench_copy_${table} (LIKE ${table} INCLUDING DEFAULTS INCLUDING INDEXES)`);
+    const { ms } = await timed(async () => {
+      for (const table of tables) {
+        const [{ n }] = (await conn.query<{ n: number }>(
+          `WITH copied AS (INSERT INTO bench_copy_${table} SELECT * FROM ${table} RETURNING 1) SELECT count(*)::int AS n FROM copied`,
+        )) as [{ n: number }];
+        rows[table] = n;
+      }
+    });
+    for (const table of tables) await conn.exec(`DROP TABLE bench_copy_${table}`);
+    return { ms, rows };
+  } finally {
+    await conn.release();
   }
 }
 
@@ -325,11 +357,11 @@ const results: Result[] = [];
 for (const backend of backends) results.push(await bench(backend));
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-console.log('\n| backend | learners | attempts | seed | floor | NIGHTLY | ×floor | next night | DECAY (scores) | peak RSS |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('\n| backend | learners | attempts | seed | floor | NIGHTLY | ×floor | write floor | ×(floor + write floor) | next night | DECAY (scores) | peak RSS |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
   console.log(
-    `| ${r.backend} | ${r.learners.toLocaleString('en')} | ${r.attempts.toLocaleString('en')} | ${s(r.seedMs.total!)} | ${s(r.floorMs.total)} | ${s(r.nightly.ms)} | ${(r.nightly.ms / r.floorMs.total).toFixed(1)}× | ${s(r.nextNight.ms)} | ${s(r.decay.ms)} (${r.decay.masteries.toLocaleString('en')}) | ${Math.round(r.peakRssMiB)} MiB |`,
+    `| ${r.backend} | ${r.learners.toLocaleString('en')} | ${r.attempts.toLocaleString('en')} | ${s(r.seedMs.total!)} | ${s(r.floorMs.total)} | ${s(r.nightly.ms)} | ${(r.nightly.ms / r.floorMs.total).toFixed(1)}× | ${s(r.writeFloor.ms)} | ${(r.nightly.ms / (r.floorMs.total + r.writeFloor.ms)).toFixed(1)}× | ${s(r.nextNight.ms)} | ${s(r.decay.ms)} (${r.decay.masteries.toLocaleString('en')}) | ${Math.round(r.peakRssMiB)} MiB |`,
   );
 }
 const pgResult = results.find((r) => r.backend === 'postgres');
