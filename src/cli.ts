@@ -1,5 +1,6 @@
 // The command line: `npm start` serves the API; `npm run token -- <email|id>` prints a token;
-// `npm run job -- nightly|decay|patterns …` runs a job by hand (src/jobs/cli.ts).
+// `npm run job -- nightly|decay|patterns …` runs a job by hand (src/jobs/cli.ts); `npm run evaluate`
+// scores the mastery model on the attempt log (src/evaluate-cli.ts).
 import { parseArgs } from 'node:util';
 import { developmentSecret, roles, secretKey, signToken, type Role } from './auth.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -7,6 +8,7 @@ import { DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
 import { uuidPattern } from './ids.ts';
 import { recomputeMissingSessionAnalytics } from './services/recompute-analytics.ts';
+import { evaluateCommand, evaluateUsage, EvaluateUsageError } from './evaluate-cli.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
 import { startService } from './service.ts';
@@ -19,7 +21,8 @@ const usage = `usage: learnloop <command>
   recompute-analytics [--chunk-size 500]
                                  store the summary and analytics of ended sessions that lack
                                  them (imported data); existing rows are left as they are
-${jobUsage}`;
+${jobUsage}
+${evaluateUsage}`;
 
 async function serve(): Promise<void> {
   const config = loadConfig();
@@ -118,6 +121,8 @@ async function main(argv: string[]): Promise<void> {
       return jobCommand(rest);
     case 'recompute-analytics':
       return recomputeAnalytics(rest);
+    case 'evaluate':
+      return evaluateCommand(rest);
     case 'help':
     case '--help':
       process.stdout.write(`${usage}\n`);
@@ -129,7 +134,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   // Configuration and operator mistakes get one clear line, not a stack trace.
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof EvaluateUsageError) {
     process.stderr.write(`learnloop: ${error.message}\n${usage}\n`);
     process.exit(2);
   }

@@ -1,44 +1,16 @@
 // `npm run job`: a backfill runs the days in order through the same ledger (plain lines without a
 // terminal); a run held elsewhere or a bad request exits non-zero with a clear message.
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { openDatabase, type DatabaseConfig } from '../../src/db/client.ts';
-import { createEmptyPostgresDatabase, testDatabaseKind } from '../support/database.ts';
+import { openDatabase } from '../../src/db/client.ts';
+import { commandDatabase, type CommandDatabase } from '../support/commands.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
-let dataDir: string;
-let database: DatabaseConfig;
-let env: NodeJS.ProcessEnv;
-let drop: (() => Promise<void>) | null = null;
-
+let commands: CommandDatabase;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'learnloop-job-cli-'));
-  env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', JOBS_TZ: 'UTC', NIGHTLY_CRON: '', MASTERY_DECAY_CRON: '', LOG_LEVEL: 'silent' };
-  database = { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') };
-  if (testDatabaseKind === 'postgres') {
-    const empty = await createEmptyPostgresDatabase('ll_job_cli');
-    env.DATABASE_URL = empty.url;
-    database = { kind: 'postgres', url: empty.url, poolSize: 2 };
-    drop = empty.drop;
-  }
+  commands = await commandDatabase('job-cli');
 });
-afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
-  await drop?.();
-});
+afterAll(async () => commands?.destroy());
 
-function job(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(tsx, ['src/cli.ts', 'job', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const job = (...args: string[]) => commands.run('job', ...args);
 
 test('a backfill runs each day as the slot that closes it, once', async () => {
   const backfill = await job('nightly', '--from', '2025-03-01', '--to', '2025-03-02');
@@ -55,7 +27,7 @@ test('a backfill runs each day as the slot that closes it, once', async () => {
 });
 
 test('a run held by another owner, or a bad request, exits non-zero with a message', async () => {
-  const db = await openDatabase(database);
+  const db = await openDatabase(commands.database);
   try {
     // MASTERY_DECAY for 2025-03-01 is the 00:00 slot of the 2nd.
     await db.prisma.jobRun.create({ data: { job: 'MASTERY_DECAY', slot: new Date('2025-03-02T00:00:00Z'), owner: 'elsewhere#1', leaseUntil: new Date(Date.now() + 3_600_000) } });

@@ -1,0 +1,107 @@
+// SPEC 4.4 — `npm run evaluate` over a stored log: the replayed EWMA predicts with exactly the scores
+// the NIGHTLY runs stored, only the attempts from --from on are scored, and bad options are refused.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { openDatabase } from '../../src/db/client.ts';
+import { runJob } from '../../src/jobs/run.ts';
+import { evaluateModels, type EvaluationReport } from '../../src/services/model-evaluation.ts';
+import { commandDatabase, type CommandDatabase } from '../support/commands.ts';
+import { at, createLearners, createQuestions, insertAttempts, testJobsConfig, type AttemptSpec } from './support.ts';
+
+const config = testJobsConfig();
+let commands: CommandDatabase;
+/** The attempts of the scored day, 2025-03-03. */
+let scoredDay: AttemptSpec[];
+
+beforeAll(async () => {
+  commands = await commandDatabase('evaluate');
+  const db = await openDatabase(commands.database);
+  try {
+    const q = await createQuestions(db, [
+      { externalId: 'A1', subcategory: 'Algebra' },
+      { externalId: 'A2', subcategory: 'Algebra' },
+      { externalId: 'G1', subcategory: 'Geometry' },
+    ]);
+    const users = await createLearners(db, ['Ann', 'Ben']);
+    const [ann, ben] = [users.get('Ann')!, users.get('Ben')!];
+    const [a1, a2, g1] = [q.get('A1')!, q.get('A2')!, q.get('G1')!];
+    await insertAttempts(db, [
+      { userId: ann, questionId: a1, correct: true, recordedAt: at('2025-03-01T09:00:00Z') },
+      { userId: ann, questionId: a2, correct: true, hintUsed: true, recordedAt: at('2025-03-01T09:01:00Z') },
+      { userId: ann, questionId: g1, correct: false, recordedAt: at('2025-03-01T09:02:00Z') },
+      { userId: ben, questionId: a1, correct: false, recordedAt: at('2025-03-01T18:00:00Z') },
+      { userId: ben, questionId: g1, correct: true, context: 'PRACTICE', recordedAt: at('2025-03-01T18:00:00Z') }, // the same instant
+      { userId: ann, questionId: a1, correct: false, recordedAt: at('2025-03-02T09:00:00Z') },
+      { userId: ben, questionId: g1, correct: true, recordedAt: at('2025-03-02T19:00:00Z') },
+    ]);
+    for (const [date, slot] of [['2025-03-01', '2025-03-02T02:00:00Z'], ['2025-03-02', '2025-03-03T02:00:00Z']] as const) {
+      expect((await runJob(db, config, { job: 'NIGHTLY', date, at: at(slot) })).outcome).toBe('succeeded');
+    }
+    scoredDay = [
+      { userId: ann, questionId: a1, correct: true, recordedAt: at('2025-03-03T09:00:00Z'), masteryAtAttempt: 0.7 },
+      { userId: ann, questionId: g1, correct: true, recordedAt: at('2025-03-03T09:01:00Z') },
+      { userId: ben, questionId: a2, correct: false, recordedAt: at('2025-03-03T20:00:00Z') },
+      { userId: ben, questionId: g1, correct: false, recordedAt: at('2025-03-03T20:01:00Z') },
+    ];
+    await insertAttempts(db, scoredDay);
+  } finally {
+    await db.close();
+  }
+});
+afterAll(async () => commands?.destroy());
+
+const evaluate = (...args: string[]) => commands.run('evaluate', ...args);
+
+test('the replayed EWMA predicts each scored attempt with the score the NIGHTLY runs stored', async () => {
+  const db = await openDatabase(commands.database);
+  let report: EvaluationReport;
+  let stored: Map<string, number>;
+  let subcategoryOf: Map<string, string>;
+  try {
+    report = await evaluateModels(db.prisma, {
+      alphas: [config.mastery.alpha],
+      halfLivesHours: [config.mastery.halfLifeHours],
+      mastery: config.mastery,
+      masteryContexts: config.masteryContexts,
+      nightlyCron: config.nightlyCron,
+      timezone: 'UTC',
+      from: '2025-03-03',
+      pageSize: 4, // several pages, the first ending between Ben's two attempts of the same instant
+    });
+    stored = new Map((await db.prisma.mastery.findMany()).map((m) => [`${m.userId}|${m.subcategory}`, m.score]));
+    subcategoryOf = new Map((await db.prisma.question.findMany()).map((q) => [q.id, q.subcategory]));
+  } finally {
+    await db.close();
+  }
+  expect(report).toMatchObject({ attemptsReplayed: 11, attemptsScored: 4, learners: 2 });
+  // Ann/Algebra, Ann/Geometry, Ben/Algebra and Ben/Geometry were all scored by the two runs.
+  const predictions = scoredDay.map((a) => stored.get(`${a.userId}|${subcategoryOf.get(a.questionId)}`)!);
+  expect(predictions.every((p) => typeof p === 'number')).toBe(true);
+  const logLoss = -scoredDay.reduce((sum, a, i) => sum + Math.log(a.correct ? predictions[i]! : 1 - predictions[i]!), 0) / scoredDay.length;
+  const ewma = report.models.find((m) => m.model === 'EWMA')!;
+  expect(ewma.parameters).toEqual({ alpha: 0.6, halfLifeHours: 720 });
+  expect(ewma.score.attempts).toBe(4);
+  expect(ewma.score.logLoss).toBeCloseTo(logLoss, 12);
+  expect(report.models.map((m) => m.model)).toEqual(['EWMA', 'ELO', 'STORED']);
+  expect(report.models.find((m) => m.model === 'STORED')!.score).toMatchObject({ attempts: 1, rmse: expect.closeTo(0.3, 12) });
+});
+
+test('npm run evaluate prints one row per α × half-life and the baselines; bad options exit 2', async () => {
+  const table = await evaluate('--alpha', '0.6,0.9', '--half-life-hours', '720', '--from', '2025-03-03');
+  expect(table.code).toBe(0);
+  expect(table.stdout).toContain('11 attempts replayed (2 learners), 4 scored');
+  expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.6 halfLifeHours=720 \| 4 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+  expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.9 halfLifeHours=720 \| 4 \|/);
+  expect(table.stdout).toMatch(/\| ELO \| a=0\.8 b=0\.05 \| 4 \|/);
+  expect(table.stdout).toContain('Calibration of the best EWMA');
+
+  const json = await evaluate('--json');
+  expect(json.code).toBe(0);
+  expect(JSON.parse(json.stdout)).toMatchObject({ attemptsReplayed: 11, attemptsScored: 11 });
+
+  const bad = await evaluate('--alpha', '2');
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--alpha takes a comma-separated list of weights in (0, 1]');
+  const backwards = await evaluate('--from', '2025-03-03', '--to', '2025-03-01');
+  expect(backwards.code).toBe(2);
+  expect(backwards.stderr).toContain('--from 2025-03-03 is after --to 2025-03-01');
+});

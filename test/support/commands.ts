@@ -1,0 +1,49 @@
+// The command line as a user runs it (`tsx src/cli.ts …`), against a database of its own: an on-disk
+// PGlite directory, or a fresh PostgreSQL database in the 'postgres' project.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { DatabaseConfig } from '../../src/db/client.ts';
+import { createEmptyPostgresDatabase, testDatabaseKind } from './database.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+
+export interface CommandDatabase {
+  /** The environment the commands run with (DATA_DIR or DATABASE_URL set, jobs in UTC, no log noise). */
+  env: NodeJS.ProcessEnv;
+  /** The same database, for opening it in the test (never while a command holds a PGlite directory). */
+  database: DatabaseConfig;
+  run(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  destroy(): Promise<void>;
+}
+
+export async function commandDatabase(prefix: string): Promise<CommandDatabase> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), `learnloop-${prefix}-`));
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', JOBS_TZ: 'UTC', NIGHTLY_CRON: '', MASTERY_DECAY_CRON: '', LOG_LEVEL: 'silent' };
+  let database: DatabaseConfig = { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') };
+  let drop: (() => Promise<void>) | null = null;
+  if (testDatabaseKind === 'postgres') {
+    const empty = await createEmptyPostgresDatabase(`ll_${prefix.replace(/\W/g, '_')}`);
+    env.DATABASE_URL = empty.url;
+    database = { kind: 'postgres', url: empty.url, poolSize: 2 };
+    drop = empty.drop;
+  }
+  return {
+    env,
+    database,
+    run(...args) {
+      const child = spawn(tsx, ['src/cli.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+    },
+    async destroy() {
+      await rm(dataDir, { recursive: true, force: true });
+      await drop?.();
+    },
+  };
+}
