@@ -1,4 +1,5 @@
 // SPEC 4.4 — the evaluation's metrics and replays, worked by hand.
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { replayElo, replayEwma, scorePredictions, type AttemptLog } from '../../src/domain/evaluation.ts';
 import { decayedScore, masteryDefaults } from '../../src/domain/mastery.ts';
@@ -69,6 +70,21 @@ describe('scorePredictions', () => {
     expect(score.calibration[1]!.observedAccuracy).toBe(0.5);
     expect(score.calibration[5]).toMatchObject({ attempts: 0, meanPredicted: null, observedAccuracy: null });
     expect(score.calibration[9]).toMatchObject({ attempts: 2, observedAccuracy: 1 }); // 1 falls in the last bin
+  });
+
+  test('AUC equals the share of (correct, wrong) pairs ranked right, ties half (any predictions)', () => {
+    const attempts = fc.array(fc.record({ p: fc.integer({ min: 0, max: 10 }).map((k) => k / 10), y: fc.boolean() }), { maxLength: 60 });
+    fc.assert(
+      fc.property(attempts, (list) => {
+        const score = scorePredictions(Float64Array.from(list.map((a) => a.p)), Uint8Array.from(list.map((a) => (a.y ? 1 : 0))), all(list.length));
+        const correct = list.filter((a) => a.y);
+        const wrong = list.filter((a) => !a.y);
+        if (correct.length === 0 || wrong.length === 0) return score.auc === null;
+        let wins = 0;
+        for (const c of correct) for (const w of wrong) wins += c.p > w.p ? 1 : c.p === w.p ? 0.5 : 0;
+        return Math.abs(score.auc! - wins / (correct.length * wrong.length)) < 1e-12;
+      }),
+    );
   });
 
   test('nothing to score', () => {
