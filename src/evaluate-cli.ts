@@ -5,9 +5,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
+import { isDay } from './domain/calendar.ts';
 import type { PredictionScore } from './domain/evaluation.ts';
 import { loadJobsConfig } from './jobs/config.ts';
-import { isDay } from './jobs/run.ts';
 import { evaluateModels, type EvaluationReport } from './services/model-evaluation.ts';
 
 export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
@@ -19,7 +19,7 @@ export class EvaluateUsageError extends Error {}
 
 function numbers(name: string, text: string, valid: (n: number) => boolean, what: string): number[] {
   const values = text.split(',').map((part) => Number(part.trim()));
-  if (values.length === 0 || values.some((v) => !Number.isFinite(v) || !valid(v))) {
+  if (values.some((v) => !Number.isFinite(v) || !valid(v))) {
     throw new EvaluateUsageError(`--${name} takes a comma-separated list of ${what}, not ${JSON.stringify(text)}`);
   }
   return values;

@@ -1,3 +1,5 @@
+import { isDay } from './domain/calendar.ts';
+
 /** Every stored row's id is a UUID. */
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -18,11 +20,8 @@ const planUnitIdPattern = new RegExp(`^(${uuidPattern.source.slice(1, -1)}):(\\d
 /** The unit a planUnitId names, or null for a string that is not one (a date that does not exist included). */
 export function parsePlanUnitId(id: string): PlanUnitKey | null {
   const match = planUnitIdPattern.exec(id);
-  if (!match) return null;
-  const planDate = match[2]!;
-  const day = new Date(`${planDate}T00:00:00Z`);
-  if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== planDate) return null;
-  return { userId: match[1]!.toLowerCase(), planDate, subcategory: match[3]! };
+  if (!match || !isDay(match[2]!)) return null;
+  return { userId: match[1]!.toLowerCase(), planDate: match[2]!, subcategory: match[3]! };
 }
 
 /** Whether `id` has the shape of a raw id of this GraphQL type. */

@@ -13,6 +13,13 @@ export function localDate(instant: Date, timeZone: string): string {
   return format.format(instant);
 }
 
+/** A calendar day written YYYY-MM-DD that exists (not 2025-02-30, not 2025-13-45). */
+export function isDay(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const day = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value;
+}
+
 /** The date n days after a date (n may be negative). */
 export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);

@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
-import { addDays, daysBetween } from '../domain/calendar.ts';
+import { addDays, daysBetween, isDay } from '../domain/calendar.ts';
 import type { JobName } from '../generated/prisma/client.ts';
 import { JobsConfigError, loadJobsConfig, type JobsConfig } from './config.ts';
-import { isDay, JobRequestError, resolveRequest, runJob, type JobRequest, type StepEvent } from './run.ts';
+import { JobRequestError, resolveRequest, runJob, type JobRequest, type StepEvent } from './run.ts';
 import { slotClosingDay } from './slots.ts';
 import { jobSteps } from './steps/index.ts';
 

@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.ts';
-import { localDate } from '../domain/calendar.ts';
+import { isDay, localDate } from '../domain/calendar.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
@@ -74,11 +74,6 @@ export const processOwner = `${hostname()}#${process.pid}#${randomUUID().slice(0
 
 /** How far ahead of the clock `at` may be (client clocks): a run never acts as of the future. */
 const maxFutureMs = 5_000;
-
-/** A calendar day written YYYY-MM-DD that exists (not 2025-02-30). */
-export function isDay(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
-}
 
 /** Fills in the defaults of a request: at = now, date = the date of `at` in JOBS_TZ, slot = at. */
 export function resolveRequest(request: JobRequest, config: JobsConfig, now = new Date()): Required<JobRequest> {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { addDays, daysBetween, localDate } from '../../src/domain/calendar.ts';
+import { addDays, daysBetween, isDay, localDate } from '../../src/domain/calendar.ts';
 
 describe('calendar', () => {
   test('the local date of an instant depends on the zone', () => {
@@ -13,5 +13,12 @@ describe('calendar', () => {
     expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
     expect(addDays('2024-03-01', -1)).toBe('2024-02-29');
     expect(daysBetween('2026-03-01', '2026-03-15')).toBe(14);
+  });
+
+  test('a day is YYYY-MM-DD and exists', () => {
+    expect(isDay('2024-02-29')).toBe(true);
+    expect(isDay('2025-02-29')).toBe(false);
+    expect(isDay('2025-13-45')).toBe(false); // no Invalid Date error: just not a day
+    expect(isDay('2025-3-1')).toBe(false);
   });
 });

@@ -41,4 +41,7 @@ test('a run held by another owner, or a bad request, exits non-zero with a messa
   const bad = await job('nightly', '--from', '2025-03-02');
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('learnloop: --from and --to go together');
+  const noSuchDay = await job('nightly', '--date', '2025-13-45');
+  expect(noSuchDay.code).toBe(2);
+  expect(noSuchDay.stderr).toContain('learnloop: --date 2025-13-45 is not a day (YYYY-MM-DD)');
 });
