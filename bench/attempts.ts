@@ -21,20 +21,20 @@
 // the main thread per measured window (summarise with `npx tsx bench/profile-summary.ts DIR/*.cpuprofile`);
 // Exits 1 if a measurement had errors (a benchmark miss is not an error).
 import { randomBytes } from 'node:crypto';
-import { createScratchDatabase } from '../src/db/scratch-database.ts';
-import { cleanupMark, defer, unwind } from './cleanup.ts';
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { Database } from '../src/db/client.ts';
-import type { BenchLearner, BenchQuestion } from './http-worker.ts';
+import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { cleanupMark, defer, unwind } from './cleanup.ts';
 import { isLocalHost, machineTimes, mainThreadTimes, postgresDelta, postgresTimes } from './cpu.ts';
-import { partition, runLoad, summarize, type LoadOptions, type LoadResult, type Summary } from './load.ts';
-import { globalId, runInWorker, seed, startWorker, type Seeded } from './setup.ts';
+import type { BenchLearner, BenchQuestion } from './http-worker.ts';
+import { type LoadOptions, type LoadResult, partition, runLoad, type Summary, summarize } from './load.ts';
+import { globalId, runInWorker, type Seeded, seed, startWorker } from './setup.ts';
 
 // Measure the production configuration (graphql-js and Pothos skip development checks); set before
 // the application modules are loaded, as they read it at import.
@@ -102,7 +102,6 @@ const counts = { questions: 200, learners: 64 };
 const profileDir = args.profile ? path.resolve(args.profile) : null;
 if (profileDir) mkdirSync(profileDir, { recursive: true });
 
-
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
@@ -123,7 +122,11 @@ interface Row {
 
 const databaseIsLocal = isLocalHost(baseUrl);
 
-async function measure(name: string, role: Row['role'], run: (onWindowStart: () => void) => Promise<LoadResult>): Promise<Row> {
+async function measure(
+  name: string,
+  role: Row['role'],
+  run: (onWindowStart: () => void) => Promise<LoadResult>,
+): Promise<Row> {
   process.stdout.write(`  ${name} … `);
   // Resource use is sampled over the measured window: from the end of the warm-up, by a timer, or
   // by the load itself when it keeps the event loop from running timers (PGlite answers without
@@ -139,7 +142,13 @@ async function measure(name: string, role: Row['role'], run: (onWindowStart: () 
   const profiler = profileDir ? new Session() : null;
   const sample = () => {
     if (window.from) return;
-    window.from = { elu: performance.eventLoopUtilization(), main: mainThreadTimes(), database: currentBackend === 'postgres' && databaseIsLocal ? postgresTimes() : null, machine: machineTimes(), at: performance.now() };
+    window.from = {
+      elu: performance.eventLoopUtilization(),
+      main: mainThreadTimes(),
+      database: currentBackend === 'postgres' && databaseIsLocal ? postgresTimes() : null,
+      machine: machineTimes(),
+      at: performance.now(),
+    };
     if (profiler) {
       profiler.connect();
       profiler.post('Profiler.enable');
@@ -157,7 +166,9 @@ async function measure(name: string, role: Row['role'], run: (onWindowStart: () 
   const wallMs = start ? performance.now() - start.at : Number.NaN;
   if (profiler && start) await writeProfile(profiler, `${currentBackend}-${name}`);
   const summary = summarize(result);
-  console.log(`${Math.round(summary.perSecond).toLocaleString('en')} req/s${summary.errors ? `, ${summary.errors} errors` : ''}`);
+  console.log(
+    `${Math.round(summary.perSecond).toLocaleString('en')} req/s${summary.errors ? `, ${summary.errors} errors` : ''}`,
+  );
   return {
     name,
     role,
@@ -165,7 +176,9 @@ async function measure(name: string, role: Row['role'], run: (onWindowStart: () 
     errorSamples: result.errorSamples,
     elu,
     mainCores:
-      start?.main && main ? { user: (main.user - start.main.user) / (wallMs / 1000), sys: (main.sys - start.main.sys) / (wallMs / 1000) } : { user: Number.NaN, sys: Number.NaN },
+      start?.main && main
+        ? { user: (main.user - start.main.user) / (wallMs / 1000), sys: (main.sys - start.main.sys) / (wallMs / 1000) }
+        : { user: Number.NaN, sys: Number.NaN },
     databaseCores: start?.database && database ? postgresDelta(start.database, database) / (wallMs / 1000) : Number.NaN,
     machineBusy: start ? (machine.busy - start.machine.busy) / (machine.total - start.machine.total) : Number.NaN,
   };
@@ -193,7 +206,18 @@ function floorRow(seeded: Seeded, loop: number, sequence: number, tag: string): 
   const learner = seeded.learners[loop % seeded.learners.length]!;
   const question = seeded.questions[Math.floor(Math.random() * seeded.questions.length)]!;
   const answer = question.options[Math.floor(Math.random() * question.options.length)]!;
-  return [learner.userId, question.id, learner.sessionId, 1_000_000 + sequence, answer, false, 12.5, false, new Date().toISOString(), `${tag}-${sequence}`];
+  return [
+    learner.userId,
+    question.id,
+    learner.sessionId,
+    1_000_000 + sequence,
+    answer,
+    false,
+    12.5,
+    false,
+    new Date().toISOString(),
+    `${tag}-${sequence}`,
+  ];
 }
 
 interface StatementCounts {
@@ -205,7 +229,12 @@ interface StatementCounts {
  * The SQL one request sends once the server is warm (the authenticator caches known users), on a
  * second server whose Prisma client reports its queries — the measured one does not log.
  */
-async function countStatements(backend: Backend, url: string | null, seeded: Seeded | null, key: Uint8Array): Promise<StatementCounts> {
+async function countStatements(
+  backend: Backend,
+  url: string | null,
+  seeded: Seeded | null,
+  key: Uint8Array,
+): Promise<StatementCounts> {
   const statements: string[] = [];
   const onQuery = (sql: string) => statements.push(sql.replace(/\s+/g, ' ').trim());
   const mark = cleanupMark();
@@ -237,7 +266,13 @@ async function countStatements(backend: Backend, url: string | null, seeded: See
       if (body.errors) throw new Error(`probe request failed: ${JSON.stringify(body.errors)}`);
     };
     const attempt = (n: number) => ({
-      input: { sessionId: globalId('Session', learner.sessionId), questionId: globalId('Question', seeded!.questions[0]!.id), userAnswer: 'x', timeSec: 3, clientAttemptId: `probe-${n}` },
+      input: {
+        sessionId: globalId('Session', learner.sessionId),
+        questionId: globalId('Question', seeded!.questions[0]!.id),
+        userAnswer: 'x',
+        timeSec: 3,
+        clientAttemptId: `probe-${n}`,
+      },
     });
     await send(recordAttemptDocument, attempt(1)); // warms the authenticator's cache
     statements.length = 0;
@@ -268,17 +303,28 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
   currentBackend = backend;
   try {
     const url = backend === 'postgres' ? await createBenchDatabase() : null;
-    const db = backend === 'postgres' ? await openDatabase({ kind: 'postgres', url: url!, poolSize: 16 }) : await openDatabase({ kind: 'pglite', dataDir: null });
+    const db =
+      backend === 'postgres'
+        ? await openDatabase({ kind: 'postgres', url: url!, poolSize: 16 })
+        : await openDatabase({ kind: 'pglite', dataDir: null });
     defer('database', () => db.close());
     console.log(`\n== ${db.label}${backend === 'postgres' ? ' (Prisma pool: 16 connections)' : ''}`);
 
     const seeded = await seed(db, counts.questions, counts.learners);
     const key = secretKey(randomBytes(32).toString('base64url'));
     const learners: BenchLearner[] = await Promise.all(
-      seeded.learners.map(async (l) => ({ token: await signToken(key, { userId: l.userId, role: 'LEARNER' }), sessionId: globalId('Session', l.sessionId) })),
+      seeded.learners.map(async (l) => ({
+        token: await signToken(key, { userId: l.userId, role: 'LEARNER' }),
+        sessionId: globalId('Session', l.sessionId),
+      })),
     );
-    const questions: BenchQuestion[] = seeded.questions.map((q) => ({ id: globalId('Question', q.id), options: q.options }));
-    console.log(`  seeded ${seeded.questions.length} questions, ${seeded.learners.length} learners with an open session each`);
+    const questions: BenchQuestion[] = seeded.questions.map((q) => ({
+      id: globalId('Question', q.id),
+      options: q.options,
+    }));
+    console.log(
+      `  seeded ${seeded.questions.length} questions, ${seeded.learners.length} learners with an open session each`,
+    );
 
     const statements = await countStatements(backend, url, seeded, key);
 
@@ -295,8 +341,14 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
 
     const rows: Row[] = [];
     const job = { ...load, endpoint, learners, questions };
-    rows.push(await measure('recordAttempt (HTTP)', 'subject', () => runInWorker(worker, { ...job, kind: 'recordAttempt' })));
-    rows.push(await measure('mutation { __typename } (HTTP)', 'ceiling', () => runInWorker(worker, { ...job, kind: 'trivial' })));
+    rows.push(
+      await measure('recordAttempt (HTTP)', 'subject', () => runInWorker(worker, { ...job, kind: 'recordAttempt' })),
+    );
+    rows.push(
+      await measure('mutation { __typename } (HTTP)', 'ceiling', () =>
+        runInWorker(worker, { ...job, kind: 'trivial' }),
+      ),
+    );
 
     // Diagnostics, in-process: what the resolver does, without HTTP, Yoga and Pothos…
     const owned = partition(seeded.learners, load.concurrency);
@@ -309,17 +361,21 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
           const mine = owned[loop]!;
           const learner = mine[turns[loop]!++ % mine.length]!;
           const question = seeded.questions[Math.floor(Math.random() * seeded.questions.length)]!;
-          await recordAttempt(db, { userId: learner.userId, role: 'LEARNER' }, {
-            sessionId: learner.sessionId,
-            questionId: question.id,
-            userAnswer: question.options[Math.floor(Math.random() * question.options.length)]!,
-            options: question.options,
-            timeSec: Math.round(Math.random() * 900) / 10,
-            hintUsed: false,
-            context: 'SESSION',
-            answeredAt: new Date(),
-            clientAttemptId: `${serviceTag}-${serviceSequence++}`,
-          });
+          await recordAttempt(
+            db,
+            { userId: learner.userId, role: 'LEARNER' },
+            {
+              sessionId: learner.sessionId,
+              questionId: question.id,
+              userAnswer: question.options[Math.floor(Math.random() * question.options.length)]!,
+              options: question.options,
+              timeSec: Math.round(Math.random() * 900) / 10,
+              hintUsed: false,
+              context: 'SESSION',
+              answeredAt: new Date(),
+              clientAttemptId: `${serviceTag}-${serviceSequence++}`,
+            },
+          );
           return null;
         }),
       ),
@@ -380,8 +436,11 @@ const fmt = {
 
 function table(headers: string[], body: string[][], leftColumns = 1): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].map((l) => `  ${l}`).join('\n');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)]
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 /** Microseconds of CPU per counted request, from cores used over the window. */
@@ -396,10 +455,25 @@ function rates(report: BackendReport): Record<'subject' | 'ceiling' | 'floor', n
 }
 
 function printReport(report: BackendReport): void {
-  console.log(`\n${report.label}: ${load.concurrency} concurrent clients, ${load.durationMs / 1000} s after ${load.warmupMs / 1000} s warm-up`);
+  console.log(
+    `\n${report.label}: ${load.concurrency} concurrent clients, ${load.durationMs / 1000} s after ${load.warmupMs / 1000} s warm-up`,
+  );
   console.log(
     table(
-      ['measurement', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'main ELU', 'main CPU µs/req', 'db CPU µs/req', 'host CPU', 'host µs/req'],
+      [
+        'measurement',
+        'requests',
+        'req/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'errors',
+        'main ELU',
+        'main CPU µs/req',
+        'db CPU µs/req',
+        'host CPU',
+        'host µs/req',
+      ],
       report.rows.map((r) => [
         r.name,
         fmt.int(r.summary.requests),
@@ -420,10 +494,14 @@ function printReport(report: BackendReport): void {
     for (const sample of r.errorSamples) console.log(`  ! ${r.name}: ${sample}`);
   }
   const { subject, ceiling, floor } = rates(report);
-  console.log(`  recordAttempt / trivial mutation: ${fmt.pct(subject / ceiling)}    recordAttempt / floor: ${fmt.pct(subject / floor)}`);
+  console.log(
+    `  recordAttempt / trivial mutation: ${fmt.pct(subject / ceiling)}    recordAttempt / floor: ${fmt.pct(subject / floor)}`,
+  );
   const show = (sql: string) => (sql.length > 110 ? `${sql.slice(0, 107)}…` : sql);
-  console.log(`  SQL statements per request (warm): recordAttempt ${report.statements.recordAttempt.length}, trivial mutation ${report.statements.trivial.length}`);
-  report.statements.recordAttempt.forEach((sql, i) => console.log(`    ${i + 1}. ${show(sql)}`));
+  console.log(
+    `  SQL statements per request (warm): recordAttempt ${report.statements.recordAttempt.length}, trivial mutation ${report.statements.trivial.length}`,
+  );
+  for (const [i, sql] of report.statements.recordAttempt.entries()) console.log(`    ${i + 1}. ${show(sql)}`);
 }
 
 function targets(reports: BackendReport[]): { line: string; pass: boolean }[] {
@@ -431,8 +509,12 @@ function targets(reports: BackendReport[]): { line: string; pass: boolean }[] {
   for (const report of reports) {
     const { subject: record, ceiling: trivial } = rates(report);
     const name = report.backend === 'postgres' ? 'PostgreSQL' : 'PGlite';
-    if (report.backend === 'postgres') lines.push({ line: `${name}: recordAttempt ≥ 1,000 req/s: ${fmt.int(record)} req/s`, pass: record >= 1000 });
-    lines.push({ line: `${name}: recordAttempt ≥ 40% of the trivial mutation: ${fmt.pct(record / trivial)}`, pass: record / trivial >= 0.4 });
+    if (report.backend === 'postgres')
+      lines.push({ line: `${name}: recordAttempt ≥ 1,000 req/s: ${fmt.int(record)} req/s`, pass: record >= 1000 });
+    lines.push({
+      line: `${name}: recordAttempt ≥ 40% of the trivial mutation: ${fmt.pct(record / trivial)}`,
+      pass: record / trivial >= 0.4,
+    });
   }
   return lines;
 }
@@ -442,13 +524,30 @@ function targets(reports: BackendReport[]): { line: string; pass: boolean }[] {
 
 const cpus = os.cpus();
 console.log('Learnloop recordAttempt benchmark');
-console.log(`  machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()} ${os.arch()}`);
-console.log(`  node ${process.version}, NODE_ENV=${process.env.NODE_ENV}, load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-console.log('  server (Yoga, Pothos, Prisma) on the main thread; HTTP load from a worker thread of the same process (node:http, keep-alive);');
-console.log('  in-process rows (·, floor) run their loops on the main thread. The database server shares this machine when on localhost.');
-console.log('  main ELU: event-loop utilisation of the main thread (counts time it waits for a CPU inside a call as busy);');
-console.log('  main CPU µs/req: CPU time the main thread really ran per request (user+sys, from /proc); db: all local postgres');
-console.log('  processes (PostgreSQL only; PGlite runs on the main thread); host: all cores, load generator and other tenants included.');
+console.log(
+  `  machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()} ${os.arch()}`,
+);
+console.log(
+  `  node ${process.version}, NODE_ENV=${process.env.NODE_ENV}, load average ${os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  '  server (Yoga, Pothos, Prisma) on the main thread; HTTP load from a worker thread of the same process (node:http, keep-alive);',
+);
+console.log(
+  '  in-process rows (·, floor) run their loops on the main thread. The database server shares this machine when on localhost.',
+);
+console.log(
+  '  main ELU: event-loop utilisation of the main thread (counts time it waits for a CPU inside a call as busy);',
+);
+console.log(
+  '  main CPU µs/req: CPU time the main thread really ran per request (user+sys, from /proc); db: all local postgres',
+);
+console.log(
+  '  processes (PostgreSQL only; PGlite runs on the main thread); host: all cores, load generator and other tenants included.',
+);
 
 const reports: BackendReport[] = [];
 let failed = false;

@@ -13,7 +13,11 @@ export function isLocalHost(url: string): boolean {
 function statTimes(stat: string): { comm: string; user: number; sys: number } {
   const close = stat.lastIndexOf(')');
   const fields = stat.slice(close + 2).split(' ');
-  return { comm: stat.slice(stat.indexOf('(') + 1, close), user: Number(fields[11]) / clockTicks, sys: Number(fields[12]) / clockTicks };
+  return {
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    user: Number(fields[11]) / clockTicks,
+    sys: Number(fields[12]) / clockTicks,
+  };
 }
 
 /**

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { parentPort } from 'node:worker_threads';
-import { partition, runLoad, type LoadOptions, type LoadResult } from './load.ts';
+import { type LoadOptions, type LoadResult, partition, runLoad } from './load.ts';
 
 export interface BenchLearner {
   token: string;
@@ -25,7 +25,8 @@ export type HttpJob = LoadOptions & {
 
 export type WorkerMessage = { ok: true; result: LoadResult } | { ok: false; error: string };
 
-export const recordAttemptDocument = 'mutation RecordAttempt($input: RecordAttemptInput!) { recordAttempt(input: $input) { id attemptNo correct recordedAt } }';
+export const recordAttemptDocument =
+  'mutation RecordAttempt($input: RecordAttemptInput!) { recordAttempt(input: $input) { id attemptNo correct recordedAt } }';
 export const trivialDocument = 'mutation Trivial { __typename }';
 
 interface Reply {
@@ -52,7 +53,9 @@ function post(agent: http.Agent, url: URL, token: string, body: string): Promise
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         response.on('error', reject);
       },
     );
@@ -119,8 +122,13 @@ export async function runHttpJob(job: HttpJob): Promise<LoadResult> {
 
 parentPort?.on('message', (job: HttpJob) => {
   runHttpJob(job).then(
-    (result) => parentPort!.postMessage({ ok: true, result } satisfies WorkerMessage, [result.latencies.buffer as ArrayBuffer]),
-    (error: unknown) => parentPort!.postMessage({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies WorkerMessage),
+    (result) =>
+      parentPort!.postMessage({ ok: true, result } satisfies WorkerMessage, [result.latencies.buffer as ArrayBuffer]),
+    (error: unknown) =>
+      parentPort!.postMessage({
+        ok: false,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      } satisfies WorkerMessage),
   );
 });
 

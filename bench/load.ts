@@ -61,7 +61,13 @@ export async function runLoad(options: LoadOptions, operation: Operation): Promi
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, (_, i) => loop(i)));
-  return { requests: latencies.length, errors, durationMs: options.durationMs, latencies: Float64Array.from(latencies), errorSamples: [...errorSamples] };
+  return {
+    requests: latencies.length,
+    errors,
+    durationMs: options.durationMs,
+    latencies: Float64Array.from(latencies),
+    errorSamples: [...errorSamples],
+  };
 }
 
 /**
@@ -86,7 +92,10 @@ export interface Summary {
 /** Exact percentiles (nearest rank) from the sorted latencies. */
 export function summarize(result: LoadResult): Summary {
   const sorted = Float64Array.from(result.latencies).sort();
-  const at = (q: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!);
+  const at = (q: number) =>
+    sorted.length === 0
+      ? Number.NaN
+      : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
   return {
     requests: result.requests,
     perSecond: result.requests / (result.durationMs / 1000),

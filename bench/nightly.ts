@@ -19,10 +19,11 @@
 //   5. times MASTERY_DECAY three days later, when every learner is inactive (every score decays);
 // and reports the process's peak RSS (for PGlite that includes the database itself).
 // Targets (issue 5): NIGHTLY < 60 s and ≤ 10× the floor, peak RSS < 1 GiB, MASTERY_DECAY < 5 s.
-import { createScratchDatabase } from '../src/db/scratch-database.ts';
+
 import { parseArgs } from 'node:util';
-import { openDatabase, type Database } from '../src/db/client.ts';
+import { type Database, openDatabase } from '../src/db/client.ts';
 import type { MigrationConnection } from '../src/db/migrate.ts';
+import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { loadJobsConfig } from '../src/jobs/config.ts';
 import { runJob, type StepEvent } from '../src/jobs/run.ts';
 
@@ -69,7 +70,10 @@ type Backend = 'postgres' | 'pglite';
 const backends: Backend[] = args.only ? [args.only as Backend] : ['postgres', 'pglite'];
 const sizes: Record<Backend, { learners: number; attempts: number }> = {
   postgres: { learners: count('learners', args.learners), attempts: count('attempts', args.attempts) },
-  pglite: { learners: count('pglite-learners', args['pglite-learners']), attempts: count('pglite-attempts', args['pglite-attempts']) },
+  pglite: {
+    learners: count('pglite-learners', args['pglite-learners']),
+    attempts: count('pglite-attempts', args['pglite-attempts']),
+  },
 };
 const baseUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -267,27 +271,36 @@ async function bench(backend: Backend): Promise<Result> {
     seedMs.analyze = (await timed(() => c.exec('RESET max_parallel_workers_per_gather; ANALYZE'))).ms;
     seedMs.total = Object.values(seedMs).reduce((a, b) => a + b, 0);
     const [{ n }] = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM attempts')) as [{ n: number }];
-    console.log(`  seeded ${n.toLocaleString('en')} attempts in ${(seedMs.total / 1000).toFixed(1)} s (analyze included)`);
+    console.log(
+      `  seeded ${n.toLocaleString('en')} attempts in ${(seedMs.total / 1000).toFixed(1)} s (analyze included)`,
+    );
 
     // The floor, warm: the best of three after one warm-up, with the jobs' work_mem.
     await c.exec(`SET work_mem = '${config.workMemMb}MB'`);
     await c.query(floorQueries.credit);
     await c.query(floorQueries.perQuestion);
-    const best = async (sql: string) => Math.min(...(await sequential(3, () => timed(() => c.query(sql)))).map((r) => r.ms));
+    const best = async (sql: string) =>
+      Math.min(...(await sequential(3, () => timed(() => c.query(sql)))).map((r) => r.ms));
     const credit = await best(floorQueries.credit);
     const perQuestion = await best(floorQueries.perQuestion);
     const floorMs = { credit, perQuestion, total: credit + perQuestion };
-    console.log(`  floor: mean credit per (user, subcategory) ${(credit / 1000).toFixed(2)} s + counts per question ${(perQuestion / 1000).toFixed(2)} s = ${(floorMs.total / 1000).toFixed(2)} s`);
+    console.log(
+      `  floor: mean credit per (user, subcategory) ${(credit / 1000).toFixed(2)} s + counts per question ${(perQuestion / 1000).toFixed(2)} s = ${(floorMs.total / 1000).toFixed(2)} s`,
+    );
     await conn.release();
     conn = null;
 
     console.log(`  NIGHTLY as of ${cutoff.toISOString()} (first run: every attempt)`);
     const first = await nightly(db, cutoff, '2025-03-30');
-    console.log(`  NIGHTLY total ${(first.ms / 1000).toFixed(2)} s = ${(first.ms / floorMs.total).toFixed(1)}× the floor`);
+    console.log(
+      `  NIGHTLY total ${(first.ms / 1000).toFixed(2)} s = ${(first.ms / floorMs.total).toFixed(1)}× the floor`,
+    );
 
     const writeFloor = await measureWriteFloor(db);
     console.log(
-      `  write floor: ${Object.entries(writeFloor.rows).map(([t, n]) => `${n.toLocaleString('en')} ${t}`).join(', ')} copied in ${(writeFloor.ms / 1000).toFixed(2)} s; ` +
+      `  write floor: ${Object.entries(writeFloor.rows)
+        .map(([t, n]) => `${n.toLocaleString('en')} ${t}`)
+        .join(', ')} copied in ${(writeFloor.ms / 1000).toFixed(2)} s; ` +
         `NIGHTLY = ${(first.ms / (floorMs.total + writeFloor.ms)).toFixed(1)}× (read floor + write floor)`,
     );
 
@@ -295,15 +308,20 @@ async function bench(backend: Backend): Promise<Result> {
     const next = await timed(() => c2.exec(`SELECT setseed(0.43); ${nextDayStatement(learners, attempts)}`));
     await c2.release();
     const nextAt = new Date(cutoff.getTime() + 86_400_000);
-    console.log(`  NIGHTLY as of ${nextAt.toISOString()} (the next day: ${Math.round(attempts / 30).toLocaleString('en')} new attempts, inserted in ${(next.ms / 1000).toFixed(1)} s)`);
+    console.log(
+      `  NIGHTLY as of ${nextAt.toISOString()} (the next day: ${Math.round(attempts / 30).toLocaleString('en')} new attempts, inserted in ${(next.ms / 1000).toFixed(1)} s)`,
+    );
     const second = await nightly(db, nextAt, '2025-03-31');
     console.log(`  NIGHTLY total ${(second.ms / 1000).toFixed(2)} s`);
 
     const decayAt = new Date(nextAt.getTime() + 3 * 86_400_000);
     const decay = await timed(() => runJob(db, config, { job: 'MASTERY_DECAY', at: decayAt }));
-    if (decay.value.outcome !== 'succeeded') throw new Error(`MASTERY_DECAY ${decay.value.outcome}: ${decay.value.run.error}`);
+    if (decay.value.outcome !== 'succeeded')
+      throw new Error(`MASTERY_DECAY ${decay.value.outcome}: ${decay.value.run.error}`);
     const decayed = (decay.value.run.stats as { masteriesDecayed: number }).masteriesDecayed;
-    console.log(`  MASTERY_DECAY as of ${decayAt.toISOString()}: ${decayed.toLocaleString('en')} scores in ${(decay.ms / 1000).toFixed(2)} s`);
+    console.log(
+      `  MASTERY_DECAY as of ${decayAt.toISOString()}: ${decayed.toLocaleString('en')} scores in ${(decay.ms / 1000).toFixed(2)} s`,
+    );
 
     const rows = { masteries: await db.prisma.mastery.count(), history: await db.prisma.masteryHistory.count() };
     return {
@@ -331,7 +349,8 @@ async function measureWriteFloor(db: Database): Promise<{ ms: number; rows: Reco
   const conn = await db.connect();
   try {
     const rows: Record<string, number> = {};
-    for (const table of tables) await conn.exec(`CREATE TABLE bench_copy_${table} (LIKE ${table} INCLUDING DEFAULTS INCLUDING INDEXES)`);
+    for (const table of tables)
+      await conn.exec(`CREATE TABLE bench_copy_${table} (LIKE ${table} INCLUDING DEFAULTS INCLUDING INDEXES)`);
     const { ms } = await timed(async () => {
       for (const table of tables) {
         const [{ n }] = (await conn.query<{ n: number }>(
@@ -357,7 +376,9 @@ const results: Result[] = [];
 for (const backend of backends) results.push(await bench(backend));
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-console.log('\n| backend | learners | attempts | seed | floor | NIGHTLY | ×floor | write floor | ×(floor + write floor) | next night | DECAY (scores) | peak RSS |');
+console.log(
+  '\n| backend | learners | attempts | seed | floor | NIGHTLY | ×floor | write floor | ×(floor + write floor) | next night | DECAY (scores) | peak RSS |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
   console.log(

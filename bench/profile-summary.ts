@@ -27,9 +27,19 @@ export function owner(url: string, functionName: string): string {
     const rest = url.slice(modules + '/node_modules/'.length).split('/');
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
-  if (url.startsWith('node:')) return `node:${url.slice(5).replace(/^internal\//, '').split('/')[0]}`;
+  if (url.startsWith('node:'))
+    return `node:${
+      url
+        .slice(5)
+        .replace(/^internal\//, '')
+        .split('/')[0]
+    }`;
   const app = /\/(src|bench|test)\/(.*)$/.exec(url);
-  if (app) return `app ${app[1]}/${app[2]!.split('/').slice(0, app[1] === 'src' ? 1 : 2).join('/')}`;
+  if (app)
+    return `app ${app[1]}/${app[2]!
+      .split('/')
+      .slice(0, app[1] === 'src' ? 1 : 2)
+      .join('/')}`;
   return url;
 }
 
@@ -52,7 +62,11 @@ export function summariseProfile(profile: Profile, top: number): string {
     byOwner.set(pkg, (byOwner.get(pkg) ?? 0) + micros);
     // Native and Node-internal frames (socket writes, crypto, streams) charged to the package that called them.
     let charged = pkg;
-    for (let up: number | undefined = id; up !== undefined && (charged === '(native)' || charged.startsWith('node:')); up = parent.get(up)) {
+    for (
+      let up: number | undefined = id;
+      up !== undefined && (charged === '(native)' || charged.startsWith('node:'));
+      up = parent.get(up)
+    ) {
       const frame = byId.get(up)!.callFrame;
       charged = owner(frame.url, frame.functionName);
     }
@@ -61,7 +75,9 @@ export function summariseProfile(profile: Profile, top: number): string {
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
   }
   const busy = total - (byOwner.get('(idle)') ?? 0);
-  const lines = [`${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s not idle; shares of the non-idle time:`];
+  const lines = [
+    `${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s not idle; shares of the non-idle time:`,
+  ];
   const show = (entries: Map<string, number>, count: number) =>
     [...entries]
       .filter(([name]) => name !== '(idle)')
@@ -81,7 +97,10 @@ export function summariseProfile(profile: Profile, top: number): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' } },
+  });
   if (positionals.length === 0) {
     console.error('usage: npx tsx bench/profile-summary.ts FILE.cpuprofile… [--top N]');
     process.exit(2);

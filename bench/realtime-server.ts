@@ -25,7 +25,10 @@ type ServerRequest = StatsRequest | { type: 'stop' };
 
 const send = (message: unknown) => process.send!(message);
 const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
-const db = await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL!, poolSize: Number(process.env.DATABASE_POOL_SIZE) || 10 }, { migrate: false });
+const db = await openDatabase(
+  { kind: 'postgres', url: process.env.DATABASE_URL!, poolSize: Number(process.env.DATABASE_POOL_SIZE) || 10 },
+  { migrate: false },
+);
 const bus = createEventBus(process.env.REDIS_URL || null, log);
 const app = createApp({ db, pubsub: bus.pubsub, log, key: secretKey(process.env.JWT_SECRET!) });
 const url = await app.start(0, '127.0.0.1');

@@ -21,8 +21,7 @@
 // raises its soft limit to the hard one at start; a hard limit below the need stops it with a message).
 // Exits 1 when a message was lost or misdelivered or a request failed (a missed latency target is
 // reported, not an error).
-import { fork, type ChildProcess } from 'node:child_process';
-import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,9 +29,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createClient, type Client } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
 import pg from 'pg';
 import { WebSocket } from 'ws';
+import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
 
 process.env.NODE_ENV ??= 'production';
 
@@ -59,7 +59,8 @@ const sessionCount = positive('sessions');
 const attemptsPerSession = positive('attempts');
 const concurrency = positive('concurrency');
 const connectBatch = positive('connect-batch');
-if (sessionCount > subscriberCount) fail('--sessions cannot exceed --subscribers: each session belongs to a listening learner');
+if (sessionCount > subscriberCount)
+  fail('--sessions cannot exceed --subscribers: each session belongs to a listening learner');
 const warmupCount = 50;
 
 function positive(name: keyof typeof args): number {
@@ -80,12 +81,16 @@ function fail(message: string): never {
 const fdsNeeded = subscriberCount + 1_024;
 const limits = openFileLimits();
 if (limits.soft !== null && limits.soft < fdsNeeded) {
-  fail(`open files: the limit is ${limits.soft} (hard ${limits.hard}) and ${fdsNeeded} are needed: raise it (ulimit -n ${fdsNeeded}, as root or in limits.conf) or use fewer --subscribers`);
+  fail(
+    `open files: the limit is ${limits.soft} (hard ${limits.hard}) and ${fdsNeeded} are needed: raise it (ulimit -n ${fdsNeeded}, as root or in limits.conf) or use fewer --subscribers`,
+  );
 }
 
 function openFileLimits(pid: number | 'self' = 'self'): { soft: number | null; hard: number | null } {
   try {
-    const match = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    const match = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(
+      readFileSync(`/proc/${pid}/limits`, 'utf8'),
+    );
     const parse = (v: string) => (v === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(v));
     return match ? { soft: parse(match[1]!), hard: parse(match[2]!) } : { soft: null, hard: null };
   } catch {
@@ -124,11 +129,17 @@ interface Learner {
 }
 
 function createDatabase(): Promise<ScratchDatabase> {
-  return createScratchDatabase(process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test', 'll_bench_rt');
+  return createScratchDatabase(
+    process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test',
+    'll_bench_rt',
+  );
 }
 
 /** Everything in bulk SQL: questions, learners, sessions with graded attempts, masteries. */
-async function seed(sql: pg.Client, key: Uint8Array): Promise<{ learners: Learner[]; warmup: Learner[]; serverVersion: string }> {
+async function seed(
+  sql: pg.Client,
+  key: Uint8Array,
+): Promise<{ learners: Learner[]; warmup: Learner[]; serverVersion: string }> {
   const serverVersion = (await sql.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
   await sql.query(
     `INSERT INTO questions (external_id, category, subcategory, difficulty_band, answer, answer_key, options, importance_index)
@@ -212,7 +223,14 @@ async function startServer(databaseUrl: string, secret: string): Promise<ServerP
     cwd: root,
     execArgv: ['--expose-gc', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET: secret, DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10', REDIS_URL: '', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET: secret,
+      DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10',
+      REDIS_URL: '',
+      LOG_LEVEL: 'warn',
+    },
   });
   const ready = await new Promise<{ url: string; fdLimit: number | null }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bench server exited with ${code} before it was ready`)));
@@ -267,20 +285,33 @@ interface Ended {
   error?: string;
 }
 
-const percentile = (sorted: readonly number[], p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const ms = (v: number) => (Number.isNaN(v) ? '—' : `${v.toFixed(1)} ms`);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
-async function endSessionOver(http: string, token: string, sessionId: string): Promise<{ ok: boolean; error?: string }> {
+async function endSessionOver(
+  http: string,
+  token: string,
+  sessionId: string,
+): Promise<{ ok: boolean; error?: string }> {
   const response = await fetch(`${http}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      authorization: `Bearer ${token}`,
+    },
     body: JSON.stringify({ query: endSessionQuery, variables: { id: globalId('Session', sessionId) } }),
   });
-  const body = (await response.json()) as { data?: { endSession?: { summary?: { questionsAttempted: number } } }; errors?: { message: string }[] };
+  const body = (await response.json()) as {
+    data?: { endSession?: { summary?: { questionsAttempted: number } } };
+    errors?: { message: string }[];
+  };
   if (body.errors?.length) return { ok: false, error: body.errors[0]!.message };
-  if (body.data?.endSession?.summary?.questionsAttempted !== attemptsPerSession) return { ok: false, error: `unexpected summary ${JSON.stringify(body.data)}` };
+  if (body.data?.endSession?.summary?.questionsAttempted !== attemptsPerSession)
+    return { ok: false, error: `unexpected summary ${JSON.stringify(body.data)}` };
   return { ok: true };
 }
 
@@ -303,7 +334,12 @@ async function main(): Promise<number> {
     const now = new Date();
     const tomorrow = addDays(localDate(now, 'UTC'), 1);
     await db.prisma.$transaction((tx) =>
-      replanLearners(tx, learners.slice(0, Math.floor(sessionCount / 2)).map((l) => ({ userId: l.userId, planDate: tomorrow })), 'NIGHTLY', { now }),
+      replanLearners(
+        tx,
+        learners.slice(0, Math.floor(sessionCount / 2)).map((l) => ({ userId: l.userId, planDate: tomorrow })),
+        'NIGHTLY',
+        { now },
+      ),
     );
     await db.close();
     const seedMs = performance.now() - seedStart;
@@ -314,7 +350,9 @@ async function main(): Promise<number> {
       `PostgreSQL ${serverVersion}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}); ` +
         `seeded ${subscriberCount + warmupCount} learners, ${sessionCount + warmupCount} sessions × ${attemptsPerSession} attempts in ${(seedMs / 1000).toFixed(1)} s`,
     );
-    console.log(`open files: server ${server.fdLimit ?? '?'}, clients ${openFileLimits().soft ?? '?'} (need ≥ ${fdsNeeded})`);
+    console.log(
+      `open files: server ${server.fdLimit ?? '?'}, clients ${openFileLimits().soft ?? '?'} (need ≥ ${fdsNeeded})`,
+    );
 
     // Warm-up: a few sessions ended with nobody listening (JIT, pools, prepared statements).
     for (const learner of warmup) {
@@ -364,7 +402,9 @@ async function main(): Promise<number> {
                 },
               });
               clients.push(client);
-              client.subscribe<{ planAdjusted: { trigger: string; session: { id: string } | null; after: { targetQuestions: number }[] } }>(
+              client.subscribe<{
+                planAdjusted: { trigger: string; session: { id: string } | null; after: { targetQuestions: number }[] };
+              }>(
                 { query: planAdjustedQuery, variables: { userId: learner.globalId } },
                 {
                   next: (result) => {
@@ -374,8 +414,16 @@ async function main(): Promise<number> {
                       return;
                     }
                     const adjusted = result.data.planAdjusted;
-                    const sessionId = adjusted.session ? Buffer.from(adjusted.session.id, 'base64').toString().split(':')[1]! : null;
-                    deliveries.push({ subscriber: index, at, sessionId, trigger: adjusted.trigger, targetsSum: adjusted.after.reduce((s, u) => s + u.targetQuestions, 0) });
+                    const sessionId = adjusted.session
+                      ? Buffer.from(adjusted.session.id, 'base64').toString().split(':')[1]!
+                      : null;
+                    deliveries.push({
+                      subscriber: index,
+                      at,
+                      sessionId,
+                      trigger: adjusted.trigger,
+                      targetsSum: adjusted.after.reduce((s, u) => s + u.targetQuestions, 0),
+                    });
                   },
                   error: (error) => {
                     subscriptionErrors.push(String((error as { reason?: string }).reason ?? error));
@@ -397,11 +445,16 @@ async function main(): Promise<number> {
       await sleep(50);
     }
     const setupMs = performance.now() - setupStart;
-    if (subscribed < learners.length) throw new Error(`only ${subscribed} of ${learners.length} subscriptions reached the server (${subscriptionErrors.slice(0, 3).join('; ')})`);
+    if (subscribed < learners.length)
+      throw new Error(
+        `only ${subscribed} of ${learners.length} subscriptions reached the server (${subscriptionErrors.slice(0, 3).join('; ')})`,
+      );
     const connected = await server.stats();
 
     // ---- end the sessions while everyone listens
-    const owners = learners.map((l, i) => [l.sessionId, i] as const).filter((e): e is [string, number] => e[0] !== null);
+    const owners = learners
+      .map((l, i) => [l.sessionId, i] as const)
+      .filter((e): e is [string, number] => e[0] !== null);
     const ownerOf = new Map(owners);
     const ended = new Map<string, Ended>();
     let next = 0;
@@ -446,7 +499,10 @@ async function main(): Promise<number> {
     }
     const failedRequests = [...ended.values()].filter((e) => !e.ok);
     const lost = owners.filter(([sessionId]) => ended.get(sessionId)?.ok && !firstDelivery.has(sessionId)).length;
-    const endLatencies = [...ended.values()].filter((e) => e.ok).map((e) => e.respondedAt - e.sentAt).sort((a, b) => a - b);
+    const endLatencies = [...ended.values()]
+      .filter((e) => e.ok)
+      .map((e) => e.respondedAt - e.sentAt)
+      .sort((a, b) => a - b);
     let beforeResponse = 0;
     const fromResponse: number[] = [];
     const fromRequest: number[] = [];
@@ -464,17 +520,47 @@ async function main(): Promise<number> {
     const perConnectionConnected = (connected.rss - baseline.rss) / learners.length;
 
     const line = (label: string, value: string) => console.log(`  ${label.padEnd(44)} ${value}`);
-    console.log(`\nReal-time plan adaptation: ${learners.length} graphql-ws subscribers (one learner each) on one server, ${owners.length} sessions × ${attemptsPerSession} attempts ended over HTTP by ${concurrency} callers`);
-    line('connection set-up (all subscribed, server-side)', `${(setupMs / 1000).toFixed(2)} s (${Math.round(learners.length / (setupMs / 1000))} connections/s, batches of ${connectBatch})`);
-    line('  per connection: open + connection_ack', `p50 ${ms(percentile(connectTimes, 50))}, p95 ${ms(percentile(connectTimes, 95))}, p99 ${ms(percentile(connectTimes, 99))} (all acknowledged after ${(acknowledgedMs / 1000).toFixed(2)} s)`);
-    line('server RSS (after GC)', `${mb(baseline.rss)} idle → ${mb(connected.rss)} with ${learners.length} subscribers → ${mb(after.rss)} after the run`);
-    line('server RSS per connection', `${(perConnectionConnected / 1024).toFixed(1)} KB subscribed, ${(perConnection / 1024).toFixed(1)} KB after the run (heap ${((connected.heapUsed - baseline.heapUsed) / learners.length / 1024).toFixed(1)} KB)`);
-    line('endSession (summary, analytics, plan adjustment)', `p50 ${ms(percentile(endLatencies, 50))}, p95 ${ms(percentile(endLatencies, 95))}, p99 ${ms(percentile(endLatencies, 99))}, max ${ms(endLatencies.at(-1) ?? NaN)}; ${(owners.length / (runMs / 1000)).toFixed(0)} sessions/s`);
-    line('delivery latency from endSession response', `p50 ${ms(percentile(fromResponse, 50))}, p95 ${ms(percentile(fromResponse, 95))}, p99 ${ms(percentile(fromResponse, 99))}, max ${ms(fromResponse.at(-1) ?? NaN)} (${beforeResponse} arrived before the response, counted as 0 ms)`);
-    line('delivery latency from endSession request', `p50 ${ms(percentile(fromRequest, 50))}, p95 ${ms(percentile(fromRequest, 95))}, p99 ${ms(percentile(fromRequest, 99))}`);
-    line('delivered / lost / duplicated / misdelivered', `${firstDelivery.size} / ${lost} / ${duplicates} / ${misdelivered}`);
-    line('failed requests / subscription errors / closed', `${failedRequests.length} / ${subscriptionErrors.length} / ${closedEarly}`);
-    for (const sample of [...failedRequests.map((f) => f.error), ...subscriptionErrors].slice(0, 5)) console.log(`    ! ${sample}`);
+    console.log(
+      `\nReal-time plan adaptation: ${learners.length} graphql-ws subscribers (one learner each) on one server, ${owners.length} sessions × ${attemptsPerSession} attempts ended over HTTP by ${concurrency} callers`,
+    );
+    line(
+      'connection set-up (all subscribed, server-side)',
+      `${(setupMs / 1000).toFixed(2)} s (${Math.round(learners.length / (setupMs / 1000))} connections/s, batches of ${connectBatch})`,
+    );
+    line(
+      '  per connection: open + connection_ack',
+      `p50 ${ms(percentile(connectTimes, 50))}, p95 ${ms(percentile(connectTimes, 95))}, p99 ${ms(percentile(connectTimes, 99))} (all acknowledged after ${(acknowledgedMs / 1000).toFixed(2)} s)`,
+    );
+    line(
+      'server RSS (after GC)',
+      `${mb(baseline.rss)} idle → ${mb(connected.rss)} with ${learners.length} subscribers → ${mb(after.rss)} after the run`,
+    );
+    line(
+      'server RSS per connection',
+      `${(perConnectionConnected / 1024).toFixed(1)} KB subscribed, ${(perConnection / 1024).toFixed(1)} KB after the run (heap ${((connected.heapUsed - baseline.heapUsed) / learners.length / 1024).toFixed(1)} KB)`,
+    );
+    line(
+      'endSession (summary, analytics, plan adjustment)',
+      `p50 ${ms(percentile(endLatencies, 50))}, p95 ${ms(percentile(endLatencies, 95))}, p99 ${ms(percentile(endLatencies, 99))}, max ${ms(endLatencies.at(-1) ?? NaN)}; ${(owners.length / (runMs / 1000)).toFixed(0)} sessions/s`,
+    );
+    line(
+      'delivery latency from endSession response',
+      `p50 ${ms(percentile(fromResponse, 50))}, p95 ${ms(percentile(fromResponse, 95))}, p99 ${ms(percentile(fromResponse, 99))}, max ${ms(fromResponse.at(-1) ?? NaN)} (${beforeResponse} arrived before the response, counted as 0 ms)`,
+    );
+    line(
+      'delivery latency from endSession request',
+      `p50 ${ms(percentile(fromRequest, 50))}, p95 ${ms(percentile(fromRequest, 95))}, p99 ${ms(percentile(fromRequest, 99))}`,
+    );
+    line(
+      'delivered / lost / duplicated / misdelivered',
+      `${firstDelivery.size} / ${lost} / ${duplicates} / ${misdelivered}`,
+    );
+    line(
+      'failed requests / subscription errors / closed',
+      `${failedRequests.length} / ${subscriptionErrors.length} / ${closedEarly}`,
+    );
+    for (const sample of [...failedRequests.map((f) => f.error), ...subscriptionErrors].slice(0, 5))
+      console.log(`    ! ${sample}`);
 
     const p99 = percentile(fromResponse, 99);
     const p95End = percentile(endLatencies, 95);
@@ -482,7 +568,10 @@ async function main(): Promise<number> {
     console.log('\nTargets');
     line('delivery p99 < 250 ms', `${ms(p99)}: ${verdict(p99 < 250)}`);
     line('endSession p95 < 50 ms', `${ms(p95End)}: ${verdict(p95End < 50)}`);
-    line('zero lost or misdelivered', `${lost + duplicates + misdelivered}: ${verdict(lost + duplicates + misdelivered === 0)}`);
+    line(
+      'zero lost or misdelivered',
+      `${lost + duplicates + misdelivered}: ${verdict(lost + duplicates + misdelivered === 0)}`,
+    );
     console.log(
       `\nJSON ${JSON.stringify({
         subscribers: learners.length,
@@ -490,7 +579,11 @@ async function main(): Promise<number> {
         attemptsPerSession,
         concurrency,
         setupMs: Math.round(setupMs),
-        connectAckMs: { p50: percentile(connectTimes, 50), p95: percentile(connectTimes, 95), p99: percentile(connectTimes, 99) },
+        connectAckMs: {
+          p50: percentile(connectTimes, 50),
+          p95: percentile(connectTimes, 95),
+          p99: percentile(connectTimes, 99),
+        },
         rssBytes: { idle: baseline.rss, subscribed: connected.rss, after: after.rss },
         rssPerConnectionBytes: Math.round(perConnectionConnected),
         endSessionMs: { p50: percentile(endLatencies, 50), p95: p95End, p99: percentile(endLatencies, 99) },

@@ -15,11 +15,11 @@
 // Latencies are wall-clock per request; percentiles are nearest-rank. Exits 1 if a request failed
 // or a session was left without its summary (a missed target is reported, not an error).
 import { randomBytes } from 'node:crypto';
-import { createScratchDatabase } from '../src/db/scratch-database.ts';
-import { defer, unwind } from './cleanup.ts';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { defer, unwind } from './cleanup.ts';
 
 // Measure the production configuration; set before the application modules load.
 process.env.NODE_ENV ??= 'production';
@@ -54,7 +54,9 @@ if (args.help) {
 function positiveInt(name: string, text: string, allowZero = false): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    console.error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not ${JSON.stringify(text)}`);
+    console.error(
+      `--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not ${JSON.stringify(text)}`,
+    );
     process.exit(2);
   }
   return value;
@@ -65,7 +67,6 @@ const concurrency = positiveInt('concurrency', args.concurrency);
 const sizes = args.sizes.split(',').map((s) => positiveInt('sizes', s.trim()));
 const baseUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 const target = { size: 200, p95Ms: 50 };
-
 
 async function createBenchDatabase(): Promise<string> {
   const scratch = await createScratchDatabase(baseUrl, 'll_bench');
@@ -108,11 +109,18 @@ async function seed(db: Database): Promise<Map<number, BenchSession[]>> {
   const startedAt = new Date(Date.now() - 3_600_000);
   for (const size of sizes) {
     const users = await db.prisma.user.createManyAndReturn({
-      data: Array.from({ length: perSize }, (_, i) => ({ name: `Bench ${size}/${i}`, email: `s${size}.${i}@${tag}.bench.example` })),
+      data: Array.from({ length: perSize }, (_, i) => ({
+        name: `Bench ${size}/${i}`,
+        email: `s${size}.${i}@${tag}.bench.example`,
+      })),
       select: { id: true },
     });
     await db.prisma.mastery.createMany({
-      data: users.flatMap((u) => subcategories.filter((_, i) => i % 2 === 0).map((subcategory) => ({ userId: u.id, subcategory, score: Math.random(), updatedAt: startedAt }))),
+      data: users.flatMap((u) =>
+        subcategories
+          .filter((_, i) => i % 2 === 0)
+          .map((subcategory) => ({ userId: u.id, subcategory, score: Math.random(), updatedAt: startedAt })),
+      ),
     });
     const sessions = await db.prisma.session.createManyAndReturn({
       data: users.map((u) => ({ userId: u.id, startedAt, units: subcategories.slice(0, 3) })),
@@ -129,7 +137,10 @@ async function seed(db: Database): Promise<Map<number, BenchSession[]>> {
              random() < 0.85 - 0.35 * g.i::float8 / ${size}::int, 5 + random() * (20 + 40 * g.i::float8 / ${size}::int), random() < 0.1,
              ${startedAt}::timestamptz + g.i * interval '10 seconds', ${startedAt}::timestamptz + g.i * interval '10 seconds', 'bench-' || g.i
       FROM s CROSS JOIN qs CROSS JOIN generate_series(1, ${size}::int) AS g(i)`;
-    bySize.set(size, sessions.map((s) => ({ userId: s.userId, sessionId: s.id })));
+    bySize.set(
+      size,
+      sessions.map((s) => ({ userId: s.userId, sessionId: s.id })),
+    );
   }
   await db.prisma.$executeRawUnsafe('ANALYZE');
   return bySize;
@@ -147,7 +158,10 @@ interface Row {
 }
 
 /** Runs `op` over the items with `concurrency` loops; returns each item's latency in ms. */
-async function timed<T>(items: readonly T[], op: (item: T) => Promise<string | null>): Promise<{ latencies: number[]; wallMs: number; errors: string[] }> {
+async function timed<T>(
+  items: readonly T[],
+  op: (item: T) => Promise<string | null>,
+): Promise<{ latencies: number[]; wallMs: number; errors: string[] }> {
   const latencies: number[] = [];
   const errors: string[] = [];
   let next = 0;
@@ -173,7 +187,9 @@ async function timed<T>(items: readonly T[], op: (item: T) => Promise<string | n
 }
 
 function percentile(sorted: readonly number[], q: number): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 const endSessionDocument = `mutation End($id: ID!) {
@@ -190,14 +206,20 @@ async function main(): Promise<number> {
   const url = await createBenchDatabase();
   const db = await openDatabase({ kind: 'postgres', url, poolSize: 10 });
   defer('database', () => db.close());
-  const [{ version }] = (await db.prisma.$queryRaw<{ version: string }[]>`SELECT split_part(version(), ' ', 2) AS version`) as [{ version: string }];
-  console.log(`== endSession on PostgreSQL ${version} (${db.label}), Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()})`);
+  const [{ version }] = (await db.prisma.$queryRaw<
+    { version: string }[]
+  >`SELECT split_part(version(), ' ', 2) AS version`) as [{ version: string }];
+  console.log(
+    `== endSession on PostgreSQL ${version} (${db.label}), Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()})`,
+  );
   console.log(`   ${measured} measured sessions per size and path after ${warmup} warm-up, concurrency ${concurrency}`);
 
   const seedStart = performance.now();
   const bySize = await seed(db);
   const attemptsSeeded = sizes.reduce((n, size) => n + size * bySize.get(size)!.length, 0);
-  console.log(`   seeded 240 questions, ${[...bySize.values()].reduce((n, s) => n + s.length, 0)} learners with an open session each, ${attemptsSeeded.toLocaleString('en')} attempts in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+  console.log(
+    `   seeded 240 questions, ${[...bySize.values()].reduce((n, s) => n + s.length, 0)} learners with an open session each, ${attemptsSeeded.toLocaleString('en')} attempts in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
+  );
 
   const key = secretKey(randomBytes(32).toString('base64url'));
   const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
@@ -212,14 +234,21 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   for (const size of sizes) {
     const sessions = bySize.get(size)!;
-    const tokens = new Map(await Promise.all(sessions.map(async (s) => [s.sessionId, await signToken(key, { userId: s.userId, role: 'LEARNER' })] as const)));
+    const tokens = new Map(
+      await Promise.all(
+        sessions.map(async (s) => [s.sessionId, await signToken(key, { userId: s.userId, role: 'LEARNER' })] as const),
+      ),
+    );
     const overHttp = async (s: BenchSession): Promise<string | null> => {
       const response = await fetch(endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(s.sessionId)}` },
         body: JSON.stringify({ query: endSessionDocument, variables: { id: globalId('Session', s.sessionId) } }),
       });
-      const body = (await response.json()) as { data?: { endSession?: { summary?: { questionsAttempted: number } } }; errors?: unknown };
+      const body = (await response.json()) as {
+        data?: { endSession?: { summary?: { questionsAttempted: number } } };
+        errors?: unknown;
+      };
       if (body.errors) return JSON.stringify(body.errors);
       const attempted = body.data?.endSession?.summary?.questionsAttempted;
       return attempted === size ? null : `summary has ${attempted} attempts, not ${size}`;
@@ -249,22 +278,31 @@ async function main(): Promise<number> {
 
   // Report
   const ms = (n: number) => (Number.isNaN(n) ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1));
-  console.log('\n attempts  path                     sessions   p50 ms   p95 ms   p99 ms  mean ms   max ms   per s  errors');
+  console.log(
+    '\n attempts  path                     sessions   p50 ms   p95 ms   p99 ms  mean ms   max ms   per s  errors',
+  );
   for (const row of rows) {
     const sorted = [...row.latencies].sort((a, b) => a - b);
     const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
     console.log(
       ` ${String(row.size).padStart(8)}  ${row.path.padEnd(24)} ${String(sorted.length).padStart(8)} ${ms(percentile(sorted, 0.5)).padStart(8)} ${ms(percentile(sorted, 0.95)).padStart(8)} ${ms(
         percentile(sorted, 0.99),
-      ).padStart(8)} ${ms(mean).padStart(8)} ${ms(sorted[sorted.length - 1] ?? Number.NaN).padStart(8)} ${String(Math.round(sorted.length / (row.wallMs / 1000))).padStart(7)} ${String(row.errors.length).padStart(7)}`,
+      ).padStart(
+        8,
+      )} ${ms(mean).padStart(8)} ${ms(sorted[sorted.length - 1] ?? Number.NaN).padStart(8)} ${String(Math.round(sorted.length / (row.wallMs / 1000))).padStart(7)} ${String(row.errors.length).padStart(7)}`,
     );
   }
   const failures = rows.flatMap((r) => r.errors.map((e) => `${r.size}/${r.path}: ${e}`));
   for (const failure of failures.slice(0, 5)) console.log(`   error: ${failure}`);
   const targetRow = rows.find((r) => r.size === target.size && r.path === 'endSession over HTTP');
   if (targetRow) {
-    const p95 = percentile([...targetRow.latencies].sort((a, b) => a - b), 0.95);
-    console.log(`\n target: p95 < ${target.p95Ms} ms at ${target.size} attempts over HTTP: ${p95 < target.p95Ms ? 'met' : 'MISSED'} (p95 ${ms(p95)} ms)`);
+    const p95 = percentile(
+      [...targetRow.latencies].sort((a, b) => a - b),
+      0.95,
+    );
+    console.log(
+      `\n target: p95 < ${target.p95Ms} ms at ${target.size} attempts over HTTP: ${p95 < target.p95Ms ? 'met' : 'MISSED'} (p95 ${ms(p95)} ms)`,
+    );
   }
   if (missing > 0) console.log(` ${missing} sessions were left open or without summary/analytics`);
   return failures.length > 0 || missing > 0 ? 1 : 0;

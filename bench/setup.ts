@@ -36,20 +36,45 @@ export async function seed(db: Database, questionCount: number, learnerCount: nu
       const [category, subcategory] = subcategories[i % subcategories.length]!;
       const options = [`${i} A`, `${i} B`, `${i} C`, `${i} D`];
       const answer = options[i % options.length]!;
-      return { externalId: `BENCH-${tag}-${i}`, category, subcategory, difficultyBand: bands[i % bands.length]!, answer, answerKey: answerKey(answer), options };
+      return {
+        externalId: `BENCH-${tag}-${i}`,
+        category,
+        subcategory,
+        difficultyBand: bands[i % bands.length]!,
+        answer,
+        answerKey: answerKey(answer),
+        options,
+      };
     }),
   });
-  const questions = await db.prisma.question.findMany({ where: { externalId: { startsWith: `BENCH-${tag}-` } }, select: { id: true, options: true } });
-  await db.prisma.user.createMany({
-    data: Array.from({ length: learnerCount }, (_, i) => ({ name: `Bench Learner ${i}`, email: `learner.${i}@${tag}.bench.example`, role: 'LEARNER' as const })),
+  const questions = await db.prisma.question.findMany({
+    where: { externalId: { startsWith: `BENCH-${tag}-` } },
+    select: { id: true, options: true },
   });
-  const users = await db.prisma.user.findMany({ where: { email: { endsWith: `@${tag}.bench.example` } }, select: { id: true } });
+  await db.prisma.user.createMany({
+    data: Array.from({ length: learnerCount }, (_, i) => ({
+      name: `Bench Learner ${i}`,
+      email: `learner.${i}@${tag}.bench.example`,
+      role: 'LEARNER' as const,
+    })),
+  });
+  const users = await db.prisma.user.findMany({
+    where: { email: { endsWith: `@${tag}.bench.example` } },
+    select: { id: true },
+  });
   await db.prisma.session.createMany({ data: users.map((u) => ({ userId: u.id })) });
-  const sessions = await db.prisma.session.findMany({ where: { userId: { in: users.map((u) => u.id) } }, select: { id: true, userId: true } });
+  const sessions = await db.prisma.session.findMany({
+    where: { userId: { in: users.map((u) => u.id) } },
+    select: { id: true, userId: true },
+  });
   // Half the subcategories have a mastery, so the insert's mastery lookup finds a row half the time.
   const now = new Date();
   await db.prisma.mastery.createMany({
-    data: users.flatMap((u) => subcategories.filter((_, i) => i % 2 === 0).map(([, subcategory]) => ({ userId: u.id, subcategory, score: Math.random(), updatedAt: now }))),
+    data: users.flatMap((u) =>
+      subcategories
+        .filter((_, i) => i % 2 === 0)
+        .map(([, subcategory]) => ({ userId: u.id, subcategory, score: Math.random(), updatedAt: now })),
+    ),
   });
   return {
     questions: questions.map((q) => ({ id: q.id, options: q.options as string[] })),
@@ -64,7 +89,10 @@ export async function startWorker(): Promise<Worker> {
   // tsx's hooks do not reach worker threads on Node 20: the worker registers them before importing the module.
   const api = import.meta.resolve('tsx/esm/api');
   const module = new URL('./http-worker.ts', import.meta.url).href;
-  const worker = new Worker(`import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module)}); })`, { eval: true });
+  const worker = new Worker(
+    `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module)}); })`,
+    { eval: true },
+  );
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 
 export const roles = ['LEARNER', 'COACH', 'ADMIN'] as const;
@@ -49,7 +49,10 @@ export async function verifyToken(key: Uint8Array, token: string): Promise<Verif
   }
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw new TokenError('The token lacks a subject or a role of LEARNER, COACH or ADMIN.');
-  return { viewer: { userId: claims.data.sub, role: claims.data.role }, expiresAt: payload.exp === undefined ? null : payload.exp * 1000 };
+  return {
+    viewer: { userId: claims.data.sub, role: claims.data.role },
+    expiresAt: payload.exp === undefined ? null : payload.exp * 1000,
+  };
 }
 
 /** The token from an `Authorization: Bearer …` value; a bare token is accepted too. */

@@ -2,16 +2,16 @@
 // `npm run job -- nightly|decay|patterns …` runs a job by hand (src/jobs/cli.ts); `npm run evaluate`
 // scores the mastery model on the attempt log (src/evaluate-cli.ts).
 import { parseArgs } from 'node:util';
-import { developmentSecret, roles, secretKey, signToken, type Role } from './auth.ts';
+import { developmentSecret, type Role, roles, secretKey, signToken } from './auth.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
+import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
 import { uuidPattern } from './ids.ts';
-import { recomputeMissingSessionAnalytics } from './services/recompute-analytics.ts';
-import { evaluateCommand, evaluateUsage, EvaluateUsageError } from './evaluate-cli.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
 import { startService } from './service.ts';
+import { recomputeMissingSessionAnalytics } from './services/recompute-analytics.ts';
 
 const usage = `usage: learnloop <command>
   serve                          serve the GraphQL API (default)
@@ -145,4 +145,3 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`learnloop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
-

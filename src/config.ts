@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { dataDirFrom, databaseConfigFrom, type DatabaseConfig } from './db/client.ts';
+import { type DatabaseConfig, databaseConfigFrom, dataDirFrom } from './db/client.ts';
 
 export interface AppConfig {
   port: number;
@@ -43,7 +43,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
-  if (!isTimeZone(e.JOBS_TZ)) throw new ConfigError(`JOBS_TZ=${e.JOBS_TZ} is not an IANA time zone (e.g. UTC, Europe/Berlin).`);
+  if (!isTimeZone(e.JOBS_TZ))
+    throw new ConfigError(`JOBS_TZ=${e.JOBS_TZ} is not an IANA time zone (e.g. UTC, Europe/Berlin).`);
   return {
     port: e.PORT,
     host: e.HOST,

@@ -1,9 +1,9 @@
-import type { Database } from './db/client.ts';
 import { LRUCache } from 'lru-cache';
-import { bearerToken, TokenError, verifyToken, type VerifiedToken, type Viewer } from './auth.ts';
+import { bearerToken, TokenError, type VerifiedToken, type Viewer, verifyToken } from './auth.ts';
+import type { Database } from './db/client.ts';
+import { uuidPattern } from './ids.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
-import { uuidPattern } from './ids.ts';
 
 export interface Context {
   db: Database;

@@ -7,8 +7,11 @@ export function apiError(code: ErrorCode, message: string, extensions: Record<st
   return new GraphQLError(message, { extensions: { code, ...extensions } });
 }
 
-export const badInput = (message: string, extensions?: Record<string, unknown>) => apiError('BAD_USER_INPUT', message, extensions);
-export const notFound = (what: string) => apiError('NOT_FOUND', `${what} does not exist (or was never visible to you).`);
-export const forbidden = (message = 'You may not access this: it belongs to another learner.') => apiError('FORBIDDEN', message);
+export const badInput = (message: string, extensions?: Record<string, unknown>) =>
+  apiError('BAD_USER_INPUT', message, extensions);
+export const notFound = (what: string) =>
+  apiError('NOT_FOUND', `${what} does not exist (or was never visible to you).`);
+export const forbidden = (message = 'You may not access this: it belongs to another learner.') =>
+  apiError('FORBIDDEN', message);
 export const unauthenticated = (message: string) => apiError('UNAUTHENTICATED', message);
 export const conflict = (message: string) => apiError('CONFLICT', message);

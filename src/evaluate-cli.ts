@@ -8,7 +8,7 @@ import { openDatabase } from './db/client.ts';
 import { isDay } from './domain/calendar.ts';
 import type { PredictionScore } from './domain/evaluation.ts';
 import { loadJobsConfig } from './jobs/config.ts';
-import { evaluateModels, type EvaluationReport } from './services/model-evaluation.ts';
+import { type EvaluationReport, evaluateModels } from './services/model-evaluation.ts';
 
 export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
                                  replay the attempt log: AUC, log-loss, RMSE and calibration of the
@@ -25,10 +25,9 @@ function numbers(name: string, text: string, valid: (n: number) => boolean, what
   return values;
 }
 
-export async function evaluateCommand(args: string[]): Promise<void> {
-  let values;
+function parseEvaluateArgs(args: string[]) {
   try {
-    values = parseArgs({
+    return parseArgs({
       args,
       options: {
         alpha: { type: 'string' },
@@ -41,15 +40,23 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   } catch (error) {
     throw new EvaluateUsageError((error as Error).message);
   }
+}
+
+export async function evaluateCommand(args: string[]): Promise<void> {
+  const values = parseEvaluateArgs(args);
   const jobs = loadJobsConfig();
-  const alphas = values.alpha ? numbers('alpha', values.alpha, (a) => a > 0 && a <= 1, 'weights in (0, 1]') : [jobs.mastery.alpha];
+  const alphas = values.alpha
+    ? numbers('alpha', values.alpha, (a) => a > 0 && a <= 1, 'weights in (0, 1]')
+    : [jobs.mastery.alpha];
   const halfLivesHours = values['half-life-hours']
     ? numbers('half-life-hours', values['half-life-hours'], (h) => h > 0, 'positive hours')
     : [jobs.mastery.halfLifeHours];
   for (const name of ['from', 'to'] as const) {
-    if (values[name] !== undefined && !isDay(values[name])) throw new EvaluateUsageError(`--${name} ${values[name]} is not a day (YYYY-MM-DD)`);
+    if (values[name] !== undefined && !isDay(values[name]))
+      throw new EvaluateUsageError(`--${name} ${values[name]} is not a day (YYYY-MM-DD)`);
   }
-  if (values.from && values.to && values.from > values.to) throw new EvaluateUsageError(`--from ${values.from} is after --to ${values.to}`);
+  if (values.from && values.to && values.from > values.to)
+    throw new EvaluateUsageError(`--from ${values.from} is after --to ${values.to}`);
 
   const db = await openDatabase(loadConfig().database, { migrate: false });
   try {
@@ -80,11 +87,23 @@ export function formatReport(report: EvaluationReport): string {
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
   for (const { model, parameters, score } of report.models) {
-    const shown = Object.entries(parameters).map(([k, v]) => `${k}=${v}`).join(' ') || '(as recorded)';
-    lines.push(`| ${model} | ${shown} | ${score.attempts.toLocaleString('en')} | ${fixed(score.auc)} | ${fixed(score.logLoss)} | ${fixed(score.rmse)} |`);
+    const shown =
+      Object.entries(parameters)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || '(as recorded)';
+    lines.push(
+      `| ${model} | ${shown} | ${score.attempts.toLocaleString('en')} | ${fixed(score.auc)} | ${fixed(score.logLoss)} | ${fixed(score.rmse)} |`,
+    );
   }
   const best = report.models.find((m) => m.model === 'EWMA');
-  if (best) lines.push('', `Calibration of the best EWMA (by log-loss): ${Object.entries(best.parameters).map(([k, v]) => `${k}=${v}`).join(' ')}`, ...calibration(best.score));
+  if (best)
+    lines.push(
+      '',
+      `Calibration of the best EWMA (by log-loss): ${Object.entries(best.parameters)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+      ...calibration(best.score),
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -93,7 +112,8 @@ function calibration(score: PredictionScore): string[] {
     '| predicted | attempts | mean predicted | observed accuracy |',
     '| --- | ---: | ---: | ---: |',
     ...score.calibration.map(
-      (bin) => `| ${bin.from.toFixed(1)}–${bin.to.toFixed(1)} | ${bin.attempts.toLocaleString('en')} | ${fixed(bin.meanPredicted, 3)} | ${fixed(bin.observedAccuracy, 3)} |`,
+      (bin) =>
+        `| ${bin.from.toFixed(1)}–${bin.to.toFixed(1)} | ${bin.attempts.toLocaleString('en')} | ${fixed(bin.meanPredicted, 3)} | ${fixed(bin.observedAccuracy, 3)} |`,
     ),
   ];
 }

@@ -67,7 +67,11 @@ export function createEventBus(redisUrl: string | null, log: Logger): EventBus {
   if (!redisUrl) {
     const target = new EventTarget();
     setMaxListeners(0, target); // many dashboards on session-ended-all are not a leak
-    return { pubsub: createPubSub<PubSubEvents>({ eventTarget: countingTarget(target, counts) as never }), listenerCount, close: async () => {} };
+    return {
+      pubsub: createPubSub<PubSubEvents>({ eventTarget: countingTarget(target, counts) as never }),
+      listenerCount,
+      close: async () => {},
+    };
   }
   const common: RedisOptions = {
     // Reconnect for ever, backing off to one attempt every 2 s.
@@ -84,7 +88,11 @@ export function createEventBus(redisUrl: string | null, log: Logger): EventBus {
   ] as const) {
     let down = false; // log the first error of an outage and its end, not every reconnection attempt
     client.on('error', (error: Error) => {
-      if (!down) log.error({ err: error.message, client: name }, 'redis connection error: events are not delivered until it is back');
+      if (!down)
+        log.error(
+          { err: error.message, client: name },
+          'redis connection error: events are not delivered until it is back',
+        );
       down = true;
     });
     client.on('ready', () => {
@@ -100,7 +108,10 @@ export function createEventBus(redisUrl: string | null, log: Logger): EventBus {
         if (typeof property !== 'string' || !methods.includes(property) || typeof value !== 'function') return value;
         return (...args: unknown[]) =>
           (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((error: Error) => {
-            log.error({ err: error.message, command: property, channel: args[0] }, 'redis command failed; event not delivered');
+            log.error(
+              { err: error.message, command: property, channel: args[0] },
+              'redis command failed; event not delivered',
+            );
             return 0;
           });
       },
@@ -109,7 +120,9 @@ export function createEventBus(redisUrl: string | null, log: Logger): EventBus {
     publishClient: guard(publishClient, ['publish']),
     subscribeClient: guard(subscribeClient, ['subscribe', 'unsubscribe']),
   });
-  const pubsub = createPubSub<PubSubEvents>({ eventTarget: countingTarget(redisTarget as EventTargetLike, counts) as never });
+  const pubsub = createPubSub<PubSubEvents>({
+    eventTarget: countingTarget(redisTarget as EventTargetLike, counts) as never,
+  });
   return {
     pubsub,
     listenerCount,

@@ -2,10 +2,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { Authenticator, type Context } from './context.ts';
 import type { Database } from './db/client.ts';
 import type { Logger } from './logger.ts';
@@ -37,7 +37,10 @@ export const graphqlPath = '/graphql';
 type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
 
 /** Armor's refusals are the client's mistake: give them the code clients branch on. */
-const tagRefusal = [(_ctx: unknown, error: GraphQLError) => Object.assign(error.extensions as Record<string, unknown>, { code: 'BAD_USER_INPUT' })];
+const tagRefusal = [
+  (_ctx: unknown, error: GraphQLError) =>
+    Object.assign(error.extensions as Record<string, unknown>, { code: 'BAD_USER_INPUT' }),
+];
 
 const armor = new EnvelopArmor({
   maxDepth: { n: 10, onReject: tagRefusal },
@@ -51,12 +54,16 @@ const armor = new EnvelopArmor({
 
 /** Errors from parsing and validation (including the limits above) are the client's: give them a code. */
 const codeRequestErrors: Plugin = {
-  onValidate: () => ({ result, setResult }) => {
-    if (result.length > 0) setResult(result.map(withCode));
-  },
-  onParse: () => ({ result, replaceParseResult }) => {
-    if (result instanceof GraphQLError) replaceParseResult(withCode(result));
-  },
+  onValidate:
+    () =>
+    ({ result, setResult }) => {
+      if (result.length > 0) setResult(result.map(withCode));
+    },
+  onParse:
+    () =>
+    ({ result, replaceParseResult }) => {
+      if (result instanceof GraphQLError) replaceParseResult(withCode(result));
+    },
   // Variables that do not fit their types (a Date of 2026-02-30, say) fail before any field runs:
   // the result has errors and no data.
   onExecute: () => ({
@@ -69,9 +76,15 @@ const codeRequestErrors: Plugin = {
 };
 
 function withCode(error: Error): GraphQLError {
-  if (!(error instanceof GraphQLError)) return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
+  if (!(error instanceof GraphQLError))
+    return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
   if (error.extensions?.code) return error;
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+  });
 }
 
 export function createApp(options: AppOptions): App {
@@ -85,17 +98,23 @@ export function createApp(options: AppOptions): App {
     graphiql: {
       title: 'Learnloop',
       subscriptionsProtocol: 'WS',
-      headers: options.graphiqlToken ? JSON.stringify({ authorization: `Bearer ${options.graphiqlToken}` }, null, 2) : undefined,
-      defaultQuery: '# Ask for your data, e.g.\n{\n  me {\n    name\n    masteries { subcategory score }\n    sessions(first: 3) { edges { node { startedAt summary { accuracy topicsCovered } } } }\n  }\n}\n',
+      headers: options.graphiqlToken
+        ? JSON.stringify({ authorization: `Bearer ${options.graphiqlToken}` }, null, 2)
+        : undefined,
+      defaultQuery:
+        '# Ask for your data, e.g.\n{\n  me {\n    name\n    masteries { subcategory score }\n    sessions(first: 3) { edges { node { startedAt summary { accuracy topicsCovered } } } }\n  }\n}\n',
     },
     context: async ({ request, connectionParams }) => {
-      const header = connectionParams ? String(connectionParams.authorization ?? connectionParams.Authorization ?? '') : request.headers.get('authorization');
+      const header = connectionParams
+        ? String(connectionParams.authorization ?? connectionParams.Authorization ?? '')
+        : request.headers.get('authorization');
       return { db, pubsub, log, ...(await authenticator.authenticate(header)) };
     },
     maskedErrors: {
       maskError: (error, message) => {
         const original = error instanceof GraphQLError ? error.originalError : error;
-        if (original instanceof GraphQLError || (error instanceof GraphQLError && !error.originalError)) return error as Error;
+        if (original instanceof GraphQLError || (error instanceof GraphQLError && !error.originalError))
+          return error as Error;
         log.error({ err: original }, 'unexpected error');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
@@ -149,7 +168,7 @@ export function createApp(options: AppOptions): App {
           params,
           connectionParams: ctx.connectionParams,
         });
-        let document;
+        let document: DocumentNode;
         try {
           document = enveloped.parse(params.query);
         } catch (error) {

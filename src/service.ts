@@ -1,14 +1,14 @@
 // Boots Learnloop: configuration → database (migrated) → event bus → HTTP/WebSocket server.
 import { developmentSecret, secretKey, signToken } from './auth.ts';
 import type { AppConfig } from './config.ts';
-import { openDatabase, type Database } from './db/client.ts';
+import { type Database, openDatabase } from './db/client.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
 import { loadJobsConfig } from './jobs/config.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
-import { createApp, graphqlPath, type App } from './server.ts';
+import { type App, createApp, graphqlPath } from './server.ts';
 
 export interface RunningService {
   url: string;
@@ -19,7 +19,9 @@ export interface RunningService {
 
 export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
   // Read before anything starts, so a bad cron or JOBS_* value stops start-up with its message.
-  const jobsConfig = config.scheduler ? loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron }) : null;
+  const jobsConfig = config.scheduler
+    ? loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron })
+    : null;
   const db = await openDatabase(config.database);
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
@@ -84,6 +86,10 @@ function printDevelopmentBanner(graphiqlUrl: string, tokens: DevelopmentTokens):
     `  ${tokens.admin}`,
   ];
   if (tokens.learner) lines.push('', `Learner token (${tokens.learnerEmail}):`, `  ${tokens.learner}`);
-  lines.push('', `Paste into GraphiQL's headers: { "authorization": "Bearer <token>" }. Any user: npm run token -- <email>`, '');
+  lines.push(
+    '',
+    `Paste into GraphiQL's headers: { "authorization": "Bearer <token>" }. Any user: npm run token -- <email>`,
+    '',
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,6 +1,6 @@
 // The commands a user runs: `npm start` (development mode, tokens printed, graceful shutdown, data kept
 // across restarts), `npm run token`, and one clear line for a bad configuration.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,16 @@ let dropDatabase: (() => Promise<void>) | null = null;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'learnloop-cli-'));
-  env = { ...process.env, DATA_DIR: dataDir, JWT_SECRET: '', DATABASE_URL: '', REDIS_URL: '', SCHEDULER: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' };
+  env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    JWT_SECRET: '',
+    DATABASE_URL: '',
+    REDIS_URL: '',
+    SCHEDULER: '0',
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'production',
+  };
   if (testDatabaseKind === 'postgres') {
     const database = await createEmptyPostgresDatabase('ll_cli');
     env.DATABASE_URL = database.url;
@@ -58,12 +67,23 @@ function stop(child: ChildProcess): Promise<number | null> {
   });
 }
 
-async function post(url: string, token: string, query: string): Promise<{ data?: Record<string, unknown>; errors?: unknown[] }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+async function post(
+  url: string,
+  token: string,
+  query: string,
+): Promise<{ data?: Record<string, unknown>; errors?: unknown[] }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  });
   return (await response.json()) as never;
 }
 
-function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(tsx, ['src/cli.ts', ...args], { cwd: root, env: { ...env, ...extraEnv } });
     let stdout = '';
@@ -76,21 +96,35 @@ function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: 
 
 const tokensIn = (text: string) => [...text.matchAll(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g)].map((m) => m[0]);
 
-test('npm start: demo data, tokens to paste, graceful shutdown, data kept across a restart', { timeout: 180_000 }, async () => {
+test('npm start: demo data, tokens to paste, graceful shutdown, data kept across a restart', {
+  timeout: 180_000,
+}, async () => {
   const first = await startServer();
   const [adminToken, learnerToken] = tokensIn(first.output());
   expect(adminToken).toBeDefined();
   expect(learnerToken).toBeDefined();
   const endpoint = `${first.url}/graphql`;
-  const questions = await post(endpoint, learnerToken!, '{ questions(first: 5) { edges { node { id } } } me { email sessions(first: 1) { edges { node { summary { accuracy } } } } } }');
+  const questions = await post(
+    endpoint,
+    learnerToken!,
+    '{ questions(first: 5) { edges { node { id } } } me { email sessions(first: 1) { edges { node { summary { accuracy } } } } } }',
+  );
   expect(questions.errors).toBeUndefined();
   expect(JSON.stringify(questions.data)).toContain('learner@learnloop.dev');
-  const created = await post(endpoint, adminToken!, 'mutation { createUser(input: { name: "Kept", email: "kept@example.com" }) { id } }');
+  const created = await post(
+    endpoint,
+    adminToken!,
+    'mutation { createUser(input: { name: "Kept", email: "kept@example.com" }) { id } }',
+  );
   expect(created.errors).toBeUndefined();
   expect(await stop(first.child)).toBe(0);
 
   const second = await startServer();
-  const users = await post(`${second.url}/graphql`, tokensIn(second.output())[0]!, '{ users(first: 100) { edges { node { email } } } }');
+  const users = await post(
+    `${second.url}/graphql`,
+    tokensIn(second.output())[0]!,
+    '{ users(first: 100) { edges { node { email } } } }',
+  );
   expect(JSON.stringify(users.data)).toContain('kept@example.com');
   // The same secret (kept in DATA_DIR) signs the second run's tokens: the first run's still work.
   expect((await post(`${second.url}/graphql`, adminToken!, '{ me { id } }')).errors).toBeUndefined();

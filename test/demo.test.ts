@@ -1,10 +1,10 @@
 // The demo data a new user sees: the simulation (pure) and its load into an empty database, on
 // in-memory PGlite and, in the 'postgres' project, on a fresh PostgreSQL database.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DEMO_SEED, loadDemoData, type DemoLoadResult } from '../src/demo/load.ts';
-import { DEMO_LEARNER_EMAIL, simulateDemo, type DemoData } from '../src/demo/simulation.ts';
+import { DEMO_SEED, type DemoLoadResult, loadDemoData } from '../src/demo/load.ts';
+import { DEMO_LEARNER_EMAIL, type DemoData, simulateDemo } from '../src/demo/simulation.ts';
 import { answerKey } from '../src/domain/grading.ts';
-import { createTestDatabase, testDatabaseKind, type TestDatabase } from './support/database.ts';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from './support/database.ts';
 
 const DAY_MS = 86_400_000;
 const now = new Date('2025-11-11T15:30:00Z');
@@ -18,7 +18,16 @@ describe('simulateDemo', () => {
   });
 
   test('a cohort of an admin, a coach and six learners, the demo learner first', () => {
-    expect(demo.users.map((u) => u.role)).toEqual(['ADMIN', 'COACH', 'LEARNER', 'LEARNER', 'LEARNER', 'LEARNER', 'LEARNER', 'LEARNER']);
+    expect(demo.users.map((u) => u.role)).toEqual([
+      'ADMIN',
+      'COACH',
+      'LEARNER',
+      'LEARNER',
+      'LEARNER',
+      'LEARNER',
+      'LEARNER',
+      'LEARNER',
+    ]);
     expect(demo.users[2]).toMatchObject({ email: DEMO_LEARNER_EMAIL, name: 'Lena Learner' });
     expect(new Set(demo.users.map((u) => u.name)).size).toBe(8);
     expect(new Set(demo.users.map((u) => u.timezone)).size).toBeGreaterThanOrEqual(5);
@@ -47,7 +56,8 @@ describe('simulateDemo', () => {
     expect(demo.attempts.length).toBeGreaterThanOrEqual(3000);
     expect(demo.attempts.length).toBeLessThanOrEqual(5000);
     const answers = new Map(demo.questions.map((q) => [q.externalId, q.answer]));
-    for (const a of demo.attempts) expect(a.correct).toBe(answerKey(a.userAnswer) === answerKey(answers.get(a.questionExternalId)!));
+    for (const a of demo.attempts)
+      expect(a.correct).toBe(answerKey(a.userAnswer) === answerKey(answers.get(a.questionExternalId)!));
     // Lenient grading shows: some correct answers were typed differently from the key.
     expect(demo.attempts.some((a) => a.correct && a.userAnswer !== answers.get(a.questionExternalId))).toBe(true);
     for (const s of demo.sessions.filter((s) => s.endedAt)) {
@@ -87,8 +97,12 @@ function expectConsistentTimeline(data: DemoData, at: Date): void {
     if (s.endedAt) expect(s.endedAt.getTime()).toBeLessThanOrEqual(nowMs);
   }
   for (const user of data.users) {
-    const sessions = data.sessions.filter((s) => s.userEmail === user.email).sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
-    sessions.slice(1).forEach((s, i) => expect(s.startedAt.getTime()).toBeGreaterThan(sessions[i]!.endedAt!.getTime()));
+    const sessions = data.sessions
+      .filter((s) => s.userEmail === user.email)
+      .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
+    for (const [i, s] of sessions.slice(1).entries()) {
+      expect(s.startedAt.getTime()).toBeGreaterThan(sessions[i]!.endedAt!.getTime());
+    }
   }
 }
 
@@ -136,7 +150,10 @@ describe(`loadDemoData on ${testDatabaseKind}`, () => {
              OR s.duration_sec <> round(extract(epoch FROM s.ended_at - s.started_at)))`;
     expect(wrong).toBe(0);
     // The open session is the demo learner's, without derived rows yet.
-    const [open] = await db.prisma.session.findMany({ where: { endedAt: null }, include: { user: true, summary: true } });
+    const [open] = await db.prisma.session.findMany({
+      where: { endedAt: null },
+      include: { user: true, summary: true },
+    });
     expect(open).toMatchObject({ user: { email: DEMO_LEARNER_EMAIL }, summary: null, durationSec: null });
   });
 
@@ -151,7 +168,9 @@ describe(`loadDemoData on ${testDatabaseKind}`, () => {
   });
 
   test('correct is what grading gives, and mastery is left to the nightly job', async () => {
-    const rows = await db.prisma.attempt.findMany({ select: { userAnswer: true, correct: true, masteryAtAttempt: true, question: { select: { answer: true } } } });
+    const rows = await db.prisma.attempt.findMany({
+      select: { userAnswer: true, correct: true, masteryAtAttempt: true, question: { select: { answer: true } } },
+    });
     for (const row of rows) {
       expect(row.correct).toBe(answerKey(row.userAnswer) === answerKey(row.question.answer));
       expect(row.masteryAtAttempt).toBeNull();

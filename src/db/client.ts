@@ -63,7 +63,8 @@ export interface OpenOptions {
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
-  const opened = config.kind === 'pglite' ? await openPglite(config.dataDir, options) : await openPostgres(config, options);
+  const opened =
+    config.kind === 'pglite' ? await openPglite(config.dataDir, options) : await openPostgres(config, options);
   // Closing twice (a shutdown path and a test's cleanup, say) is harmless.
   let closing: Promise<void> | undefined;
   const db: Database = { ...opened, close: () => (closing ??= opened.close()) };
@@ -97,7 +98,9 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
     pglite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
   } catch (error) {
     await releaseLock();
-    throw new DatabaseConfigError(`cannot open the embedded database in ${dataDir}: ${(error as Error).message}. Remove the directory to start afresh, or set DATA_DIR.`);
+    throw new DatabaseConfigError(
+      `cannot open the embedded database in ${dataDir}: ${(error as Error).message}. Remove the directory to start afresh, or set DATA_DIR.`,
+    );
   }
   const prisma = prismaClient(new PrismaPGlite(pglite), options.onQuery);
   return {
@@ -165,7 +168,10 @@ function preparedStatementName(query: { sql: string; args: unknown[] }): string 
   return `ll_${createHash('sha1').update(query.sql).digest('base64url')}`;
 }
 
-async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>, options: OpenOptions): Promise<Database> {
+async function openPostgres(
+  config: Extract<DatabaseConfig, { kind: 'postgres' }>,
+  options: OpenOptions,
+): Promise<Database> {
   const label = `PostgreSQL at ${redactUrl(config.url)}`;
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
   // An idle client that loses its server must not crash the process; the next query reports it.

@@ -1,7 +1,7 @@
 // Applies prisma/migrations/* at every start, compatible with Prisma's `_prisma_migrations` table so
 // that `prisma migrate deploy|status` on a machine with the engines sees the same history.
 import { randomUUID } from 'node:crypto';
-import { equivalentChecksums, readMigrations, type MigrationFile } from './migration-files.ts';
+import { equivalentChecksums, type MigrationFile, readMigrations } from './migration-files.ts';
 
 /** One dedicated connection: `query` uses parameters, `exec` runs a whole script as one simple-protocol query. */
 export interface MigrationConnection {
@@ -58,7 +58,9 @@ export async function applyMigrations(conn: MigrationConnection, migrations?: Mi
         'P3009',
       );
     }
-    const applied = new Map(rows.filter((r) => r.finished_at !== null && r.rolled_back_at === null).map((r) => [r.migration_name, r]));
+    const applied = new Map(
+      rows.filter((r) => r.finished_at !== null && r.rolled_back_at === null).map((r) => [r.migration_name, r]),
+    );
     for (const file of files) {
       const row = applied.get(file.name);
       if (row && !equivalentChecksums(file.sql).includes(row.checksum)) {

@@ -5,8 +5,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import * as engineGlue from '@prisma/schema-engine-wasm/schema_engine_bg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { lockfileContent, lockfileName, migrationsDir, readMigrations, schemaPath } from './migration-files.ts';
 
 const require = createRequire(import.meta.url);
@@ -23,8 +23,13 @@ function loadWasm(): Promise<void> {
     const glue = engineGlue as unknown as Record<string, unknown> & {
       __wbg_set_wasm(exports: WebAssembly.Exports): void;
     };
-    const wasmPath = path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
-    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': glue as WebAssembly.ModuleImports });
+    const wasmPath = path.join(
+      path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')),
+      'schema_engine_bg.wasm',
+    );
+    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), {
+      './schema_engine_bg.js': glue as WebAssembly.ModuleImports,
+    });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
   })();
@@ -41,7 +46,9 @@ export async function diffMigrationsToSchema(dir = migrationsDir): Promise<strin
   const pglite = await PGlite.create();
   const adapterFactory = bindMigrationAwareSqlAdapterFactory(new PrismaPGlite(pglite));
   const { SchemaEngine } = engineGlue as unknown as {
-    SchemaEngine: { new: (opts: unknown, log: (msg: string) => void, adapter: object) => Promise<SchemaEngineInstance> };
+    SchemaEngine: {
+      new: (opts: unknown, log: (msg: string) => void, adapter: object) => Promise<SchemaEngineInstance>;
+    };
   };
   const engine = await SchemaEngine.new({ datamodels: [[schemaPath, schemaText]] }, () => {}, adapterFactory);
   try {

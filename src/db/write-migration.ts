@@ -2,14 +2,18 @@
 // difference between the committed migrations and prisma/schema.prisma.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { diffMigrationsToSchema, isEmptyMigration } from './schema-engine.ts';
 import { lockfileContent, lockfileName, migrationsDir } from './migration-files.ts';
+import { diffMigrationsToSchema, isEmptyMigration } from './schema-engine.ts';
 
 function utcStamp(date: Date): string {
   return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
-const name = (process.argv[2] ?? '').trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+const name = (process.argv[2] ?? '')
+  .trim()
+  .toLowerCase()
+  .replace(/[^a-z0-9]+/g, '_')
+  .replace(/^_|_$/g, '');
 if (!name) {
   console.error('usage: npm run db:migration -- <name>   (e.g. add_user_locale)');
   process.exit(2);

@@ -4,7 +4,7 @@
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
 import { sessionsAttempts, storeSessionsAnalytics } from '../services/sessions.ts';
-import { simulateDemo, type DemoAttempt, type DemoQuestion, type DemoSession, type DemoUser } from './simulation.ts';
+import { type DemoAttempt, type DemoQuestion, type DemoSession, type DemoUser, simulateDemo } from './simulation.ts';
 
 export const DEMO_SEED = 20251111;
 
@@ -61,7 +61,9 @@ async function insertSessions(tx: Transaction, sessions: readonly DemoSession[],
       ...session,
       userId: userIds.get(userEmail)!,
       // As endSession stores it: whole seconds from start to end.
-      durationSec: session.endedAt ? Math.round((session.endedAt.getTime() - session.startedAt.getTime()) / 1000) : null,
+      durationSec: session.endedAt
+        ? Math.round((session.endedAt.getTime() - session.startedAt.getTime()) / 1000)
+        : null,
     })),
     select: { id: true, userId: true, clientSessionId: true, endedAt: true },
   });
@@ -85,7 +87,8 @@ interface IdMaps {
 async function insertAttempts(tx: Transaction, attempts: readonly DemoAttempt[], ids: IdMaps): Promise<number> {
   const column = <T>(value: (a: DemoAttempt) => T) => attempts.map(value);
   const userId = (a: DemoAttempt) => ids.userIds.get(a.userEmail)!;
-  const sessionId = (a: DemoAttempt) => (a.clientSessionId === null ? null : ids.sessionIds.get(sessionKey(userId(a), a.clientSessionId))!);
+  const sessionId = (a: DemoAttempt) =>
+    a.clientSessionId === null ? null : ids.sessionIds.get(sessionKey(userId(a), a.clientSessionId))!;
   return tx.$executeRaw`
     INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
                           time_sec, hint_used, answered_at, recorded_at, client_attempt_id)

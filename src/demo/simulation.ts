@@ -135,7 +135,10 @@ function weightedSample<T>(rng: Random, items: readonly T[], weight: (item: T) =
   while (chosen.length < count && pool.length > 0) {
     const total = pool.reduce((sum, item) => sum + weight(item), 0);
     let r = rng() * total;
-    const index = pool.findIndex((item) => (r -= weight(item)) < 0);
+    const index = pool.findIndex((item) => {
+      r -= weight(item);
+      return r < 0;
+    });
     chosen.push(...pool.splice(index < 0 ? pool.length - 1 : index, 1));
   }
   return chosen;
@@ -174,9 +177,24 @@ function poolChoices(pool: readonly string[]) {
 }
 
 const SUBCATEGORIES: readonly SubcategorySpec[] = [
-  { category: 'Quantitative', subcategory: 'Algebra', code: 'ALG', choices: numericChoices((n) => `x = ${n}`, -9, 24, 1, 6) },
-  { category: 'Quantitative', subcategory: 'Geometry', code: 'GEO', choices: numericChoices((n) => `${n}°`, 15, 165, 5, 5) },
-  { category: 'Quantitative', subcategory: 'Data Interpretation', code: 'DI', choices: numericChoices((n) => `${n}%`, 4, 96, 2, 6) },
+  {
+    category: 'Quantitative',
+    subcategory: 'Algebra',
+    code: 'ALG',
+    choices: numericChoices((n) => `x = ${n}`, -9, 24, 1, 6),
+  },
+  {
+    category: 'Quantitative',
+    subcategory: 'Geometry',
+    code: 'GEO',
+    choices: numericChoices((n) => `${n}°`, 15, 165, 5, 5),
+  },
+  {
+    category: 'Quantitative',
+    subcategory: 'Data Interpretation',
+    code: 'DI',
+    choices: numericChoices((n) => `${n}%`, 4, 96, 2, 6),
+  },
   {
     category: 'Verbal',
     subcategory: 'Reading Comprehension',
@@ -199,8 +217,22 @@ const SUBCATEGORIES: readonly SubcategorySpec[] = [
     subcategory: 'Sentence Equivalence',
     code: 'SE',
     choices: poolChoices([
-      'laconic', 'verbose', 'candid', 'obdurate', 'pliant', 'ephemeral', 'meticulous', 'prosaic',
-      'lucid', 'opaque', 'placate', 'disparage', 'extol', 'diffident', 'ebullient', 'garrulous',
+      'laconic',
+      'verbose',
+      'candid',
+      'obdurate',
+      'pliant',
+      'ephemeral',
+      'meticulous',
+      'prosaic',
+      'lucid',
+      'opaque',
+      'placate',
+      'disparage',
+      'extol',
+      'diffident',
+      'ebullient',
+      'garrulous',
     ]),
   },
   {
@@ -208,20 +240,43 @@ const SUBCATEGORIES: readonly SubcategorySpec[] = [
     subcategory: 'Text Completion',
     code: 'TC',
     choices: poolChoices([
-      'in spite of', 'by and large', 'on the contrary', 'as a result', 'far from', 'in keeping with',
-      'at odds with', 'let alone', 'in lieu of', 'to say nothing of',
+      'in spite of',
+      'by and large',
+      'on the contrary',
+      'as a result',
+      'far from',
+      'in keeping with',
+      'at odds with',
+      'let alone',
+      'in lieu of',
+      'to say nothing of',
     ]),
   },
-  { category: 'Integrated Reasoning', subcategory: 'Table Analysis', code: 'TA', choices: numericChoices((n) => `${n} of 12 stores`, 1, 11, 1, 4) },
-  { category: 'Integrated Reasoning', subcategory: 'Graphics Interpretation', code: 'GI', choices: numericChoices((n) => `about ${n} million`, 10, 90, 5, 4) },
+  {
+    category: 'Integrated Reasoning',
+    subcategory: 'Table Analysis',
+    code: 'TA',
+    choices: numericChoices((n) => `${n} of 12 stores`, 1, 11, 1, 4),
+  },
+  {
+    category: 'Integrated Reasoning',
+    subcategory: 'Graphics Interpretation',
+    code: 'GI',
+    choices: numericChoices((n) => `about ${n} million`, 10, 90, 5, 4),
+  },
   {
     category: 'Integrated Reasoning',
     subcategory: 'Multi-Source Reasoning',
     code: 'MSR',
     choices: poolChoices([
-      'Supported by the email only', 'Supported by the memo only', 'Supported by both sources',
-      'Contradicted by the memo', 'Contradicted by the email', 'Neither supported nor contradicted',
-      'Supported by the table only', 'Contradicted by the table',
+      'Supported by the email only',
+      'Supported by the memo only',
+      'Supported by both sources',
+      'Contradicted by the memo',
+      'Contradicted by the email',
+      'Neither supported nor contradicted',
+      'Supported by the table only',
+      'Contradicted by the table',
     ]),
   },
   {
@@ -229,9 +284,14 @@ const SUBCATEGORIES: readonly SubcategorySpec[] = [
     subcategory: 'Assumptions',
     code: 'ASM',
     choices: poolChoices([
-      'The survey sample was representative', 'No other factor explains the rise', 'The trend will continue next year',
-      'Costs will not increase', 'The new policy was enforced', 'The two groups were comparable',
-      'The measurement method did not change', 'Competitors did not lower prices',
+      'The survey sample was representative',
+      'No other factor explains the rise',
+      'The trend will continue next year',
+      'Costs will not increase',
+      'The new policy was enforced',
+      'The two groups were comparable',
+      'The measurement method did not change',
+      'Competitors did not lower prices',
     ]),
   },
   {
@@ -239,9 +299,14 @@ const SUBCATEGORIES: readonly SubcategorySpec[] = [
     subcategory: 'Strengthen & Weaken',
     code: 'SW',
     choices: poolChoices([
-      'Sales rose before the campaign began', 'Similar towns saw no change', 'The data came from a single month',
-      'Most respondents had used the product', 'The control group received the same training',
-      'Prices fell across the whole region', 'The effect disappeared after a year', 'Independent labs confirmed the result',
+      'Sales rose before the campaign began',
+      'Similar towns saw no change',
+      'The data came from a single month',
+      'Most respondents had used the product',
+      'The control group received the same training',
+      'Prices fell across the whole region',
+      'The effect disappeared after a year',
+      'Independent labs confirmed the result',
     ]),
   },
   {
@@ -249,9 +314,14 @@ const SUBCATEGORIES: readonly SubcategorySpec[] = [
     subcategory: 'Inference',
     code: 'INF',
     choices: poolChoices([
-      'Some managers work remotely', 'At least one product was discontinued', 'Revenue did not fall in every quarter',
-      'Not all members voted', 'The museum charges for some exhibits', 'Every licensed pilot passed the test',
-      'Some imports were taxed twice', 'No branch opened before 2019',
+      'Some managers work remotely',
+      'At least one product was discontinued',
+      'Revenue did not fall in every quarter',
+      'Not all members voted',
+      'The museum charges for some exhibits',
+      'Every licensed pilot passed the test',
+      'Some imports were taxed twice',
+      'No branch opened before 2019',
     ]),
   },
 ];
@@ -305,41 +375,107 @@ interface LearnerProfile extends Person {
 
 const STAFF: readonly Person[] = [
   { name: 'Ada Admin', email: 'admin@learnloop.dev', role: 'ADMIN', timezone: 'UTC', dailyQuestionBudget: 30 },
-  { name: 'Cole Coach', email: 'coach@learnloop.dev', role: 'COACH', timezone: 'Europe/London', dailyQuestionBudget: 30 },
+  {
+    name: 'Cole Coach',
+    email: 'coach@learnloop.dev',
+    role: 'COACH',
+    timezone: 'Europe/London',
+    dailyQuestionBudget: 30,
+  },
 ];
 
 const learner = (profile: Omit<LearnerProfile, 'role'>): LearnerProfile => ({ ...profile, role: 'LEARNER' });
 
 const LEARNERS: readonly LearnerProfile[] = [
   learner({
-    name: 'Lena Learner', email: DEMO_LEARNER_EMAIL, timezone: 'Europe/Berlin', dailyQuestionBudget: 30,
-    ability: 0.1, leans: { Quantitative: -0.6, Verbal: 0.5 }, learningGain: 1.4,
-    sessionHours: [7.5, 19.5], restChance: 0.05, secondSessionChance: 0.65, sessionSize: [22, 40], slowness: 1, hintRate: 0.06,
+    name: 'Lena Learner',
+    email: DEMO_LEARNER_EMAIL,
+    timezone: 'Europe/Berlin',
+    dailyQuestionBudget: 30,
+    ability: 0.1,
+    leans: { Quantitative: -0.6, Verbal: 0.5 },
+    learningGain: 1.4,
+    sessionHours: [7.5, 19.5],
+    restChance: 0.05,
+    secondSessionChance: 0.65,
+    sessionSize: [22, 40],
+    slowness: 1,
+    hintRate: 0.06,
   }),
   learner({
-    name: 'Arjun Mehta', email: 'learner2@learnloop.dev', timezone: 'Asia/Kolkata', dailyQuestionBudget: 30,
-    ability: 0.5, leans: { Quantitative: 0.7, Verbal: -0.5 }, learningGain: 1.1,
-    sessionHours: [6.5, 21], restChance: 0.12, secondSessionChance: 0.65, sessionSize: [22, 40], slowness: 0.85, hintRate: 0.03,
+    name: 'Arjun Mehta',
+    email: 'learner2@learnloop.dev',
+    timezone: 'Asia/Kolkata',
+    dailyQuestionBudget: 30,
+    ability: 0.5,
+    leans: { Quantitative: 0.7, Verbal: -0.5 },
+    learningGain: 1.1,
+    sessionHours: [6.5, 21],
+    restChance: 0.12,
+    secondSessionChance: 0.65,
+    sessionSize: [22, 40],
+    slowness: 0.85,
+    hintRate: 0.03,
   }),
   learner({
-    name: 'Maya Thompson', email: 'learner3@learnloop.dev', timezone: 'America/New_York', dailyQuestionBudget: 30,
-    ability: -0.1, leans: { Verbal: 0.6, 'Integrated Reasoning': -0.4 }, learningGain: 1.3,
-    sessionHours: [12.5, 20.5], restChance: 0.15, secondSessionChance: 0.55, sessionSize: [20, 40], slowness: 1.1, hintRate: 0.08,
+    name: 'Maya Thompson',
+    email: 'learner3@learnloop.dev',
+    timezone: 'America/New_York',
+    dailyQuestionBudget: 30,
+    ability: -0.1,
+    leans: { Verbal: 0.6, 'Integrated Reasoning': -0.4 },
+    learningGain: 1.3,
+    sessionHours: [12.5, 20.5],
+    restChance: 0.15,
+    secondSessionChance: 0.55,
+    sessionSize: [20, 40],
+    slowness: 1.1,
+    hintRate: 0.08,
   }),
   learner({
-    name: 'Diego Alvarez', email: 'learner4@learnloop.dev', timezone: 'America/Mexico_City', dailyQuestionBudget: 30,
-    ability: -0.5, leans: { 'Critical Reasoning': 0.5, Quantitative: -0.3 }, learningGain: 1.7,
-    sessionHours: [17.5, 22], restChance: 0.2, secondSessionChance: 0.55, sessionSize: [16, 38], slowness: 1.2, hintRate: 0.12,
+    name: 'Diego Alvarez',
+    email: 'learner4@learnloop.dev',
+    timezone: 'America/Mexico_City',
+    dailyQuestionBudget: 30,
+    ability: -0.5,
+    leans: { 'Critical Reasoning': 0.5, Quantitative: -0.3 },
+    learningGain: 1.7,
+    sessionHours: [17.5, 22],
+    restChance: 0.2,
+    secondSessionChance: 0.55,
+    sessionSize: [16, 38],
+    slowness: 1.2,
+    hintRate: 0.12,
   }),
   learner({
-    name: 'Yuki Tanaka', email: 'learner5@learnloop.dev', timezone: 'Asia/Tokyo', dailyQuestionBudget: 20,
-    ability: 0.9, leans: { 'Integrated Reasoning': 0.4, Verbal: -0.2 }, learningGain: 0.5,
-    sessionHours: [6, 21.5], restChance: 0.1, secondSessionChance: 0.55, sessionSize: [16, 32], slowness: 0.8, hintRate: 0.02,
+    name: 'Yuki Tanaka',
+    email: 'learner5@learnloop.dev',
+    timezone: 'Asia/Tokyo',
+    dailyQuestionBudget: 20,
+    ability: 0.9,
+    leans: { 'Integrated Reasoning': 0.4, Verbal: -0.2 },
+    learningGain: 0.5,
+    sessionHours: [6, 21.5],
+    restChance: 0.1,
+    secondSessionChance: 0.55,
+    sessionSize: [16, 32],
+    slowness: 0.8,
+    hintRate: 0.02,
   }),
   learner({
-    name: 'Amara Okafor', email: 'learner6@learnloop.dev', timezone: 'UTC', dailyQuestionBudget: 30,
-    ability: 0, leans: { Quantitative: 0.3, 'Critical Reasoning': -0.5 }, learningGain: 1.2,
-    sessionHours: [9, 17], restChance: 0.1, secondSessionChance: 0.6, sessionSize: [20, 40], slowness: 1, hintRate: 0.05,
+    name: 'Amara Okafor',
+    email: 'learner6@learnloop.dev',
+    timezone: 'UTC',
+    dailyQuestionBudget: 30,
+    ability: 0,
+    leans: { Quantitative: 0.3, 'Critical Reasoning': -0.5 },
+    learningGain: 1.2,
+    sessionHours: [9, 17],
+    restChance: 0.1,
+    secondSessionChance: 0.6,
+    sessionSize: [20, 40],
+    slowness: 1,
+    hintRate: 0.05,
   }),
 ];
 
@@ -369,9 +505,22 @@ function newLearner(profile: LearnerProfile, questions: readonly DemoQuestion[],
   const bank = new Map<string, DemoQuestion[]>();
   for (const q of questions) bank.set(q.subcategory, [...(bank.get(q.subcategory) ?? []), q]);
   const baseSkill = new Map(
-    SUBCATEGORY_NAMES.map((sub) => [sub, profile.ability + (profile.leans[CATEGORY_OF.get(sub)!] ?? 0) + 0.35 * normal(rng)]),
+    SUBCATEGORY_NAMES.map((sub) => [
+      sub,
+      profile.ability + (profile.leans[CATEGORY_OF.get(sub)!] ?? 0) + 0.35 * normal(rng),
+    ]),
   );
-  return { profile, rng, bank, baseSkill, practice: new Map(), timesSeen: new Map(), missed: new Map(), sessionCount: 0, attemptCount: 0 };
+  return {
+    profile,
+    rng,
+    bank,
+    baseSkill,
+    practice: new Map(),
+    timesSeen: new Map(),
+    missed: new Map(),
+    sessionCount: 0,
+    attemptCount: 0,
+  };
 }
 
 /** Practice pays off with diminishing returns: most of the gain comes in the first ~40 attempts. */
@@ -409,7 +558,12 @@ function answer(learner: Learner, question: DemoQuestion, position: number): Ans
   return {
     question,
     correct,
-    userAnswer: correct ? correctAnswerAsTyped(rng, question.answer) : pick(rng, question.options.filter((o) => o !== question.answer)),
+    userAnswer: correct
+      ? correctAnswerAsTyped(rng, question.answer)
+      : pick(
+          rng,
+          question.options.filter((o) => o !== question.answer),
+        ),
     hintUsed,
     timeSec: Math.round(Math.max(5, seconds) * 10) / 10,
   };
@@ -457,7 +611,10 @@ function chooseQuestion(learner: Learner, subcategory: string): DemoQuestion {
   const band = pick(rng, ['EASY', 'EASY', 'MEDIUM', 'MEDIUM', 'HARD'] as const);
   const inBand = questions.filter((q) => q.difficultyBand === band);
   const leastSeen = Math.min(...inBand.map((q) => learner.timesSeen.get(q.externalId) ?? 0));
-  return pick(rng, inBand.filter((q) => (learner.timesSeen.get(q.externalId) ?? 0) === leastSeen));
+  return pick(
+    rng,
+    inBand.filter((q) => (learner.timesSeen.get(q.externalId) ?? 0) === leastSeen),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,7 +652,13 @@ function sit(learner: Learner, startMs: number, count: number, nowMs: number, su
   return { answers, endMs: clock, cutShort: false };
 }
 
-function toAttempt(learner: Learner, given: TimedAnswer, context: DemoContext, clientSessionId: string | null, syncLagMs: number): DemoAttempt {
+function toAttempt(
+  learner: Learner,
+  given: TimedAnswer,
+  context: DemoContext,
+  clientSessionId: string | null,
+  syncLagMs: number,
+): DemoAttempt {
   learner.attemptCount += 1;
   return {
     userEmail: learner.profile.email,
@@ -611,7 +774,13 @@ interface DayOutcome {
 }
 
 /** Plays one local day in time order. */
-function simulateDay(learner: Learner, day: LocalDate, nowMs: number, sessions: DemoSession[], attempts: DemoAttempt[]): DayOutcome {
+function simulateDay(
+  learner: Learner,
+  day: LocalDate,
+  nowMs: number,
+  sessions: DemoSession[],
+  attempts: DemoAttempt[],
+): DayOutcome {
   const isDemoLearner = learner.profile.email === DEMO_LEARNER_EMAIL;
   let freeFromMs = -Infinity;
   for (const planned of planDay(learner, day)) {
@@ -640,7 +809,9 @@ function planDay(learner: Learner, day: LocalDate): PlannedSitting[] {
     zonedInstant(day, Math.round(hour * 60 + jitterMinutes * normal(rng)), profile.timezone);
   const planned: PlannedSitting[] = [];
   if (!chance(rng, profile.restChance)) {
-    const [first, second] = chance(rng, 0.5) ? profile.sessionHours : ([profile.sessionHours[1], profile.sessionHours[0]] as const);
+    const [first, second] = chance(rng, 0.5)
+      ? profile.sessionHours
+      : ([profile.sessionHours[1], profile.sessionHours[0]] as const);
     planned.push({ kind: 'SESSION', startMs: at(first, 25) });
     if (chance(rng, profile.secondSessionChance)) planned.push({ kind: 'SESSION', startMs: at(second, 25) });
   }
@@ -668,12 +839,24 @@ function wallClock(instantMs: number, timeZone: string) {
     formatter = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
-      year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(timeZone, formatter);
   }
   const parts = Object.fromEntries(formatter.formatToParts(new Date(instantMs)).map((p) => [p.type, Number(p.value)]));
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+  return {
+    year: parts.year!,
+    month: parts.month!,
+    day: parts.day!,
+    hour: parts.hour!,
+    minute: parts.minute!,
+    second: parts.second!,
+  };
 }
 
 function localDate(instantMs: number, timeZone: string): LocalDate {

@@ -34,7 +34,10 @@ export interface AttemptLog {
   scored: Uint8Array;
 }
 
-export type EwmaParameters = Pick<MasteryParameters, 'alpha' | 'prior' | 'decayFloor' | 'halfLifeHours' | 'inactiveAfterHours'>;
+export type EwmaParameters = Pick<
+  MasteryParameters,
+  'alpha' | 'prior' | 'decayFloor' | 'halfLifeHours' | 'inactiveAfterHours'
+>;
 
 const hourMs = 3_600_000;
 
@@ -142,7 +145,12 @@ export interface PredictionScore {
 const clip = 1e-6;
 
 /** Scores predictions against outcomes (1 correct, 0 wrong) over the attempts where `include` is 1 and the prediction is a number. */
-export function scorePredictions(predictions: Float64Array, outcomes: Uint8Array, include: Uint8Array, bins = 10): PredictionScore {
+export function scorePredictions(
+  predictions: Float64Array,
+  outcomes: Uint8Array,
+  include: Uint8Array,
+  bins = 10,
+): PredictionScore {
   const index: number[] = [];
   for (let i = 0; i < predictions.length; i++) if (include[i] && !Number.isNaN(predictions[i]!)) index.push(i);
   const n = index.length;
@@ -156,7 +164,13 @@ export function scorePredictions(predictions: Float64Array, outcomes: Uint8Array
     logLoss -= y === 1 ? Math.log(p) : Math.log(1 - p);
     squared += (predictions[i]! - y) ** 2;
   }
-  return { attempts: n, auc: areaUnderCurve(index, predictions, outcomes), logLoss: logLoss / n, rmse: Math.sqrt(squared / n), calibration };
+  return {
+    attempts: n,
+    auc: areaUnderCurve(index, predictions, outcomes),
+    logLoss: logLoss / n,
+    rmse: Math.sqrt(squared / n),
+    calibration,
+  };
 }
 
 /** Mann–Whitney: the chance a random correct attempt was predicted higher than a random wrong one. */
@@ -181,7 +195,12 @@ function areaUnderCurve(index: number[], predictions: Float64Array, outcomes: Ui
   return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
-function calibrationTable(index: number[], predictions: Float64Array, outcomes: Uint8Array, bins: number): CalibrationBin[] {
+function calibrationTable(
+  index: number[],
+  predictions: Float64Array,
+  outcomes: Uint8Array,
+  bins: number,
+): CalibrationBin[] {
   const count = new Array<number>(bins).fill(0);
   const predicted = new Array<number>(bins).fill(0);
   const correct = new Array<number>(bins).fill(0);

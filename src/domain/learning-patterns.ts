@@ -90,9 +90,7 @@ export function bucketOfDuration(minutes: number): number {
  * Mean duration of the sessions in the bucket with the best mean session accuracy, among buckets
  * with at least 2 sessions that have an accuracy; null when no bucket qualifies.
  */
-export function optimalSessionDurationMinutes(
-  sessions: readonly SessionAggregate[],
-): number | null {
+export function optimalSessionDurationMinutes(sessions: readonly SessionAggregate[]): number | null {
   const buckets = new Map<number, { durations: number[]; accuracies: number[] }>();
   for (const { durationMinutes, accuracy } of sessions) {
     if (accuracy === null) continue; // a session without attempts says nothing about accuracy
@@ -111,10 +109,7 @@ export function optimalSessionDurationMinutes(
   return best?.duration ?? null;
 }
 
-function beatsBucket(
-  a: { start: number; accuracy: number },
-  b: { start: number; accuracy: number },
-): boolean {
+function beatsBucket(a: { start: number; accuracy: number }, b: { start: number; accuracy: number }): boolean {
   if (Math.abs(a.accuracy - b.accuracy) <= ACCURACY_TIE_TOLERANCE) return a.start < b.start;
   return a.accuracy > b.accuracy;
 }
@@ -161,9 +156,7 @@ export function conceptRetention(rows: readonly SubcategoryDayAggregate[]): Conc
   }
   const result: ConceptRetention[] = [];
   for (const [subcategory, subRows] of bySubcategory) {
-    const days = [...sumByKey(subRows, (r) => r.date).values()].sort((a, b) =>
-      compareStrings(a.date, b.date),
-    );
+    const days = [...sumByKey(subRows, (r) => r.date).values()].sort((a, b) => compareStrings(a.date, b.date));
     const first = days[0];
     const last = days[days.length - 1];
     if (first === undefined || last === undefined || days.length < 2) continue;

@@ -2,7 +2,7 @@
 // adjustment are the same pure function. With a session just ended, its attempts update mastery
 // provisionally (the nightly EWMA step, src/domain/mastery.ts; nothing is stored from it) and weigh
 // its subcategories by their session accuracy; the allocation itself is allocatePlan.
-import { provisionalMastery, type MasteryAttempt } from './mastery.ts';
+import { type MasteryAttempt, provisionalMastery } from './mastery.ts';
 import { allocatePlan, type PlannedUnit, type SubcategoryState } from './plan.ts';
 import { accuracyBySubcategory } from './session-summary.ts';
 

@@ -148,10 +148,20 @@ function apportionLeftover(seats: number, units: readonly Candidate[], reviewSha
   const numerators = units.map(
     (u, i) => BigInt(seats) * (needParts * weights[i]! * reviewDivisor + (u.isReview ? reviewParts * totalWeight : 0n)),
   );
-  return largestRemainder(numerators, denominator, seats, units.map((u) => u.state.subcategory));
+  return largestRemainder(
+    numerators,
+    denominator,
+    seats,
+    units.map((u) => u.state.subcategory),
+  );
 }
 
-function largestRemainder(numerators: readonly bigint[], denominator: bigint, seats: number, names: readonly string[]): number[] {
+function largestRemainder(
+  numerators: readonly bigint[],
+  denominator: bigint,
+  seats: number,
+  names: readonly string[],
+): number[] {
   const seatsOf = numerators.map((q) => Number(q / denominator));
   const leftover = seats - seatsOf.reduce((a, b) => a + b, 0);
   const byRemainder = numerators

@@ -131,7 +131,7 @@ export function importanceIndices(items: readonly ImportanceInput[]): Map<string
   const indices = new Map<string, number>();
   for (const group of bySubcategory.values()) {
     const scores = group.map((q) => (q.learningImpact ?? 0) + (q.discrimination ?? 0));
-    rankNormalize(scores).forEach((index, k) => indices.set(group[k]!.id, index));
+    for (const [k, index] of rankNormalize(scores).entries()) indices.set(group[k]!.id, index);
   }
   return indices;
 }

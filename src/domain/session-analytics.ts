@@ -1,7 +1,7 @@
 // SPEC 4.2 — the analytics stored when a session ends. Pure: callers pass the session's attempts
 // in recordedAt order (attempt i of the SPEC is attempts[i - 1] here).
 import type { SessionAttempt } from './session-summary.ts';
-import { difficultyBands, type DifficultyBand } from './types.ts';
+import { type DifficultyBand, difficultyBands } from './types.ts';
 
 export interface SessionAnalyticsResult {
   /** Slope of running accuracy per 10 attempts; null when n < 3. */

@@ -58,7 +58,9 @@ function countByBand(attempts: readonly SessionAttempt[]): DifficultyDistributio
 }
 
 /** Accuracy per subcategory of a session (the session-end plan adjustment weighs it). */
-export function accuracyBySubcategory(attempts: readonly Pick<SessionAttempt, 'subcategory' | 'correct'>[]): Map<string, number> {
+export function accuracyBySubcategory(
+  attempts: readonly Pick<SessionAttempt, 'subcategory' | 'correct'>[],
+): Map<string, number> {
   const counts = new Map<string, { correct: number; total: number }>();
   for (const { subcategory, correct } of attempts) {
     const c = counts.get(subcategory) ?? { correct: 0, total: 0 };

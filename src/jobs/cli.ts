@@ -12,8 +12,8 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { addDays, daysBetween, isDay } from '../domain/calendar.ts';
 import type { JobName } from '../generated/prisma/client.ts';
-import { JobsConfigError, loadJobsConfig, type JobsConfig } from './config.ts';
-import { JobRequestError, resolveRequest, runJob, type JobRequest, type StepEvent } from './run.ts';
+import { type JobsConfig, JobsConfigError, loadJobsConfig } from './config.ts';
+import { type JobRequest, JobRequestError, resolveRequest, runJob, type StepEvent } from './run.ts';
 import { slotClosingDay } from './slots.ts';
 import { jobSteps } from './steps/index.ts';
 
@@ -39,14 +39,20 @@ export async function jobCommand(args: string[]): Promise<void> {
   }
 }
 
-function parse(args: string[]) {
-  let parsed;
+function parseJobArgs(args: string[]) {
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { date: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, at: { type: 'string' } } });
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: { date: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, at: { type: 'string' } },
+    });
   } catch (error) {
     throw new JobCommandError((error as Error).message);
   }
-  const { positionals, values } = parsed;
+}
+
+function parse(args: string[]) {
+  const { positionals, values } = parseJobArgs(args);
   const job = jobNames[positionals[0]?.toLowerCase() ?? ''];
   if (!job || positionals.length > 1) throw new JobCommandError(`name one job: ${Object.keys(jobNames).join(', ')}`);
   for (const name of ['date', 'from', 'to'] as const) {
@@ -57,12 +63,15 @@ function parse(args: string[]) {
   }
   if (values.date && (values.from || values.to)) throw new JobCommandError('give --date, or --from and --to, not both');
   if (!!values.from !== !!values.to) throw new JobCommandError('--from and --to go together');
-  if (values.from && values.to && values.from > values.to) throw new JobCommandError(`--from ${values.from} is after --to ${values.to}`);
-  if (values.from && values.to && daysBetween(values.from, values.to) >= maxBackfillDays) throw new JobCommandError(`backfill at most ${maxBackfillDays} days at a time`);
+  if (values.from && values.to && values.from > values.to)
+    throw new JobCommandError(`--from ${values.from} is after --to ${values.to}`);
+  if (values.from && values.to && daysBetween(values.from, values.to) >= maxBackfillDays)
+    throw new JobCommandError(`backfill at most ${maxBackfillDays} days at a time`);
   let at: Date | undefined;
   if (values.at !== undefined) {
     at = new Date(values.at);
-    if (Number.isNaN(at.getTime())) throw new JobCommandError(`--at ${values.at} is not an instant (e.g. 2025-03-01T02:00:00Z)`);
+    if (Number.isNaN(at.getTime()))
+      throw new JobCommandError(`--at ${values.at} is not an instant (e.g. 2025-03-01T02:00:00Z)`);
     if (values.from) throw new JobCommandError('--at names one run: use it with --date, not with a range');
   }
   return { job, date: values.date, from: values.from, to: values.to, at };
@@ -100,7 +109,12 @@ async function run(args: string[]): Promise<void> {
   const tty = process.stderr.isTTY === true;
   const bar = tty
     ? new cliProgress.SingleBar(
-        { format: '{job} {date} |{bar}| {value}/{total} steps | {step}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+        {
+          format: '{job} {date} |{bar}| {value}/{total} steps | {step}',
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: process.stderr,
+        },
         cliProgress.Presets.shades_classic,
       )
     : null;
@@ -113,30 +127,42 @@ async function run(args: string[]): Promise<void> {
     for (const [index, planned] of runs.entries()) {
       const label = `${planned.job}${planned.date ? ` ${planned.date}` : ''}`;
       const onStep = (event: StepEvent) => {
-        if (bar) bar.update(index * steps + event.index + 1, { job: planned.job, date: planned.date ?? '', step: event.step });
+        if (bar)
+          bar.update(index * steps + event.index + 1, { job: planned.job, date: planned.date ?? '', step: event.step });
         else process.stdout.write(`${label}: ${event.step} done in ${event.ms} ms\n`);
       };
-      if (bar && index > 0) bar.start(runs.length * steps, index * steps, { job: planned.job, date: planned.date ?? '', step: 'starting' });
+      if (bar && index > 0)
+        bar.start(runs.length * steps, index * steps, { job: planned.job, date: planned.date ?? '', step: 'starting' });
       const started = Date.now();
       const result = await runJob(db, config, planned, { onStep });
       const asOf = result.run.slot.toISOString();
       switch (result.outcome) {
         case 'succeeded':
           bar?.update((index + 1) * steps, { step: 'done' });
-          line(`${label} (as of ${asOf}): SUCCEEDED in ${((Date.now() - started) / 1000).toFixed(1)} s — ${summary(result.run.stats)}`);
+          line(
+            `${label} (as of ${asOf}): SUCCEEDED in ${((Date.now() - started) / 1000).toFixed(1)} s — ${summary(result.run.stats)}`,
+          );
           break;
         case 'already-succeeded':
           bar?.update((index + 1) * steps, { step: 'already done' });
-          line(`${label} (as of ${asOf}): already done by run ${result.run.id} at ${result.run.finishedAt?.toISOString()}; nothing to do`);
+          line(
+            `${label} (as of ${asOf}): already done by run ${result.run.id} at ${result.run.finishedAt?.toISOString()}; nothing to do`,
+          );
           break;
         case 'busy':
-          line(`${label} (as of ${asOf}): being run by ${result.run.owner} since ${result.run.startedAt.toISOString()}`);
-          process.stderr.write(`learnloop: ${label} is running elsewhere; try again when it has finished${runs.length > 1 ? ' (later days were not run)' : ''}\n`);
+          line(
+            `${label} (as of ${asOf}): being run by ${result.run.owner} since ${result.run.startedAt.toISOString()}`,
+          );
+          process.stderr.write(
+            `learnloop: ${label} is running elsewhere; try again when it has finished${runs.length > 1 ? ' (later days were not run)' : ''}\n`,
+          );
           process.exitCode = 1;
           return;
         case 'failed':
           line(`${label} (as of ${asOf}): FAILED`);
-          process.stderr.write(`learnloop: ${label} failed, nothing of it was applied: ${result.run.error}${runs.length > 1 ? ' (later days were not run)' : ''}\n`);
+          process.stderr.write(
+            `learnloop: ${label} failed, nothing of it was applied: ${result.run.error}${runs.length > 1 ? ' (later days were not run)' : ''}\n`,
+          );
           process.exitCode = 1;
           return;
       }

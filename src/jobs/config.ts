@@ -1,7 +1,7 @@
 // Configuration of the scheduled jobs, from the environment (README: "Jobs").
 import { z } from 'zod';
 import { ConfigError, isTimeZone } from '../config.ts';
-import { masteryDefaults, type MasteryParameters } from '../domain/mastery.ts';
+import { type MasteryParameters, masteryDefaults } from '../domain/mastery.ts';
 import { AttemptContext } from '../generated/prisma/enums.ts';
 import { parseCron } from './slots.ts';
 
@@ -54,7 +54,14 @@ const envSchema = z.object({
   MASTERY_CONTEXTS: z
     .string()
     .default('SESSION')
-    .transform((v) => [...new Set(v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean))])
+    .transform((v) => [
+      ...new Set(
+        v
+          .split(',')
+          .map((s) => s.trim().toUpperCase())
+          .filter(Boolean),
+      ),
+    ])
     .pipe(z.array(z.enum(contexts)).min(1, 'name at least one of SESSION, PRACTICE, DAILY')),
   MASTERY_ALPHA: z.coerce.number().gt(0).max(1).default(masteryDefaults.alpha),
 });
@@ -89,12 +96,18 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
     historyActiveDays: 30,
     ...overrides,
   };
-  if (!isTimeZone(config.timezone)) throw new JobsConfigError(`JOBS_TZ=${config.timezone} is not an IANA time zone (e.g. UTC, Europe/Berlin).`);
-  for (const [name, cron] of [['NIGHTLY_CRON', config.nightlyCron], ['MASTERY_DECAY_CRON', config.decayCron]] as const) {
+  if (!isTimeZone(config.timezone))
+    throw new JobsConfigError(`JOBS_TZ=${config.timezone} is not an IANA time zone (e.g. UTC, Europe/Berlin).`);
+  for (const [name, cron] of [
+    ['NIGHTLY_CRON', config.nightlyCron],
+    ['MASTERY_DECAY_CRON', config.decayCron],
+  ] as const) {
     try {
       parseCron(cron, config.timezone);
     } catch (error) {
-      throw new JobsConfigError(`${name}="${cron}" is not a cron expression (${(error as Error).message}); e.g. "0 2 * * *", or with seconds "*/5 * * * * *".`);
+      throw new JobsConfigError(
+        `${name}="${cron}" is not a cron expression (${(error as Error).message}); e.g. "0 2 * * *", or with seconds "*/5 * * * * *".`,
+      );
     }
   }
   return config;

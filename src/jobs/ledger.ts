@@ -98,7 +98,12 @@ export async function previousWatermark(tx: Transaction, job: JobName): Promise<
 }
 
 /** Last statement of the work transaction: the run is done, with what it did. */
-export async function markSucceeded(tx: Transaction, runId: string, watermark: Date | null, stats: object): Promise<void> {
+export async function markSucceeded(
+  tx: Transaction,
+  runId: string,
+  watermark: Date | null,
+  stats: object,
+): Promise<void> {
   await tx.$executeRaw`
     UPDATE job_runs
     SET status = 'SUCCEEDED', finished_at = clock_timestamp(), lease_until = NULL, error = NULL,

@@ -7,8 +7,9 @@
 //                    run the steps in order, mark SUCCEEDED with watermark and stats
 //   on error: the transaction rolled back, nothing of the run applied; the row is marked FAILED and
 //             the slot may be run again (by hand, or by the scheduler's catch-up)
-import { hostname } from 'node:os';
+
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Database } from '../db/client.ts';
 import { isDay, localDate } from '../domain/calendar.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
@@ -16,7 +17,15 @@ import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
 import type { JobsConfig } from './config.ts';
 import type { RunContext, StepStats } from './context.ts';
-import { claimRun, lockJobs, lockOwnRun, markFailed, markSucceeded, previousWatermark, setWorkMemory } from './ledger.ts';
+import {
+  claimRun,
+  lockJobs,
+  lockOwnRun,
+  markFailed,
+  markSucceeded,
+  previousWatermark,
+  setWorkMemory,
+} from './ledger.ts';
 import { jobSteps } from './steps/index.ts';
 
 export interface JobRequest {
@@ -80,14 +89,21 @@ export function resolveRequest(request: JobRequest, config: JobsConfig, now = ne
   const at = request.at ?? now;
   if (Number.isNaN(at.getTime())) throw new JobRequestError('at is not a valid instant');
   if (at.getTime() > now.getTime() + maxFutureMs) {
-    throw new JobRequestError(`at ${at.toISOString()} is in the future: a run acts as of now or an instant in the past.`);
+    throw new JobRequestError(
+      `at ${at.toISOString()} is in the future: a run acts as of now or an instant in the past.`,
+    );
   }
   const date = request.date ?? localDate(at, config.timezone);
   if (!isDay(date)) throw new JobRequestError(`date ${date} is not a day (YYYY-MM-DD)`);
   return { job: request.job, at, date, slot: request.slot ?? at };
 }
 
-export async function runJob(db: Database, config: JobsConfig, request: JobRequest, options: RunOptions = {}): Promise<RunResult> {
+export async function runJob(
+  db: Database,
+  config: JobsConfig,
+  request: JobRequest,
+  options: RunOptions = {},
+): Promise<RunResult> {
   const { job, at, date, slot } = resolveRequest(request, config);
   const owner = options.owner ?? processOwner;
   const log = options.log;
@@ -114,7 +130,16 @@ export async function runJob(db: Database, config: JobsConfig, request: JobReque
         const windowEnd = windowStart !== null && stale ? windowStart : at;
         committed.length = 0;
         const ctx: RunContext = {
-          tx, job, runId, slot, at, date, windowStart, windowEnd, stale, config,
+          tx,
+          job,
+          runId,
+          slot,
+          at,
+          date,
+          windowStart,
+          windowEnd,
+          stale,
+          config,
           log: log ?? silentLog,
           pubsub: options.pubsub ?? null,
           afterCommit: (callback) => void committed.push(callback),
@@ -129,7 +154,9 @@ export async function runJob(db: Database, config: JobsConfig, request: JobReque
           await options.afterStep?.(step.name, ctx);
         }
         const stats = {
-          ...(job === 'NIGHTLY' ? { window: { after: windowStart?.toISOString() ?? null, upTo: windowEnd.toISOString() }, stale } : {}),
+          ...(job === 'NIGHTLY'
+            ? { window: { after: windowStart?.toISOString() ?? null, upTo: windowEnd.toISOString() }, stale }
+            : {}),
           ...counts,
           stepMs,
         };
@@ -145,7 +172,10 @@ export async function runJob(db: Database, config: JobsConfig, request: JobReque
       try {
         await callback();
       } catch (error) {
-        log?.error({ job, slot, runId, err: error }, 'after-commit work of a job run failed (the run itself succeeded)');
+        log?.error(
+          { job, slot, runId, err: error },
+          'after-commit work of a job run failed (the run itself succeeded)',
+        );
       }
     }
     return { outcome: 'succeeded', run };

@@ -15,7 +15,7 @@ import type { Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
 import type { JobsConfig } from './config.ts';
 import { earliestSlot, succeededSlots } from './ledger.ts';
-import { processOwner, runJob, type RunOptions, type RunResult } from './run.ts';
+import { processOwner, type RunOptions, type RunResult, runJob } from './run.ts';
 import { cronSlots, scheduledRunDate } from './slots.ts';
 
 export type SlotSource = 'catch-up' | 'schedule' | 'retry';
@@ -97,10 +97,13 @@ export function createScheduler(db: Database, config: JobsConfig, options: Sched
   }
 
   function later(ms: number, item: QueuedSlot): void {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      enqueue(item);
-    }, Math.max(ms, 0));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        enqueue(item);
+      },
+      Math.max(ms, 0),
+    );
     timer.unref();
     timers.add(timer);
   }
@@ -125,7 +128,12 @@ export function createScheduler(db: Database, config: JobsConfig, options: Sched
     const date = job === 'NIGHTLY' ? scheduledRunDate(slot, config.timezone) : undefined;
     let result: RunResult | null = null;
     try {
-      result = await runJob(db, config, { job, slot, at: slot, date }, { owner, log, pubsub: options.pubsub, afterStep: options.afterStep });
+      result = await runJob(
+        db,
+        config,
+        { job, slot, at: slot, date },
+        { owner, log, pubsub: options.pubsub, afterStep: options.afterStep },
+      );
       options.onRun?.({ ...result, job, slot, source: item.source });
     } catch (error) {
       log?.error({ job, slot, err: error }, 'scheduled job could not be run (database unreachable?)');
@@ -173,7 +181,8 @@ export function createScheduler(db: Database, config: JobsConfig, options: Sched
       startup = (async () => {
         try {
           const missed = await missedSlots();
-          if (missed.length > 0) log?.info({ slots: missed.length, oldest: missed[0]!.slot }, 'catching up missed job slots');
+          if (missed.length > 0)
+            log?.info({ slots: missed.length, oldest: missed[0]!.slot }, 'catching up missed job slots');
           for (const item of missed) {
             pendingCatchUp.add(keyOf(item.job, item.slot));
             enqueue(item);
@@ -185,7 +194,10 @@ export function createScheduler(db: Database, config: JobsConfig, options: Sched
         settleCatchUp();
         drain();
       })();
-      log?.info({ nightly: config.nightlyCron, decay: config.decayCron, timezone: config.timezone }, 'job scheduler started');
+      log?.info(
+        { nightly: config.nightlyCron, decay: config.decayCron, timezone: config.timezone },
+        'job scheduler started',
+      );
     },
     caughtUp: () => catchUpDone,
     async stop() {

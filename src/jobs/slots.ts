@@ -37,7 +37,11 @@ export function cronSlots(expression: string, timezone: string, after: Date, unt
 
 /** The first instant of a cron schedule at or after `from` and before `before`, or null. */
 export function firstSlotIn(expression: string, timezone: string, from: Date, before: Date): Date | null {
-  const iterator = cronParser.parseExpression(expression, { currentDate: new Date(from.getTime() - 1), endDate: before, tz: timezone });
+  const iterator = cronParser.parseExpression(expression, {
+    currentDate: new Date(from.getTime() - 1),
+    endDate: before,
+    tz: timezone,
+  });
   if (!iterator.hasNext()) return null;
   const slot = iterator.next().toDate();
   return slot.getTime() < before.getTime() ? slot : null;

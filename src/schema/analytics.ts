@@ -3,21 +3,44 @@
 // src/services/learning-patterns.ts and src/services/activity.ts.
 import { z } from 'zod';
 import { dateString } from '../domain/calendar.ts';
-import type { ConceptRetention, DifficultyProgressionPoint, LearningPatternsResult } from '../domain/learning-patterns.ts';
+import type {
+  ConceptRetention,
+  DifficultyProgressionPoint,
+  LearningPatternsResult,
+} from '../domain/learning-patterns.ts';
 import { badInput, notFound } from '../errors.ts';
-import { activityFor, atRiskLearners, cohortSubcategories, MAX_RANGE_DAYS, rangeProblem, type ActivityPoint, type AtRiskLearner, type CohortSubcategory } from '../services/activity.ts';
-import { DEFAULT_PATTERN_DAYS, learningPatternsFor, MAX_PATTERN_DAYS, MIN_PATTERN_DAYS } from '../services/learning-patterns.ts';
+import {
+  type ActivityPoint,
+  type AtRiskLearner,
+  activityFor,
+  atRiskLearners,
+  type CohortSubcategory,
+  cohortSubcategories,
+  MAX_RANGE_DAYS,
+  rangeProblem,
+} from '../services/activity.ts';
+import {
+  DEFAULT_PATTERN_DAYS,
+  learningPatternsFor,
+  MAX_PATTERN_DAYS,
+  MIN_PATTERN_DAYS,
+} from '../services/learning-patterns.ts';
 import { builder } from './builder.ts';
 
-const DifficultyProgressionPointRef = builder.objectRef<DifficultyProgressionPoint>('DifficultyProgressionPoint').implement({
-  description: 'One day with attempts in the window.',
-  fields: (t) => ({
-    date: t.field({ type: 'Date', description: "In the learner's time zone.", resolve: (p) => p.date }),
-    meanDifficulty: t.exposeFloat('meanDifficulty', { nullable: true, description: 'Mean Question.difficulty (0..1) of the questions attempted that day.' }),
-    accuracy: t.exposeFloat('accuracy'),
-    attempts: t.exposeInt('attempts'),
-  }),
-});
+const DifficultyProgressionPointRef = builder
+  .objectRef<DifficultyProgressionPoint>('DifficultyProgressionPoint')
+  .implement({
+    description: 'One day with attempts in the window.',
+    fields: (t) => ({
+      date: t.field({ type: 'Date', description: "In the learner's time zone.", resolve: (p) => p.date }),
+      meanDifficulty: t.exposeFloat('meanDifficulty', {
+        nullable: true,
+        description: 'Mean Question.difficulty (0..1) of the questions attempted that day.',
+      }),
+      accuracy: t.exposeFloat('accuracy'),
+      attempts: t.exposeInt('attempts'),
+    }),
+  });
 
 const ConceptRetentionRef = builder.objectRef<ConceptRetention>('ConceptRetention').implement({
   description: 'A subcategory practised on two or more days of the window: the last day against the first.',
@@ -25,7 +48,10 @@ const ConceptRetentionRef = builder.objectRef<ConceptRetention>('ConceptRetentio
     subcategory: t.exposeString('subcategory'),
     firstDate: t.field({ type: 'Date', resolve: (c) => c.firstDate }),
     lastDate: t.field({ type: 'Date', resolve: (c) => c.lastDate }),
-    ratio: t.exposeFloat('ratio', { nullable: true, description: "Last day's accuracy ÷ first day's; null when the first day's accuracy is 0." }),
+    ratio: t.exposeFloat('ratio', {
+      nullable: true,
+      description: "Last day's accuracy ÷ first day's; null when the first day's accuracy is 0.",
+    }),
   }),
 });
 
@@ -36,14 +62,24 @@ const LearningPatternsRef = builder.objectRef<LearningPatternsResult>('LearningP
     windowDays: t.exposeInt('windowDays'),
     optimalSessionDurationMinutes: t.exposeFloat('optimalSessionDurationMinutes', {
       nullable: true,
-      description: 'Mean duration of the sessions in the 15-minute duration bucket with the best mean accuracy (buckets of at least 2 ended sessions; ties: the shorter).',
+      description:
+        'Mean duration of the sessions in the 15-minute duration bucket with the best mean accuracy (buckets of at least 2 ended sessions; ties: the shorter).',
     }),
     bestHourOfDay: t.exposeInt('bestHourOfDay', {
       nullable: true,
-      description: "0–23 in the learner's time zone: the hour with the best accuracy among hours with at least 10 attempts (ties: the earlier).",
+      description:
+        "0–23 in the learner's time zone: the hour with the best accuracy among hours with at least 10 attempts (ties: the earlier).",
     }),
-    difficultyProgression: t.field({ type: [DifficultyProgressionPointRef], complexity: { field: 1, multiplier: 7 }, resolve: (p) => p.difficultyProgression }),
-    conceptRetention: t.field({ type: [ConceptRetentionRef], complexity: { field: 1, multiplier: 8 }, resolve: (p) => p.conceptRetention }),
+    difficultyProgression: t.field({
+      type: [DifficultyProgressionPointRef],
+      complexity: { field: 1, multiplier: 7 },
+      resolve: (p) => p.difficultyProgression,
+    }),
+    conceptRetention: t.field({
+      type: [ConceptRetentionRef],
+      complexity: { field: 1, multiplier: 8 },
+      resolve: (p) => p.conceptRetention,
+    }),
   }),
 });
 
@@ -64,7 +100,10 @@ const CohortSubcategoryRef = builder.objectRef<CohortSubcategory>('CohortSubcate
     learners: t.exposeInt('learners', { description: 'Learners with an attempt in the subcategory in the range.' }),
     attempts: t.exposeInt('attempts'),
     accuracy: t.exposeFloat('accuracy'),
-    meanMastery: t.exposeFloat('meanMastery', { nullable: true, description: "Mean current mastery of those learners (null when none has one yet)." }),
+    meanMastery: t.exposeFloat('meanMastery', {
+      nullable: true,
+      description: 'Mean current mastery of those learners (null when none has one yet).',
+    }),
   }),
 });
 
@@ -73,16 +112,19 @@ const AtRiskLearnerRef = builder.objectRef<AtRiskLearner>('AtRiskLearner').imple
   fields: (t) => ({
     user: t.prismaField({
       type: 'User',
-      resolve: (query, learner, _args, ctx) => ctx.db.prisma.user.findUniqueOrThrow({ ...query, where: { id: learner.userId } }),
+      resolve: (query, learner, _args, ctx) =>
+        ctx.db.prisma.user.findUniqueOrThrow({ ...query, where: { id: learner.userId } }),
     }),
     reason: t.exposeString('reason'),
     accuracyDrop: t.exposeFloat('accuracyDrop', {
       nullable: true,
-      description: "First half's accuracy minus the second's (0.2 = 20 points lower); null unless both halves have 5 attempts.",
+      description:
+        "First half's accuracy minus the second's (0.2 = 20 points lower); null unless both halves have 5 attempts.",
     }),
     activityDrop: t.exposeFloat('activityDrop', {
       nullable: true,
-      description: "1 − second half's attempts ÷ first half's (1 = stopped); null unless the first half has 5 attempts.",
+      description:
+        "1 − second half's attempts ÷ first half's (1 = stopped); null unless the first half has 5 attempts.",
     }),
   }),
 });
@@ -132,7 +174,12 @@ builder.prismaObjectFields('User', (t) => ({
     args: {
       days: t.arg.int({
         defaultValue: DEFAULT_PATTERN_DAYS,
-        validate: z.number().int(daysMessage).min(MIN_PATTERN_DAYS, daysMessage).max(MAX_PATTERN_DAYS, daysMessage).nullish(),
+        validate: z
+          .number()
+          .int(daysMessage)
+          .min(MIN_PATTERN_DAYS, daysMessage)
+          .max(MAX_PATTERN_DAYS, daysMessage)
+          .nullish(),
       }),
     },
     resolve: async (user, args, ctx) => {

@@ -12,7 +12,7 @@ builder.prismaNode('Attempt', {
     user: t.relation('user'),
     question: t.relation('question'),
     session: t.relation('session', { nullable: true }),
-    attemptNo: t.exposeInt('attemptNo', { description: "The n-th attempt of this learner on this question." }),
+    attemptNo: t.exposeInt('attemptNo', { description: 'The n-th attempt of this learner on this question.' }),
     context: t.expose('context', { type: AttemptContextEnum }),
     options: t.expose('options', { type: 'JSON', nullable: true, description: 'The choices shown.' }),
     userAnswer: t.exposeString('userAnswer'),
@@ -31,11 +31,21 @@ const RecordAttemptInput = builder.inputType('RecordAttemptInput', {
     questionId: t.globalID({ for: QuestionRef, required: true }),
     userAnswer: t.string({ required: true, validate: z.string().max(10_000) }),
     options: t.field({ type: 'JSON' }),
-    timeSec: t.float({ required: true, validate: z.number().min(0, 'must be 0 or more').max(86_400, 'must be at most 86400 (a day)') }),
+    timeSec: t.float({
+      required: true,
+      validate: z.number().min(0, 'must be 0 or more').max(86_400, 'must be at most 86400 (a day)'),
+    }),
     hintUsed: t.boolean({ defaultValue: false }),
     context: t.field({ type: AttemptContextEnum, defaultValue: 'SESSION' }),
-    answeredAt: t.field({ type: 'DateTime', description: "When the learner answered (the device's clock); late syncs are welcome." }),
-    clientAttemptId: t.string({ required: true, validate: z.string().trim().min(1).max(200), description: 'Idempotency key: a retry returns the first attempt.' }),
+    answeredAt: t.field({
+      type: 'DateTime',
+      description: "When the learner answered (the device's clock); late syncs are welcome.",
+    }),
+    clientAttemptId: t.string({
+      required: true,
+      validate: z.string().trim().min(1).max(200),
+      description: 'Idempotency key: a retry returns the first attempt.',
+    }),
   }),
 });
 

@@ -7,10 +7,10 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Context } from '../context.ts';
-import { isRawId } from '../ids.ts';
 import { apiError, badInput, forbidden, unauthenticated } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
+import { isRawId } from '../ids.ts';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -73,9 +73,20 @@ export const builder = new SchemaBuilder<{
   },
   validation: {
     validationError: (result) =>
-      badInput(result.issues.map((issue) => `${issue.path?.map((p) => (typeof p === 'object' ? p.key : p)).join('.') || 'input'}: ${issue.message}`).join('; '), {
-        issues: result.issues.map((issue) => ({ path: issue.path?.map((p) => (typeof p === 'object' ? p.key : p)), message: issue.message })),
-      }),
+      badInput(
+        result.issues
+          .map(
+            (issue) =>
+              `${issue.path?.map((p) => (typeof p === 'object' ? p.key : p)).join('.') || 'input'}: ${issue.message}`,
+          )
+          .join('; '),
+        {
+          issues: result.issues.map((issue) => ({
+            path: issue.path?.map((p) => (typeof p === 'object' ? p.key : p)),
+            message: issue.message,
+          })),
+        },
+      ),
   },
   complexity: {
     defaultComplexity: 1,
@@ -85,7 +96,10 @@ export const builder = new SchemaBuilder<{
     // Depth and aliases are limited by GraphQL Armor in the server; this is the list-aware cost.
     limit: { complexity: 25_000 },
     complexityError: (_kind, result) =>
-      apiError('BAD_USER_INPUT', `The query costs ${result.complexity}, over the limit of ${result.maxComplexity}: ask for fewer items or fields, or page through them.`),
+      apiError(
+        'BAD_USER_INPUT',
+        `The query costs ${result.complexity}, over the limit of ${result.maxComplexity}: ask for fewer items or fields, or page through them.`,
+      ),
   },
 });
 

@@ -1,4 +1,12 @@
-import { AttemptContext, DifficultyBand, JobName, JobStatus, PlanTrigger, PlanUnitStatus, Role } from '../generated/prisma/enums.ts';
+import {
+  AttemptContext,
+  DifficultyBand,
+  JobName,
+  JobStatus,
+  PlanTrigger,
+  PlanUnitStatus,
+  Role,
+} from '../generated/prisma/enums.ts';
 import { builder } from './builder.ts';
 
 export const RoleEnum = builder.enumType(Role, { name: 'Role' });

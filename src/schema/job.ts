@@ -1,6 +1,6 @@
 // Jobs in the API: runJob (admin), jobRuns (coach/admin), and the usage statistics NIGHTLY computes.
-import { conflict, badInput } from '../errors.ts';
-import { loadJobsConfig, type JobsConfig } from '../jobs/config.ts';
+import { badInput, conflict } from '../errors.ts';
+import { type JobsConfig, loadJobsConfig } from '../jobs/config.ts';
 import { JobRequestError, runJob } from '../jobs/run.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { AttemptContextEnum, JobNameEnum, JobStatusEnum } from './enums.ts';
@@ -11,14 +11,32 @@ builder.prismaNode('JobRun', {
   description: 'One run of a job for one slot; a slot runs once across all instances.',
   fields: (t) => ({
     job: t.expose('job', { type: JobNameEnum }),
-    slot: t.expose('slot', { type: 'DateTime', description: 'The scheduled instant the run stands for (for a run by hand, its `at`).' }),
+    slot: t.expose('slot', {
+      type: 'DateTime',
+      description: 'The scheduled instant the run stands for (for a run by hand, its `at`).',
+    }),
     status: t.expose('status', { type: JobStatusEnum }),
     startedAt: t.expose('startedAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
-    stats: t.expose('stats', { type: 'JSON', nullable: true, description: 'What the run did: counts per step, its attempt window, step durations in ms.' }),
-    error: t.exposeString('error', { nullable: true, description: 'Why a FAILED run failed; nothing of it was applied.' }),
-    date: t.expose('runDate', { type: 'Date', nullable: true, description: 'The day the run closes (NIGHTLY: its MasteryHistory and UsageStat date).' }),
-    watermark: t.expose('watermark', { type: 'DateTime', nullable: true, description: 'NIGHTLY: attempts recorded up to this instant have been processed.' }),
+    stats: t.expose('stats', {
+      type: 'JSON',
+      nullable: true,
+      description: 'What the run did: counts per step, its attempt window, step durations in ms.',
+    }),
+    error: t.exposeString('error', {
+      nullable: true,
+      description: 'Why a FAILED run failed; nothing of it was applied.',
+    }),
+    date: t.expose('runDate', {
+      type: 'Date',
+      nullable: true,
+      description: 'The day the run closes (NIGHTLY: its MasteryHistory and UsageStat date).',
+    }),
+    watermark: t.expose('watermark', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'NIGHTLY: attempts recorded up to this instant have been processed.',
+    }),
   }),
 });
 
@@ -47,7 +65,10 @@ builder.prismaObject('UsageStat', {
     sessions: t.exposeInt('sessions', { description: 'Sessions started that day.' }),
     attempts: t.exposeInt('attempts', { description: 'Attempts recorded that day, every context.' }),
     accuracy: t.exposeFloat('accuracy', { nullable: true }),
-    averageSessionMinutes: t.exposeFloat('averageSessionMinutes', { nullable: true, description: "Mean duration of that day's sessions that have ended." }),
+    averageSessionMinutes: t.exposeFloat('averageSessionMinutes', {
+      nullable: true,
+      description: "Mean duration of that day's sessions that have ended.",
+    }),
     byContext: t.field({ type: [ContextUsage], resolve: (stat) => stat.byContext as unknown as ContextUsageShape[] }),
     computedAt: t.expose('computedAt', { type: 'DateTime' }),
   }),
@@ -56,7 +77,8 @@ builder.prismaObject('UsageStat', {
 let jobsConfig: JobsConfig | null = null;
 /** The jobs' settings, read from the environment once. */
 function config(): JobsConfig {
-  return (jobsConfig ??= loadJobsConfig());
+  jobsConfig ??= loadJobsConfig();
+  return jobsConfig;
 }
 
 const dayMs = 86_400_000;
@@ -72,7 +94,11 @@ builder.queryFields((t) => ({
     authScopes: { staff: true },
     args: { job: t.arg({ type: JobNameEnum }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.db.prisma.jobRun.findMany({ ...query, where: args.job ? { job: args.job } : {}, orderBy: [{ slot: 'desc' }, { id: 'desc' }] }),
+      ctx.db.prisma.jobRun.findMany({
+        ...query,
+        where: args.job ? { job: args.job } : {},
+        orderBy: [{ slot: 'desc' }, { id: 'desc' }],
+      }),
   }),
   usageStats: t.prismaField({
     type: ['UsageStat'],
@@ -81,12 +107,20 @@ builder.queryFields((t) => ({
     args: { from: t.arg({ type: 'Date', required: true }), to: t.arg({ type: 'Date', required: true }) },
     complexity: (args) => ({
       field: 1,
-      multiplier: Math.min(Math.max(Math.round((args.to.getTime() - args.from.getTime()) / dayMs) + 1, 1), maxUsageDays),
+      multiplier: Math.min(
+        Math.max(Math.round((args.to.getTime() - args.from.getTime()) / dayMs) + 1, 1),
+        maxUsageDays,
+      ),
     }),
     resolve: (query, _root, { from, to }, ctx) => {
       if (from.getTime() > to.getTime()) throw badInput(`from ${isoDate(from)} is after to ${isoDate(to)}.`);
-      if ((to.getTime() - from.getTime()) / dayMs + 1 > maxUsageDays) throw badInput(`Ask for at most ${maxUsageDays} days at a time.`);
-      return ctx.db.prisma.usageStat.findMany({ ...query, where: { date: { gte: from, lte: to } }, orderBy: { date: 'asc' } });
+      if ((to.getTime() - from.getTime()) / dayMs + 1 > maxUsageDays)
+        throw badInput(`Ask for at most ${maxUsageDays} days at a time.`);
+      return ctx.db.prisma.usageStat.findMany({
+        ...query,
+        where: { date: { gte: from, lte: to } },
+        orderBy: { date: 'asc' },
+      });
     },
   }),
 }));
@@ -103,15 +137,18 @@ builder.mutationFields((t) => ({
       at: t.arg({ type: 'DateTime' }),
     },
     resolve: async (query, _root, args, ctx) => {
-      let result;
-      try {
-        result = await runJob(ctx.db, config(), { job: args.job, at: args.at ?? undefined, date: args.date ? isoDate(args.date) : undefined }, { log: ctx.log, pubsub: ctx.pubsub });
-      } catch (error) {
-        if (error instanceof JobRequestError) throw badInput(error.message);
-        throw error;
-      }
+      const result = await runJob(
+        ctx.db,
+        config(),
+        { job: args.job, at: args.at ?? undefined, date: args.date ? isoDate(args.date) : undefined },
+        { log: ctx.log, pubsub: ctx.pubsub },
+      ).catch((error: unknown) => {
+        throw error instanceof JobRequestError ? badInput(error.message) : error;
+      });
       if (result.outcome === 'busy') {
-        throw conflict(`A ${args.job} run for ${result.run.slot.toISOString()} has been running since ${result.run.startedAt.toISOString()}: ask again when it has finished.`);
+        throw conflict(
+          `A ${args.job} run for ${result.run.slot.toISOString()} has been running since ${result.run.startedAt.toISOString()}: ask again when it has finished.`,
+        );
       }
       return ctx.db.prisma.jobRun.findUniqueOrThrow({ ...query, where: { id: result.run.id } });
     },

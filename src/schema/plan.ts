@@ -1,8 +1,8 @@
 import { dateString } from '../domain/calendar.ts';
 import { parsePlanUnitId, planUnitId } from '../ids.ts';
 import { publishPlanChanges } from '../pubsub.ts';
+import { type PlanUnit, setPlanUnitStatus } from '../services/plan-units.ts';
 import { planKey, storedPlans, type UnitSnapshot } from '../services/plans.ts';
-import { setPlanUnitStatus, type PlanUnit } from '../services/plan-units.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { PlanTriggerEnum, PlanUnitStatusEnum } from './enums.ts';
 import { UserRef } from './user.ts';
@@ -113,7 +113,7 @@ builder.subscriptionFields((t) => ({
     args: { userId: t.arg.globalID({ required: true, for: UserRef }) },
     authScopes: (_root, args) => ({ readsUser: args.userId.id }),
     subscribe: (_root, args, ctx) => ctx.pubsub.subscribe('plan-adjusted', args.userId.id),
-    resolve: (payload, _args, ctx) => ctx.db.prisma.planAdjustment.findUniqueOrThrow({ where: { id: payload.adjustmentId } }),
+    resolve: (payload, _args, ctx) =>
+      ctx.db.prisma.planAdjustment.findUniqueOrThrow({ where: { id: payload.adjustmentId } }),
   }),
 }));
-

@@ -12,11 +12,18 @@ export const QuestionRef = builder.prismaNode('Question', {
     subcategory: t.exposeString('subcategory'),
     difficultyBand: t.expose('difficultyBand', { type: DifficultyBandEnum }),
     options: t.expose('options', { type: 'JSON', nullable: true, description: 'The choices as the bank gave them.' }),
-    answer: t.exposeString('answer', { nullable: true, authScopes: { admin: true }, description: 'The correct answer (admins only).' }),
+    answer: t.exposeString('answer', {
+      nullable: true,
+      authScopes: { admin: true },
+      description: 'The correct answer (admins only).',
+    }),
     attemptsCount: t.exposeInt('attemptsCount'),
     correctCount: t.exposeInt('correctCount'),
     difficulty: t.exposeFloat('difficulty', { description: '(wrong + 1) / (attempts + 2), 0..1.' }),
-    discrimination: t.exposeFloat('discrimination', { nullable: true, description: 'Point-biserial correlation of correctness with mastery; null until defined.' }),
+    discrimination: t.exposeFloat('discrimination', {
+      nullable: true,
+      description: 'Point-biserial correlation of correctness with mastery; null until defined.',
+    }),
     learningImpact: t.exposeFloat('learningImpact', { nullable: true }),
     importanceIndex: t.exposeFloat('importanceIndex', { description: 'Rank within its subcategory, 0..1.' }),
     statsUpdatedAt: t.expose('statsUpdatedAt', { type: 'DateTime', nullable: true }),
@@ -77,7 +84,11 @@ builder.mutationFields((t) => ({
         if (seen.has(q.externalId)) throw badInput(`externalId ${q.externalId} appears twice in one import.`);
         seen.add(q.externalId);
       }
-      return upsertQuestions(ctx.db, query, input.map((q) => ({ ...q, options: q.options ?? undefined })));
+      return upsertQuestions(
+        ctx.db,
+        query,
+        input.map((q) => ({ ...q, options: q.options ?? undefined })),
+      );
     },
   }),
 }));

@@ -53,9 +53,15 @@ builder.prismaObject('SessionSummary', {
 
 builder.prismaObject('SessionAnalytics', {
   fields: (t) => ({
-    learningVelocity: t.exposeFloat('learningVelocity', { nullable: true, description: 'Slope of running accuracy per 10 attempts; null under 3 attempts.' }),
+    learningVelocity: t.exposeFloat('learningVelocity', {
+      nullable: true,
+      description: 'Slope of running accuracy per 10 attempts; null under 3 attempts.',
+    }),
     conceptSwitches: t.exposeInt('conceptSwitches'),
-    attentionSpanMinutes: t.exposeFloat('attentionSpanMinutes', { nullable: true, description: 'Null under 5 attempts.' }),
+    attentionSpanMinutes: t.exposeFloat('attentionSpanMinutes', {
+      nullable: true,
+      description: 'Null under 5 attempts.',
+    }),
     optimalDifficultyRange: t.field({ type: [DifficultyBandEnum], resolve: (a) => a.optimalDifficultyRange }),
   }),
 });
@@ -64,7 +70,10 @@ const StartSessionInput = builder.inputType('StartSessionInput', {
   fields: (t) => ({
     units: t.stringList({ validate: z.array(z.string().trim().min(1).max(200)).max(100) }),
     notes: t.string({ validate: z.string().max(10_000) }),
-    clientSessionId: t.string({ validate: z.string().trim().min(1).max(200), description: 'Idempotency key: a retry returns the same session.' }),
+    clientSessionId: t.string({
+      validate: z.string().trim().min(1).max(200),
+      description: 'Idempotency key: a retry returns the same session.',
+    }),
   }),
 });
 
@@ -85,7 +94,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   startSession: t.prismaField({
     type: 'Session',
-    description: "Starts a session for the signed-in user.",
+    description: 'Starts a session for the signed-in user.',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: StartSessionInput }) },
     resolve: (query, _root, { input }, ctx) =>
@@ -103,7 +112,8 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const ended = await endSession(ctx.db, ctx.viewer!, args.id.id);
       // Published after the transaction committed: subscribers never hear of what might roll back.
-      if (ended.planChange) ctx.pubsub.publish('plan-adjusted', ended.userId, { adjustmentId: ended.planChange.adjustmentId });
+      if (ended.planChange)
+        ctx.pubsub.publish('plan-adjusted', ended.userId, { adjustmentId: ended.planChange.adjustmentId });
       if (ended.changed) {
         ctx.pubsub.publish('session-ended', ended.userId, { sessionId: ended.sessionId, userId: ended.userId });
         ctx.pubsub.publish('session-ended-all', { sessionId: ended.sessionId, userId: ended.userId });
@@ -116,7 +126,8 @@ builder.mutationFields((t) => ({
 builder.subscriptionFields((t) => ({
   sessionEnded: t.field({
     type: SessionRef,
-    description: "Sessions as they end, with summary and analytics: one learner's, or (coach/admin, no userId) everyone's.",
+    description:
+      "Sessions as they end, with summary and analytics: one learner's, or (coach/admin, no userId) everyone's.",
     args: { userId: t.arg.globalID({ for: UserRef }) },
     authScopes: (_root, args) => (args.userId ? { readsUser: args.userId.id } : { staff: true }),
     subscribe: (_root, args, ctx) =>

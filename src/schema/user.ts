@@ -12,10 +12,15 @@ export const UserRef = builder.prismaNode('User', {
     name: t.exposeString('name'),
     email: t.exposeString('email'),
     role: t.expose('role', { type: RoleEnum }),
-    timezone: t.exposeString('timezone', { description: 'IANA time zone: days and hours of the learner are counted in it.' }),
+    timezone: t.exposeString('timezone', {
+      description: 'IANA time zone: days and hours of the learner are counted in it.',
+    }),
     dailyQuestionBudget: t.exposeInt('dailyQuestionBudget'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    masteries: t.relation('masteries', { complexity: { field: 1, multiplier: 10 }, query: { orderBy: { subcategory: 'asc' } } }),
+    masteries: t.relation('masteries', {
+      complexity: { field: 1, multiplier: 10 },
+      query: { orderBy: { subcategory: 'asc' } },
+    }),
     masteryHistory: t.relation('masteryHistory', {
       complexity: { field: 1, multiplier: 30 },
       args: {
@@ -63,9 +68,15 @@ builder.prismaObject('MasteryHistory', {
 const CreateUserInput = builder.inputType('CreateUserInput', {
   fields: (t) => ({
     name: t.string({ required: true, validate: z.string().trim().min(1, 'must not be empty').max(200) }),
-    email: t.string({ required: true, validate: z.string().trim().toLowerCase().email('must be an email address').max(320) }),
+    email: t.string({
+      required: true,
+      validate: z.string().trim().toLowerCase().email('must be an email address').max(320),
+    }),
     role: t.field({ type: RoleEnum, defaultValue: 'LEARNER' }),
-    timezone: t.string({ defaultValue: 'UTC', validate: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin') }),
+    timezone: t.string({
+      defaultValue: 'UTC',
+      validate: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+    }),
     dailyQuestionBudget: t.int({ defaultValue: 30, validate: z.number().int().min(1).max(500) }),
   }),
 });
@@ -74,9 +85,10 @@ builder.queryFields((t) => ({
   me: t.prismaField({
     type: 'User',
     nullable: true,
-    description: "The signed-in user (null for a staff token whose subject is not a stored user).",
+    description: 'The signed-in user (null for a staff token whose subject is not a stored user).',
     authScopes: { authenticated: true },
-    resolve: (query, _root, _args, ctx) => ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.viewer!.userId } }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.viewer!.userId } }),
   }),
   user: t.prismaField({
     type: 'User',
@@ -95,7 +107,8 @@ builder.queryFields((t) => ({
     complexity: connectionComplexity,
     description: 'Everyone, by name (coach/admin).',
     authScopes: { staff: true },
-    resolve: (query, _root, _args, ctx) => ctx.db.prisma.user.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.db.prisma.user.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
   }),
 }));
 

@@ -14,7 +14,8 @@ export const MAX_RANGE_DAYS = 366;
 export function rangeProblem(from: string, to: string): string | null {
   const days = daysBetween(from, to) + 1;
   if (days < 1) return `from (${from}) must not be after to (${to}).`;
-  if (days > MAX_RANGE_DAYS) return `The range ${from}..${to} has ${days} days; ask for at most ${MAX_RANGE_DAYS} at a time.`;
+  if (days > MAX_RANGE_DAYS)
+    return `The range ${from}..${to} has ${days} days; ask for at most ${MAX_RANGE_DAYS} at a time.`;
   return null;
 }
 
@@ -35,7 +36,9 @@ export interface ActivityPoint {
 export async function activityFor(db: SqlClient, userId: string, from: string, to: string): Promise<ActivityPoint[]> {
   const problem = rangeProblem(from, to);
   if (problem) throw new RangeError(problem);
-  const rows = await db.$queryRaw<{ date: string; sessions: number; minutes: number; attempts: number; correct: number }[]>`
+  const rows = await db.$queryRaw<
+    { date: string; sessions: number; minutes: number; attempts: number; correct: number }[]
+  >`
     WITH u AS (
       SELECT id, timezone,
              (${from}::date::timestamp AT TIME ZONE timezone) AS starts_at,
@@ -125,7 +128,12 @@ export interface AtRiskLearner {
  * second (halves of equal length; the middle day of an odd range belongs to neither), ranked by how
  * far past its threshold the larger drop is, at most 10. Empty for a one-day range.
  */
-export async function atRiskLearners(db: SqlClient, from: string, to: string, limit = AT_RISK_LIMIT): Promise<AtRiskLearner[]> {
+export async function atRiskLearners(
+  db: SqlClient,
+  from: string,
+  to: string,
+  limit = AT_RISK_LIMIT,
+): Promise<AtRiskLearner[]> {
   const problem = rangeProblem(from, to);
   if (problem) throw new RangeError(problem);
   const half = Math.floor((daysBetween(from, to) + 1) / 2);
@@ -134,7 +142,17 @@ export async function atRiskLearners(db: SqlClient, from: string, to: string, li
   const secondFrom = addDays(to, -(half - 1));
   // Thresholds compared in integers (c1/n1 − c2/n2 ≥ 3/20 ⇔ 20(c1·n2 − c2·n1) ≥ 3·n1·n2), so a drop
   // of exactly 15 points or exactly half counts, whatever floating point would make of it.
-  const rows = await db.$queryRaw<{ user_id: string; n1: number; c1: number; n2: number; c2: number; accuracy_flag: boolean; activity_flag: boolean }[]>`
+  const rows = await db.$queryRaw<
+    {
+      user_id: string;
+      n1: number;
+      c1: number;
+      n2: number;
+      c2: number;
+      accuracy_flag: boolean;
+      activity_flag: boolean;
+    }[]
+  >`
     WITH r AS (${rangeAttempts(from, to)}),
     halves AS (
       SELECT user_id,
@@ -158,7 +176,8 @@ export async function atRiskLearners(db: SqlClient, from: string, to: string, li
              u.name, u.id
     LIMIT ${limit}`;
   return rows.map((row) => {
-    const accuracyDrop = row.n1 >= MIN_HALF_ATTEMPTS && row.n2 >= MIN_HALF_ATTEMPTS ? row.c1 / row.n1 - row.c2 / row.n2 : null;
+    const accuracyDrop =
+      row.n1 >= MIN_HALF_ATTEMPTS && row.n2 >= MIN_HALF_ATTEMPTS ? row.c1 / row.n1 - row.c2 / row.n2 : null;
     const activityDrop = row.n1 >= MIN_HALF_ATTEMPTS ? 1 - row.n2 / row.n1 : null;
     const firstHalf = { from, to: firstTo, attempts: row.n1, correct: row.c1 };
     const secondHalf = { from: secondFrom, to, attempts: row.n2, correct: row.c2 };
@@ -186,10 +205,14 @@ export function riskReason(accuracyDropped: boolean, activityDropped: boolean, f
   if (accuracyDropped) {
     const before = first.correct / first.attempts;
     const after = second.correct / second.attempts;
-    parts.push(`accuracy fell from ${percent(before)} to ${percent(after)} (−${Math.round((before - after) * 100)} points)`);
+    parts.push(
+      `accuracy fell from ${percent(before)} to ${percent(after)} (−${Math.round((before - after) * 100)} points)`,
+    );
   }
   if (activityDropped) {
-    parts.push(`attempts fell from ${first.attempts} to ${second.attempts} (−${percent(1 - second.attempts / first.attempts)})`);
+    parts.push(
+      `attempts fell from ${first.attempts} to ${second.attempts} (−${percent(1 - second.attempts / first.attempts)})`,
+    );
   }
   const text = `${parts.join(' and ')} from ${first.from}..${first.to} to ${second.from}..${second.to}.`;
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;

@@ -20,10 +20,14 @@ export interface AttemptInput {
 export const maxClockSkewMs = 5 * 60_000;
 
 export function checkAttemptInput(input: AttemptInput, now = new Date()): void {
-  if (input.context === 'SESSION' && !input.sessionId) throw badInput('An attempt with context SESSION needs a sessionId (or use context PRACTICE or DAILY).');
-  if (input.context !== 'SESSION' && input.sessionId) throw badInput(`A ${input.context} attempt belongs to no session: leave sessionId out or use context SESSION.`);
+  if (input.context === 'SESSION' && !input.sessionId)
+    throw badInput('An attempt with context SESSION needs a sessionId (or use context PRACTICE or DAILY).');
+  if (input.context !== 'SESSION' && input.sessionId)
+    throw badInput(`A ${input.context} attempt belongs to no session: leave sessionId out or use context SESSION.`);
   if (input.answeredAt && input.answeredAt.getTime() > now.getTime() + maxClockSkewMs) {
-    throw badInput(`answeredAt ${input.answeredAt.toISOString()} is more than 5 minutes in the future: check the device clock.`);
+    throw badInput(
+      `answeredAt ${input.answeredAt.toISOString()} is more than 5 minutes in the future: check the device clock.`,
+    );
   }
 }
 
@@ -68,7 +72,9 @@ export async function recordAttempt(db: Database, viewer: Viewer, input: Attempt
     });
     if (existing) {
       if (!sameAttempt(existing, input)) {
-        throw conflict(`clientAttemptId ${input.clientAttemptId} was already used for a different answer: give each attempt its own clientAttemptId.`);
+        throw conflict(
+          `clientAttemptId ${input.clientAttemptId} was already used for a different answer: give each attempt its own clientAttemptId.`,
+        );
       }
       return existing;
     }
@@ -79,7 +85,15 @@ export async function recordAttempt(db: Database, viewer: Viewer, input: Attempt
 }
 
 function sameAttempt(
-  stored: { questionId: string; sessionId: string | null; userAnswer: string; timeSec: number; hintUsed: boolean; context: string; answeredAt: Date | null },
+  stored: {
+    questionId: string;
+    sessionId: string | null;
+    userAnswer: string;
+    timeSec: number;
+    hintUsed: boolean;
+    context: string;
+    answeredAt: Date | null;
+  },
   input: AttemptInput,
 ): boolean {
   return (
@@ -98,9 +112,13 @@ async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput)
   const question = await db.prisma.question.findUnique({ where: { id: input.questionId }, select: { id: true } });
   if (!question) throw notFound('This question');
   if (!input.sessionId) return;
-  const session = await db.prisma.session.findUnique({ where: { id: input.sessionId }, select: { userId: true, endedAt: true } });
+  const session = await db.prisma.session.findUnique({
+    where: { id: input.sessionId },
+    select: { userId: true, endedAt: true },
+  });
   if (!session) throw notFound('This session');
-  if (session.userId !== viewer.userId) throw forbidden('This session belongs to another learner: record attempts into your own sessions.');
+  if (session.userId !== viewer.userId)
+    throw forbidden('This session belongs to another learner: record attempts into your own sessions.');
   if (session.endedAt) {
     throw conflict(
       `This session ended at ${session.endedAt.toISOString()}: record the attempt with context PRACTICE and no sessionId so it is kept.`,

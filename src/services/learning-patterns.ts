@@ -33,7 +33,12 @@ export function isPatternWindow(days: number): boolean {
 }
 
 /** One learner's patterns; null when there is no such user. */
-export async function learningPatternsFor(db: SqlClient, userId: string, days: number, now: Date = new Date()): Promise<LearningPatternsResult | null> {
+export async function learningPatternsFor(
+  db: SqlClient,
+  userId: string,
+  days: number,
+  now: Date = new Date(),
+): Promise<LearningPatternsResult | null> {
   const id = userId.toLowerCase();
   return (await learningPatternsForUsers(db, [id], days, now)).get(id) ?? null;
 }
@@ -48,7 +53,8 @@ export async function learningPatternsForUsers(
   days: number,
   now: Date = new Date(),
 ): Promise<Map<string, LearningPatternsResult>> {
-  if (!isPatternWindow(days)) throw new RangeError(`days must be an integer from ${MIN_PATTERN_DAYS} to ${MAX_PATTERN_DAYS}, not ${days}`);
+  if (!isPatternWindow(days))
+    throw new RangeError(`days must be an integer from ${MIN_PATTERN_DAYS} to ${MAX_PATTERN_DAYS}, not ${days}`);
   const result = new Map<string, LearningPatternsResult>();
   // Keys are ids as PostgreSQL prints uuids (lower case).
   const unique = [...new Set(userIds.map((id) => id.toLowerCase()))];
@@ -133,18 +139,39 @@ async function aggregateWindow(db: SqlClient, userIds: readonly string[], days: 
     ORDER BY s.user_id, s.started_at, s.id`;
   // Every user gets an input (the (user_id) grouping set), even without data: then all null / empty.
   const inputs = new Map(
-    groups.filter((row) => row.grouping === byUser).map(({ user_id: userId }) => [
-      userId,
-      { windowDays: days, sessions: [] as SessionAggregate[], hours: [] as HourAggregate[], days: [] as DayAggregate[], subcategoryDays: [] as SubcategoryDayAggregate[] },
-    ]),
+    groups
+      .filter((row) => row.grouping === byUser)
+      .map(({ user_id: userId }) => [
+        userId,
+        {
+          windowDays: days,
+          sessions: [] as SessionAggregate[],
+          hours: [] as HourAggregate[],
+          days: [] as DayAggregate[],
+          subcategoryDays: [] as SubcategoryDayAggregate[],
+        },
+      ]),
   );
   for (const row of groups) {
     const input = inputs.get(row.user_id);
     if (!input || row.attempts === 0) continue;
     if (row.grouping === byHour) input.hours.push({ hour: row.hour!, attempts: row.attempts, correct: row.correct });
-    else if (row.grouping === byDay) input.days.push({ date: row.day!, attempts: row.attempts, correct: row.correct, meanDifficulty: row.mean_difficulty });
-    else if (row.grouping === bySubcategoryDay) input.subcategoryDays.push({ subcategory: row.subcategory!, date: row.day!, attempts: row.attempts, correct: row.correct });
+    else if (row.grouping === byDay)
+      input.days.push({
+        date: row.day!,
+        attempts: row.attempts,
+        correct: row.correct,
+        meanDifficulty: row.mean_difficulty,
+      });
+    else if (row.grouping === bySubcategoryDay)
+      input.subcategoryDays.push({
+        subcategory: row.subcategory!,
+        date: row.day!,
+        attempts: row.attempts,
+        correct: row.correct,
+      });
   }
-  for (const row of sessions) inputs.get(row.user_id)?.sessions.push({ durationMinutes: row.minutes, accuracy: row.accuracy });
+  for (const row of sessions)
+    inputs.get(row.user_id)?.sessions.push({ durationMinutes: row.minutes, accuracy: row.accuracy });
   return inputs;
 }

@@ -4,13 +4,13 @@
 // their own data; Elo and the stored masteryAtAttempt are the baselines.
 import { addDays } from '../domain/calendar.ts';
 import {
+  type AttemptLog,
+  type EloParameters,
+  eloDefaults,
+  type PredictionScore,
   replayElo,
   replayEwma,
   scorePredictions,
-  eloDefaults,
-  type AttemptLog,
-  type EloParameters,
-  type PredictionScore,
 } from '../domain/evaluation.ts';
 import type { MasteryParameters } from '../domain/mastery.ts';
 import type { AttemptContext } from '../generated/prisma/client.ts';
@@ -53,23 +53,40 @@ export interface EvaluationReport {
 export async function evaluateModels(db: SqlClient, options: EvaluationOptions): Promise<EvaluationReport> {
   const scoreFrom = options.from ? startOfDay(options.from, options.timezone).getTime() : -Infinity;
   const until = options.to ? startOfDay(addDays(options.to, 1), options.timezone) : null;
-  const log = await readAttemptLog(db, options.masteryContexts, scoreFrom, until, options.pageSize ?? 50_000, options.onProgress);
+  const log = await readAttemptLog(
+    db,
+    options.masteryContexts,
+    scoreFrom,
+    until,
+    options.pageSize ?? 50_000,
+    options.onProgress,
+  );
   const outcomes = log.correct;
   const models: ModelScore[] = [];
   if (log.length > 0) {
     const first = new Date(log.recordedAt[0]! - 1);
     const last = new Date(log.recordedAt[log.length - 1]! + 2 * 86_400_000);
-    const runs = cronSlots(options.nightlyCron, options.timezone, first, last, Number.MAX_SAFE_INTEGER).map((d) => d.getTime());
+    const runs = cronSlots(options.nightlyCron, options.timezone, first, last, Number.MAX_SAFE_INTEGER).map((d) =>
+      d.getTime(),
+    );
     for (const alpha of options.alphas) {
       for (const halfLifeHours of options.halfLivesHours) {
         const predictions = replayEwma(log, runs, { ...options.mastery, alpha, halfLifeHours });
-        models.push({ model: 'EWMA', parameters: { alpha, halfLifeHours }, score: scorePredictions(predictions, outcomes, log.scored) });
+        models.push({
+          model: 'EWMA',
+          parameters: { alpha, halfLifeHours },
+          score: scorePredictions(predictions, outcomes, log.scored),
+        });
       }
     }
     models.sort((a, b) => (a.score.logLoss ?? Infinity) - (b.score.logLoss ?? Infinity));
   }
   const elo = options.elo ?? eloDefaults;
-  models.push({ model: 'ELO', parameters: { ...elo }, score: scorePredictions(replayElo(log, elo), outcomes, log.scored) });
+  models.push({
+    model: 'ELO',
+    parameters: { ...elo },
+    score: scorePredictions(replayElo(log, elo), outcomes, log.scored),
+  });
   models.push({ model: 'STORED', parameters: {}, score: scorePredictions(log.storedMastery, outcomes, log.scored) });
   return {
     attemptsReplayed: log.length,
@@ -85,7 +102,16 @@ interface AttemptPage {
   last_id: string | null;
 }
 
-type AttemptRow = [userId: string, subcategory: string, questionId: string, correct: boolean, hintUsed: boolean, context: AttemptContext, recordedAtMs: number, mastery: number | null];
+type AttemptRow = [
+  userId: string,
+  subcategory: string,
+  questionId: string,
+  correct: boolean,
+  hintUsed: boolean,
+  context: AttemptContext,
+  recordedAtMs: number,
+  mastery: number | null,
+];
 
 /** The attempts recorded up to `until` (all when null), in (recordedAt, id) order, as columns. */
 async function readAttemptLog(
@@ -187,7 +213,8 @@ class AttemptLogBuilder {
 }
 
 function indexOf(map: Map<string, number>, key: string): number {
-  let index = map.get(key);
-  if (index === undefined) map.set(key, (index = map.size));
-  return index;
+  const known = map.get(key);
+  if (known !== undefined) return known;
+  map.set(key, map.size);
+  return map.size - 1;
 }

@@ -4,7 +4,7 @@ import { dateValue } from '../domain/calendar.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { PlanUnitStatus } from '../generated/prisma/client.ts';
 import type { PlanUnitKey } from '../ids.ts';
-import { planKey, storedPlans, type PlanChange, type UnitSnapshot } from './plans.ts';
+import { type PlanChange, planKey, storedPlans, type UnitSnapshot } from './plans.ts';
 
 /** A unit of a stored plan, as the API serves it. */
 export type PlanUnit = PlanUnitKey & UnitSnapshot;

@@ -53,7 +53,12 @@ const chunkSize = 500;
  * its next version; returns those changes so the caller can publish them after commit
  * (publishPlanChanges in src/pubsub.ts). A plan that comes out as it was is neither written nor returned.
  */
-export async function replanLearners(tx: Transaction, requests: readonly PlanRequest[], trigger: PlanTrigger, options: ReplanOptions): Promise<PlanChange[]> {
+export async function replanLearners(
+  tx: Transaction,
+  requests: readonly PlanRequest[],
+  trigger: PlanTrigger,
+  options: ReplanOptions,
+): Promise<PlanChange[]> {
   const changes: PlanChange[] = [];
   for (let i = 0; i < requests.length; i += chunkSize) {
     changes.push(...(await replanChunk(tx, requests.slice(i, i + chunkSize), trigger, options)));
@@ -75,7 +80,12 @@ export interface StoredPlan {
   units: UnitSnapshot[];
 }
 
-async function replanChunk(tx: Transaction, requests: readonly PlanRequest[], trigger: PlanTrigger, { now, sessionId = null }: ReplanOptions): Promise<PlanChange[]> {
+async function replanChunk(
+  tx: Transaction,
+  requests: readonly PlanRequest[],
+  trigger: PlanTrigger,
+  { now, sessionId = null }: ReplanOptions,
+): Promise<PlanChange[]> {
   const inputs = await loadInputs(tx, requests);
   const planned = requests.map((request) => {
     const units = learnerPlan({
@@ -92,7 +102,12 @@ async function replanChunk(tx: Transaction, requests: readonly PlanRequest[], tr
     // A unit already marked DONE or SKIPPED keeps its status when the plan is rebuilt.
     const statusOf = new Map(before.map((unit) => [unit.subcategory, unit.status]));
     const after = units.map((unit): UnitSnapshot => ({ ...unit, status: statusOf.get(unit.subcategory) ?? 'PENDING' }));
-    return { request, version: (stored?.version ?? 0) + 1, before: JSON.stringify(before), after: JSON.stringify(after) };
+    return {
+      request,
+      version: (stored?.version ?? 0) + 1,
+      before: JSON.stringify(before),
+      after: JSON.stringify(after),
+    };
   });
   // Ids made here rather than returned by the INSERT: nothing to read back.
   const changed = planned.filter((p) => p.before !== p.after).map((p) => ({ ...p, id: randomUUID() }));
@@ -110,7 +125,9 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
   const users = await tx.$queryRaw<{ id: string; budget: number }[]>`
     SELECT id, daily_question_budget AS budget FROM users WHERE id = ANY(${userIds}::uuid[]) ORDER BY id FOR NO KEY UPDATE`;
   // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
-  const [row] = await tx.$queryRaw<{ importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]>`
+  const [row] = await tx.$queryRaw<
+    { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
+  >`
     SELECT
       (SELECT coalesce(json_agg(json_build_array(subcategory, importance) ORDER BY subcategory), '[]')
        FROM (SELECT subcategory, avg(importance_index)::float8 AS importance FROM questions GROUP BY subcategory) i) AS importance,
@@ -151,7 +168,12 @@ export async function storedPlans(
     FROM unnest(${plans.map((r) => r.userId)}::uuid[], ${plans.map((r) => r.planDate)}::date[]) AS t(u, d)
     CROSS JOIN LATERAL (SELECT * FROM plan_adjustments a WHERE a.user_id = t.u AND a.plan_date = t.d
                         ORDER BY a.version DESC LIMIT 1) p`;
-  return new Map(rows.map((row) => [planKey({ userId: row.user_id, planDate: dateString(row.plan_date) }), { version: row.version, units: row.after }]));
+  return new Map(
+    rows.map((row) => [
+      planKey({ userId: row.user_id, planDate: dateString(row.plan_date) }),
+      { version: row.version, units: row.after },
+    ]),
+  );
 }
 
 /** Appends the next version of every changed plan, in one statement. */

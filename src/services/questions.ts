@@ -12,7 +12,11 @@ export interface QuestionImport {
 }
 
 /** Inserts or updates questions keyed on externalId in one statement; statistics are left as they are. */
-export async function upsertQuestions<Q extends Omit<Prisma.QuestionFindManyArgs, 'where'>>(db: Database, query: Q, questions: QuestionImport[]) {
+export async function upsertQuestions<Q extends Omit<Prisma.QuestionFindManyArgs, 'where'>>(
+  db: Database,
+  query: Q,
+  questions: QuestionImport[],
+) {
   if (questions.length === 0) return [];
   await db.prisma.$executeRaw`
     INSERT INTO questions (external_id, category, subcategory, difficulty_band, answer, answer_key, options, updated_at)
@@ -25,7 +29,10 @@ export async function upsertQuestions<Q extends Omit<Prisma.QuestionFindManyArgs
     ON CONFLICT (external_id) DO UPDATE SET
       category = EXCLUDED.category, subcategory = EXCLUDED.subcategory, difficulty_band = EXCLUDED.difficulty_band,
       answer = EXCLUDED.answer, answer_key = EXCLUDED.answer_key, options = EXCLUDED.options, updated_at = now()`;
-  const rows = await db.prisma.question.findMany({ ...query, where: { externalId: { in: questions.map((q) => q.externalId) } } });
+  const rows = await db.prisma.question.findMany({
+    ...query,
+    where: { externalId: { in: questions.map((q) => q.externalId) } },
+  });
   const byExternalId = new Map(rows.map((row) => [(row as { externalId: string }).externalId, row]));
   return questions.map((q) => byExternalId.get(q.externalId)!);
 }

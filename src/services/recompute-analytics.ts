@@ -22,9 +22,13 @@ export interface RecomputeOptions {
   onChunk?: (progress: RecomputeProgress) => void;
 }
 
-export async function recomputeMissingSessionAnalytics(db: Database, options: RecomputeOptions = {}): Promise<RecomputeProgress> {
+export async function recomputeMissingSessionAnalytics(
+  db: Database,
+  options: RecomputeOptions = {},
+): Promise<RecomputeProgress> {
   const chunkSize = options.chunkSize ?? 500;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, not ${chunkSize}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1)
+    throw new RangeError(`chunkSize must be a positive integer, not ${chunkSize}`);
   const progress: RecomputeProgress = { sessions: 0, summaries: 0, analytics: 0, chunks: 0 };
   if (options.onStart) {
     const counted = await db.prisma.$queryRaw<{ total: number }[]>`

@@ -1,12 +1,12 @@
 import type { Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
+import { addDays, localDate } from '../domain/calendar.ts';
+import { analyzeSession } from '../domain/session-analytics.ts';
+import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { analyzeSession } from '../domain/session-analytics.ts';
-import { summarizeSession, type SessionAttempt } from '../domain/session-summary.ts';
-import { addDays, localDate } from '../domain/calendar.ts';
+import { type PlanChange, replanLearners } from './plans.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
-import { replanLearners, type PlanChange } from './plans.ts';
 import type { Transaction } from './transaction.ts';
 
 export interface NewSession {
@@ -26,7 +26,10 @@ export async function startSession<Q extends SessionQuery>(db: Database, query: 
     if (existing) return sameSessionOrConflict(existing, input);
   }
   try {
-    return await db.prisma.session.create({ ...query, data: { userId: viewer.userId, units: input.units, notes: input.notes, clientSessionId: input.clientSessionId } });
+    return await db.prisma.session.create({
+      ...query,
+      data: { userId: viewer.userId, units: input.units, notes: input.notes, clientSessionId: input.clientSessionId },
+    });
   } catch (error) {
     // Two identical requests raced: the other one created it.
     if (input.clientSessionId !== null && isUniqueViolation(error)) {
@@ -44,7 +47,9 @@ function findByClientId<Q extends SessionQuery>(db: Database, query: Q, userId: 
 function sameSessionOrConflict<T>(existing: T, input: NewSession): T {
   const stored = existing as unknown as { units: string[]; notes: string | null; clientSessionId: string };
   if (JSON.stringify(stored.units) !== JSON.stringify(input.units) || stored.notes !== input.notes) {
-    throw conflict(`clientSessionId ${stored.clientSessionId} already started a session with other units or notes: use a new clientSessionId for a new session.`);
+    throw conflict(
+      `clientSessionId ${stored.clientSessionId} already started a session with other units or notes: use a new clientSessionId for a new session.`,
+    );
   }
   return existing;
 }
@@ -76,7 +81,8 @@ export async function endSession(db: Database, viewer: Viewer, sessionId: string
       SELECT s.id, s.user_id, s.started_at, s.ended_at, u.timezone
       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ${sessionId}::uuid FOR UPDATE OF s`;
     if (!session) throw notFound('This session');
-    if (viewer.role !== 'ADMIN' && viewer.userId !== session.user_id) throw forbidden('You may end only your own sessions.');
+    if (viewer.role !== 'ADMIN' && viewer.userId !== session.user_id)
+      throw forbidden('You may end only your own sessions.');
     if (session.ended_at) return { sessionId, userId: session.user_id, changed: false, planChange: null };
     // The session lasts until now, or until its last answer when a client clock ran ahead.
     await tx.$executeRaw`
@@ -104,7 +110,10 @@ export interface EndedSessionAttempt extends SessionAttempt {
 }
 
 /** The attempts of several sessions, each list in recordedAt order (sessions without attempts get []). */
-export async function sessionsAttempts(tx: Transaction, sessionIds: readonly string[]): Promise<Map<string, EndedSessionAttempt[]>> {
+export async function sessionsAttempts(
+  tx: Transaction,
+  sessionIds: readonly string[],
+): Promise<Map<string, EndedSessionAttempt[]>> {
   const rows = await tx.$queryRaw<(EndedSessionAttempt & { sessionId: string })[]>`
     SELECT a.session_id::text AS "sessionId", a.correct, a.time_sec AS "timeSec", a.hint_used AS "hintUsed", q.subcategory,
            q.difficulty_band::text AS "difficultyBand"
@@ -117,7 +126,11 @@ export async function sessionsAttempts(tx: Transaction, sessionIds: readonly str
 }
 
 /** Computes and stores a session's summary and analytics (SPEC 4.1, 4.2) from its attempts. */
-export function storeSessionAnalytics(tx: Transaction, sessionId: string, attempts: readonly SessionAttempt[]): Promise<{ summaries: number; analytics: number }> {
+export function storeSessionAnalytics(
+  tx: Transaction,
+  sessionId: string,
+  attempts: readonly SessionAttempt[],
+): Promise<{ summaries: number; analytics: number }> {
   return storeSessionsAnalytics(tx, new Map([[sessionId, attempts]]));
 }
 
@@ -130,7 +143,11 @@ export async function storeSessionsAnalytics(
   attemptsBySession: ReadonlyMap<string, readonly SessionAttempt[]>,
 ): Promise<{ summaries: number; analytics: number }> {
   if (attemptsBySession.size === 0) return { summaries: 0, analytics: 0 };
-  const computed = [...attemptsBySession].map(([sessionId, attempts]) => ({ sessionId, summary: summarizeSession(attempts), analytics: analyzeSession(attempts) }));
+  const computed = [...attemptsBySession].map(([sessionId, attempts]) => ({
+    sessionId,
+    summary: summarizeSession(attempts),
+    analytics: analyzeSession(attempts),
+  }));
   const summaries = await tx.sessionSummary.createMany({
     skipDuplicates: true,
     data: computed.map(({ sessionId, summary }) => ({

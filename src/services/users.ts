@@ -1,7 +1,7 @@
+import type { Role } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { conflict } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { Role } from '../auth.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
 
 export interface NewUser {

@@ -28,13 +28,29 @@ const people: Record<string, Person> = {};
 let keyCounter = 0;
 
 /** n practice answers at noon UTC on a day, the first `correct` of them right. */
-async function practise(person: Person, externalId: string, day: string, n: number, correct: number, time = '12:00:00'): Promise<void> {
+async function practise(
+  person: Person,
+  externalId: string,
+  day: string,
+  n: number,
+  correct: number,
+  time = '12:00:00',
+): Promise<void> {
   const q = world.questions.find((x) => x.externalId === externalId)!;
   for (let i = 0; i < n; i++) {
     const { recordAttempt } = dataOf(
       await server.request(
         RecordAttempt,
-        { input: { context: 'PRACTICE', questionId: q.id, userAnswer: i < correct ? q.answer : 'wrong', timeSec: 15, answeredAt: `${day}T${time}Z`, clientAttemptId: `co-${keyCounter++}` } },
+        {
+          input: {
+            context: 'PRACTICE',
+            questionId: q.id,
+            userAnswer: i < correct ? q.answer : 'wrong',
+            timeSec: 15,
+            answeredAt: `${day}T${time}Z`,
+            clientAttemptId: `co-${keyCounter++}`,
+          },
+        },
         person.token,
       ),
     );
@@ -104,16 +120,36 @@ describe('cohortOverview', () => {
     const { cohortOverview } = dataOf(await server.request(Cohort, { from, to }, world.admin.token));
     const halves = 'from 2026-06-01..2026-06-07 to 2026-06-08..2026-06-14.';
     expect(cohortOverview.atRisk).toEqual([
-      { user: { name: 'Slipping' }, reason: `Accuracy fell from 80% to 40% (−40 points) ${halves}`, accuracyDrop: expect.closeTo(0.4, 12), activityDrop: 0 },
-      { user: { name: 'Gone' }, reason: 'Stopped practising: 10 attempts in 2026-06-01..2026-06-07, none in 2026-06-08..2026-06-14.', accuracyDrop: null, activityDrop: 1 },
+      {
+        user: { name: 'Slipping' },
+        reason: `Accuracy fell from 80% to 40% (−40 points) ${halves}`,
+        accuracyDrop: expect.closeTo(0.4, 12),
+        activityDrop: 0,
+      },
+      {
+        user: { name: 'Gone' },
+        reason: 'Stopped practising: 10 attempts in 2026-06-01..2026-06-07, none in 2026-06-08..2026-06-14.',
+        accuracyDrop: null,
+        activityDrop: 1,
+      },
       {
         user: { name: 'Both' },
         reason: `Accuracy fell from 90% to 63% (−28 points) and attempts fell from 20 to 8 (−60%) ${halves}`,
         accuracyDrop: expect.closeTo(0.275, 12),
         activityDrop: expect.closeTo(0.6, 12),
       },
-      { user: { name: 'Fading' }, reason: `Attempts fell from 20 to 4 (−80%) ${halves}`, accuracyDrop: null, activityDrop: expect.closeTo(0.8, 12) },
-      { user: { name: 'Barely' }, reason: `Accuracy fell from 80% to 65% (−15 points) ${halves}`, accuracyDrop: expect.closeTo(0.15, 12), activityDrop: 0 },
+      {
+        user: { name: 'Fading' },
+        reason: `Attempts fell from 20 to 4 (−80%) ${halves}`,
+        accuracyDrop: null,
+        activityDrop: expect.closeTo(0.8, 12),
+      },
+      {
+        user: { name: 'Barely' },
+        reason: `Accuracy fell from 80% to 65% (−15 points) ${halves}`,
+        accuracyDrop: expect.closeTo(0.15, 12),
+        activityDrop: 0,
+      },
     ]);
   });
 
@@ -121,23 +157,32 @@ describe('cohortOverview', () => {
     // 2026-06-02..06-14 (13 days): halves 06-02..06-07 and 06-09..06-14; Barely's 06-01 is outside,
     // so Barely has no first half.
     const odd = await atRiskLearners(server.db.prisma, '2026-06-02', '2026-06-14');
-    expect(odd.map((r) => r.firstHalf.from + '/' + r.firstHalf.to + ' ' + r.secondHalf.from + '/' + r.secondHalf.to)).toEqual(
+    expect(odd.map((r) => `${r.firstHalf.from}/${r.firstHalf.to} ${r.secondHalf.from}/${r.secondHalf.to}`)).toEqual(
       odd.map(() => '2026-06-02/2026-06-07 2026-06-09/2026-06-14'),
     );
     expect(odd.map((r) => r.userId)).not.toContain(people.Barely!.userId);
     expect(odd.map((r) => r.userId)).toContain(people.Slipping!.userId);
     expect(await atRiskLearners(server.db.prisma, '2026-06-02', '2026-06-02')).toEqual([]);
-    expect((await atRiskLearners(server.db.prisma, from, to, 2)).map((r) => r.userId)).toEqual([people.Slipping!.userId, people.Gone!.userId]);
+    expect((await atRiskLearners(server.db.prisma, from, to, 2)).map((r) => r.userId)).toEqual([
+      people.Slipping!.userId,
+      people.Gone!.userId,
+    ]);
   });
 
   test('an empty range is empty, not an error; a bad range is BAD_USER_INPUT', async () => {
-    expect(dataOf(await server.request(Cohort, { from: '2020-01-01', to: '2020-12-31' }, world.coach.token)).cohortOverview).toEqual({
+    expect(
+      dataOf(await server.request(Cohort, { from: '2020-01-01', to: '2020-12-31' }, world.coach.token)).cohortOverview,
+    ).toEqual({
       from: '2020-01-01',
       to: '2020-12-31',
       subcategories: [],
       atRisk: [],
     });
-    expect(codesOf(await server.request(Cohort, { from: '2026-06-02', to: '2026-06-01' }, world.coach.token))).toEqual(['BAD_USER_INPUT']);
-    expect(codesOf(await server.request(Cohort, { from: '2025-01-01', to: '2026-01-02' }, world.coach.token))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await server.request(Cohort, { from: '2026-06-02', to: '2026-06-01' }, world.coach.token))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(codesOf(await server.request(Cohort, { from: '2025-01-01', to: '2026-01-02' }, world.coach.token))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
   });
 });

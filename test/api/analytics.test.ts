@@ -8,7 +8,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { recomputeMissingSessionAnalytics } from '../../src/services/recompute-analytics.ts';
 import { graphql } from '../gql/index.ts';
-import { createPerson, createWorld, rawId, UpsertQuestionsDocument, type Person, type World } from '../support/fixtures.ts';
+import {
+  createPerson,
+  createWorld,
+  type Person,
+  rawId,
+  UpsertQuestionsDocument,
+  type World,
+} from '../support/fixtures.ts';
 import { codesOf, dataOf, startTestServer, type TestServer } from '../support/server.ts';
 
 const StartSession = graphql(`
@@ -67,7 +74,12 @@ const bank = [
 ] as const;
 
 async function upsertBank(bands: Record<string, string> = {}) {
-  const input = bank.map((q) => ({ ...q, category: 'Quantitative', difficultyBand: (bands[q.externalId] ?? q.difficultyBand) as 'EASY', options: ['a', 'b', 'c', 'd', 'e', 'f'] }));
+  const input = bank.map((q) => ({
+    ...q,
+    category: 'Quantitative',
+    difficultyBand: (bands[q.externalId] ?? q.difficultyBand) as 'EASY',
+    options: ['a', 'b', 'c', 'd', 'e', 'f'],
+  }));
   const { upsertQuestions } = dataOf(await server.request(UpsertQuestionsDocument, { input }, world.admin.token));
   for (const q of upsertQuestions) questions.set(q.externalId, { id: q.id, answer: q.answer ?? '' });
 }
@@ -163,7 +175,18 @@ const fatigueSummary = {
 // Velocity: r_i = 1, 1, 1, 1, 4/5, 5/6, 5/7, 5/8, 6/9, 6/10, 7/11, 8/12; i − mean(i) = i − 6.5;
 // Σ(i − 6.5)² = 12·(12² − 1)/12 = 143; slope = Σ(i − 6.5)·r_i / 143, times 10.
 const fatigueVelocity =
-  ((-5.5 * 1 - 4.5 * 1 - 3.5 * 1 - 2.5 * 1 - 1.5 * (4 / 5) - 0.5 * (5 / 6) + 0.5 * (5 / 7) + 1.5 * (5 / 8) + 2.5 * (6 / 9) + 3.5 * (6 / 10) + 4.5 * (7 / 11) + 5.5 * (8 / 12)) /
+  ((-5.5 * 1 -
+    4.5 * 1 -
+    3.5 * 1 -
+    2.5 * 1 -
+    1.5 * (4 / 5) -
+    0.5 * (5 / 6) +
+    0.5 * (5 / 7) +
+    1.5 * (5 / 8) +
+    2.5 * (6 / 9) +
+    3.5 * (6 / 10) +
+    4.5 * (7 / 11) +
+    5.5 * (8 / 12)) /
     143) *
   10;
 // Attention span: baseline window 1–5 has 4/5 correct (a_0 = 0.8, threshold 0.56) and mean time 10
@@ -218,7 +241,12 @@ describe('session summary and analytics through the API', () => {
     });
     // r_i = 0 throughout: slope 0. n = 5: no window ends after attempt 5, so the span is all 30 s.
     // EASY 0/2 and MEDIUM 0/3 are both 0.6 below the range: the tie goes to EASY.
-    expect(ended.analytics).toEqual({ learningVelocity: 0, conceptSwitches: 1, attentionSpanMinutes: 0.5, optimalDifficultyRange: ['EASY'] });
+    expect(ended.analytics).toEqual({
+      learningVelocity: 0,
+      conceptSwitches: 1,
+      attentionSpanMinutes: 0.5,
+      optimalDifficultyRange: ['EASY'],
+    });
   });
 
   test('an empty session: zero counts, nulls and an empty range', async () => {
@@ -231,35 +259,57 @@ describe('session summary and analytics through the API', () => {
       topicsCovered: [],
       difficultyDistribution: { easy: 0, medium: 0, hard: 0 },
     });
-    expect(ended.analytics).toEqual({ learningVelocity: null, conceptSwitches: 0, attentionSpanMinutes: null, optimalDifficultyRange: [] });
+    expect(ended.analytics).toEqual({
+      learningVelocity: null,
+      conceptSwitches: 0,
+      attentionSpanMinutes: null,
+      optimalDifficultyRange: [],
+    });
   });
 });
 
 describe('recompute-analytics', () => {
   test('stores what endSession would have for ended sessions that lack it, in chunks, and leaves the rest alone', async () => {
     const carol = await createPerson(server, world.admin.token, 'Carol Imported');
-    const ended = [await sessionWith(carol, fatigue), await sessionWith(carol, fatigue.slice(0, 4)), await sessionWith(carol, [])];
+    const ended = [
+      await sessionWith(carol, fatigue),
+      await sessionWith(carol, fatigue.slice(0, 4)),
+      await sessionWith(carol, []),
+    ];
     const kept = await sessionWith(carol, fatigue.slice(0, 2));
     const ids = ended.map((s) => rawId(s.id));
     // As if imported from elsewhere: ended, but without summary or analytics (one keeps its summary).
     await server.db.prisma.sessionAnalytics.deleteMany({ where: { sessionId: { in: ids } } });
     await server.db.prisma.sessionSummary.deleteMany({ where: { sessionId: { in: ids.slice(0, 2) } } });
-    const keptSummary = await server.db.prisma.sessionSummary.findUniqueOrThrow({ where: { sessionId: rawId(kept.id) } });
+    const keptSummary = await server.db.prisma.sessionSummary.findUniqueOrThrow({
+      where: { sessionId: rawId(kept.id) },
+    });
     const open = dataOf(await server.request(StartSession, {}, carol.token)).startSession;
 
     const chunks: number[] = [];
     let total = -1;
-    const result = await recomputeMissingSessionAnalytics(server.db, { chunkSize: 2, onStart: (n) => (total = n), onChunk: (p) => chunks.push(p.sessions) });
+    const result = await recomputeMissingSessionAnalytics(server.db, {
+      chunkSize: 2,
+      onStart: (n) => (total = n),
+      onChunk: (p) => chunks.push(p.sessions),
+    });
     expect(total).toBe(3);
     expect(result).toEqual({ sessions: 3, summaries: 2, analytics: 3, chunks: 2 });
     expect(chunks).toEqual([2, 3]);
     for (const session of ended) {
       expect(dataOf(await server.request(ReadSession, { id: session.id }, carol.token)).session).toEqual(session);
     }
-    expect(await server.db.prisma.sessionSummary.findUniqueOrThrow({ where: { sessionId: rawId(kept.id) } })).toEqual(keptSummary);
+    expect(await server.db.prisma.sessionSummary.findUniqueOrThrow({ where: { sessionId: rawId(kept.id) } })).toEqual(
+      keptSummary,
+    );
     expect(await server.db.prisma.sessionSummary.count({ where: { sessionId: rawId(open.id) } })).toBe(0);
     // Nothing left to do.
-    expect(await recomputeMissingSessionAnalytics(server.db)).toEqual({ sessions: 0, summaries: 0, analytics: 0, chunks: 0 });
+    expect(await recomputeMissingSessionAnalytics(server.db)).toEqual({
+      sessions: 0,
+      summaries: 0,
+      analytics: 0,
+      chunks: 0,
+    });
   });
 
   test('npm run analytics:recompute reports its counts', { timeout: 120_000 }, async () => {
@@ -287,7 +337,10 @@ describe('recompute-analytics', () => {
         expect(run.stdout).toMatch(/^recompute-analytics: 0 sessions in 0 chunks: 0 summaries and 0 analytics stored/);
       }
       const bad = await new Promise<number | null>((resolve) => {
-        spawn(tsx, ['src/cli.ts', 'recompute-analytics', '--chunk-size', '0'], { cwd: root, env }).once('exit', resolve);
+        spawn(tsx, ['src/cli.ts', 'recompute-analytics', '--chunk-size', '0'], { cwd: root, env }).once(
+          'exit',
+          resolve,
+        );
       });
       expect(bad).toBe(2);
     } finally {
@@ -299,7 +352,12 @@ describe('recompute-analytics', () => {
 describe('User.activity', () => {
   test('one point per day in the learner’s time zone, zero days included, across both DST changes of New York', async () => {
     const nia = await createPerson(server, world.admin.token, 'Nia New York', 'LEARNER', 'America/New_York');
-    const at = (answeredAt: string, correct = true): Step => ({ externalId: 'AN-ALG-M', correct, timeSec: 30, answeredAt });
+    const at = (answeredAt: string, correct = true): Step => ({
+      externalId: 'AN-ALG-M',
+      correct,
+      timeSec: 30,
+      answeredAt,
+    });
     await record(nia, null, [
       at('2026-03-08T04:59:00Z'), // 2026-03-07 23:59 EST
       at('2026-03-08T05:00:00Z'), // 2026-03-08 00:00 EST
@@ -313,7 +371,9 @@ describe('User.activity', () => {
       at('2026-11-02T04:59:00Z'), // 2026-11-01 23:59 EST: the day has 25 hours
       at('2026-11-02T05:00:00Z'), // 2026-11-02 00:00 EST
     ]);
-    const march = dataOf(await server.request(Activity, { id: nia.id, from: '2026-03-06', to: '2026-03-10' }, nia.token)).user!.activity;
+    const march = dataOf(
+      await server.request(Activity, { id: nia.id, from: '2026-03-06', to: '2026-03-10' }, nia.token),
+    ).user!.activity;
     expect(march).toEqual([
       { date: '2026-03-06', sessions: 0, minutes: 0, attempts: 0, accuracy: null },
       { date: '2026-03-07', sessions: 0, minutes: 0, attempts: 1, accuracy: 1 },
@@ -321,7 +381,9 @@ describe('User.activity', () => {
       { date: '2026-03-09', sessions: 0, minutes: 0, attempts: 1, accuracy: 1 },
       { date: '2026-03-10', sessions: 0, minutes: 0, attempts: 0, accuracy: null },
     ]);
-    const november = dataOf(await server.request(Activity, { id: nia.id, from: '2026-10-31', to: '2026-11-02' }, nia.token)).user!.activity;
+    const november = dataOf(
+      await server.request(Activity, { id: nia.id, from: '2026-10-31', to: '2026-11-02' }, nia.token),
+    ).user!.activity;
     expect(november.map((p) => [p.date, p.attempts, p.accuracy])).toEqual([
       ['2026-10-31', 0, null],
       ['2026-11-01', 4, 3 / 4],
@@ -335,7 +397,9 @@ describe('User.activity', () => {
       { externalId: 'AN-GEO-E', correct: true, timeSec: 10, answeredAt: '2026-01-10T18:29:00Z' }, // 23:59 IST on the 10th
       { externalId: 'AN-GEO-E', correct: false, timeSec: 10, answeredAt: '2026-01-10T18:30:00Z' }, // 00:00 IST on the 11th
     ]);
-    const points = dataOf(await server.request(Activity, { id: kiran.id, from: '2026-01-10', to: '2026-01-11' }, kiran.token)).user!.activity;
+    const points = dataOf(
+      await server.request(Activity, { id: kiran.id, from: '2026-01-10', to: '2026-01-11' }, kiran.token),
+    ).user!.activity;
     expect(points).toEqual([
       { date: '2026-01-10', sessions: 0, minutes: 0, attempts: 1, accuracy: 1 },
       { date: '2026-01-11', sessions: 0, minutes: 0, attempts: 1, accuracy: 0 },
@@ -352,14 +416,24 @@ describe('User.activity', () => {
     const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
     // The range runs a day either side so that a test started just before local midnight still
     // finds everything.
-    const recent = dataOf(await server.request(Activity, { id: kiran.id, from: yesterday, to: tomorrow }, world.coach.token)).user!.activity;
+    const recent = dataOf(
+      await server.request(Activity, { id: kiran.id, from: yesterday, to: tomorrow }, world.coach.token),
+    ).user!.activity;
     expect(recent.map((p) => p.date)).toEqual([yesterday, today, tomorrow]);
-    const total = recent.reduce((sum, p) => ({ sessions: sum.sessions + p.sessions, minutes: sum.minutes + p.minutes, attempts: sum.attempts + p.attempts }), { sessions: 0, minutes: 0, attempts: 0 });
+    const total = recent.reduce(
+      (sum, p) => ({
+        sessions: sum.sessions + p.sessions,
+        minutes: sum.minutes + p.minutes,
+        attempts: sum.attempts + p.attempts,
+      }),
+      { sessions: 0, minutes: 0, attempts: 0 },
+    );
     expect(total).toEqual({ sessions: 3, minutes: 690 / 60, attempts: 3 });
   });
 
   test('a range runs forward and spans at most 366 days', async () => {
-    const ask = (from: string, to: string) => server.request(Activity, { id: world.alice.id, from, to }, world.alice.token);
+    const ask = (from: string, to: string) =>
+      server.request(Activity, { id: world.alice.id, from, to }, world.alice.token);
     expect(dataOf(await ask('2024-01-01', '2024-12-31')).user!.activity).toHaveLength(366);
     expect(dataOf(await ask('2026-05-05', '2026-05-05')).user!.activity).toHaveLength(1);
     for (const [from, to] of [
@@ -380,7 +454,8 @@ describe('User.activity', () => {
 describe('who may read the new fields', () => {
   type Caller = 'anonymous' | 'alice' | 'bob' | 'coach' | 'admin';
   const callers: Caller[] = ['anonymous', 'alice', 'bob', 'coach', 'admin'];
-  const tokenOf = (caller: Caller) => (caller === 'anonymous' ? null : caller === 'admin' ? world.admin.token : world[caller].token);
+  const tokenOf = (caller: Caller) =>
+    caller === 'anonymous' ? null : caller === 'admin' ? world.admin.token : world[caller].token;
   const ownData = { anonymous: 'UNAUTHENTICATED', alice: null, bob: 'FORBIDDEN', coach: null, admin: null };
   const staffOnly = { anonymous: 'UNAUTHENTICATED', alice: 'FORBIDDEN', bob: 'FORBIDDEN', coach: null, admin: null };
   let aliceSession: string;
@@ -389,25 +464,42 @@ describe('who may read the new fields', () => {
     aliceSession = (await sessionWith(world.alice, fatigue.slice(0, 5))).id;
   });
 
-  const cases: { name: string; query: () => { query: string; variables: Record<string, unknown> }; expect: Record<Caller, string | null> }[] = [
+  const cases: {
+    name: string;
+    query: () => { query: string; variables: Record<string, unknown> };
+    expect: Record<Caller, string | null>;
+  }[] = [
     {
       name: "Alice's learningPatterns",
-      query: () => ({ query: 'query($id: ID!) { user(id: $id) { learningPatterns(days: 30) { windowDays bestHourOfDay } } }', variables: { id: world.alice.id } }),
+      query: () => ({
+        query: 'query($id: ID!) { user(id: $id) { learningPatterns(days: 30) { windowDays bestHourOfDay } } }',
+        variables: { id: world.alice.id },
+      }),
       expect: ownData,
     },
     {
       name: "Alice's activity",
-      query: () => ({ query: 'query($id: ID!) { user(id: $id) { activity(from: "2026-01-01", to: "2026-01-31") { date attempts } } }', variables: { id: world.alice.id } }),
+      query: () => ({
+        query: 'query($id: ID!) { user(id: $id) { activity(from: "2026-01-01", to: "2026-01-31") { date attempts } } }',
+        variables: { id: world.alice.id },
+      }),
       expect: ownData,
     },
     {
       name: "Alice's session summary and analytics",
-      query: () => ({ query: 'query($id: ID!) { session(id: $id) { summary { accuracy } analytics { conceptSwitches } } }', variables: { id: aliceSession } }),
+      query: () => ({
+        query: 'query($id: ID!) { session(id: $id) { summary { accuracy } analytics { conceptSwitches } } }',
+        variables: { id: aliceSession },
+      }),
       expect: ownData,
     },
     {
       name: 'cohortOverview',
-      query: () => ({ query: '{ cohortOverview(from: "2026-01-01", to: "2026-01-31") { from subcategories { subcategory } atRisk { reason user { id } } } }', variables: {} }),
+      query: () => ({
+        query:
+          '{ cohortOverview(from: "2026-01-01", to: "2026-01-31") { from subcategories { subcategory } atRisk { reason user { id } } } }',
+        variables: {},
+      }),
       expect: staffOnly,
     },
   ];
@@ -424,13 +516,21 @@ describe('who may read the new fields', () => {
         // One error per refused field (a refused session's summary and analytics each say so), all alike.
         expect(codesOf(response).length).toBeGreaterThan(0);
         expect(new Set(codesOf(response))).toEqual(new Set([expected]));
-        expect(JSON.stringify(response.data ?? null)).not.toMatch(/bestHourOfDay|accuracy|attempts|conceptSwitches|subcategory/);
+        expect(JSON.stringify(response.data ?? null)).not.toMatch(
+          /bestHourOfDay|accuracy|attempts|conceptSwitches|subcategory/,
+        );
       }
     });
   }
 
   test('a learner reads their own through me', async () => {
-    const response = await server.request('{ me { learningPatterns { windowDays } activity(from: "2026-01-01", to: "2026-01-02") { date } } }', {}, world.bob.token);
-    expect(dataOf(response)).toEqual({ me: { learningPatterns: { windowDays: 7 }, activity: [{ date: '2026-01-01' }, { date: '2026-01-02' }] } });
+    const response = await server.request(
+      '{ me { learningPatterns { windowDays } activity(from: "2026-01-01", to: "2026-01-02") { date } } }',
+      {},
+      world.bob.token,
+    );
+    expect(dataOf(response)).toEqual({
+      me: { learningPatterns: { windowDays: 7 }, activity: [{ date: '2026-01-01' }, { date: '2026-01-02' }] },
+    });
   });
 });

@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { graphql } from '../gql/index.ts';
 import { createWorld, sampleQuestions, type World } from '../support/fixtures.ts';
-import { codesOf, dataOf, startTestServer, testKey, type TestServer } from '../support/server.ts';
+import { codesOf, dataOf, startTestServer, type TestServer, testKey } from '../support/server.ts';
 
 let server: TestServer;
 let world: World;
@@ -41,42 +41,107 @@ interface Case {
 
 const ownData: Expectation = { anonymous: 'UNAUTHENTICATED', alice: null, bob: 'FORBIDDEN', coach: null, admin: null };
 const anyoneSignedIn: Expectation = { anonymous: 'UNAUTHENTICATED', alice: null, bob: null, coach: null, admin: null };
-const staffOnly: Expectation = { anonymous: 'UNAUTHENTICATED', alice: 'FORBIDDEN', bob: 'FORBIDDEN', coach: null, admin: null };
-const adminOnly: Expectation = { anonymous: 'UNAUTHENTICATED', alice: 'FORBIDDEN', bob: 'FORBIDDEN', coach: 'FORBIDDEN', admin: null };
-const ownerWrites: Expectation = { anonymous: 'UNAUTHENTICATED', alice: null, bob: 'FORBIDDEN', coach: 'FORBIDDEN', admin: null };
+const staffOnly: Expectation = {
+  anonymous: 'UNAUTHENTICATED',
+  alice: 'FORBIDDEN',
+  bob: 'FORBIDDEN',
+  coach: null,
+  admin: null,
+};
+const adminOnly: Expectation = {
+  anonymous: 'UNAUTHENTICATED',
+  alice: 'FORBIDDEN',
+  bob: 'FORBIDDEN',
+  coach: 'FORBIDDEN',
+  admin: null,
+};
+const ownerWrites: Expectation = {
+  anonymous: 'UNAUTHENTICATED',
+  alice: null,
+  bob: 'FORBIDDEN',
+  coach: 'FORBIDDEN',
+  admin: null,
+};
 
 let counter = 0;
 const cases: Case[] = [
   { name: 'me', operation: () => ({ query: '{ me { id } }' }), expect: anyoneSignedIn },
-  { name: 'user(id)', operation: () => ({ query: 'query($id: ID!) { user(id: $id) { id name email } }', variables: { id: world.alice.id } }), expect: ownData },
+  {
+    name: 'user(id)',
+    operation: () => ({
+      query: 'query($id: ID!) { user(id: $id) { id name email } }',
+      variables: { id: world.alice.id },
+    }),
+    expect: ownData,
+  },
   {
     name: 'User.masteries, masteryHistory, sessions',
     operation: () => ({
-      query: 'query($id: ID!) { user(id: $id) { masteries { score } masteryHistory(subcategory: "Algebra") { score } sessions(first: 5) { edges { node { id } } } } }',
+      query:
+        'query($id: ID!) { user(id: $id) { masteries { score } masteryHistory(subcategory: "Algebra") { score } sessions(first: 5) { edges { node { id } } } } }',
       variables: { id: world.alice.id },
     }),
     expect: ownData,
   },
   { name: 'users', operation: () => ({ query: '{ users(first: 5) { edges { node { id } } } }' }), expect: staffOnly },
-  { name: 'session(id)', operation: () => ({ query: 'query($id: ID!) { session(id: $id) { id attempts { id } summary { accuracy } } }', variables: { id: aliceSession } }), expect: ownData },
-  { name: 'question(id)', operation: () => ({ query: 'query($id: ID!) { question(id: $id) { id difficulty } }', variables: { id: world.questions[0]!.id } }), expect: anyoneSignedIn },
-  { name: 'questions', operation: () => ({ query: '{ questions(first: 3) { edges { node { id } } } }' }), expect: anyoneSignedIn },
-  { name: 'Question.answer', operation: () => ({ query: 'query($id: ID!) { question(id: $id) { answer } }', variables: { id: world.questions[0]!.id } }), expect: adminOnly },
+  {
+    name: 'session(id)',
+    operation: () => ({
+      query: 'query($id: ID!) { session(id: $id) { id attempts { id } summary { accuracy } } }',
+      variables: { id: aliceSession },
+    }),
+    expect: ownData,
+  },
+  {
+    name: 'question(id)',
+    operation: () => ({
+      query: 'query($id: ID!) { question(id: $id) { id difficulty } }',
+      variables: { id: world.questions[0]!.id },
+    }),
+    expect: anyoneSignedIn,
+  },
+  {
+    name: 'questions',
+    operation: () => ({ query: '{ questions(first: 3) { edges { node { id } } } }' }),
+    expect: anyoneSignedIn,
+  },
+  {
+    name: 'Question.answer',
+    operation: () => ({
+      query: 'query($id: ID!) { question(id: $id) { answer } }',
+      variables: { id: world.questions[0]!.id },
+    }),
+    expect: adminOnly,
+  },
   {
     name: 'createUser',
-    operation: () => ({ query: 'mutation($input: CreateUserInput!) { createUser(input: $input) { id } }', variables: { input: { name: 'N', email: `n${counter++}@example.com` } } }),
+    operation: () => ({
+      query: 'mutation($input: CreateUserInput!) { createUser(input: $input) { id } }',
+      variables: { input: { name: 'N', email: `n${counter++}@example.com` } },
+    }),
     expect: adminOnly,
   },
   {
     name: 'upsertQuestions',
-    operation: () => ({ query: 'mutation($input: [QuestionInput!]!) { upsertQuestions(input: $input) { id } }', variables: { input: [{ ...sampleQuestions[0], options: null }] } }),
+    operation: () => ({
+      query: 'mutation($input: [QuestionInput!]!) { upsertQuestions(input: $input) { id } }',
+      variables: { input: [{ ...sampleQuestions[0], options: null }] },
+    }),
     expect: adminOnly,
   },
   {
     name: 'recordAttempt into alice’s session',
     operation: () => ({
       query: 'mutation($input: RecordAttemptInput!) { recordAttempt(input: $input) { id } }',
-      variables: { input: { sessionId: aliceOpenSession, questionId: world.questions[0]!.id, userAnswer: 'x', timeSec: 3, clientAttemptId: randomUUID() } },
+      variables: {
+        input: {
+          sessionId: aliceOpenSession,
+          questionId: world.questions[0]!.id,
+          userAnswer: 'x',
+          timeSec: 3,
+          clientAttemptId: randomUUID(),
+        },
+      },
     }),
     expect: { anonymous: 'UNAUTHENTICATED', alice: null, bob: 'FORBIDDEN', coach: 'FORBIDDEN', admin: 'FORBIDDEN' },
   },
@@ -102,7 +167,11 @@ describe.each(cases)('$name', (c) => {
 });
 
 test('a learner reads only their own attempts through a shared question', async () => {
-  const response = await server.request('query($id: ID!) { session(id: $id) { user { email } } }', { id: aliceSession }, world.bob.token);
+  const response = await server.request(
+    'query($id: ID!) { session(id: $id) { user { email } } }',
+    { id: aliceSession },
+    world.bob.token,
+  );
   expect(codesOf(response)).toEqual(['FORBIDDEN']);
   expect((response.data as { session?: unknown } | null | undefined)?.session ?? null).toBeNull();
 });
@@ -127,7 +196,11 @@ describe('tokens', () => {
   });
 
   test('a token signed with another secret is UNAUTHENTICATED', async () => {
-    const token = await sign({ sub: world.alice.userId, role: 'LEARNER' }, '1h', new TextEncoder().encode('another secret entirely, 32 bytes'));
+    const token = await sign(
+      { sub: world.alice.userId, role: 'LEARNER' },
+      '1h',
+      new TextEncoder().encode('another secret entirely, 32 bytes'),
+    );
     expect(codesOf(await server.request('{ me { id } }', {}, token))).toEqual(['UNAUTHENTICATED']);
   });
 

@@ -78,13 +78,21 @@ describe('limits', () => {
   });
 
   test('variables that do not fit their type are BAD_USER_INPUT', async () => {
-    const response = await server.request('query($id: ID!, $d: Date!) { user(id: $id) { plan(date: $d) { date } } }', { id: world.alice.id, d: '2026-02-30' }, world.alice.token);
+    const response = await server.request(
+      'query($id: ID!, $d: Date!) { user(id: $id) { plan(date: $d) { date } } }',
+      { id: world.alice.id, d: '2026-02-30' },
+      world.alice.token,
+    );
     expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.data ?? null).toBeNull();
   });
 
   test('connections return at most 100 nodes', async () => {
-    const response = await server.request('{ questions(first: 1000) { edges { node { id } } } }', {}, world.alice.token);
+    const response = await server.request(
+      '{ questions(first: 1000) { edges { node { id } } } }',
+      {},
+      world.alice.token,
+    );
     expect(response.errors).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { learningPatternsFor, learningPatternsForUsers } from '../../src/services/learning-patterns.ts';
 import { graphql } from '../gql/index.ts';
-import { createPerson, createWorld, rawId, type Person, type World } from '../support/fixtures.ts';
+import { createPerson, createWorld, type Person, rawId, type World } from '../support/fixtures.ts';
 import { codesOf, dataOf, startTestServer, type TestServer } from '../support/server.ts';
 
 const RecordAttempt = graphql(`
@@ -51,7 +51,10 @@ beforeAll(async () => {
   // Difficulties as the nightly job would have left them.
   const difficulty: Record<string, number> = { 'ALG-1': 0.2, 'ALG-2': 0.5, 'ALG-3': 0.8, 'GEO-1': 0.4 };
   for (const [externalId, value] of Object.entries(difficulty)) {
-    await server.db.prisma.question.update({ where: { id: rawId(question(externalId).id) }, data: { difficulty: value } });
+    await server.db.prisma.question.update({
+      where: { id: rawId(question(externalId).id) },
+      data: { difficulty: value },
+    });
   }
 });
 afterAll(async () => server?.stop());
@@ -59,14 +62,27 @@ afterAll(async () => server?.stop());
 let keyCounter = 0;
 
 /** Practice attempts answered at the given instants. */
-async function practise(person: Person, externalId: string, answers: { at: Date | string; correct: boolean }[]): Promise<void> {
+async function practise(
+  person: Person,
+  externalId: string,
+  answers: { at: Date | string; correct: boolean }[],
+): Promise<void> {
   const q = question(externalId);
   for (const { at, correct } of answers) {
     const answeredAt = typeof at === 'string' ? at : at.toISOString();
     const { recordAttempt } = dataOf(
       await server.request(
         RecordAttempt,
-        { input: { context: 'PRACTICE', questionId: q.id, userAnswer: correct ? q.answer : 'wrong', timeSec: 20, answeredAt, clientAttemptId: `lp-${keyCounter++}` } },
+        {
+          input: {
+            context: 'PRACTICE',
+            questionId: q.id,
+            userAnswer: correct ? q.answer : 'wrong',
+            timeSec: 20,
+            answeredAt,
+            clientAttemptId: `lp-${keyCounter++}`,
+          },
+        },
         person.token,
       ),
     );
@@ -123,7 +139,9 @@ describe('learningPatterns in a half-hour time zone (Asia/Kolkata, UTC+5:30)', (
       { subcategory: 'Geometry', firstDate: base, lastDate: next, ratio: null },
     ]);
     // The same numbers for a coach, and from the service the nightly job calls.
-    expect(dataOf(await server.request(Patterns, { id: kiran.id }, world.coach.token)).user!.learningPatterns).toEqual(patterns);
+    expect(dataOf(await server.request(Patterns, { id: kiran.id }, world.coach.token)).user!.learningPatterns).toEqual(
+      patterns,
+    );
     expect(await learningPatternsFor(server.db.prisma, kiran.userId, 7)).toEqual(patterns);
   });
 
@@ -143,8 +161,15 @@ describe('learningPatterns in a half-hour time zone (Asia/Kolkata, UTC+5:30)', (
   });
 
   test('a one-day window holds only today: everything null or empty', async () => {
-    const patterns = dataOf(await server.request(Patterns, { id: kiran.id, days: 1 }, kiran.token)).user!.learningPatterns;
-    expect(patterns).toEqual({ windowDays: 1, optimalSessionDurationMinutes: null, bestHourOfDay: null, difficultyProgression: [], conceptRetention: [] });
+    const patterns = dataOf(await server.request(Patterns, { id: kiran.id, days: 1 }, kiran.token)).user!
+      .learningPatterns;
+    expect(patterns).toEqual({
+      windowDays: 1,
+      optimalSessionDurationMinutes: null,
+      bestHourOfDay: null,
+      difficultyProgression: [],
+      conceptRetention: [],
+    });
   });
 
   test('days is 1..90, else BAD_USER_INPUT', async () => {
@@ -153,8 +178,14 @@ describe('learningPatterns in a half-hour time zone (Asia/Kolkata, UTC+5:30)', (
       expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
       expect(response.errors![0]!.message).toMatch(/1 to 90/);
     }
-    expect(dataOf(await server.request(Patterns, { id: kiran.id, days: 90 }, kiran.token)).user!.learningPatterns.bestHourOfDay).toBe(16);
-    expect(dataOf(await server.request(Patterns, { id: kiran.id, days: null }, kiran.token)).user!.learningPatterns.windowDays).toBe(7);
+    expect(
+      dataOf(await server.request(Patterns, { id: kiran.id, days: 90 }, kiran.token)).user!.learningPatterns
+        .bestHourOfDay,
+    ).toBe(16);
+    expect(
+      dataOf(await server.request(Patterns, { id: kiran.id, days: null }, kiran.token)).user!.learningPatterns
+        .windowDays,
+    ).toBe(7);
   });
 });
 
@@ -187,11 +218,15 @@ describe('learningPatterns across a DST change (America/New_York, 2026-03-08: 02
       { date: '2026-03-08', meanDifficulty: 0.5, accuracy: 17 / 22, attempts: 22 },
       { date: '2026-03-09', meanDifficulty: 0.5, accuracy: 1, attempts: 1 },
     ]);
-    expect(patterns?.conceptRetention).toEqual([{ subcategory: 'Algebra', firstDate: '2026-03-08', lastDate: '2026-03-09', ratio: 22 / 17 }]);
+    expect(patterns?.conceptRetention).toEqual([
+      { subcategory: 'Algebra', firstDate: '2026-03-08', lastDate: '2026-03-09', ratio: 22 / 17 },
+    ]);
 
     // A one-day window on Monday starts at 00:00 EDT (04:00Z) and holds the 00:30 attempt only.
     const monday = await learningPatternsFor(server.db.prisma, nia.userId, 1, new Date('2026-03-09T12:00:00Z'));
-    expect(monday?.difficultyProgression).toEqual([{ date: '2026-03-09', meanDifficulty: 0.5, accuracy: 1, attempts: 1 }]);
+    expect(monday?.difficultyProgression).toEqual([
+      { date: '2026-03-09', meanDifficulty: 0.5, accuracy: 1, attempts: 1 },
+    ]);
     expect(monday?.bestHourOfDay).toBeNull();
   });
 
@@ -201,7 +236,13 @@ describe('learningPatterns across a DST change (America/New_York, 2026-03-08: 02
     const all = await learningPatternsForUsers(server.db.prisma, [nia.userId, world.bob.userId, unknown], 3, now);
     expect([...all.keys()].sort()).toEqual([nia.userId, world.bob.userId].sort());
     expect(all.get(nia.userId)).toEqual(await learningPatternsFor(server.db.prisma, nia.userId, 3, now));
-    expect(all.get(world.bob.userId)).toEqual({ windowDays: 3, optimalSessionDurationMinutes: null, bestHourOfDay: null, difficultyProgression: [], conceptRetention: [] });
+    expect(all.get(world.bob.userId)).toEqual({
+      windowDays: 3,
+      optimalSessionDurationMinutes: null,
+      bestHourOfDay: null,
+      difficultyProgression: [],
+      conceptRetention: [],
+    });
     expect(await learningPatternsFor(server.db.prisma, unknown, 3, now)).toBeNull();
     await expect(learningPatternsForUsers(server.db.prisma, [nia.userId], 91, now)).rejects.toThrow(RangeError);
   });
@@ -227,7 +268,15 @@ describe('optimalSessionDurationMinutes', () => {
         dataOf(
           await server.request(
             RecordAttempt,
-            { input: { sessionId: startSession.id, questionId: q.id, userAnswer: correct ? q.answer : 'no', timeSec: 30, clientAttemptId: `lp-${keyCounter++}` } },
+            {
+              input: {
+                sessionId: startSession.id,
+                questionId: q.id,
+                userAnswer: correct ? q.answer : 'no',
+                timeSec: 30,
+                clientAttemptId: `lp-${keyCounter++}`,
+              },
+            },
             sam.token,
           ),
         );

@@ -47,7 +47,9 @@ beforeAll(async () => {
   const questionIds = world.questions.map((q) => rawId(q.id));
   await server.db.prisma.$transaction(async (tx) => {
     for (let s = 0; s < 60; s++) {
-      const session = await tx.session.create({ data: { userId: world.alice.userId, startedAt: new Date(Date.UTC(2026, 0, 1, 0, s)) } });
+      const session = await tx.session.create({
+        data: { userId: world.alice.userId, startedAt: new Date(Date.UTC(2026, 0, 1, 0, s)) },
+      });
       await tx.attempt.createMany({
         data: questionIds.slice(0, 4).map((questionId, i) => ({
           userId: world.alice.userId,
@@ -67,21 +69,26 @@ beforeAll(async () => {
 afterAll(async () => server?.stop());
 
 describe('no N+1', () => {
-  test.each([5, 50])('sessions(first: %i) with attempts and questions costs a fixed number of statements', async (first) => {
-    statements.length = 0;
-    counting = true;
-    const data = dataOf(await server.request(SessionsWithAttempts, { id: world.alice.id, first }, world.alice.token));
-    counting = false;
-    const edges = data.user?.sessions.edges ?? [];
-    expect(edges).toHaveLength(first);
-    expect(edges.every((e) => e.node.attempts.length === 4 && e.node.attempts[0]?.question.externalId)).toBe(true);
-    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(5);
-  });
+  test.each([5, 50])(
+    'sessions(first: %i) with attempts and questions costs a fixed number of statements',
+    async (first) => {
+      statements.length = 0;
+      counting = true;
+      const data = dataOf(await server.request(SessionsWithAttempts, { id: world.alice.id, first }, world.alice.token));
+      counting = false;
+      const edges = data.user?.sessions.edges ?? [];
+      expect(edges).toHaveLength(first);
+      expect(edges.every((e) => e.node.attempts.length === 4 && e.node.attempts[0]?.question.externalId)).toBe(true);
+      expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(5);
+    },
+  );
 });
 
 describe('pagination', () => {
   test('sessions are newest first and pages continue where the last ended', async () => {
-    const first = dataOf(await server.request(SessionsWithAttempts, { id: world.alice.id, first: 10 }, world.alice.token)).user!.sessions;
+    const first = dataOf(
+      await server.request(SessionsWithAttempts, { id: world.alice.id, first: 10 }, world.alice.token),
+    ).user!.sessions;
     const starts = first.edges.map((e) => e.node.startedAt);
     expect([...starts].sort().reverse()).toEqual(starts);
     expect(first.pageInfo.hasNextPage).toBe(true);
@@ -89,11 +96,15 @@ describe('pagination', () => {
 
   test('questions page through the bank and filter by subcategory', async () => {
     const page1 = dataOf(await server.request(QuestionsPage, { first: 4 }, world.bob.token)).questions;
-    const page2 = dataOf(await server.request(QuestionsPage, { first: 4, after: page1.pageInfo.endCursor }, world.bob.token)).questions;
+    const page2 = dataOf(
+      await server.request(QuestionsPage, { first: 4, after: page1.pageInfo.endCursor }, world.bob.token),
+    ).questions;
     expect(page1.edges.map((e) => e.node.externalId)).toEqual(['ALG-1', 'ALG-2', 'ALG-3', 'GEO-1']);
     expect(page2.edges.map((e) => e.node.externalId)).toEqual(['GEO-2', 'GEO-3']);
     expect(page2.pageInfo.hasNextPage).toBe(false);
-    const geometry = dataOf(await server.request(QuestionsPage, { subcategory: 'Geometry' }, world.bob.token)).questions;
+    const geometry = dataOf(
+      await server.request(QuestionsPage, { subcategory: 'Geometry' }, world.bob.token),
+    ).questions;
     expect(geometry.edges.map((e) => e.node.subcategory)).toEqual(['Geometry', 'Geometry', 'Geometry']);
   });
 });
@@ -132,8 +143,16 @@ test('recordAttempt answers a selection of its own fields with its one INSERT st
 
 describe('concurrent writes', () => {
   test('20 identical recordAttempt requests at once store one attempt and all return it', async () => {
-    const input = { questionId: world.questions[2]!.id, userAnswer: '-3', timeSec: 4, context: 'PRACTICE' as const, clientAttemptId: randomUUID() };
-    const responses = await Promise.all(Array.from({ length: 20 }, () => server.request(Record, { input }, world.bob.token)));
+    const input = {
+      questionId: world.questions[2]!.id,
+      userAnswer: '-3',
+      timeSec: 4,
+      context: 'PRACTICE' as const,
+      clientAttemptId: randomUUID(),
+    };
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => server.request(Record, { input }, world.bob.token)),
+    );
     const ids = new Set(responses.map((r) => dataOf(r).recordAttempt.id));
     expect(ids.size).toBe(1);
     expect(await server.db.prisma.attempt.count({ where: { clientAttemptId: input.clientAttemptId } })).toBe(1);
@@ -143,9 +162,15 @@ describe('concurrent writes', () => {
     const questionId = world.questions[1]!.id;
     const responses = await Promise.all(
       Array.from({ length: 10 }, () =>
-        server.request(Record, { input: { questionId, userAnswer: '12', timeSec: 4, context: 'DAILY', clientAttemptId: randomUUID() } }, world.coach.token),
+        server.request(
+          Record,
+          { input: { questionId, userAnswer: '12', timeSec: 4, context: 'DAILY', clientAttemptId: randomUUID() } },
+          world.coach.token,
+        ),
       ),
     );
-    expect(responses.map((r) => dataOf(r).recordAttempt.attemptNo).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(responses.map((r) => dataOf(r).recordAttempt.attemptNo).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    ]);
   });
 });

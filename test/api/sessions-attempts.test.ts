@@ -44,20 +44,63 @@ function attemptInput(overrides: Record<string, unknown> & { questionId: string;
 
 describe('sessions and attempts', () => {
   test('a learner records graded attempts into a session and ends it', async () => {
-    const { startSession } = dataOf(await server.request(StartSession, { input: { units: ['Algebra'], clientSessionId: 's-1' } }, world.alice.token));
+    const { startSession } = dataOf(
+      await server.request(StartSession, { input: { units: ['Algebra'], clientSessionId: 's-1' } }, world.alice.token),
+    );
     expect(startSession.endedAt).toBeNull();
     expect(startSession.user.id).toBe(world.alice.id);
     const [alg1, alg2] = world.questions;
     const first = dataOf(
-      await server.request(RecordAttempt, { input: attemptInput({ sessionId: startSession.id, questionId: alg1!.id, userAnswer: '  X  =   2 ', clientAttemptId: 'a-1' }) }, world.alice.token),
+      await server.request(
+        RecordAttempt,
+        {
+          input: attemptInput({
+            sessionId: startSession.id,
+            questionId: alg1!.id,
+            userAnswer: '  X  =   2 ',
+            clientAttemptId: 'a-1',
+          }),
+        },
+        world.alice.token,
+      ),
     ).recordAttempt;
-    expect(first).toMatchObject({ attemptNo: 1, correct: true, context: 'SESSION', hintUsed: false, session: { id: startSession.id } });
+    expect(first).toMatchObject({
+      attemptNo: 1,
+      correct: true,
+      context: 'SESSION',
+      hintUsed: false,
+      session: { id: startSession.id },
+    });
     const retry = dataOf(
-      await server.request(RecordAttempt, { input: attemptInput({ sessionId: startSession.id, questionId: alg1!.id, userAnswer: 'x = 3', clientAttemptId: 'a-2', timeSec: 20 }) }, world.alice.token),
+      await server.request(
+        RecordAttempt,
+        {
+          input: attemptInput({
+            sessionId: startSession.id,
+            questionId: alg1!.id,
+            userAnswer: 'x = 3',
+            clientAttemptId: 'a-2',
+            timeSec: 20,
+          }),
+        },
+        world.alice.token,
+      ),
     ).recordAttempt;
     expect(retry).toMatchObject({ attemptNo: 2, correct: false });
     const other = dataOf(
-      await server.request(RecordAttempt, { input: attemptInput({ sessionId: startSession.id, questionId: alg2!.id, userAnswer: '12', clientAttemptId: 'a-3', hintUsed: true }) }, world.alice.token),
+      await server.request(
+        RecordAttempt,
+        {
+          input: attemptInput({
+            sessionId: startSession.id,
+            questionId: alg2!.id,
+            userAnswer: '12',
+            clientAttemptId: 'a-3',
+            hintUsed: true,
+          }),
+        },
+        world.alice.token,
+      ),
     ).recordAttempt;
     expect(other).toMatchObject({ attemptNo: 1, correct: true, hintUsed: true });
 
@@ -84,7 +127,12 @@ describe('sessions and attempts', () => {
 
   test('a retried attempt returns the first and writes nothing; other content under the same key is CONFLICT', async () => {
     const { startSession } = dataOf(await server.request(StartSession, {}, world.bob.token));
-    const input = attemptInput({ sessionId: startSession.id, questionId: world.questions[3]!.id, userAnswer: '90', clientAttemptId: 'bob-1' });
+    const input = attemptInput({
+      sessionId: startSession.id,
+      questionId: world.questions[3]!.id,
+      userAnswer: '90',
+      clientAttemptId: 'bob-1',
+    });
     const first = dataOf(await server.request(RecordAttempt, { input }, world.bob.token)).recordAttempt;
     const second = dataOf(await server.request(RecordAttempt, { input }, world.bob.token)).recordAttempt;
     expect(second).toEqual(first);
@@ -101,9 +149,24 @@ describe('sessions and attempts', () => {
       [attemptInput({ sessionId: bobs.id, questionId: q, clientAttemptId: 'r-1' }), 'FORBIDDEN'],
       [attemptInput({ sessionId: bobs.id, questionId: q, clientAttemptId: 'r-2', timeSec: -1 }), 'BAD_USER_INPUT'],
       [attemptInput({ sessionId: bobs.id, questionId: q, clientAttemptId: 'r-3', timeSec: 86_401 }), 'BAD_USER_INPUT'],
-      [attemptInput({ questionId: q, clientAttemptId: 'r-4', context: 'PRACTICE', answeredAt: new Date(Date.now() + 10 * 60_000).toISOString() }), 'BAD_USER_INPUT'],
+      [
+        attemptInput({
+          questionId: q,
+          clientAttemptId: 'r-4',
+          context: 'PRACTICE',
+          answeredAt: new Date(Date.now() + 10 * 60_000).toISOString(),
+        }),
+        'BAD_USER_INPUT',
+      ],
       [attemptInput({ questionId: q, clientAttemptId: 'r-5' }), 'BAD_USER_INPUT'],
-      [attemptInput({ questionId: Buffer.from('Question:00000000-0000-0000-0000-000000000000').toString('base64'), clientAttemptId: 'r-6', context: 'PRACTICE' }), 'NOT_FOUND'],
+      [
+        attemptInput({
+          questionId: Buffer.from('Question:00000000-0000-0000-0000-000000000000').toString('base64'),
+          clientAttemptId: 'r-6',
+          context: 'PRACTICE',
+        }),
+        'NOT_FOUND',
+      ],
       [attemptInput({ questionId: 'not-an-id', clientAttemptId: 'r-7', context: 'PRACTICE' }), 'BAD_USER_INPUT'],
     ];
     for (const [input, code] of cases) {
@@ -116,18 +179,38 @@ describe('sessions and attempts', () => {
   test('practice attempts have no session; an old answeredAt is accepted', async () => {
     const answeredAt = '2020-01-02T03:04:05.000Z';
     const { recordAttempt } = dataOf(
-      await server.request(RecordAttempt, { input: attemptInput({ questionId: world.questions[4]!.id, userAnswer: 'new york', clientAttemptId: 'p-1', context: 'PRACTICE', answeredAt }) }, world.alice.token),
+      await server.request(
+        RecordAttempt,
+        {
+          input: attemptInput({
+            questionId: world.questions[4]!.id,
+            userAnswer: 'new york',
+            clientAttemptId: 'p-1',
+            context: 'PRACTICE',
+            answeredAt,
+          }),
+        },
+        world.alice.token,
+      ),
     );
     expect(recordAttempt).toMatchObject({ session: null, context: 'PRACTICE', correct: true, answeredAt });
   });
 
   test('an ended session takes no more attempts, except a retry of one it has', async () => {
     const { startSession } = dataOf(await server.request(StartSession, {}, world.alice.token));
-    const input = attemptInput({ sessionId: startSession.id, questionId: world.questions[5]!.id, clientAttemptId: 'e-1' });
+    const input = attemptInput({
+      sessionId: startSession.id,
+      questionId: world.questions[5]!.id,
+      clientAttemptId: 'e-1',
+    });
     const first = dataOf(await server.request(RecordAttempt, { input }, world.alice.token)).recordAttempt;
     dataOf(await server.request(EndSession, { id: startSession.id }, world.alice.token));
     expect(dataOf(await server.request(RecordAttempt, { input }, world.alice.token)).recordAttempt.id).toBe(first.id);
-    const late = await server.request(RecordAttempt, { input: { ...input, clientAttemptId: 'e-2' } }, world.alice.token);
+    const late = await server.request(
+      RecordAttempt,
+      { input: { ...input, clientAttemptId: 'e-2' } },
+      world.alice.token,
+    );
     expect(codesOf(late)).toEqual(['CONFLICT']);
     expect(late.errors?.[0]?.message).toMatch(/PRACTICE/);
   });
@@ -137,13 +220,17 @@ describe('sessions and attempts', () => {
     const a = dataOf(await server.request(StartSession, { input }, world.bob.token)).startSession;
     const b = dataOf(await server.request(StartSession, { input }, world.bob.token)).startSession;
     expect(b.id).toBe(a.id);
-    expect(codesOf(await server.request(StartSession, { input: { ...input, units: ['Algebra'] } }, world.bob.token))).toEqual(['CONFLICT']);
+    expect(
+      codesOf(await server.request(StartSession, { input: { ...input, units: ['Algebra'] } }, world.bob.token)),
+    ).toEqual(['CONFLICT']);
   });
 
   test('only the owner ends a session', async () => {
     const { startSession } = dataOf(await server.request(StartSession, {}, world.alice.token));
     expect(codesOf(await server.request(EndSession, { id: startSession.id }, world.bob.token))).toEqual(['FORBIDDEN']);
-    expect(codesOf(await server.request(EndSession, { id: startSession.id }, world.coach.token))).toEqual(['FORBIDDEN']);
+    expect(codesOf(await server.request(EndSession, { id: startSession.id }, world.coach.token))).toEqual([
+      'FORBIDDEN',
+    ]);
     expect(codesOf(await server.request(EndSession, { id: startSession.id }))).toEqual(['UNAUTHENTICATED']);
   });
 });

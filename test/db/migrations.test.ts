@@ -5,9 +5,15 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { databaseConfigFrom, DatabaseConfigError, openDatabase, type Database, type DatabaseConfig } from '../../src/db/client.ts';
-import { applyMigrations, MigrationError, type MigrationConnection } from '../../src/db/migrate.ts';
-import { checksumOf, migrationsDir, readMigrations, type MigrationFile } from '../../src/db/migration-files.ts';
+import {
+  type Database,
+  type DatabaseConfig,
+  DatabaseConfigError,
+  databaseConfigFrom,
+  openDatabase,
+} from '../../src/db/client.ts';
+import { applyMigrations, type MigrationConnection, MigrationError } from '../../src/db/migrate.ts';
+import { checksumOf, type MigrationFile, migrationsDir, readMigrations } from '../../src/db/migration-files.ts';
 import { diffMigrationsToSchema, isEmptyMigration } from '../../src/db/schema-engine.ts';
 import { createEmptyPostgresDatabase, describeOnlyOn, testDatabaseKind } from '../support/database.ts';
 
@@ -25,7 +31,8 @@ interface HistoryRow {
 const committed = await readMigrations();
 const committedNames = committed.map((m) => m.name);
 /** The app tables the committed migrations create and leave. */
-const tablesMatching = (pattern: RegExp) => new Set(committed.flatMap((m) => [...m.sql.matchAll(pattern)].map((r) => r[1]!)));
+const tablesMatching = (pattern: RegExp) =>
+  new Set(committed.flatMap((m) => [...m.sql.matchAll(pattern)].map((r) => r[1]!)));
 const droppedTables = tablesMatching(/DROP TABLE "([^"]+)"/g);
 const appTables = [...tablesMatching(/CREATE TABLE "([^"]+)"/g)].filter((t) => !droppedTables.has(t)).sort();
 
@@ -52,7 +59,8 @@ async function emptyDatabaseConfig(): Promise<DatabaseConfig> {
 
 /** An open, empty database (nothing migrated) with a dedicated connection; closed after the file. */
 async function emptyDatabase(): Promise<{ db: Database; conn: MigrationConnection }> {
-  const config: DatabaseConfig = testDatabaseKind === 'pglite' ? { kind: 'pglite', dataDir: null } : await emptyDatabaseConfig();
+  const config: DatabaseConfig =
+    testDatabaseKind === 'pglite' ? { kind: 'pglite', dataDir: null } : await emptyDatabaseConfig();
   const db = await openDatabase(config, { migrate: false });
   const conn = await db.connect();
   cleanups.push(async () => {
@@ -149,7 +157,9 @@ describe(`applying the committed migrations (${testDatabaseKind})`, () => {
       { subcategory: 'Algebra', targetQuestions: 20, priority: 1, reason: 'weak', status: 'DONE' },
       { subcategory: 'Geometry', targetQuestions: 10, priority: 2, reason: 'review', status: 'PENDING' },
     ]);
-    expect(versions[2]!.after).toEqual([{ subcategory: 'Reading', targetQuestions: 30, priority: 1, reason: 'new', status: 'PENDING' }]);
+    expect(versions[2]!.after).toEqual([
+      { subcategory: 'Reading', targetQuestions: 30, priority: 1, reason: 'new', status: 'PENDING' },
+    ]);
     expect(await tableExists(conn, 'plan_units')).toBe(false);
   });
 
@@ -208,7 +218,10 @@ describeOnlyOn('postgres', 'concurrent appliers (postgres)', () => {
     const [a, b] = await Promise.all([db.connect(), db.connect()]);
     try {
       const extra = migration('29990101000000_slow', 'CREATE TABLE t_slow (id int); SELECT pg_sleep(0.2);');
-      const results = await Promise.all([applyMigrations(a, [...committed, extra]), applyMigrations(b, [...committed, extra])]);
+      const results = await Promise.all([
+        applyMigrations(a, [...committed, extra]),
+        applyMigrations(b, [...committed, extra]),
+      ]);
       expect(results.map((r) => r.length).sort()).toEqual([0, committedNames.length + 1]);
       expect(results.flat()).toEqual([...committedNames, extra.name]);
       const rows = await history(a);
@@ -268,7 +281,11 @@ describe(`refusals (${testDatabaseKind})`, () => {
     expect(await applyMigrations(conn, [...committed, fixed, later])).toEqual([fixed.name, later.name]);
     expect(await tableExists(conn, 't_ok')).toBe(true);
     const after = await history(conn);
-    expect(after.filter((r) => r.migration_name === broken.name).map((r) => [r.rolled_back_at !== null, r.finished_at !== null])).toEqual([
+    expect(
+      after
+        .filter((r) => r.migration_name === broken.name)
+        .map((r) => [r.rolled_back_at !== null, r.finished_at !== null]),
+    ).toEqual([
       [true, false],
       [false, true],
     ]);
@@ -276,11 +293,17 @@ describe(`refusals (${testDatabaseKind})`, () => {
 
   test('an applied migration that was edited is refused (CHECKSUM); CRLF line endings are not an edit', async () => {
     const { conn } = await emptyDatabase();
-    const extra = migration('29990101000000_extra', 'CREATE TABLE t_extra (id int);\nCREATE INDEX t_extra_id ON t_extra (id);\n');
+    const extra = migration(
+      '29990101000000_extra',
+      'CREATE TABLE t_extra (id int);\nCREATE INDEX t_extra_id ON t_extra (id);\n',
+    );
     expect(await applyMigrations(conn, [...committed, extra])).toEqual(committedNames.concat(extra.name));
     const rows = await history(conn);
 
-    const edited = migration(extra.name, 'CREATE TABLE t_extra (id bigint);\nCREATE INDEX t_extra_id ON t_extra (id);\n');
+    const edited = migration(
+      extra.name,
+      'CREATE TABLE t_extra (id bigint);\nCREATE INDEX t_extra_id ON t_extra (id);\n',
+    );
     const pending = migration('29990102000000_pending', 'CREATE TABLE t_pending (id int);');
     const error = await rejection(applyMigrations(conn, [...committed, edited, pending]));
     expect(error).toBeInstanceOf(MigrationError);
@@ -295,9 +318,18 @@ describe(`refusals (${testDatabaseKind})`, () => {
     expect(crlf.checksum).not.toBe(extra.checksum);
     expect(await applyMigrations(conn, [...committed, crlf])).toEqual([]);
     // And the other way round: a migration applied from a CRLF file matches its LF checkout.
-    const crlfFirst = migration('29990103000000_crlf', 'CREATE TABLE t_crlf (id int);\r\nCREATE INDEX t_crlf_id ON t_crlf (id);\r\n');
+    const crlfFirst = migration(
+      '29990103000000_crlf',
+      'CREATE TABLE t_crlf (id int);\r\nCREATE INDEX t_crlf_id ON t_crlf (id);\r\n',
+    );
     expect(await applyMigrations(conn, [...committed, extra, crlfFirst])).toEqual([crlfFirst.name]);
-    expect(await applyMigrations(conn, [...committed, extra, migration(crlfFirst.name, crlfFirst.sql.replace(/\r\n/g, '\n'))])).toEqual([]);
+    expect(
+      await applyMigrations(conn, [
+        ...committed,
+        extra,
+        migration(crlfFirst.name, crlfFirst.sql.replace(/\r\n/g, '\n')),
+      ]),
+    ).toEqual([]);
     // The committed files in CRLF are accepted too.
     const committedCrlf = committed.map((m) => migration(m.name, m.sql.replace(/\r?\n/g, '\r\n')));
     expect(await applyMigrations(conn, [...committedCrlf, extra, crlfFirst])).toEqual([]);
@@ -340,7 +372,10 @@ describeOnlyOn('pglite', 'drift check', () => {
 describeOnlyOn('pglite', 'the database factory', () => {
   test('DATABASE_URL picks the database; an unsupported one is refused without its password', () => {
     expect(databaseConfigFrom({})).toEqual({ kind: 'pglite', dataDir: path.resolve('.data', 'pglite') });
-    expect(databaseConfigFrom({ DATABASE_URL: '  ', DATA_DIR: '/srv/ll' })).toEqual({ kind: 'pglite', dataDir: '/srv/ll/pglite' });
+    expect(databaseConfigFrom({ DATABASE_URL: '  ', DATA_DIR: '/srv/ll' })).toEqual({
+      kind: 'pglite',
+      dataDir: '/srv/ll/pglite',
+    });
     expect(databaseConfigFrom({ DATABASE_URL: 'memory://' })).toEqual({ kind: 'pglite', dataDir: null });
     expect(databaseConfigFrom({ DATABASE_URL: 'postgres://u:p@h/db', DATABASE_POOL_SIZE: '3' })).toEqual({
       kind: 'postgres',
@@ -366,7 +401,9 @@ describeOnlyOn('pglite', 'the database factory', () => {
   });
 
   test('an unreachable PostgreSQL is one clear line without the password', async () => {
-    const error = await rejection(openDatabase({ kind: 'postgres', url: 'postgresql://u:secret@127.0.0.1:1/none', poolSize: 1 }));
+    const error = await rejection(
+      openDatabase({ kind: 'postgres', url: 'postgresql://u:secret@127.0.0.1:1/none', poolSize: 1 }),
+    );
     expect(error).toBeInstanceOf(DatabaseConfigError);
     expect(error.message).not.toContain('secret');
     expect(error.message).not.toContain('\n');

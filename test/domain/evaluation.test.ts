@@ -1,7 +1,7 @@
 // SPEC 4.4 — the evaluation's metrics and replays, worked by hand.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { replayElo, replayEwma, scorePredictions, type AttemptLog } from '../../src/domain/evaluation.ts';
+import { type AttemptLog, replayElo, replayEwma, scorePredictions } from '../../src/domain/evaluation.ts';
 import { decayedScore, masteryDefaults } from '../../src/domain/mastery.ts';
 
 const params = masteryDefaults;
@@ -73,10 +73,16 @@ describe('scorePredictions', () => {
   });
 
   test('AUC equals the share of (correct, wrong) pairs ranked right, ties half (any predictions)', () => {
-    const attempts = fc.array(fc.record({ p: fc.integer({ min: 0, max: 10 }).map((k) => k / 10), y: fc.boolean() }), { maxLength: 60 });
+    const attempts = fc.array(fc.record({ p: fc.integer({ min: 0, max: 10 }).map((k) => k / 10), y: fc.boolean() }), {
+      maxLength: 60,
+    });
     fc.assert(
       fc.property(attempts, (list) => {
-        const score = scorePredictions(Float64Array.from(list.map((a) => a.p)), Uint8Array.from(list.map((a) => (a.y ? 1 : 0))), all(list.length));
+        const score = scorePredictions(
+          Float64Array.from(list.map((a) => a.p)),
+          Uint8Array.from(list.map((a) => (a.y ? 1 : 0))),
+          all(list.length),
+        );
         const correct = list.filter((a) => a.y);
         const wrong = list.filter((a) => !a.y);
         if (correct.length === 0 || wrong.length === 0) return score.auc === null;
@@ -88,7 +94,12 @@ describe('scorePredictions', () => {
   });
 
   test('nothing to score', () => {
-    expect(scorePredictions(new Float64Array(0), new Uint8Array(0), new Uint8Array(0))).toMatchObject({ attempts: 0, auc: null, logLoss: null, rmse: null });
+    expect(scorePredictions(new Float64Array(0), new Uint8Array(0), new Uint8Array(0))).toMatchObject({
+      attempts: 0,
+      auc: null,
+      logLoss: null,
+      rmse: null,
+    });
   });
 });
 
@@ -136,7 +147,14 @@ describe('replayEwma', () => {
     const [, short] = replayEwma(log, runs, { ...params, alpha: 1, halfLifeHours: 100 });
     const [, long] = replayEwma(log, runs, { ...params, alpha: 1, halfLifeHours: 1000 });
     expect(short).toBeLessThan(long!);
-    const [, none] = replayEwma(logOf([{ correct: true, at: T0 + hour }, { correct: false, at: T0 + day + 3 * hour }]), runs, { ...params, alpha: 1 });
+    const [, none] = replayEwma(
+      logOf([
+        { correct: true, at: T0 + hour },
+        { correct: false, at: T0 + day + 3 * hour },
+      ]),
+      runs,
+      { ...params, alpha: 1 },
+    );
     expect(none).toBe(1);
   });
 });

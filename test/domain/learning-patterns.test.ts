@@ -6,8 +6,8 @@ import {
   computeLearningPatterns,
   conceptRetention,
   difficultyProgression,
-  optimalSessionDurationMinutes,
   type LearningPatternsInput,
+  optimalSessionDurationMinutes,
 } from '../../src/domain/learning-patterns.ts';
 
 const emptyInput: LearningPatternsInput = {
@@ -48,9 +48,7 @@ describe('computeLearningPatterns', () => {
       optimalSessionDurationMinutes: 24, // bucket [15, 30): (20 + 28) / 2
       bestHourOfDay: 8,
       difficultyProgression: [{ date: '2024-05-01', meanDifficulty: 0.4, accuracy: 0.75, attempts: 4 }],
-      conceptRetention: [
-        { subcategory: 'fractions', firstDate: '2024-05-01', lastDate: '2024-05-03', ratio: 2 },
-      ],
+      conceptRetention: [{ subcategory: 'fractions', firstDate: '2024-05-01', lastDate: '2024-05-03', ratio: 2 }],
     });
   });
 });
@@ -183,9 +181,9 @@ describe('difficultyProgression', () => {
   });
 
   test('an unknown mean difficulty stays null', () => {
-    expect(
-      difficultyProgression([{ date: '2024-05-01', attempts: 2, correct: 2, meanDifficulty: null }]),
-    ).toEqual([{ date: '2024-05-01', meanDifficulty: null, accuracy: 1, attempts: 2 }]);
+    expect(difficultyProgression([{ date: '2024-05-01', attempts: 2, correct: 2, meanDifficulty: null }])).toEqual([
+      { date: '2024-05-01', meanDifficulty: null, accuracy: 1, attempts: 2 },
+    ]);
   });
 });
 

@@ -4,10 +4,10 @@ import {
   attemptCredit,
   decayedScore,
   ewmaStep,
+  type MasteryAttempt,
   masteryDefaults,
   performance,
   provisionalMastery,
-  type MasteryAttempt,
 } from '../../src/domain/mastery.ts';
 
 const unit = fc.double({ min: 0, max: 1, noNaN: true });
@@ -142,12 +142,16 @@ describe('provisionalMastery', () => {
 
   test('matches the nightly step exactly', () => {
     fc.assert(
-      fc.property(maybeScore, fc.array(fc.record({ correct: fc.boolean(), hintUsed: fc.boolean() }), { minLength: 1 }), (previous, raw) => {
-        const current = new Map(previous === null ? [] : [['s', previous] as const]);
-        const attempts = raw.map((a) => attempt('s', a.correct, a.hintUsed));
-        const expected = ewmaStep(previous, performance(attempts.map(attemptCredit)) ?? 0);
-        expect(provisionalMastery(current, attempts).get('s')).toBe(expected);
-      }),
+      fc.property(
+        maybeScore,
+        fc.array(fc.record({ correct: fc.boolean(), hintUsed: fc.boolean() }), { minLength: 1 }),
+        (previous, raw) => {
+          const current = new Map(previous === null ? [] : [['s', previous] as const]);
+          const attempts = raw.map((a) => attempt('s', a.correct, a.hintUsed));
+          const expected = ewmaStep(previous, performance(attempts.map(attemptCredit)) ?? 0);
+          expect(provisionalMastery(current, attempts).get('s')).toBe(expected);
+        },
+      ),
     );
   });
 
@@ -155,14 +159,20 @@ describe('provisionalMastery', () => {
     fc.assert(
       fc.property(maybeScore, fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }), (previous, hints) => {
         const current = new Map(previous === null ? [] : [['s', previous] as const]);
-        const next = provisionalMastery(current, hints.map((hint) => attempt('s', false, hint)));
+        const next = provisionalMastery(
+          current,
+          hints.map((hint) => attempt('s', false, hint)),
+        );
         expect(next.get('s')).toBeLessThanOrEqual(previous ?? masteryDefaults.prior);
       }),
     );
   });
 
   test('turning a wrong answer right never lowers the estimate', () => {
-    const outcomes = fc.array(fc.record({ correct: fc.boolean(), hintUsed: fc.boolean() }), { minLength: 1, maxLength: 12 });
+    const outcomes = fc.array(fc.record({ correct: fc.boolean(), hintUsed: fc.boolean() }), {
+      minLength: 1,
+      maxLength: 12,
+    });
     fc.assert(
       fc.property(maybeScore, outcomes, fc.nat(), (previous, raw, pick) => {
         const current = new Map(previous === null ? [] : [['s', previous] as const]);

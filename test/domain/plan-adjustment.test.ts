@@ -5,15 +5,19 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { MasteryAttempt } from '../../src/domain/mastery.ts';
 import { masteryDefaults } from '../../src/domain/mastery.ts';
-import { learnerPlan, planStates, type LearnerPlanInput } from '../../src/domain/plan-adjustment.ts';
 import type { PlannedUnit } from '../../src/domain/plan.ts';
+import { type LearnerPlanInput, learnerPlan, planStates } from '../../src/domain/plan-adjustment.ts';
 
 const now = new Date('2025-03-14T18:30:00Z');
 const names = ['Algebra', 'Geometry', 'Probability', 'Statistics', 'Vocabulary'] as const;
 const name = fc.constantFrom(...names);
 const score = fc.oneof(fc.constantFrom(0, 0.2, 0.5, 0.85, 1), fc.double({ min: 0, max: 1, noNaN: true }));
 
-const attemptArb: fc.Arbitrary<MasteryAttempt> = fc.record({ subcategory: name, correct: fc.boolean(), hintUsed: fc.boolean() });
+const attemptArb: fc.Arbitrary<MasteryAttempt> = fc.record({
+  subcategory: name,
+  correct: fc.boolean(),
+  hintUsed: fc.boolean(),
+});
 
 const inputArb: fc.Arbitrary<LearnerPlanInput> = fc
   .record({
@@ -33,7 +37,8 @@ const inputArb: fc.Arbitrary<LearnerPlanInput> = fc
     sessionAttempts,
   }));
 
-const targetOf = (units: readonly PlannedUnit[], subcategory: string) => units.find((u) => u.subcategory === subcategory)?.targetQuestions ?? 0;
+const targetOf = (units: readonly PlannedUnit[], subcategory: string) =>
+  units.find((u) => u.subcategory === subcategory)?.targetQuestions ?? 0;
 const estimateOf = (input: LearnerPlanInput, subcategory: string) =>
   planStates(input).find((s) => s.subcategory === subcategory)?.mastery ?? null;
 
@@ -55,10 +60,15 @@ describe('session-end adjustment: properties', () => {
     const pair = inputArb.chain((input) =>
       fc
         .record({
-          attempts: fc.shuffledSubarray([...(input.sessionAttempts ?? [])], { minLength: input.sessionAttempts?.length ?? 0 }),
+          attempts: fc.shuffledSubarray([...(input.sessionAttempts ?? [])], {
+            minLength: input.sessionAttempts?.length ?? 0,
+          }),
           importance: fc.shuffledSubarray([...input.importance], { minLength: input.importance.size }),
         })
-        .map(({ attempts, importance }) => [input, { ...input, sessionAttempts: attempts, importance: new Map(importance) }] as const),
+        .map(
+          ({ attempts, importance }) =>
+            [input, { ...input, sessionAttempts: attempts, importance: new Map(importance) }] as const,
+        ),
     );
     fc.assert(
       fc.property(pair, ([input, reordered]) => {
@@ -72,7 +82,10 @@ describe('session-end adjustment: properties', () => {
   test("a wrong answer never raises that subcategory's mastery estimate, nor gives it fewer questions", () => {
     fc.assert(
       fc.property(inputArb, name, fc.boolean(), (input, subcategory, hintUsed) => {
-        const withWrong = { ...input, sessionAttempts: [...(input.sessionAttempts ?? []), { subcategory, correct: false, hintUsed }] };
+        const withWrong = {
+          ...input,
+          sessionAttempts: [...(input.sessionAttempts ?? []), { subcategory, correct: false, hintUsed }],
+        };
         const withoutIt = input.sessionAttempts?.some((a) => a.subcategory === subcategory)
           ? estimateOf(input, subcategory)
           : (input.mastery.get(subcategory) ?? masteryDefaults.prior);
@@ -80,7 +93,9 @@ describe('session-end adjustment: properties', () => {
         if (input.importance.has(subcategory)) {
           expect(estimate).not.toBeNull();
           expect(estimate!).toBeLessThanOrEqual(withoutIt!);
-          expect(targetOf(learnerPlan(withWrong), subcategory)).toBeGreaterThanOrEqual(targetOf(learnerPlan(input), subcategory));
+          expect(targetOf(learnerPlan(withWrong), subcategory)).toBeGreaterThanOrEqual(
+            targetOf(learnerPlan(input), subcategory),
+          );
         }
       }),
       { numRuns: 2000 },

@@ -2,17 +2,22 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
   allocatePlan,
-  planDefaults,
-  subcategoryNeed,
   type PlanInput,
-  type PlanParameters,
   type PlannedUnit,
+  type PlanParameters,
+  planDefaults,
   type SubcategoryState,
+  subcategoryNeed,
 } from '../../src/domain/plan.ts';
 
 const planDate = '2025-03-14';
 
-const state = (subcategory: string, importance: number, mastery: number | null, extra: Partial<SubcategoryState> = {}): SubcategoryState => ({
+const state = (
+  subcategory: string,
+  importance: number,
+  mastery: number | null,
+  extra: Partial<SubcategoryState> = {},
+): SubcategoryState => ({
   subcategory,
   importance,
   mastery,
@@ -69,15 +74,13 @@ describe('allocatePlan: worked examples', () => {
     const after = allocatePlan({
       budget: 30,
       planDate,
-      subcategories: [
-        { ...base[0]!, sessionAccuracy: 0.92 },
-        { ...base[1]!, sessionAccuracy: 0.4 },
-        base[2]!,
-      ],
+      subcategories: [{ ...base[0]!, sessionAccuracy: 0.92 }, { ...base[1]!, sessionAccuracy: 0.4 }, base[2]!],
     });
     // need 0.125, 0.375, 0.25 (Σ 0.75); 24 above the minimums → 4, 12, 8.
     expect(targets(after)).toEqual({ algebra: 6, geometry: 14, logic: 10 });
-    expect(after.find((u) => u.subcategory === 'algebra')!.reason).toBe('strong in this session (92%) — fewer questions');
+    expect(after.find((u) => u.subcategory === 'algebra')!.reason).toBe(
+      'strong in this session (92%) — fewer questions',
+    );
     expect(after.find((u) => u.subcategory === 'geometry')!.reason).toBe('weak in this session (40%) — more questions');
   });
 
@@ -129,7 +132,11 @@ describe('allocatePlan: worked examples', () => {
 
   test('reasons for new subcategories and maxUnits', () => {
     const units = allocatePlan(
-      { budget: 20, planDate, subcategories: [state('new', 0.9, null), state('old', 0.5, 0.8), state('mid', 0.5, 0.5)] },
+      {
+        budget: 20,
+        planDate,
+        subcategories: [state('new', 0.9, null), state('old', 0.5, 0.8), state('mid', 0.5, 0.5)],
+      },
       { maxUnits: 2 },
     );
     expect(units.map((u) => [u.subcategory, u.reason])).toEqual([
@@ -144,15 +151,22 @@ describe('allocatePlan: worked examples', () => {
     expect(() => allocatePlan({ budget: 2.5, planDate, subcategories })).toThrow(RangeError);
     expect(() => allocatePlan({ budget: -1, planDate, subcategories })).toThrow(RangeError);
     expect(() => allocatePlan({ budget: 5, planDate: '14/03/2025', subcategories })).toThrow(RangeError);
-    expect(() => allocatePlan({ budget: 5, planDate, subcategories: [...subcategories, ...subcategories] })).toThrow(RangeError);
+    expect(() => allocatePlan({ budget: 5, planDate, subcategories: [...subcategories, ...subcategories] })).toThrow(
+      RangeError,
+    );
     expect(() => allocatePlan({ budget: 5, planDate, subcategories }, { reviewShare: 1.5 })).toThrow(RangeError);
     expect(() => allocatePlan({ budget: 5, planDate, subcategories }, { maxUnits: 0 })).toThrow(RangeError);
-    expect(() => allocatePlan({ budget: 5, planDate, subcategories: [state('a', Number.NaN, 0.5)] })).toThrow(RangeError);
+    expect(() => allocatePlan({ budget: 5, planDate, subcategories: [state('a', Number.NaN, 0.5)] })).toThrow(
+      RangeError,
+    );
   });
 });
 
 // Values on a coarse grid produce ties (in need and in remainders); arbitrary doubles the rest.
-const unitValue = fc.oneof(fc.constantFrom(0, 0.1, 0.25, 0.5, 0.75, 0.9, 1), fc.double({ min: 0, max: 1, noNaN: true }));
+const unitValue = fc.oneof(
+  fc.constantFrom(0, 0.1, 0.25, 0.5, 0.75, 0.9, 1),
+  fc.double({ min: 0, max: 1, noNaN: true }),
+);
 
 const stateArb = (subcategory: fc.Arbitrary<string>): fc.Arbitrary<SubcategoryState> =>
   fc.record({
@@ -163,10 +177,13 @@ const stateArb = (subcategory: fc.Arbitrary<string>): fc.Arbitrary<SubcategorySt
     sessionAccuracy: fc.option(unitValue, { nil: null }),
   });
 
-const statesArb = fc.uniqueArray(stateArb(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'x'), minLength: 1, maxLength: 3 })), {
-  selector: (s) => s.subcategory,
-  maxLength: 12,
-});
+const statesArb = fc.uniqueArray(
+  stateArb(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'x'), minLength: 1, maxLength: 3 })),
+  {
+    selector: (s) => s.subcategory,
+    maxLength: 12,
+  },
+);
 
 const paramsArb: fc.Arbitrary<Partial<PlanParameters>> = fc.record(
   {
@@ -220,7 +237,8 @@ describe('allocatePlan: properties', () => {
         const kept = new Set(units.map((u) => u.subcategory));
         const lowestKept = Math.min(...needs);
         for (const s of input.subcategories) {
-          if (!kept.has(s.subcategory) && units.length > 0) expect(need.get(s.subcategory)!).toBeLessThanOrEqual(lowestKept);
+          if (!kept.has(s.subcategory) && units.length > 0)
+            expect(need.get(s.subcategory)!).toBeLessThanOrEqual(lowestKept);
         }
       }),
     );
@@ -270,8 +288,14 @@ describe('allocatePlan: properties', () => {
     fc.assert(
       fc.property(variantArb, ({ input, parameters, extra }) => {
         const reviewAfterDays = parameters.reviewAfterDays ?? planDefaults.reviewAfterDays;
-        const recent = allocatePlan(withTarget(input, { ...extra, daysSincePractice: 0 }), { ...parameters, reviewAfterDays });
-        const stale = allocatePlan(withTarget(input, { ...extra, daysSincePractice: reviewAfterDays }), { ...parameters, reviewAfterDays });
+        const recent = allocatePlan(withTarget(input, { ...extra, daysSincePractice: 0 }), {
+          ...parameters,
+          reviewAfterDays,
+        });
+        const stale = allocatePlan(withTarget(input, { ...extra, daysSincePractice: reviewAfterDays }), {
+          ...parameters,
+          reviewAfterDays,
+        });
         expect(targetOf(stale, 'target')).toBeGreaterThanOrEqual(targetOf(recent, 'target'));
       }),
       { numRuns: 1000 },

@@ -3,10 +3,10 @@ import { describe, expect, test } from 'vitest';
 import {
   importanceIndices,
   learningImpact,
+  type PointBiserialSums,
   pointBiserial,
   questionDifficulty,
   rankNormalize,
-  type PointBiserialSums,
 } from '../../src/domain/question-stats.ts';
 
 interface Pair {
@@ -66,20 +66,44 @@ describe('questionDifficulty', () => {
 describe('pointBiserial', () => {
   test('hand-worked: x = 0.2, 0.4 wrong; 0.6, 0.8 correct', () => {
     // M1 = 0.7, M0 = 0.3, s_x = √0.05, p = q = 0.5 → r = 0.4 / √0.05 · 0.5 = 0.894427…
-    const r = pointBiserial(sumsOf([
-      { x: 0.2, correct: false },
-      { x: 0.4, correct: false },
-      { x: 0.6, correct: true },
-      { x: 0.8, correct: true },
-    ]));
+    const r = pointBiserial(
+      sumsOf([
+        { x: 0.2, correct: false },
+        { x: 0.4, correct: false },
+        { x: 0.6, correct: true },
+        { x: 0.8, correct: true },
+      ]),
+    );
     expect(r).toBeCloseTo(0.4 / Math.sqrt(0.05) / 2, 12);
   });
 
   test('null when undefined', () => {
     expect(pointBiserial(sumsOf([{ x: 0.5, correct: true }]))).toBeNull(); // n < 2
-    expect(pointBiserial(sumsOf([{ x: 0.2, correct: true }, { x: 0.9, correct: true }]))).toBeNull();
-    expect(pointBiserial(sumsOf([{ x: 0.2, correct: false }, { x: 0.9, correct: false }]))).toBeNull();
-    expect(pointBiserial(sumsOf([{ x: 0.3, correct: false }, { x: 0.3, correct: true }, { x: 0.3, correct: true }]))).toBeNull();
+    expect(
+      pointBiserial(
+        sumsOf([
+          { x: 0.2, correct: true },
+          { x: 0.9, correct: true },
+        ]),
+      ),
+    ).toBeNull();
+    expect(
+      pointBiserial(
+        sumsOf([
+          { x: 0.2, correct: false },
+          { x: 0.9, correct: false },
+        ]),
+      ),
+    ).toBeNull();
+    expect(
+      pointBiserial(
+        sumsOf([
+          { x: 0.3, correct: false },
+          { x: 0.3, correct: true },
+          { x: 0.3, correct: true },
+        ]),
+      ),
+    ).toBeNull();
     expect(pointBiserial({ n: 0, sumX: 0, sumX2: 0, nCorrect: 0, sumXCorrect: 0 })).toBeNull();
   });
 
@@ -108,10 +132,10 @@ describe('pointBiserial', () => {
   });
 
   test('equals Pearson r of the raw pairs within 1e-9 (arbitrary masteries that spread)', () => {
-    const pairs = fc.array(
-      fc.record({ x: fc.double({ min: 0, max: 1, noNaN: true }), correct: fc.boolean() }),
-      { minLength: 2, maxLength: 60 },
-    );
+    const pairs = fc.array(fc.record({ x: fc.double({ min: 0, max: 1, noNaN: true }), correct: fc.boolean() }), {
+      minLength: 2,
+      maxLength: 60,
+    });
     fc.assert(
       fc.property(pairs, (ps) => {
         const mean = ps.reduce((s, p) => s + p.x, 0) / ps.length;
@@ -149,11 +173,16 @@ describe('learningImpact', () => {
 
   test('shrinks toward 0: never larger in size than the raw lift', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1000 }), fc.nat(), fc.double({ min: 0, max: 1, noNaN: true }), (n, c, acc) => {
-        const correct = c % (n + 1);
-        const impact = learningImpact({ followUpN: n, followUpCorrect: correct }, acc)!;
-        expect(Math.abs(impact)).toBeLessThanOrEqual(Math.abs(correct / n - acc));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.nat(),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (n, c, acc) => {
+          const correct = c % (n + 1);
+          const impact = learningImpact({ followUpN: n, followUpCorrect: correct }, acc)!;
+          expect(Math.abs(impact)).toBeLessThanOrEqual(Math.abs(correct / n - acc));
+        },
+      ),
     );
   });
 });

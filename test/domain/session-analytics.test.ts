@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { analyzeSession } from '../../src/domain/session-analytics.ts';
 import type { SessionAttempt } from '../../src/domain/session-summary.ts';
-import { difficultyBands, type DifficultyBand } from '../../src/domain/types.ts';
+import { type DifficultyBand, difficultyBands } from '../../src/domain/types.ts';
 
 const attempt = (
   correct: boolean,
@@ -36,9 +36,7 @@ describe('analyzeSession — worked examples', () => {
   test('a 2-attempt session', () => {
     // n = 2 < 3 → no velocity; n < 5 → no attention span; fractions → geometry is 1 switch.
     // EASY 1/1 = 1.0 (distance 0.15), HARD 0/1 = 0 (distance 0.6): none inside → nearest EASY.
-    expect(
-      analyzeSession([attempt(true, 30, 'fractions', 'EASY'), attempt(false, 50, 'geometry', 'HARD')]),
-    ).toEqual({
+    expect(analyzeSession([attempt(true, 30, 'fractions', 'EASY'), attempt(false, 50, 'geometry', 'HARD')])).toEqual({
       learningVelocity: null,
       conceptSwitches: 1,
       attentionSpanMinutes: null,
@@ -135,20 +133,20 @@ describe('analyzeSession — worked examples', () => {
 
   test('learningVelocity exists from n = 3', () => {
     // c = 0 1 1 → r = 0, 1/2, 2/3; mean i = 2, Sxx = 2; Σ(i − 2)·r_i = −0 + 0 + 2/3 → slope 1/3.
-    const velocity = analyzeSession([attempt(false, 5), attempt(true, 5), attempt(true, 5)])
-      .learningVelocity;
+    const velocity = analyzeSession([attempt(false, 5), attempt(true, 5), attempt(true, 5)]).learningVelocity;
     expect(velocity).toBeCloseTo(10 / 3, 12);
   });
 });
 
 describe('analyzeSession — optimalDifficultyRange', () => {
-  const range = (...attempts: SessionAttempt[][]) =>
-    analyzeSession(attempts.flat()).optimalDifficultyRange;
+  const range = (...attempts: SessionAttempt[][]) => analyzeSession(attempts.flat()).optimalDifficultyRange;
 
   test('exactly 0.6 and exactly 0.85 are inside', () => {
     // EASY 3/5 = 0.6, MEDIUM 17/20 = 0.85, HARD 1/2 = 0.5 (outside).
-    expect(range(bandAttempts('EASY', 3, 5), bandAttempts('MEDIUM', 17, 20), bandAttempts('HARD', 1, 2)))
-      .toEqual(['EASY', 'MEDIUM']);
+    expect(range(bandAttempts('EASY', 3, 5), bandAttempts('MEDIUM', 17, 20), bandAttempts('HARD', 1, 2))).toEqual([
+      'EASY',
+      'MEDIUM',
+    ]);
   });
 
   test('just outside the bounds is outside', () => {
@@ -158,8 +156,11 @@ describe('analyzeSession — optimalDifficultyRange', () => {
 
   test('every band inside → all three, in canonical order', () => {
     // Given hardest first; EASY 4/5 = 0.8, MEDIUM 7/10 = 0.7, HARD 2/3 ≈ 0.667.
-    expect(range(bandAttempts('HARD', 2, 3), bandAttempts('MEDIUM', 7, 10), bandAttempts('EASY', 4, 5)))
-      .toEqual(['EASY', 'MEDIUM', 'HARD']);
+    expect(range(bandAttempts('HARD', 2, 3), bandAttempts('MEDIUM', 7, 10), bandAttempts('EASY', 4, 5))).toEqual([
+      'EASY',
+      'MEDIUM',
+      'HARD',
+    ]);
   });
 
   test('equal distances tie to the easier band even where floating point disagrees', () => {
@@ -214,9 +215,9 @@ describe('analyzeSession — properties', () => {
         const { optimalDifficultyRange } = analyzeSession(attempts);
         expect(optimalDifficultyRange.length > 0).toBe(attempts.length > 0);
         const positions = optimalDifficultyRange.map((band) => difficultyBands.indexOf(band));
-        positions.forEach((p, i) => i > 0 && expect(p).toBeGreaterThan(positions[i - 1]!));
+        for (const [i, p] of positions.entries()) if (i > 0) expect(p).toBeGreaterThan(positions[i - 1]!);
         const attempted = new Set(attempts.map((a) => a.difficultyBand));
-        optimalDifficultyRange.forEach((band) => expect(attempted.has(band)).toBe(true));
+        for (const band of optimalDifficultyRange) expect(attempted.has(band)).toBe(true);
       }),
     );
   });

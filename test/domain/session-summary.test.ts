@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { summarizeSession, type SessionAttempt } from '../../src/domain/session-summary.ts';
-import { difficultyBands, type DifficultyBand } from '../../src/domain/types.ts';
+import { type SessionAttempt, summarizeSession } from '../../src/domain/session-summary.ts';
+import { type DifficultyBand, difficultyBands } from '../../src/domain/types.ts';
 
 const attempt = (
   correct: boolean,
@@ -31,10 +31,7 @@ describe('summarizeSession', () => {
 
   test('a 2-attempt session', () => {
     // 1 of 2 correct → 0.5; (30 + 50) / 2 = 40 s.
-    const summary = summarizeSession([
-      attempt(true, 30, 'fractions', 'EASY'),
-      attempt(false, 50, 'geometry', 'HARD'),
-    ]);
+    const summary = summarizeSession([attempt(true, 30, 'fractions', 'EASY'), attempt(false, 50, 'geometry', 'HARD')]);
     expect(summary).toEqual({
       questionsAttempted: 2,
       questionsCorrect: 1,

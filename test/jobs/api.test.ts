@@ -41,9 +41,29 @@ describe('runJob', () => {
 
   test('an admin runs NIGHTLY as of an instant; the same instant again is the same run', async () => {
     const question = await server.db.prisma.question.findUniqueOrThrow({ where: { externalId: 'ALG-1' } });
-    await insertAttempts(server.db, [{ userId: world.alice.userId, questionId: question.id, correct: true, recordedAt: new Date('2025-03-01T10:00:00Z') }]);
-    const first = dataOf(await server.request(RunJob, { job: 'NIGHTLY', at: '2025-03-02T02:00:00Z', date: '2025-03-01' }, world.admin.token)).runJob;
-    expect(first).toMatchObject({ job: 'NIGHTLY', slot: '2025-03-02T02:00:00.000Z', status: 'SUCCEEDED', error: null, date: '2025-03-01', watermark: '2025-03-02T02:00:00.000Z' });
+    await insertAttempts(server.db, [
+      {
+        userId: world.alice.userId,
+        questionId: question.id,
+        correct: true,
+        recordedAt: new Date('2025-03-01T10:00:00Z'),
+      },
+    ]);
+    const first = dataOf(
+      await server.request(
+        RunJob,
+        { job: 'NIGHTLY', at: '2025-03-02T02:00:00Z', date: '2025-03-01' },
+        world.admin.token,
+      ),
+    ).runJob;
+    expect(first).toMatchObject({
+      job: 'NIGHTLY',
+      slot: '2025-03-02T02:00:00.000Z',
+      status: 'SUCCEEDED',
+      error: null,
+      date: '2025-03-01',
+      watermark: '2025-03-02T02:00:00.000Z',
+    });
     expect(first.stats).toMatchObject({ masteriesUpdated: 1, masteryAttempts: 1, learnersPlanned: 1, plansChanged: 1 });
     // Alice was active: her plan for the day after the closed day sums to her budget; Bob was not.
     const plan = dataOf(
@@ -55,8 +75,12 @@ describe('runJob', () => {
     ).user.plan;
     expect(plan.units.reduce((sum, u) => sum + u.targetQuestions, 0)).toBe(30);
     expect(await server.db.prisma.planAdjustment.count({ where: { userId: world.bob.userId } })).toBe(0);
-    expect(await server.db.prisma.planAdjustment.count({ where: { userId: world.alice.userId, trigger: 'NIGHTLY' } })).toBe(1);
-    const again = dataOf(await server.request(RunJob, { job: 'NIGHTLY', at: '2025-03-02T02:00:00Z' }, world.admin.token)).runJob;
+    expect(
+      await server.db.prisma.planAdjustment.count({ where: { userId: world.alice.userId, trigger: 'NIGHTLY' } }),
+    ).toBe(1);
+    const again = dataOf(
+      await server.request(RunJob, { job: 'NIGHTLY', at: '2025-03-02T02:00:00Z' }, world.admin.token),
+    ).runJob;
     expect(again.id).toBe(first.id);
     const mastery = await server.db.prisma.mastery.findFirstOrThrow({ where: { userId: world.alice.userId } });
     expect(mastery).toMatchObject({ score: 0.8, attemptsCount: 1 });
@@ -66,15 +90,26 @@ describe('runJob', () => {
     const decay = dataOf(await server.request(RunJob, { job: 'MASTERY_DECAY' }, world.admin.token)).runJob;
     expect(decay).toMatchObject({ job: 'MASTERY_DECAY', status: 'SUCCEEDED', watermark: null });
     expect(Math.abs(Date.parse(decay.slot) - Date.now())).toBeLessThan(60_000);
-    const future = await server.request(RunJob, { job: 'NIGHTLY', at: new Date(Date.now() + 3_600_000).toISOString() }, world.admin.token);
+    const future = await server.request(
+      RunJob,
+      { job: 'NIGHTLY', at: new Date(Date.now() + 3_600_000).toISOString() },
+      world.admin.token,
+    );
     expect(codesOf(future)).toEqual(['BAD_USER_INPUT']);
     expect(future.errors?.[0]?.message).toMatch(/future/);
-    const patterns = dataOf(await server.request(RunJob, { job: 'PATTERNS', at: '2025-03-02T03:00:00Z' }, world.admin.token)).runJob;
+    const patterns = dataOf(
+      await server.request(RunJob, { job: 'PATTERNS', at: '2025-03-02T03:00:00Z' }, world.admin.token),
+    ).runJob;
     expect(patterns).toMatchObject({ job: 'PATTERNS', status: 'SUCCEEDED', date: '2025-03-02' });
     expect(patterns.stats).toMatchObject({ patterns: 1 });
-    const stored = await server.db.prisma.learningPattern.findFirstOrThrow({ where: { userId: world.alice.userId }, orderBy: { computedAt: 'desc' } });
+    const stored = await server.db.prisma.learningPattern.findFirstOrThrow({
+      where: { userId: world.alice.userId },
+      orderBy: { computedAt: 'desc' },
+    });
     expect(stored).toMatchObject({ windowDays: 7, computedAt: new Date('2025-03-02T03:00:00Z'), bestHourOfDay: null });
-    expect(stored.difficultyProgression).toEqual([{ date: '2025-03-01', meanDifficulty: expect.any(Number), accuracy: 1, attempts: 1 }]);
+    expect(stored.difficultyProgression).toEqual([
+      { date: '2025-03-01', meanDifficulty: expect.any(Number), accuracy: 1, attempts: 1 },
+    ]);
   });
 });
 
@@ -86,7 +121,9 @@ describe('jobRuns and usageStats', () => {
     const first = dataOf(await server.request(JobRuns, { job: 'NIGHTLY', first: 2 }, world.coach.token)).jobRuns;
     expect(first.edges.map((e) => e.node.slot)).toEqual(['2025-03-04T02:00:00.000Z', '2025-03-03T02:00:00.000Z']);
     expect(first.pageInfo.hasNextPage).toBe(true);
-    const next = dataOf(await server.request(JobRuns, { job: 'NIGHTLY', first: 2, after: first.pageInfo.endCursor }, world.coach.token)).jobRuns;
+    const next = dataOf(
+      await server.request(JobRuns, { job: 'NIGHTLY', first: 2, after: first.pageInfo.endCursor }, world.coach.token),
+    ).jobRuns;
     expect(next.edges.map((e) => e.node.slot)).toEqual(['2025-03-02T02:00:00.000Z']);
     const all = dataOf(await server.request(JobRuns, { first: 10 }, world.admin.token)).jobRuns;
     expect(new Set(all.edges.map((e) => e.node.job))).toEqual(new Set(['NIGHTLY', 'MASTERY_DECAY', 'PATTERNS']));
@@ -94,13 +131,25 @@ describe('jobRuns and usageStats', () => {
   });
 
   test('usageStats: one entry per closed day in the range; staff only; a bad range is refused', async () => {
-    const stats = dataOf(await server.request(UsageStats, { from: '2025-03-01', to: '2025-03-31' }, world.coach.token)).usageStats;
+    const stats = dataOf(
+      await server.request(UsageStats, { from: '2025-03-01', to: '2025-03-31' }, world.coach.token),
+    ).usageStats;
     // Runs by hand close the day of their `at`: 03-01 (given), 03-03 and 03-04.
     expect(stats.map((s) => s.date)).toEqual(['2025-03-01', '2025-03-03', '2025-03-04']);
     expect(stats[0]).toMatchObject({ attempts: 1, activeUsers: 1, accuracy: 1 });
-    expect(stats[0]!.byContext.map((c) => [c.context, c.attempts])).toEqual([['SESSION', 1], ['PRACTICE', 0], ['DAILY', 0]]);
-    expect(codesOf(await server.request(UsageStats, { from: '2025-03-01', to: '2025-03-31' }, world.alice.token))).toEqual(['FORBIDDEN']);
-    expect(codesOf(await server.request(UsageStats, { from: '2025-03-31', to: '2025-03-01' }, world.admin.token))).toEqual(['BAD_USER_INPUT']);
-    expect(codesOf(await server.request(UsageStats, { from: '2020-01-01', to: '2025-03-01' }, world.admin.token))).toEqual(['BAD_USER_INPUT']);
+    expect(stats[0]!.byContext.map((c) => [c.context, c.attempts])).toEqual([
+      ['SESSION', 1],
+      ['PRACTICE', 0],
+      ['DAILY', 0],
+    ]);
+    expect(
+      codesOf(await server.request(UsageStats, { from: '2025-03-01', to: '2025-03-31' }, world.alice.token)),
+    ).toEqual(['FORBIDDEN']);
+    expect(
+      codesOf(await server.request(UsageStats, { from: '2025-03-31', to: '2025-03-01' }, world.admin.token)),
+    ).toEqual(['BAD_USER_INPUT']);
+    expect(
+      codesOf(await server.request(UsageStats, { from: '2020-01-01', to: '2025-03-01' }, world.admin.token)),
+    ).toEqual(['BAD_USER_INPUT']);
   });
 });

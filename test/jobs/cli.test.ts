@@ -2,7 +2,7 @@
 // terminal); a run held elsewhere or a bad request exits non-zero with a clear message.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
-import { commandDatabase, type CommandDatabase } from '../support/commands.ts';
+import { type CommandDatabase, commandDatabase } from '../support/commands.ts';
 
 let commands: CommandDatabase;
 beforeAll(async () => {
@@ -19,7 +19,9 @@ test('a backfill runs each day as the slot that closes it, once', async () => {
   expect(backfill.stdout).toContain('NIGHTLY 2025-03-01: masteryEwma done in');
   expect(backfill.stdout).toMatch(/NIGHTLY 2025-03-01 \(as of 2025-03-02T02:00:00.000Z\): SUCCEEDED in [\d.]+ s/);
   expect(backfill.stdout).toMatch(/NIGHTLY 2025-03-02 \(as of 2025-03-03T02:00:00.000Z\): SUCCEEDED/);
-  expect(backfill.stdout.indexOf('NIGHTLY 2025-03-01 (as of')).toBeLessThan(backfill.stdout.indexOf('NIGHTLY 2025-03-02 (as of'));
+  expect(backfill.stdout.indexOf('NIGHTLY 2025-03-01 (as of')).toBeLessThan(
+    backfill.stdout.indexOf('NIGHTLY 2025-03-02 (as of'),
+  );
 
   const again = await job('nightly', '--date', '2025-03-01');
   expect(again.code).toBe(0);
@@ -30,7 +32,14 @@ test('a run held by another owner, or a bad request, exits non-zero with a messa
   const db = await openDatabase(commands.database);
   try {
     // MASTERY_DECAY for 2025-03-01 is the 00:00 slot of the 2nd.
-    await db.prisma.jobRun.create({ data: { job: 'MASTERY_DECAY', slot: new Date('2025-03-02T00:00:00Z'), owner: 'elsewhere#1', leaseUntil: new Date(Date.now() + 3_600_000) } });
+    await db.prisma.jobRun.create({
+      data: {
+        job: 'MASTERY_DECAY',
+        slot: new Date('2025-03-02T00:00:00Z'),
+        owner: 'elsewhere#1',
+        leaseUntil: new Date(Date.now() + 3_600_000),
+      },
+    });
   } finally {
     await db.close();
   }

@@ -18,10 +18,14 @@ beforeAll(async () => {
     const users = await createLearners(db, ['Idle', 'Busy']);
     const q = await createQuestions(db, [{ externalId: 'A1', subcategory: 'Algebra' }]);
     await db.prisma.mastery.createMany({
-      data: [...users.values()].flatMap((userId) => Object.entries(initial).map(([subcategory, score]) => ({ userId, subcategory, score, updatedAt: T0 }))),
+      data: [...users.values()].flatMap((userId) =>
+        Object.entries(initial).map(([subcategory, score]) => ({ userId, subcategory, score, updatedAt: T0 })),
+      ),
     });
     // Busy answers 5 h in: active from then until 53 h.
-    await insertAttempts(db, [{ userId: users.get('Busy')!, questionId: q.get('A1')!, correct: true, recordedAt: plus(T0, hours(5)) }]);
+    await insertAttempts(db, [
+      { userId: users.get('Busy')!, questionId: q.get('A1')!, correct: true, recordedAt: plus(T0, hours(5)) },
+    ]);
   }
 });
 afterAll(async () => Promise.all([everyRun?.destroy(), fewRuns?.destroy()]));
@@ -32,7 +36,10 @@ async function decay(db: TestDatabase, afterHours: number) {
 }
 
 async function scores(db: TestDatabase) {
-  const rows = await db.prisma.mastery.findMany({ include: { user: { select: { name: true } } }, orderBy: [{ subcategory: 'asc' }] });
+  const rows = await db.prisma.mastery.findMany({
+    include: { user: { select: { name: true } } },
+    orderBy: [{ subcategory: 'asc' }],
+  });
   return new Map(rows.map((r) => [`${r.user.name}/${r.subcategory}`, r]));
 }
 

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
 import { runJob } from '../../src/jobs/run.ts';
-import { evaluateModels, type EvaluationReport } from '../../src/services/model-evaluation.ts';
-import { commandDatabase, type CommandDatabase } from '../support/commands.ts';
-import { at, createLearners, createQuestions, insertAttempts, testJobsConfig, type AttemptSpec } from './support.ts';
+import { type EvaluationReport, evaluateModels } from '../../src/services/model-evaluation.ts';
+import { type CommandDatabase, commandDatabase } from '../support/commands.ts';
+import { type AttemptSpec, at, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
 
 const config = testJobsConfig();
 let commands: CommandDatabase;
@@ -33,7 +33,10 @@ beforeAll(async () => {
       { userId: ann, questionId: a1, correct: false, recordedAt: at('2025-03-02T09:00:00Z') },
       { userId: ben, questionId: g1, correct: true, recordedAt: at('2025-03-02T19:00:00Z') },
     ]);
-    for (const [date, slot] of [['2025-03-01', '2025-03-02T02:00:00Z'], ['2025-03-02', '2025-03-03T02:00:00Z']] as const) {
+    for (const [date, slot] of [
+      ['2025-03-01', '2025-03-02T02:00:00Z'],
+      ['2025-03-02', '2025-03-03T02:00:00Z'],
+    ] as const) {
       expect((await runJob(db, config, { job: 'NIGHTLY', date, at: at(slot) })).outcome).toBe('succeeded');
     }
     scoredDay = [
@@ -76,13 +79,18 @@ test('the replayed EWMA predicts each scored attempt with the score the NIGHTLY 
   // Ann/Algebra, Ann/Geometry, Ben/Algebra and Ben/Geometry were all scored by the two runs.
   const predictions = scoredDay.map((a) => stored.get(`${a.userId}|${subcategoryOf.get(a.questionId)}`)!);
   expect(predictions.every((p) => typeof p === 'number')).toBe(true);
-  const logLoss = -scoredDay.reduce((sum, a, i) => sum + Math.log(a.correct ? predictions[i]! : 1 - predictions[i]!), 0) / scoredDay.length;
+  const logLoss =
+    -scoredDay.reduce((sum, a, i) => sum + Math.log(a.correct ? predictions[i]! : 1 - predictions[i]!), 0) /
+    scoredDay.length;
   const ewma = report.models.find((m) => m.model === 'EWMA')!;
   expect(ewma.parameters).toEqual({ alpha: 0.6, halfLifeHours: 720 });
   expect(ewma.score.attempts).toBe(4);
   expect(ewma.score.logLoss).toBeCloseTo(logLoss, 12);
   expect(report.models.map((m) => m.model)).toEqual(['EWMA', 'ELO', 'STORED']);
-  expect(report.models.find((m) => m.model === 'STORED')!.score).toMatchObject({ attempts: 1, rmse: expect.closeTo(0.3, 12) });
+  expect(report.models.find((m) => m.model === 'STORED')!.score).toMatchObject({
+    attempts: 1,
+    rmse: expect.closeTo(0.3, 12),
+  });
 });
 
 test('npm run evaluate prints one row per α × half-life and the baselines; bad options exit 2', async () => {

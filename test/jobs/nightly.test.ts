@@ -5,7 +5,17 @@ import { pointBiserial } from '../../src/domain/question-stats.ts';
 import type { JobsConfig } from '../../src/jobs/config.ts';
 import { runJob } from '../../src/jobs/run.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { at, createLearners, createQuestions, derivedState, emptyDatabase, hours, insertAttempts, plus, testJobsConfig } from './support.ts';
+import {
+  at,
+  createLearners,
+  createQuestions,
+  derivedState,
+  emptyDatabase,
+  hours,
+  insertAttempts,
+  plus,
+  testJobsConfig,
+} from './support.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -33,7 +43,13 @@ const day = (n: number, time: string) => at(`2025-03-0${n}T${time}Z`);
 
 describe('mastery EWMA', () => {
   test('three nights by hand: credit 1 / 0.5 with a hint / 0, α 0.6, prior 0.5, practice and daily attempts not counted', async () => {
-    const q = await createQuestions(db, ['A1', 'A2', 'A3', 'G1', 'G2'].map((id) => ({ externalId: id, subcategory: id.startsWith('A') ? 'Algebra' : 'Geometry' })));
+    const q = await createQuestions(
+      db,
+      ['A1', 'A2', 'A3', 'G1', 'G2'].map((id) => ({
+        externalId: id,
+        subcategory: id.startsWith('A') ? 'Algebra' : 'Geometry',
+      })),
+    );
     const u = await createLearners(db, ['Ann', 'Bob']);
     const ann = u.get('Ann')!;
     const bob = u.get('Bob')!;
@@ -77,14 +93,19 @@ describe('mastery EWMA', () => {
     expect((await masteryOf(bob, 'Algebra'))!.score).toBeCloseTo(0.5, 12);
 
     // One MasteryHistory row per (learner, subcategory, closed day).
-    const history = await db.prisma.masteryHistory.findMany({ where: { userId: ann }, orderBy: [{ date: 'asc' }, { subcategory: 'asc' }] });
-    expect(history.map((h) => [h.date.toISOString().slice(0, 10), h.subcategory, Number(h.score.toFixed(12))])).toEqual([
-      ['2025-03-01', 'Algebra', 0.7],
-      ['2025-03-02', 'Algebra', 0.43],
-      ['2025-03-02', 'Geometry', 0.8],
-      ['2025-03-03', 'Algebra', 0.43],
-      ['2025-03-03', 'Geometry', 0.47],
-    ]);
+    const history = await db.prisma.masteryHistory.findMany({
+      where: { userId: ann },
+      orderBy: [{ date: 'asc' }, { subcategory: 'asc' }],
+    });
+    expect(history.map((h) => [h.date.toISOString().slice(0, 10), h.subcategory, Number(h.score.toFixed(12))])).toEqual(
+      [
+        ['2025-03-01', 'Algebra', 0.7],
+        ['2025-03-02', 'Algebra', 0.43],
+        ['2025-03-02', 'Geometry', 0.8],
+        ['2025-03-03', 'Algebra', 0.43],
+        ['2025-03-03', 'Geometry', 0.47],
+      ],
+    );
 
     // A second run with no new attempts changes nothing.
     const before = await derivedState(db);
@@ -93,9 +114,14 @@ describe('mastery EWMA', () => {
     expect(await derivedState(db)).toEqual(before);
 
     // A re-run of the same day with new attempts overwrites that day's history row: 0.6·1 + 0.4·0.47 = 0.788.
-    await insertAttempts(db, [{ userId: ann, questionId: q.get('G1')!, correct: true, recordedAt: plus(N3, hours(2)) }]);
+    await insertAttempts(db, [
+      { userId: ann, questionId: q.get('G1')!, correct: true, recordedAt: plus(N3, hours(2)) },
+    ]);
     await nightly(plus(N3, hours(3)), '2025-03-03');
-    const rewritten = await db.prisma.masteryHistory.findMany({ where: { userId: ann, date: new Date('2025-03-03T00:00:00Z') }, orderBy: { subcategory: 'asc' } });
+    const rewritten = await db.prisma.masteryHistory.findMany({
+      where: { userId: ann, date: new Date('2025-03-03T00:00:00Z') },
+      orderBy: { subcategory: 'asc' },
+    });
     expect(rewritten.map((h) => Number(h.score.toFixed(12)))).toEqual([0.43, 0.788]);
   });
 
@@ -107,7 +133,11 @@ describe('mastery EWMA', () => {
       { userId: ann, questionId: q.get('A1')!, correct: false, context: 'PRACTICE', recordedAt: day(1, '10:01:00') },
       { userId: ann, questionId: q.get('A1')!, correct: false, context: 'DAILY', recordedAt: day(1, '10:02:00') },
     ]);
-    await nightly(N1, undefined, testJobsConfig({ masteryContexts: ['SESSION', 'PRACTICE'], mastery: { ...config.mastery, alpha: 0.5 } }));
+    await nightly(
+      N1,
+      undefined,
+      testJobsConfig({ masteryContexts: ['SESSION', 'PRACTICE'], mastery: { ...config.mastery, alpha: 0.5 } }),
+    );
     // performance (1 + 0)/2 = 0.5 → 0.5·0.5 + 0.5·0.5
     expect((await masteryOf(ann, 'Algebra'))!).toMatchObject({ score: 0.5, attemptsCount: 2 });
   });
@@ -115,11 +145,21 @@ describe('mastery EWMA', () => {
   test('an attempt synced late is counted once, by the first run after it was recorded', async () => {
     const q = await createQuestions(db, [{ externalId: 'A1', subcategory: 'Algebra' }]);
     const ann = (await createLearners(db, ['Ann'])).get('Ann')!;
-    await insertAttempts(db, [{ userId: ann, questionId: q.get('A1')!, correct: true, recordedAt: day(1, '10:00:00') }]);
+    await insertAttempts(db, [
+      { userId: ann, questionId: q.get('A1')!, correct: true, recordedAt: day(1, '10:00:00') },
+    ]);
     await nightly(N1);
     expect((await masteryOf(ann, 'Algebra'))!.score).toBeCloseTo(0.8, 12);
     // Answered on day 1 (offline), recorded after night 1 had run.
-    await insertAttempts(db, [{ userId: ann, questionId: q.get('A1')!, correct: false, answeredAt: day(1, '15:00:00'), recordedAt: plus(N1, hours(5)) }]);
+    await insertAttempts(db, [
+      {
+        userId: ann,
+        questionId: q.get('A1')!,
+        correct: false,
+        answeredAt: day(1, '15:00:00'),
+        recordedAt: plus(N1, hours(5)),
+      },
+    ]);
     await nightly(N2);
     expect((await masteryOf(ann, 'Algebra'))!.score).toBeCloseTo(0.32, 12); // 0.6·0 + 0.4·0.8
     expect((await runJob(db, config, { job: 'NIGHTLY', at: N2 })).outcome).toBe('already-succeeded');
@@ -171,7 +211,14 @@ describe('question statistics', () => {
     // Ann goes on to Q2 (✓) and Bob to Q2 (✗): Q1 has 2 follow-ups, 1 correct.
     await insertAttempts(db, [
       { userId: ann, questionId: q.get('Q1')!, correct: true, masteryAtAttempt: 0.8, recordedAt: day(1, '10:00:00') },
-      { userId: bob, questionId: q.get('Q1')!, correct: true, masteryAtAttempt: 0.6, recordedAt: day(1, '10:00:01'), context: 'PRACTICE' },
+      {
+        userId: bob,
+        questionId: q.get('Q1')!,
+        correct: true,
+        masteryAtAttempt: 0.6,
+        recordedAt: day(1, '10:00:01'),
+        context: 'PRACTICE',
+      },
       { userId: cid, questionId: q.get('Q1')!, correct: false, masteryAtAttempt: 0.2, recordedAt: day(1, '10:00:02') },
       { userId: dee, questionId: q.get('Q1')!, correct: false, masteryAtAttempt: 0.4, recordedAt: day(1, '10:00:03') },
       { userId: ann, questionId: q.get('Q2')!, correct: true, recordedAt: day(1, '10:01:00') },
@@ -182,13 +229,23 @@ describe('question statistics', () => {
     const q1 = rows.get('Q1')!;
     const q2 = rows.get('Q2')!;
     const q3 = rows.get('Q3')!;
-    expect(q1).toMatchObject({ attemptsCount: 4, correctCount: 2, masteryN: 4, followUpN: 2, followUpCorrect: 1, statsUpdatedAt: N1 });
+    expect(q1).toMatchObject({
+      attemptsCount: 4,
+      correctCount: 2,
+      masteryN: 4,
+      followUpN: 2,
+      followUpCorrect: 1,
+      statsUpdatedAt: N1,
+    });
     expect(q1.difficulty).toBeCloseTo(3 / 6, 12); // (wrong 2 + 1) / (4 + 2)
     expect(q2.difficulty).toBeCloseTo(2 / 4, 12);
     expect(q3).toMatchObject({ attemptsCount: 0, difficulty: 0.5, discrimination: null, learningImpact: null });
     // Point-biserial: M1 = 0.7, M0 = 0.3, s = √0.05, p = ½ → 0.4/√0.05 · ½ = 2/√5.
     expect(q1.discrimination).toBeCloseTo(2 / Math.sqrt(5), 12);
-    expect(q1.discrimination).toBeCloseTo(pointBiserial({ n: 4, sumX: 2, sumX2: 1.2, nCorrect: 2, sumXCorrect: 1.4 })!, 12);
+    expect(q1.discrimination).toBeCloseTo(
+      pointBiserial({ n: 4, sumX: 2, sumX2: 1.2, nCorrect: 2, sumXCorrect: 1.4 })!,
+      12,
+    );
     expect(q2.discrimination).toBeNull(); // no masteries recorded
     // Algebra accuracy 3/6; Q1's follow-ups 1/2: lift 0, whatever the shrinkage.
     expect(q1.learningImpact).toBeCloseTo(0, 12);
@@ -199,7 +256,9 @@ describe('question statistics', () => {
 
     // Night 2: Cid's next Algebra attempt follows his Q1 attempt from night 1 (across windows): Q1 gets a
     // third follow-up, correct. Accuracy of Algebra (4 of 7); Q1's follow-ups 2/3; shrink 3/23.
-    await insertAttempts(db, [{ userId: cid, questionId: q.get('Q3')!, correct: true, recordedAt: day(2, '10:00:00') }]);
+    await insertAttempts(db, [
+      { userId: cid, questionId: q.get('Q3')!, correct: true, recordedAt: day(2, '10:00:00') },
+    ]);
     await nightly(N2);
     const q1b = await db.prisma.question.findUniqueOrThrow({ where: { externalId: 'Q1' } });
     expect(q1b).toMatchObject({ attemptsCount: 4, followUpN: 3, followUpCorrect: 2 });
@@ -209,7 +268,10 @@ describe('question statistics', () => {
 
 describe('abandoned sessions', () => {
   test('sessions idle for SESSION_IDLE_MINUTES are ended at their last attempt, with summary and analytics', async () => {
-    const q = await createQuestions(db, [{ externalId: 'A1', subcategory: 'Algebra', band: 'EASY' }, { externalId: 'A2', subcategory: 'Algebra', band: 'HARD' }]);
+    const q = await createQuestions(db, [
+      { externalId: 'A1', subcategory: 'Algebra', band: 'EASY' },
+      { externalId: 'A2', subcategory: 'Algebra', band: 'HARD' },
+    ]);
     const u = await createLearners(db, ['Ann', 'Bob', 'Cid']);
     const ann = u.get('Ann')!;
     const bob = u.get('Bob')!;
@@ -218,15 +280,38 @@ describe('abandoned sessions', () => {
     const recent = await db.prisma.session.create({ data: { userId: bob, startedAt: day(1, '23:50:00') } });
     const empty = await db.prisma.session.create({ data: { userId: cid, startedAt: day(1, '08:00:00') } });
     await insertAttempts(db, [
-      { userId: ann, questionId: q.get('A1')!, sessionId: abandoned.id, correct: true, timeSec: 20, recordedAt: day(1, '09:10:00') },
-      { userId: ann, questionId: q.get('A2')!, sessionId: abandoned.id, correct: false, timeSec: 40, recordedAt: day(1, '09:30:00') },
+      {
+        userId: ann,
+        questionId: q.get('A1')!,
+        sessionId: abandoned.id,
+        correct: true,
+        timeSec: 20,
+        recordedAt: day(1, '09:10:00'),
+      },
+      {
+        userId: ann,
+        questionId: q.get('A2')!,
+        sessionId: abandoned.id,
+        correct: false,
+        timeSec: 40,
+        recordedAt: day(1, '09:30:00'),
+      },
       { userId: bob, questionId: q.get('A1')!, sessionId: recent.id, correct: true, recordedAt: day(2, '01:00:00') },
     ]);
     const result = await nightly(N1);
     expect(result.run.stats).toMatchObject({ sessionsClosed: 2 });
-    const sessions = new Map((await db.prisma.session.findMany({ include: { summary: true, analytics: true } })).map((s) => [s.id, s]));
+    const sessions = new Map(
+      (await db.prisma.session.findMany({ include: { summary: true, analytics: true } })).map((s) => [s.id, s]),
+    );
     expect(sessions.get(abandoned.id)).toMatchObject({ endedAt: day(1, '09:30:00'), durationSec: 1800 });
-    expect(sessions.get(abandoned.id)!.summary).toMatchObject({ questionsAttempted: 2, questionsCorrect: 1, accuracy: 0.5, averageTimePerQuestion: 30, easyCount: 1, hardCount: 1 });
+    expect(sessions.get(abandoned.id)!.summary).toMatchObject({
+      questionsAttempted: 2,
+      questionsCorrect: 1,
+      accuracy: 0.5,
+      averageTimePerQuestion: 30,
+      easyCount: 1,
+      hardCount: 1,
+    });
     expect(sessions.get(abandoned.id)!.analytics).toMatchObject({ conceptSwitches: 0 });
     expect(sessions.get(empty.id)).toMatchObject({ endedAt: day(1, '08:00:00'), durationSec: 0 });
     expect(sessions.get(empty.id)!.summary).toMatchObject({ questionsAttempted: 0, accuracy: null });
@@ -252,16 +337,47 @@ describe('usage statistics', () => {
     await insertAttempts(db, [
       { userId: ann, questionId: q.get('A1')!, correct: true, recordedAt: at('2025-03-01T06:00:00Z') },
       { userId: ann, questionId: q.get('A1')!, correct: false, recordedAt: at('2025-03-01T06:01:00Z') },
-      { userId: bob, questionId: q.get('A1')!, correct: false, context: 'DAILY', recordedAt: at('2025-03-01T04:59:00Z') }, // the day before
-      { userId: bob, questionId: q.get('A1')!, correct: true, context: 'PRACTICE', recordedAt: at('2025-03-01T12:00:00Z') },
+      {
+        userId: bob,
+        questionId: q.get('A1')!,
+        correct: false,
+        context: 'DAILY',
+        recordedAt: at('2025-03-01T04:59:00Z'),
+      }, // the day before
+      {
+        userId: bob,
+        questionId: q.get('A1')!,
+        correct: true,
+        context: 'PRACTICE',
+        recordedAt: at('2025-03-01T12:00:00Z'),
+      },
     ]);
     // A run by hand in the afternoon closes what there is so far.
     await nightly(at('2025-03-01T17:00:00Z'), '2025-03-01', newYork);
-    expect(await db.prisma.usageStat.findUnique({ where: { date: new Date('2025-03-01T00:00:00Z') } })).toMatchObject({ attempts: 3, activeUsers: 2, sessions: 1 });
+    expect(await db.prisma.usageStat.findUnique({ where: { date: new Date('2025-03-01T00:00:00Z') } })).toMatchObject({
+      attempts: 3,
+      activeUsers: 2,
+      sessions: 1,
+    });
 
     // Later that day: a practice hit at 23:00 in New York, and a session of 20 minutes.
-    await insertAttempts(db, [{ userId: ann, questionId: q.get('A1')!, correct: true, context: 'PRACTICE', recordedAt: at('2025-03-02T04:00:00Z') }]);
-    await db.prisma.session.create({ data: { userId: bob, startedAt: at('2025-03-01T20:00:00Z'), endedAt: at('2025-03-01T20:20:00Z'), durationSec: 1200 } });
+    await insertAttempts(db, [
+      {
+        userId: ann,
+        questionId: q.get('A1')!,
+        correct: true,
+        context: 'PRACTICE',
+        recordedAt: at('2025-03-02T04:00:00Z'),
+      },
+    ]);
+    await db.prisma.session.create({
+      data: {
+        userId: bob,
+        startedAt: at('2025-03-01T20:00:00Z'),
+        endedAt: at('2025-03-01T20:20:00Z'),
+        durationSec: 1200,
+      },
+    });
     await nightly(at('2025-03-02T07:00:00Z'), '2025-03-01', newYork); // the scheduled 02:00 run there
     const stat = await db.prisma.usageStat.findUniqueOrThrow({ where: { date: new Date('2025-03-01T00:00:00Z') } });
     expect(stat).toMatchObject({ activeUsers: 2, sessions: 2, attempts: 4, accuracy: 0.75 });
@@ -279,11 +395,23 @@ describe('cleanup', () => {
     const q = await createQuestions(db, [{ externalId: 'A1', subcategory: 'Algebra' }]);
     const ann = (await createLearners(db, ['Ann'])).get('Ann')!;
     const old = at('2024-01-01T10:00:00Z');
-    const session = await db.prisma.session.create({ data: { userId: ann, startedAt: old, endedAt: plus(old, hours(1)), durationSec: 3600 } });
-    await insertAttempts(db, [{ userId: ann, questionId: q.get('A1')!, sessionId: session.id, correct: true, recordedAt: plus(old, 60_000) }]);
+    const session = await db.prisma.session.create({
+      data: { userId: ann, startedAt: old, endedAt: plus(old, hours(1)), durationSec: 3600 },
+    });
+    await insertAttempts(db, [
+      { userId: ann, questionId: q.get('A1')!, sessionId: session.id, correct: true, recordedAt: plus(old, 60_000) },
+    ]);
     const units = [{ subcategory: 'Algebra', targetQuestions: 10, priority: 1, reason: 'test', status: 'PENDING' }];
     const version = (planDate: string, n: number, createdAt: string) =>
-      ({ userId: ann, planDate: new Date(`${planDate}T00:00:00Z`), version: n, trigger: 'NIGHTLY', before: n === 1 ? [] : units, after: units, createdAt: at(createdAt) }) as const;
+      ({
+        userId: ann,
+        planDate: new Date(`${planDate}T00:00:00Z`),
+        version: n,
+        trigger: 'NIGHTLY',
+        before: n === 1 ? [] : units,
+        after: units,
+        createdAt: at(createdAt),
+      }) as const;
     await db.prisma.planAdjustment.createMany({
       data: [
         version('2024-11-30', 1, '2024-11-29T02:00:00Z'), // 91 days before 2025-03-01: both versions go
@@ -293,13 +421,17 @@ describe('cleanup', () => {
     });
     // The only NIGHTLY run is old: it holds the watermark and stays. An old failed one and an old decay go.
     await runJob(db, config, { job: 'NIGHTLY', at: at('2024-06-01T02:00:00Z') });
-    await db.prisma.jobRun.create({ data: { job: 'NIGHTLY', slot: at('2024-06-02T02:00:00Z'), status: 'FAILED', error: 'x' } });
+    await db.prisma.jobRun.create({
+      data: { job: 'NIGHTLY', slot: at('2024-06-02T02:00:00Z'), status: 'FAILED', error: 'x' },
+    });
     await runJob(db, config, { job: 'MASTERY_DECAY', at: at('2024-06-01T06:00:00Z') });
     await runJob(db, config, { job: 'MASTERY_DECAY', at: at('2024-06-01T12:00:00Z') });
 
     const result = await nightly(N1, '2025-03-01');
     expect(result.run.stats).toMatchObject({ planAdjustmentsDeleted: 2, jobRunsDeleted: 2 });
-    expect((await db.prisma.planAdjustment.findMany()).map((p) => p.planDate.toISOString().slice(0, 10))).toEqual(['2024-12-01']);
+    expect((await db.prisma.planAdjustment.findMany()).map((p) => p.planDate.toISOString().slice(0, 10))).toEqual([
+      '2024-12-01',
+    ]);
     const runs = await db.prisma.jobRun.findMany({ orderBy: { slot: 'asc' } });
     expect(runs.map((r) => [r.job, r.slot.toISOString(), r.status])).toEqual([
       ['NIGHTLY', '2024-06-01T02:00:00.000Z', 'SUCCEEDED'],

@@ -2,10 +2,15 @@
 // data over four nights (so follow-ups and running sums cross windows).
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { attemptCredit, ewmaStep, masteryDefaults, performance } from '../../src/domain/mastery.ts';
-import { importanceIndices, learningImpact, pointBiserial, questionDifficulty } from '../../src/domain/question-stats.ts';
+import {
+  importanceIndices,
+  learningImpact,
+  pointBiserial,
+  questionDifficulty,
+} from '../../src/domain/question-stats.ts';
 import { runJob } from '../../src/jobs/run.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { createLearners, createQuestions, insertAttempts, testJobsConfig, type AttemptSpec } from './support.ts';
+import { type AttemptSpec, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -27,15 +32,27 @@ function random(seed: number): () => number {
 
 const close = (actual: number | null, expected: number | null) => {
   if (expected === null) expect(actual).toBeNull();
-  else expect(actual).not.toBeNull(), expect(Math.abs(actual! - expected)).toBeLessThan(1e-9);
+  else {
+    expect(actual).not.toBeNull();
+    expect(Math.abs(actual! - expected)).toBeLessThan(1e-9);
+  }
 };
 
 test('EWMA and question statistics equal src/domain/mastery.ts and question-stats.ts', async () => {
   const rand = random(20250301);
   const subcategories = ['Algebra', 'Geometry', 'Reading'];
-  const specs = subcategories.flatMap((s) => Array.from({ length: 6 }, (_, i) => ({ externalId: `${s}-${i}`, subcategory: s })));
+  const specs = subcategories.flatMap((s) =>
+    Array.from({ length: 6 }, (_, i) => ({ externalId: `${s}-${i}`, subcategory: s })),
+  );
   const questions = await createQuestions(db, specs);
-  const learners = [...(await createLearners(db, Array.from({ length: 14 }, (_, i) => `L${i}`))).values()];
+  const learners = [
+    ...(
+      await createLearners(
+        db,
+        Array.from({ length: 14 }, (_, i) => `L${i}`),
+      )
+    ).values(),
+  ];
   const subcategoryOf = new Map(specs.map((s) => [questions.get(s.externalId)!, s.subcategory]));
   const questionIds = [...questions.values()];
   const contexts = ['SESSION', 'SESSION', 'SESSION', 'PRACTICE', 'DAILY'] as const;
@@ -69,21 +86,43 @@ test('EWMA and question statistics equal src/domain/mastery.ts and question-stat
     // Reference EWMA over this window's SESSION attempts.
     const credits = new Map<string, number[]>();
     for (const a of attempts) {
-      if (a.context !== 'SESSION' || a.recordedAt.getTime() <= windowStart || a.recordedAt.getTime() > night.getTime()) continue;
+      if (a.context !== 'SESSION' || a.recordedAt.getTime() <= windowStart || a.recordedAt.getTime() > night.getTime())
+        continue;
       const key = `${a.userId}/${subcategoryOf.get(a.questionId)}`;
-      credits.set(key, [...(credits.get(key) ?? []), attemptCredit({ correct: a.correct, hintUsed: a.hintUsed ?? false })]);
+      credits.set(key, [
+        ...(credits.get(key) ?? []),
+        attemptCredit({ correct: a.correct, hintUsed: a.hintUsed ?? false }),
+      ]);
     }
-    for (const [key, list] of credits) mastery.set(key, ewmaStep(mastery.get(key) ?? null, performance(list)!, masteryDefaults.alpha, masteryDefaults.prior));
+    for (const [key, list] of credits)
+      mastery.set(
+        key,
+        ewmaStep(mastery.get(key) ?? null, performance(list)!, masteryDefaults.alpha, masteryDefaults.prior),
+      );
     const stored = await db.prisma.mastery.findMany();
     expect(stored.length).toBe(mastery.size);
-    for (const m of stored) expect(Math.abs(m.score - mastery.get(`${m.userId}/${m.subcategory}`)!)).toBeLessThan(1e-12);
+    for (const m of stored)
+      expect(Math.abs(m.score - mastery.get(`${m.userId}/${m.subcategory}`)!)).toBeLessThan(1e-12);
     windowStart = night.getTime();
   }
 
   // Reference statistics over all attempts to date.
-  const all = await db.prisma.attempt.findMany({ select: { id: true, userId: true, questionId: true, correct: true, recordedAt: true, masteryAtAttempt: true } });
+  const all = await db.prisma.attempt.findMany({
+    select: { id: true, userId: true, questionId: true, correct: true, recordedAt: true, masteryAtAttempt: true },
+  });
   all.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const sums = new Map(questionIds.map((id) => [id, { n: 0, correct: 0, x: { n: 0, sumX: 0, sumX2: 0, nCorrect: 0, sumXCorrect: 0 }, followUpN: 0, followUpCorrect: 0 }]));
+  const sums = new Map(
+    questionIds.map((id) => [
+      id,
+      {
+        n: 0,
+        correct: 0,
+        x: { n: 0, sumX: 0, sumX2: 0, nCorrect: 0, sumXCorrect: 0 },
+        followUpN: 0,
+        followUpCorrect: 0,
+      },
+    ]),
+  );
   const lastIn = new Map<string, string>();
   for (const a of all) {
     const s = sums.get(a.questionId)!;
@@ -94,7 +133,10 @@ test('EWMA and question statistics equal src/domain/mastery.ts and question-stat
       s.x.n += 1;
       s.x.sumX += x;
       s.x.sumX2 += x * x;
-      if (a.correct) (s.x.nCorrect += 1), (s.x.sumXCorrect += x);
+      if (a.correct) {
+        s.x.nCorrect += 1;
+        s.x.sumXCorrect += x;
+      }
     }
     const key = `${a.userId}/${subcategoryOf.get(a.questionId)}`;
     const previous = lastIn.get(key);
@@ -113,14 +155,14 @@ test('EWMA and question statistics equal src/domain/mastery.ts and question-stat
   const rows = await db.prisma.question.findMany();
   for (const row of rows) {
     const s = sums.get(row.id)!;
-    expect([row.attemptsCount, row.correctCount, row.masteryN, row.masteryCorrectN, row.followUpN, row.followUpCorrect]).toEqual([
-      s.n,
-      s.correct,
-      s.x.n,
-      s.x.nCorrect,
-      s.followUpN,
-      s.followUpCorrect,
-    ]);
+    expect([
+      row.attemptsCount,
+      row.correctCount,
+      row.masteryN,
+      row.masteryCorrectN,
+      row.followUpN,
+      row.followUpCorrect,
+    ]).toEqual([s.n, s.correct, s.x.n, s.x.nCorrect, s.followUpN, s.followUpCorrect]);
     close(row.difficulty, questionDifficulty(s.n, s.correct));
     close(row.discrimination, pointBiserial(s.x));
     close(row.learningImpact, learningImpact(s, accuracy.get(row.subcategory)!));
@@ -128,6 +170,13 @@ test('EWMA and question statistics equal src/domain/mastery.ts and question-stat
   expect(rows.filter((r) => r.discrimination !== null).length).toBeGreaterThan(10);
   expect(rows.filter((r) => r.learningImpact !== null).length).toBeGreaterThan(10);
   // Importance from the stored statistics: exactly the reference ranking, ties included.
-  const importance = importanceIndices(rows.map((r) => ({ id: r.id, subcategory: r.subcategory, learningImpact: r.learningImpact, discrimination: r.discrimination })));
+  const importance = importanceIndices(
+    rows.map((r) => ({
+      id: r.id,
+      subcategory: r.subcategory,
+      learningImpact: r.learningImpact,
+      discrimination: r.discrimination,
+    })),
+  );
   for (const row of rows) expect(row.importanceIndex).toBe(importance.get(row.id));
 });

@@ -1,7 +1,7 @@
 // The scheduler: catch-up of missed slots in order (bounded by JOBS_CATCHUP_DAYS), a seconds cron,
 // and on PostgreSQL two schedulers racing for the same slots and a restart after downtime.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/client.ts';
+import { type Database, openDatabase } from '../../src/db/client.ts';
 import type { JobName } from '../../src/generated/prisma/client.ts';
 import type { JobsConfig } from '../../src/jobs/config.ts';
 import { createScheduler, type ScheduledRun } from '../../src/jobs/scheduler.ts';
@@ -79,20 +79,26 @@ describe('catch-up at start', () => {
 describe('schedule', () => {
   test('a cron with a seconds field runs a slot per second', async () => {
     const runs: ScheduledRun[] = [];
-    const scheduler = createScheduler(db, testJobsConfig({ nightlyCron: '* * * * * *', decayCron: never }), { onRun: (run) => runs.push(run) });
+    const scheduler = createScheduler(db, testJobsConfig({ nightlyCron: '* * * * * *', decayCron: never }), {
+      onRun: (run) => runs.push(run),
+    });
     scheduler.start();
     await until(async () => (await db.prisma.jobRun.count({ where: { job: 'NIGHTLY', status: 'SUCCEEDED' } })) >= 2);
     await scheduler.stop();
     const rows = await db.prisma.jobRun.findMany({ where: { job: 'NIGHTLY' }, orderBy: { slot: 'asc' } });
     expect(rows.every((r) => r.status === 'SUCCEEDED' && r.slot.getMilliseconds() === 0)).toBe(true);
-    expect(runs.filter((r) => r.source === 'schedule').map((r) => r.slot.getTime())).toEqual(rows.map((r) => r.slot.getTime()));
+    expect(runs.filter((r) => r.source === 'schedule').map((r) => r.slot.getTime())).toEqual(
+      rows.map((r) => r.slot.getTime()),
+    );
   });
 });
 
 describeOnlyOn('postgres', 'several schedulers on one PostgreSQL', () => {
   test('two schedulers racing on a seconds cron run each slot once; a restart after downtime catches up in order', async () => {
     const config = testJobsConfig({ nightlyCron: '*/2 * * * * *', decayCron: never });
-    const instances = await Promise.all([1, 2, 3].map(() => openDatabase({ kind: 'postgres', url: db.url!, poolSize: 3 }, { migrate: false })));
+    const instances = await Promise.all(
+      [1, 2, 3].map(() => openDatabase({ kind: 'postgres', url: db.url!, poolSize: 3 }, { migrate: false })),
+    );
     try {
       const executions = new Map<number, string[]>();
       const seen = { a: [] as ScheduledRun[], b: [] as ScheduledRun[], c: [] as ScheduledRun[] };
@@ -101,7 +107,8 @@ describeOnlyOn('postgres', 'several schedulers on one PostgreSQL', () => {
           owner: `scheduler-${name}`,
           onRun: (run) => seen[name].push(run),
           afterStep: (step, ctx) => {
-            if (step === 'masteryEwma') executions.set(ctx.slot.getTime(), [...(executions.get(ctx.slot.getTime()) ?? []), name]);
+            if (step === 'masteryEwma')
+              executions.set(ctx.slot.getTime(), [...(executions.get(ctx.slot.getTime()) ?? []), name]);
           },
         });
       const a = scheduler('a', instances[0]!);
@@ -116,7 +123,9 @@ describeOnlyOn('postgres', 'several schedulers on one PostgreSQL', () => {
       for (const row of raced) expect(executions.get(row.slot.getTime())).toHaveLength(1);
       // Each slot succeeded for exactly one of them; whoever lost found it taken.
       for (const row of raced) {
-        const outcomes = [...seen.a, ...seen.b].filter((r) => r.slot.getTime() === row.slot.getTime()).map((r) => r.outcome);
+        const outcomes = [...seen.a, ...seen.b]
+          .filter((r) => r.slot.getTime() === row.slot.getTime())
+          .map((r) => r.outcome);
         expect(outcomes.filter((o) => o === 'succeeded')).toHaveLength(1);
         expect(outcomes.every((o) => ['succeeded', 'already-succeeded', 'busy'].includes(o))).toBe(true);
       }
@@ -132,7 +141,9 @@ describeOnlyOn('postgres', 'several schedulers on one PostgreSQL', () => {
       const caughtUp = seen.c.filter((r) => r.source === 'catch-up');
       expect(caughtUp.length).toBeGreaterThanOrEqual(2);
       expect(caughtUp.every((r) => r.outcome === 'succeeded' && r.slot.getTime() > lastRaced)).toBe(true);
-      expect(caughtUp.map((r) => r.slot.getTime())).toEqual(caughtUp.map((r) => r.slot.getTime()).sort((x, y) => x - y));
+      expect(caughtUp.map((r) => r.slot.getTime())).toEqual(
+        caughtUp.map((r) => r.slot.getTime()).sort((x, y) => x - y),
+      );
       const all = await db.prisma.jobRun.findMany({ orderBy: { slot: 'asc' } });
       const slots = all.map((r) => r.slot.getTime());
       for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!).toBe(2000); // no slot missing

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../src/db/client.ts';
 import { answerKey } from '../../src/domain/grading.ts';
-import { loadJobsConfig, type JobsConfig } from '../../src/jobs/config.ts';
+import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.ts';
 
 export function testJobsConfig(overrides: Partial<JobsConfig> = {}): JobsConfig {
   return loadJobsConfig({}, { settleMs: 0, ...overrides });
@@ -26,14 +26,26 @@ export async function createQuestions(db: Database, specs: readonly QuestionSpec
       answerKey: answerKey('right'),
     })),
   });
-  const rows = await db.prisma.question.findMany({ where: { externalId: { in: specs.map((q) => q.externalId) } }, select: { id: true, externalId: true } });
+  const rows = await db.prisma.question.findMany({
+    where: { externalId: { in: specs.map((q) => q.externalId) } },
+    select: { id: true, externalId: true },
+  });
   return new Map(rows.map((r) => [r.externalId, r.id]));
 }
 
-export async function createLearners(db: Database, names: readonly string[], timezone = 'UTC'): Promise<Map<string, string>> {
+export async function createLearners(
+  db: Database,
+  names: readonly string[],
+  timezone = 'UTC',
+): Promise<Map<string, string>> {
   const tag = randomUUID().slice(0, 8);
-  await db.prisma.user.createMany({ data: names.map((name) => ({ name, email: `${name.toLowerCase()}.${tag}@example.com`, timezone })) });
-  const rows = await db.prisma.user.findMany({ where: { email: { endsWith: `.${tag}@example.com` } }, select: { id: true, name: true } });
+  await db.prisma.user.createMany({
+    data: names.map((name) => ({ name, email: `${name.toLowerCase()}.${tag}@example.com`, timezone })),
+  });
+  const rows = await db.prisma.user.findMany({
+    where: { email: { endsWith: `.${tag}@example.com` } },
+    select: { id: true, name: true },
+  });
   return new Map(rows.map((r) => [r.name, r.id]));
 }
 
@@ -88,7 +100,9 @@ export async function derivedState(db: Database) {
   return {
     masteries: await db.prisma.mastery.findMany({ orderBy: [{ userId: 'asc' }, { subcategory: 'asc' }] }),
     questions: await db.prisma.question.findMany({ orderBy: { externalId: 'asc' } }),
-    history: await db.prisma.masteryHistory.findMany({ orderBy: [{ userId: 'asc' }, { subcategory: 'asc' }, { date: 'asc' }] }),
+    history: await db.prisma.masteryHistory.findMany({
+      orderBy: [{ userId: 'asc' }, { subcategory: 'asc' }, { date: 'asc' }],
+    }),
     sessions: await db.prisma.session.findMany({ orderBy: { id: 'asc' } }),
     summaries: await db.prisma.sessionSummary.count(),
     usage: await db.prisma.usageStat.findMany({ orderBy: { date: 'asc' }, omit: { computedAt: true } }),
@@ -99,5 +113,6 @@ export async function derivedState(db: Database) {
 export async function emptyDatabase(db: Database): Promise<void> {
   const tables = await db.prisma.$queryRaw<{ tablename: string }[]>`
     SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'`;
-  if (tables.length > 0) await db.prisma.$executeRawUnsafe(`TRUNCATE TABLE ${tables.map((t) => `"${t.tablename}"`).join(', ')} CASCADE`);
+  if (tables.length > 0)
+    await db.prisma.$executeRawUnsafe(`TRUNCATE TABLE ${tables.map((t) => `"${t.tablename}"`).join(', ')} CASCADE`);
 }

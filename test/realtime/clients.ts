@@ -2,9 +2,9 @@
 // fetch. Both put what they receive into an Inbox the tests wait on with a bounded timeout.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
-import { WebSocket } from 'ws';
+import { type Client, createClient } from 'graphql-ws';
 import { Redis } from 'ioredis';
+import { WebSocket } from 'ws';
 import { graphqlPath } from '../../src/server.ts';
 
 export interface SubscriptionResult<T> {
@@ -40,7 +40,10 @@ export class Inbox<T> {
   async next(timeoutMs = 2_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     while (this.read >= this.items.length) {
-      if (this.ended) throw new Error(`the stream ended (${this.ended.reason}) before another message arrived: ${describe(this.ended.error)}`);
+      if (this.ended)
+        throw new Error(
+          `the stream ended (${this.ended.reason}) before another message arrived: ${describe(this.ended.error)}`,
+        );
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no message within ${timeoutMs} ms (received ${this.items.length} so far)`);
       await new Promise<void>((resolve) => {
@@ -81,7 +84,8 @@ export class Inbox<T> {
 }
 
 function describe(error: unknown): string {
-  if (error && typeof error === 'object' && 'code' in error && 'reason' in error) return `close ${String(error.code)} ${String(error.reason)}`;
+  if (error && typeof error === 'object' && 'code' in error && 'reason' in error)
+    return `close ${String(error.code)} ${String(error.reason)}`;
   if (error instanceof Error) return error.message;
   return JSON.stringify(error) ?? String(error);
 }
@@ -92,19 +96,29 @@ export interface Subscription<T> {
 }
 
 /** A graphql-ws client for one token (or none); it never retries, so a refusal shows as it is. */
-export function wsClient(baseUrl: string, token?: string | null): Client & { closes: { code: number; reason: string }[] } {
+export function wsClient(
+  baseUrl: string,
+  token?: string | null,
+): Client & { closes: { code: number; reason: string }[] } {
   const closes: { code: number; reason: string }[] = [];
   const client = createClient({
     url: `${baseUrl.replace(/^http/, 'ws')}${graphqlPath}`,
     webSocketImpl: WebSocket,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
-    on: { closed: (event) => closes.push({ code: (event as { code: number }).code, reason: String((event as { reason: unknown }).reason) }) },
+    on: {
+      closed: (event) =>
+        closes.push({ code: (event as { code: number }).code, reason: String((event as { reason: unknown }).reason) }),
+    },
   });
   return Object.assign(client, { closes });
 }
 
-export function wsSubscribe<T, V extends Record<string, unknown>>(client: Client, document: TypedDocumentNode<T, V>, variables: V): Subscription<T> {
+export function wsSubscribe<T, V extends Record<string, unknown>>(
+  client: Client,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+): Subscription<T> {
   const inbox = new Inbox<SubscriptionResult<T>>();
   const stop = client.subscribe<T>(
     { query: print(document), variables },
@@ -118,7 +132,12 @@ export function wsSubscribe<T, V extends Record<string, unknown>>(client: Client
 }
 
 /** GraphQL over SSE (Yoga's "distinct connections" mode): a POST with Accept: text/event-stream. */
-export function sseSubscribe<T, V extends Record<string, unknown>>(baseUrl: string, token: string | null, document: TypedDocumentNode<T, V>, variables: V): Subscription<T> & { status: Promise<number> } {
+export function sseSubscribe<T, V extends Record<string, unknown>>(
+  baseUrl: string,
+  token: string | null,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+): Subscription<T> & { status: Promise<number> } {
   const inbox = new Inbox<SubscriptionResult<T>>();
   const abort = new AbortController();
   let resolveStatus!: (status: number) => void;
@@ -146,8 +165,7 @@ export function sseSubscribe<T, V extends Record<string, unknown>>(baseUrl: stri
       let buffer = '';
       for await (const chunk of response.body) {
         buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let boundary: number;
-        while ((boundary = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        for (let boundary = buffer.search(/\r?\n\r?\n/); boundary >= 0; boundary = buffer.search(/\r?\n\r?\n/)) {
           const block = buffer.slice(0, boundary);
           buffer = buffer.slice(boundary).replace(/^\r?\n\r?\n/, '');
           const event = parseEvent(block);
@@ -180,7 +198,11 @@ function parseEvent(block: string): { event: string; data: string } {
 }
 
 /** Polls a condition every 10 ms until it holds, failing after `timeoutMs`. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -204,7 +226,10 @@ export async function redisSubscribers(redisUrl: string, channel: string): Promi
 }
 
 /** graphql-ws clients a test file opens, all disposed at once in its afterAll. */
-export function wsClients(): { open(baseUrl: string, token?: string | null): ReturnType<typeof wsClient>; disposeAll(): Promise<void> } {
+export function wsClients(): {
+  open(baseUrl: string, token?: string | null): ReturnType<typeof wsClient>;
+  disposeAll(): Promise<void>;
+} {
   const opened: ReturnType<typeof wsClient>[] = [];
   return {
     open(baseUrl, token) {

@@ -5,9 +5,9 @@ import { addDays, localDate } from '../../src/domain/calendar.ts';
 import { publishPlanChanges, topicOf } from '../../src/pubsub.ts';
 import { replanLearners } from '../../src/services/plans.ts';
 import { describeOnlyOn } from '../support/database.ts';
-import { createPerson, createWorld, rawId, type Person, type World } from '../support/fixtures.ts';
+import { createPerson, createWorld, type Person, rawId, type World } from '../support/fixtures.ts';
 import { codesOf, dataOf, startTestServer, type TestServer } from '../support/server.ts';
-import { sseSubscribe, waitFor, wsClients, wsSubscribe, type SubscriptionResult } from './clients.ts';
+import { type SubscriptionResult, sseSubscribe, waitFor, wsClients, wsSubscribe } from './clients.ts';
 import { RealtimeAdjustments, RealtimePlan, RealtimePlanAdjusted, RealtimeSetPlanUnitStatus } from './documents.ts';
 import { endSession, playSession } from './session-play.ts';
 
@@ -31,7 +31,10 @@ const planTopic = (person: Person) => topicOf('plan-adjusted', person.userId);
 
 /** Waits until the server has this many live planAdjusted subscriptions for the learner. */
 const listening = (person: Person, count: number) =>
-  waitFor(`${count} planAdjusted subscriber(s) of ${person.userId}`, () => server.bus.listenerCount(planTopic(person)) === count);
+  waitFor(
+    `${count} planAdjusted subscriber(s) of ${person.userId}`,
+    () => server.bus.listenerCount(planTopic(person)) === count,
+  );
 
 function adjustmentOf<T extends { planAdjusted: unknown }>(result: SubscriptionResult<T>): T['planAdjusted'] {
   expect(result.errors).toBeUndefined();
@@ -72,7 +75,11 @@ describe('planAdjusted', () => {
     // What was pushed is what is stored.
     const stored = await storedPlan(learner, pushed.planDate);
     expect(stored.plan.units.map(({ id: _id, ...unit }) => unit)).toEqual(pushed.after);
-    expect(stored.planAdjustments.edges[0]!.node).toMatchObject({ id: pushed.id, trigger: 'SESSION_END', session: { id: sessionId } });
+    expect(stored.planAdjustments.edges[0]!.node).toMatchObject({
+      id: pushed.id,
+      trigger: 'SESSION_END',
+      session: { id: sessionId },
+    });
 
     // Once: nothing more arrives.
     expect(await ws.inbox.unreadAfter(300)).toEqual([]);
@@ -97,7 +104,11 @@ describe('planAdjusted', () => {
     const ws = wsSubscribe(client(learner.token), RealtimePlanAdjusted, { userId: learner.id });
     await listening(learner, 1);
 
-    await endSession(server, learner.token, await playSession(server, world, learner.token, { Algebra: 'right', Geometry: 'right' }));
+    await endSession(
+      server,
+      learner.token,
+      await playSession(server, world, learner.token, { Algebra: 'right', Geometry: 'right' }),
+    );
     const first = adjustmentOf(await ws.inbox.next());
     const planned = await storedPlan(learner, first.planDate);
 
@@ -112,7 +123,8 @@ describe('planAdjusted', () => {
     const second = adjustmentOf(await ws.inbox.next());
     expect(second).toMatchObject({ trigger: 'SESSION_END', session: { id: secondId }, planDate: first.planDate });
     expect(second.before).toEqual(manual.after);
-    const target = (units: typeof second.after, subcategory: string) => units.find((u) => u.subcategory === subcategory)!.targetQuestions;
+    const target = (units: typeof second.after, subcategory: string) =>
+      units.find((u) => u.subcategory === subcategory)!.targetQuestions;
     expect(target(second.after, 'Geometry')).toBeGreaterThan(target(second.before, 'Geometry'));
     expect(second.after.find((u) => u.subcategory === 'Geometry')!.status).toBe('DONE');
     const replanned = await storedPlan(learner, first.planDate);
@@ -153,7 +165,9 @@ describe('planAdjusted', () => {
     const sse = sseSubscribe(server.url, learner.token, RealtimePlanAdjusted, { userId: learner.id });
     await listening(learner, 2);
 
-    const skipped = dataOf(await server.request(RealtimeSetPlanUnitStatus, { id: unit.id, status: 'SKIPPED' }, learner.token)).setPlanUnitStatus;
+    const skipped = dataOf(
+      await server.request(RealtimeSetPlanUnitStatus, { id: unit.id, status: 'SKIPPED' }, learner.token),
+    ).setPlanUnitStatus;
     expect(skipped).toMatchObject({ id: unit.id, status: 'SKIPPED' });
     const manual = adjustmentOf(await ws.inbox.next(2_000));
     expect(adjustmentOf(await sse.inbox.next(2_000))).toEqual(manual);
@@ -177,9 +191,13 @@ describe('planAdjusted', () => {
     // A unit id names (learner, date, subcategory): one the plan does not hold is NOT_FOUND, a made-up one BAD_USER_INPUT.
     const [typename, userId, planDate] = Buffer.from(unit.id, 'base64').toString('utf8').split(':');
     const absent = Buffer.from(`${typename}:${userId}:${planDate}:Astrology`).toString('base64');
-    expect(codesOf(await server.request(RealtimeSetPlanUnitStatus, { id: absent, status: 'DONE' }, learner.token))).toEqual(['NOT_FOUND']);
+    expect(
+      codesOf(await server.request(RealtimeSetPlanUnitStatus, { id: absent, status: 'DONE' }, learner.token)),
+    ).toEqual(['NOT_FOUND']);
     const madeUp = Buffer.from(`PlanUnit:${userId}:2025-02-30:Algebra`).toString('base64');
-    expect(codesOf(await server.request(RealtimeSetPlanUnitStatus, { id: madeUp, status: 'DONE' }, learner.token))).toEqual(['BAD_USER_INPUT']);
+    expect(
+      codesOf(await server.request(RealtimeSetPlanUnitStatus, { id: madeUp, status: 'DONE' }, learner.token)),
+    ).toEqual(['BAD_USER_INPUT']);
     expect(await ws.inbox.unreadAfter(200)).toEqual([]);
     ws.stop();
     sse.stop();
@@ -218,7 +236,9 @@ describe('planAdjusted', () => {
     expect(rawId(nightly.id)).toBe(changes[0]!.adjustmentId);
     expect((await storedPlan(learner, planDate)).plan.units.map(({ id: _id, ...u }) => u)).toEqual(nightly.after);
     // The same inputs again: the plan is unchanged, so there is nothing to store or publish.
-    const rerun = await server.db.prisma.$transaction((tx) => replanLearners(tx, [{ userId: learner.userId, planDate }], 'NIGHTLY', { now: new Date() }));
+    const rerun = await server.db.prisma.$transaction((tx) =>
+      replanLearners(tx, [{ userId: learner.userId, planDate }], 'NIGHTLY', { now: new Date() }),
+    );
     expect(rerun).toEqual([]);
   });
 });
@@ -292,7 +312,9 @@ describeOnlyOn('postgres', 'replans of one learner are serialised', () => {
     const holding = new Promise<void>((resolve) => (replanned = resolve));
     const nightly = server.db.prisma.$transaction(
       async (tx) => {
-        const changes = await replanLearners(tx, [{ userId: learner.userId, planDate }], 'NIGHTLY', { now: new Date() });
+        const changes = await replanLearners(tx, [{ userId: learner.userId, planDate }], 'NIGHTLY', {
+          now: new Date(),
+        });
         replanned();
         await gate; // still uncommitted
         return changes;

@@ -4,7 +4,7 @@
 //  - A Redis that is not there: the API keeps working (both projects; no Redis needed).
 //  - A Redis that goes away and comes back: a private redis-server child process on a free port
 //    (postgres project, where Redis is installed).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
@@ -13,9 +13,9 @@ import { topicOf } from '../../src/pubsub.ts';
 import { createTestDatabase, describeOnlyOn, type TestDatabase } from '../support/database.ts';
 import { createPerson, createWorld, type Person, type World } from '../support/fixtures.ts';
 import { dataOf, startTestServer, type TestServer } from '../support/server.ts';
-import { redisSubscribers, sseSubscribe, waitFor, wsClients, wsSubscribe, type SubscriptionResult } from './clients.ts';
-import { RealtimeAdjustments, RealtimePlan, RealtimePlanAdjusted } from './documents.ts';
 import { capturingLogger } from './capturing-logger.ts';
+import { redisSubscribers, type SubscriptionResult, sseSubscribe, waitFor, wsClients, wsSubscribe } from './clients.ts';
+import { RealtimeAdjustments, RealtimePlan, RealtimePlanAdjusted } from './documents.ts';
 import { endSession, playSession } from './session-play.ts';
 
 const clients = wsClients();
@@ -27,7 +27,9 @@ afterAll(async () => {
 function requireRedisUrl(): string {
   const url = process.env.REDIS_URL;
   if (!url) {
-    throw new Error('REDIS_URL is not set: the postgres test project checks pub/sub across instances through Redis (CI sets REDIS_URL=redis://127.0.0.1:6379).');
+    throw new Error(
+      'REDIS_URL is not set: the postgres test project checks pub/sub across instances through Redis (CI sets REDIS_URL=redis://127.0.0.1:6379).',
+    );
   }
   return url;
 }
@@ -41,7 +43,11 @@ function adjustmentOf<T extends { planAdjusted: unknown }>(result: SubscriptionR
 async function listeningThroughRedis(server: TestServer, redisUrl: string, person: Person, count = 1): Promise<void> {
   const topic = topicOf('plan-adjusted', person.userId);
   await waitFor(`${count} local listener(s) on ${topic}`, () => server.bus.listenerCount(topic) === count);
-  await waitFor(`Redis to know the subscriber of ${topic}`, async () => (await redisSubscribers(redisUrl, topic)) >= 1, 15_000);
+  await waitFor(
+    `Redis to know the subscriber of ${topic}`,
+    async () => (await redisSubscribers(redisUrl, topic)) >= 1,
+    15_000,
+  );
 }
 
 describeOnlyOn('postgres', 'across instances (Redis)', () => {
@@ -100,18 +106,35 @@ describe('Redis not there', () => {
       const learner = await createPerson(server, world.admin.token, 'Rita Redisless');
       // Subscribing is accepted (its SUBSCRIBE waits for Redis); ending a session works and stores the plan.
       const ws = wsSubscribe(client(server.url, learner.token), RealtimePlanAdjusted, { userId: learner.id });
-      await waitFor('the local listener', () => server.bus.listenerCount(topicOf('plan-adjusted', learner.userId)) === 1);
+      await waitFor(
+        'the local listener',
+        () => server.bus.listenerCount(topicOf('plan-adjusted', learner.userId)) === 1,
+      );
       const sessionId = await playSession(server, world, learner.token, { Algebra: 'wrong' });
       const ended = await endSession(server, learner.token, sessionId);
       expect(ended).toMatchObject({ id: sessionId, summary: { questionsAttempted: 3, questionsCorrect: 0 } });
       const { user } = dataOf(await server.request(RealtimeAdjustments, { id: learner.id }, learner.token));
-      expect(user!.planAdjustments.edges.map((e) => e.node)).toMatchObject([{ trigger: 'SESSION_END', session: { id: sessionId } }]);
+      expect(user!.planAdjustments.edges.map((e) => e.node)).toMatchObject([
+        { trigger: 'SESSION_END', session: { id: sessionId } },
+      ]);
       // The publish gives up after a few reconnection attempts and says so; the process lives on.
-      await waitFor('the failed publish to be logged', () => lines.some((l) => l.includes('redis command failed')), 10_000);
+      await waitFor(
+        'the failed publish to be logged',
+        () => lines.some((l) => l.includes('redis command failed')),
+        10_000,
+      );
       expect(lines.some((l) => l.includes('redis connection error'))).toBe(true);
       expect(ws.inbox.items).toEqual([]);
       // Later mutations work as well.
-      expect((await endSession(server, learner.token, await playSession(server, world, learner.token, { Geometry: 'right' }))).summary).toMatchObject({ accuracy: 1 });
+      expect(
+        (
+          await endSession(
+            server,
+            learner.token,
+            await playSession(server, world, learner.token, { Geometry: 'right' }),
+          )
+        ).summary,
+      ).toMatchObject({ accuracy: 1 });
       ws.stop();
     } finally {
       await server.stop();
@@ -152,7 +175,11 @@ describeOnlyOn('postgres', 'Redis going away and coming back', () => {
       expect(ended).toMatchObject({ id: during, summary: { questionsAttempted: 3 } });
 
       redis = await startRedis(port);
-      await waitFor('the reconnection to be logged', () => lines.some((l) => l.includes('redis connection restored')), 15_000);
+      await waitFor(
+        'the reconnection to be logged',
+        () => lines.some((l) => l.includes('redis connection restored')),
+        15_000,
+      );
       await listeningThroughRedis(server, redisUrl, learner);
       const after = await playSession(server, world, learner.token, { Algebra: 'right' });
       await endSession(server, learner.token, after);
@@ -180,13 +207,20 @@ async function freePort(): Promise<number> {
 
 /** A private, throw-away redis-server (no persistence) on the port; resolves once it answers. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (error) => reject(new Error(`cannot start redis-server (is it installed?): ${error.message}`)));
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
   });
   failed.catch(() => {});
-  await Promise.race([waitFor(`redis-server on port ${port}`, () => redisPing(`redis://127.0.0.1:${port}`), 10_000), failed]);
+  await Promise.race([
+    waitFor(`redis-server on port ${port}`, () => redisPing(`redis://127.0.0.1:${port}`), 10_000),
+    failed,
+  ]);
   return child;
 }
 

@@ -23,7 +23,8 @@ afterAll(async () => {
 
 const client = (token?: string | null) => clients.open(server.url, token);
 
-const listeners = (topic: string, count: number) => waitFor(`${count} listener(s) on ${topic}`, () => server.bus.listenerCount(topic) === count);
+const listeners = (topic: string, count: number) =>
+  waitFor(`${count} listener(s) on ${topic}`, () => server.bus.listenerCount(topic) === count);
 
 describe('sessionEnded', () => {
   test('delivers the ended session with its summary and analytics, once', async () => {
@@ -39,7 +40,12 @@ describe('sessionEnded', () => {
       expect(result.errors).toBeUndefined();
       expect(result.data!.sessionEnded).toEqual(ended);
     }
-    expect(ended.summary).toMatchObject({ questionsAttempted: 6, questionsCorrect: 3, accuracy: 0.5, topicsCovered: ['Algebra', 'Geometry'] });
+    expect(ended.summary).toMatchObject({
+      questionsAttempted: 6,
+      questionsCorrect: 3,
+      accuracy: 0.5,
+      topicsCovered: ['Algebra', 'Geometry'],
+    });
     expect(ended.analytics).toMatchObject({ conceptSwitches: 1 });
 
     await endSession(server, learner.token, sessionId); // already ended: nothing new

@@ -26,15 +26,34 @@ export const RealtimeEndSession = graphql(`
 export type Performance = Record<string, 'right' | 'wrong'>;
 
 /** Starts a session, answers every question of the listed subcategories once, and returns its id. */
-export async function playSession(server: TestServer, world: World, token: string, performance: Performance): Promise<string> {
+export async function playSession(
+  server: TestServer,
+  world: World,
+  token: string,
+  performance: Performance,
+): Promise<string> {
   const subcategories = Object.keys(performance);
-  const { startSession } = dataOf(await server.request(RealtimeStartSession, { input: { units: subcategories, clientSessionId: randomUUID() } }, token));
+  const { startSession } = dataOf(
+    await server.request(
+      RealtimeStartSession,
+      { input: { units: subcategories, clientSessionId: randomUUID() } },
+      token,
+    ),
+  );
   for (const question of world.questions.filter((q) => subcategories.includes(q.subcategory))) {
     const userAnswer = performance[question.subcategory] === 'right' ? question.answer : `not ${question.answer}`;
     dataOf(
       await server.request(
         RealtimeRecordAttempt,
-        { input: { sessionId: startSession.id, questionId: question.id, userAnswer, timeSec: 20, clientAttemptId: randomUUID() } },
+        {
+          input: {
+            sessionId: startSession.id,
+            questionId: question.id,
+            userAnswer,
+            timeSec: 20,
+            clientAttemptId: randomUUID(),
+          },
+        },
         token,
       ),
     );

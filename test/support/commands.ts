@@ -21,7 +21,15 @@ export interface CommandDatabase {
 
 export async function commandDatabase(prefix: string): Promise<CommandDatabase> {
   const dataDir = await mkdtemp(path.join(tmpdir(), `learnloop-${prefix}-`));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', JOBS_TZ: 'UTC', NIGHTLY_CRON: '', MASTERY_DECAY_CRON: '', LOG_LEVEL: 'silent' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    DATABASE_URL: '',
+    JOBS_TZ: 'UTC',
+    NIGHTLY_CRON: '',
+    MASTERY_DECAY_CRON: '',
+    LOG_LEVEL: 'silent',
+  };
   let database: DatabaseConfig = { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') };
   let drop: (() => Promise<void>) | null = null;
   if (testDatabaseKind === 'postgres') {

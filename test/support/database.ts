@@ -1,12 +1,13 @@
 // A fresh, migrated database per test file: in-memory PGlite, or a new PostgreSQL database on
 // TEST_DATABASE_URL when the vitest project is 'postgres'.
 import { describe } from 'vitest';
-import { openDatabase, type Database, type OpenOptions } from '../../src/db/client.ts';
+import { type Database, type OpenOptions, openDatabase } from '../../src/db/client.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/db/scratch-database.ts';
 
 export type TestDatabaseKind = 'pglite' | 'postgres';
 
-export const testDatabaseKind: TestDatabaseKind = process.env.LEARNLOOP_TEST_DATABASE === 'postgres' ? 'postgres' : 'pglite';
+export const testDatabaseKind: TestDatabaseKind =
+  process.env.LEARNLOOP_TEST_DATABASE === 'postgres' ? 'postgres' : 'pglite';
 
 export interface TestDatabase extends Database {
   /** postgres:// URL of this database (PostgreSQL only). */
@@ -26,7 +27,10 @@ export function createEmptyPostgresDatabase(prefix = 'll_test'): Promise<Scratch
   return createScratchDatabase(adminUrl(), prefix);
 }
 
-export async function createTestDatabase(options: OpenOptions = {}, kind: TestDatabaseKind = testDatabaseKind): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: OpenOptions = {},
+  kind: TestDatabaseKind = testDatabaseKind,
+): Promise<TestDatabase> {
   if (kind === 'pglite') {
     const db = await openDatabase({ kind: 'pglite', dataDir: null }, options);
     return { ...db, url: null, destroy: () => db.close() };

@@ -2,11 +2,11 @@
 // and send typed operations over HTTP.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { secretKey, signToken, type Role } from '../../src/auth.ts';
+import { type Role, secretKey, signToken } from '../../src/auth.ts';
 import type { OpenOptions } from '../../src/db/client.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
-import { createApp, graphqlPath, type App } from '../../src/server.ts';
+import { type App, createApp, graphqlPath } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const testSecret = 'test-secret-for-learnloop-suite-0123456789';

@@ -12,7 +12,9 @@ export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats>
   const learners = await activeLearnerIds(ctx, DEFAULT_PATTERN_DAYS);
   let written = 0;
   for (let i = 0; i < learners.length; i += chunkSize) {
-    const patterns = [...(await learningPatternsForUsers(ctx.tx, learners.slice(i, i + chunkSize), DEFAULT_PATTERN_DAYS, ctx.at))];
+    const patterns = [
+      ...(await learningPatternsForUsers(ctx.tx, learners.slice(i, i + chunkSize), DEFAULT_PATTERN_DAYS, ctx.at)),
+    ];
     if (patterns.length === 0) continue;
     written += await ctx.tx.$executeRaw`
       INSERT INTO learning_patterns (user_id, computed_at, window_days, optimal_session_duration_minutes, best_hour_of_day,

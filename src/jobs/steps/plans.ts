@@ -13,7 +13,12 @@ export const planActiveDays = 30;
 export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
   const learners = await activeLearnerIds(ctx, planActiveDays);
   const planDate = addDays(ctx.date, 1);
-  const changes = await replanLearners(ctx.tx, learners.map((userId) => ({ userId, planDate })), 'NIGHTLY', { now: ctx.at });
+  const changes = await replanLearners(
+    ctx.tx,
+    learners.map((userId) => ({ userId, planDate })),
+    'NIGHTLY',
+    { now: ctx.at },
+  );
   ctx.afterCommit(() => {
     if (ctx.pubsub) publishPlanChanges(ctx.pubsub, changes);
   });
