@@ -33,8 +33,8 @@ import pg from 'pg';
 import { WebSocket } from 'ws';
 import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
 import { addDays, localDate } from '../src/domain/calendar.ts';
+import { decodeGlobalId, encodeGlobalId } from '../src/ids.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
-import { globalId } from './setup.ts';
 
 const options = parseBenchOptions(
   'usage: npm run bench:realtime -- [--subscribers N=5000] [--sessions N=200] [--attempts N=50] [--concurrency N=2]\n' +
@@ -176,7 +176,7 @@ async function seed(
   const sessionOf = new Map(sessions.map((s) => [s.user_id, s.id]));
   const toLearner = async (u: { id: string }): Promise<Learner> => ({
     userId: u.id,
-    globalId: globalId('User', u.id),
+    globalId: encodeGlobalId('User', u.id),
     token: await signToken(key, { userId: u.id, role: 'LEARNER' }),
     sessionId: sessionOf.get(u.id) ?? null,
   });
@@ -293,7 +293,7 @@ async function endSessionOver(
       accept: 'application/graphql-response+json',
       authorization: `Bearer ${token}`,
     },
-    body: JSON.stringify({ query: endSessionQuery, variables: { id: globalId('Session', sessionId) } }),
+    body: JSON.stringify({ query: endSessionQuery, variables: { id: encodeGlobalId('Session', sessionId) } }),
   });
   const body = (await response.json()) as {
     data?: { endSession?: { summary?: { questionsAttempted: number } } };
@@ -406,9 +406,7 @@ async function main(): Promise<number> {
                       return;
                     }
                     const adjusted = result.data.planAdjusted;
-                    const sessionId = adjusted.session
-                      ? Buffer.from(adjusted.session.id, 'base64').toString().split(':')[1]!
-                      : null;
+                    const sessionId = adjusted.session ? decodeGlobalId(adjusted.session.id)!.id : null;
                     deliveries.push({
                       subscriber: index,
                       at,

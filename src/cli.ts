@@ -8,7 +8,7 @@ import { DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
 import { ConfigError } from './errors.ts';
 import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
-import { uuidPattern } from './ids.ts';
+import { decodeGlobalId, uuidPattern } from './ids.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
 import { startService } from './service.ts';
@@ -106,8 +106,8 @@ async function recomputeAnalytics(args: string[]): Promise<void> {
 /** A user id as stored, or as the API gives it out (a global ID), or null for an email. */
 function userIdOf(value: string): string | null {
   if (uuidPattern.test(value)) return value;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  return decoded.startsWith('User:') && uuidPattern.test(decoded.slice(5)) ? decoded.slice(5) : null;
+  const decoded = decodeGlobalId(value);
+  return decoded?.typename === 'User' && uuidPattern.test(decoded.id) ? decoded.id : null;
 }
 
 class UsageError extends Error {}

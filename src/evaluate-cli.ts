@@ -7,6 +7,7 @@ import { loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { isDay } from './domain/calendar.ts';
 import type { PredictionScore } from './domain/evaluation.ts';
+import { cronSlots } from './jobs/slots.ts';
 import { type EvaluationReport, evaluateModels } from './services/model-evaluation.ts';
 
 export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]]
@@ -66,7 +67,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
       halfLivesHours,
       mastery: jobs.mastery,
       masteryContexts: jobs.masteryContexts,
-      nightlyCron: jobs.nightlyCron,
+      nightlySlots: (after, until) => cronSlots(jobs.nightlyCron, jobs.timezone, after, until, Number.MAX_SAFE_INTEGER),
       timezone: jobs.timezone,
       from: values.from,
       to: values.to,

@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // set (CI sets it), again on PostgreSQL.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const databaseTests = ['test/**/*.test.ts'];
-const pureTests = ['test/domain/**/*.test.ts'];
+const pureTests = ['test/domain/**/*.test.ts', 'test/layers.test.ts'];
 
 const databaseProject = (name: string, testDatabase: string) => ({
   extends: true as const,

@@ -11,12 +11,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../db/client.ts';
+import type { Transaction } from '../db/types.ts';
 import { isDay, localDate } from '../domain/calendar.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
 import type { JobsConfig } from './config.ts';
-import type { RunContext, StepStats, Transaction } from './context.ts';
+import type { RunContext, StepStats } from './context.ts';
 import {
   claimRun,
   lockJobs,

@@ -2,7 +2,9 @@
 // attempts, each page one JSON document), replay the models of src/domain/evaluation.ts and score
 // them. The EWMA is replayed once per (α, half-life) asked for, so an operator can tune both on
 // their own data; Elo and the stored masteryAtAttempt are the baselines.
-import { addDays } from '../domain/calendar.ts';
+
+import type { SqlClient } from '../db/types.ts';
+import { addDays, startOfDay } from '../domain/calendar.ts';
 import {
   type AttemptLog,
   type EloParameters,
@@ -14,8 +16,6 @@ import {
 } from '../domain/evaluation.ts';
 import type { MasteryParameters } from '../domain/mastery.ts';
 import type { AttemptContext } from '../generated/prisma/client.ts';
-import { cronSlots, startOfDay } from '../jobs/slots.ts';
-import type { SqlClient } from './learning-patterns.ts';
 
 export interface EvaluationOptions {
   /** EWMA weights to try (each with every half-life). */
@@ -24,8 +24,9 @@ export interface EvaluationOptions {
   /** The EWMA's other parameters (prior, decay floor, inactivity) and the contexts it learns from. */
   mastery: MasteryParameters;
   masteryContexts: readonly AttemptContext[];
-  /** Where the NIGHTLY runs fall: NIGHTLY_CRON in JOBS_TZ. */
-  nightlyCron: string;
+  /** Where the NIGHTLY runs fall in (after, until]: NIGHTLY_CRON's slots in JOBS_TZ (jobs/slots.ts). */
+  nightlySlots(after: Date, until: Date): Date[];
+  /** JOBS_TZ: the days of `from` and `to`. */
   timezone: string;
   /** Score the attempts recorded on these days (JOBS_TZ, inclusive); earlier ones warm the models up. */
   from?: string;
@@ -66,9 +67,7 @@ export async function evaluateModels(db: SqlClient, options: EvaluationOptions):
   if (log.length > 0) {
     const first = new Date(log.recordedAt[0]! - 1);
     const last = new Date(log.recordedAt[log.length - 1]! + 2 * 86_400_000);
-    const runs = cronSlots(options.nightlyCron, options.timezone, first, last, Number.MAX_SAFE_INTEGER).map((d) =>
-      d.getTime(),
-    );
+    const runs = options.nightlySlots(first, last).map((d) => d.getTime());
     for (const alpha of options.alphas) {
       for (const halfLifeHours of options.halfLivesHours) {
         const predictions = replayEwma(log, runs, { ...options.mastery, alpha, halfLifeHours });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
 import { runJob } from '../../src/jobs/run.ts';
+import { cronSlots } from '../../src/jobs/slots.ts';
 import { type EvaluationReport, evaluateModels } from '../../src/services/model-evaluation.ts';
 import { type CommandDatabase, commandDatabase } from '../support/commands.ts';
 import { type AttemptSpec, at, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
@@ -66,7 +67,7 @@ test('the replayed EWMA predicts each scored attempt with the score the NIGHTLY 
       halfLivesHours: [config.mastery.halfLifeHours],
       mastery: config.mastery,
       masteryContexts: config.masteryContexts,
-      nightlyCron: config.nightlyCron,
+      nightlySlots: (after, until) => cronSlots(config.nightlyCron, 'UTC', after, until, Number.MAX_SAFE_INTEGER),
       timezone: 'UTC',
       from: '2025-03-03',
       pageSize: 4, // several pages, the first ending between Ben's two attempts of the same instant
