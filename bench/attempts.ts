@@ -46,6 +46,7 @@ const { createEventBus } = await import('../src/pubsub.ts');
 const { secretKey, signToken } = await import('../src/auth.ts');
 const { createLogger } = await import('../src/logger.ts');
 const { recordAttempt } = await import('../src/services/attempts.ts');
+const { defaultLearnerModelParameters } = await import('../src/domain/learner-model.ts');
 const { recordAttemptDocument, trivialDocument } = await import('./http-worker.ts');
 
 type Backend = 'postgres' | 'pglite';
@@ -375,6 +376,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
               answeredAt: new Date(),
               clientAttemptId: `${serviceTag}-${serviceSequence++}`,
             },
+            defaultLearnerModelParameters,
           );
           return null;
         }),

@@ -31,6 +31,7 @@ const { secretKey, signToken } = await import('../src/auth.ts');
 const { createLogger } = await import('../src/logger.ts');
 const { endSession } = await import('../src/services/sessions.ts');
 const { answerKey } = await import('../src/domain/grading.ts');
+const { defaultLearnerModelParameters } = await import('../src/domain/learner-model.ts');
 type Database = Awaited<ReturnType<typeof openDatabase>>;
 
 // ---------------------------------------------------------------------------------------------
@@ -254,7 +255,12 @@ async function main(): Promise<number> {
       return attempted === size ? null : `summary has ${attempted} attempts, not ${size}`;
     };
     const inProcess = async (s: BenchSession): Promise<string | null> => {
-      const ended = await endSession(db, { userId: s.userId, role: 'LEARNER' }, s.sessionId);
+      const ended = await endSession(
+        db,
+        { userId: s.userId, role: 'LEARNER' },
+        s.sessionId,
+        defaultLearnerModelParameters,
+      );
       return ended.changed ? null : 'the session had already ended';
     };
     const warm = sessions.slice(0, warmup);

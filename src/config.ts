@@ -14,6 +14,8 @@ export interface AppConfig {
   nightlyCron: string;
   demoData: boolean;
   scheduler: boolean;
+  /** TARGET_SUCCESS: the success rate nextQuestions aims at. */
+  targetSuccess: number;
 }
 
 const flag = z
@@ -30,6 +32,11 @@ const envSchema = z.object({
   NIGHTLY_CRON: z.string().default('0 2 * * *'),
   DEMO_DATA: flag,
   SCHEDULER: flag,
+  TARGET_SUCCESS: z.coerce
+    .number()
+    .gt(0, 'must lie strictly between 0 and 1')
+    .lt(1, 'must lie strictly between 0 and 1')
+    .default(0.75),
 });
 
 export class ConfigError extends Error {
@@ -56,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     nightlyCron: e.NIGHTLY_CRON,
     demoData: e.DEMO_DATA,
     scheduler: e.SCHEDULER,
+    targetSuccess: e.TARGET_SUCCESS,
   };
 }
 

@@ -4,11 +4,14 @@ import type { Database } from './db/client.ts';
 import { uuidPattern } from './ids.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
+import type { AdaptationSettings } from './services/learner-state.ts';
 
 export interface Context {
   db: Database;
   pubsub: PubSub;
   log: Logger;
+  /** The live learner model's parameters and the target success rate. */
+  adaptation: AdaptationSettings;
   viewer: Viewer | null;
   /** Why there is no viewer, for the UNAUTHENTICATED message. */
   authError: string | null;

@@ -11,6 +11,7 @@ import type { Database } from './db/client.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { schema } from './schema/index.ts';
+import { type AdaptationSettings, defaultAdaptation } from './services/learner-state.ts';
 
 export interface AppOptions {
   db: Database;
@@ -20,6 +21,8 @@ export interface AppOptions {
   key: Uint8Array;
   /** A token GraphiQL opens with (development mode). */
   graphiqlToken?: string;
+  /** The learner model's parameters and TARGET_SUCCESS (default: the model's defaults, 0.75). */
+  adaptation?: AdaptationSettings;
 }
 
 export interface App {
@@ -89,6 +92,7 @@ function withCode(error: Error): GraphQLError {
 
 export function createApp(options: AppOptions): App {
   const { db, pubsub, log } = options;
+  const adaptation = options.adaptation ?? defaultAdaptation;
   const authenticator = new Authenticator(db, options.key);
 
   const yoga = createYoga<ServerContext, Context>({
@@ -108,7 +112,7 @@ export function createApp(options: AppOptions): App {
       const header = connectionParams
         ? String(connectionParams.authorization ?? connectionParams.Authorization ?? '')
         : request.headers.get('authorization');
-      return { db, pubsub, log, ...(await authenticator.authenticate(header)) };
+      return { db, pubsub, log, adaptation, ...(await authenticator.authenticate(header)) };
     },
     maskedErrors: {
       maskError: (error, message) => {

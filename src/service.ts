@@ -6,6 +6,7 @@ import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
 import { loadJobsConfig } from './jobs/config.ts';
 import { createScheduler } from './jobs/scheduler.ts';
+import { loadLearnerModelParameters } from './learner-model-config.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
@@ -22,6 +23,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
   const jobsConfig = config.scheduler
     ? loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron })
     : null;
+  const learnerModel = await loadLearnerModelParameters();
   const db = await openDatabase(config.database);
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
@@ -33,12 +35,21 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       if (loaded) log.info(loaded, 'demo data loaded into the empty database');
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
-    const app = createApp({ db, pubsub: bus.pubsub, log, key, graphiqlToken: tokens?.admin });
+    const app = createApp({
+      db,
+      pubsub: bus.pubsub,
+      log,
+      key,
+      graphiqlToken: tokens?.admin,
+      adaptation: { learnerModel, targetSuccess: config.targetSuccess },
+    });
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
-    const scheduler = jobsConfig ? createScheduler(db, jobsConfig, { log, pubsub: bus.pubsub }) : null;
+    const scheduler = jobsConfig
+      ? createScheduler(db, { ...jobsConfig, learnerModel }, { log, pubsub: bus.pubsub })
+      : null;
     scheduler?.start();
     return {
       url,

@@ -139,7 +139,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const result = await runJob(
         ctx.db,
-        config(),
+        { ...config(), learnerModel: ctx.adaptation.learnerModel },
         { job: args.job, at: args.at ?? undefined, date: args.date ? isoDate(args.date) : undefined },
         { log: ctx.log, pubsub: ctx.pubsub },
       ).catch((error: unknown) => {
