@@ -31,7 +31,8 @@ builder.prismaNode('Attempt', {
     masteryAfter: t.exposeFloat('masteryAfter', {
       nullable: true,
       description:
-        "The live estimate of the question's subcategory right after this attempt (Mastery.estimate as it stood then). " +
+        "The live estimate of the question's subcategory right after this attempt " +
+        '(Mastery.estimate as it stood then). ' +
         'Null for attempts recorded before the model or imported.',
     }),
   }),

@@ -100,7 +100,8 @@ export async function recordAttempt(
         INSERT INTO learner_states (user_id, replay_from)
         SELECT u.id, (SELECT min(COALESCE(a.answered_at, a.recorded_at)) FROM attempts a WHERE a.user_id = u.id)
         FROM users u
-        WHERE u.id = ${viewer.userId}::uuid AND NOT EXISTS (SELECT 1 FROM learner_states l WHERE l.user_id = u.id)
+        WHERE u.id = ${viewer.userId}::uuid
+          AND NOT EXISTS (SELECT 1 FROM learner_states l WHERE l.user_id = u.id)
         ON CONFLICT DO NOTHING)
       SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ${viewer.userId}::uuid) AS user_exists,
              q.subcategory, q.difficulty_band::text AS band, q.answer_key, q.model_difficulty, q.model_attempts,
@@ -117,7 +118,8 @@ export async function recordAttempt(
     const correct = read.answer_key === userAnswerKey;
     const step = modelStep(model, read, input, correct);
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
-      WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id, ${input.sessionId}::uuid AS session_id),
+      WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
+                            ${input.sessionId}::uuid AS session_id),
            state AS (SELECT l.user_id FROM learner_states l, input
                      WHERE l.user_id = input.user_id AND l.version = ${read.version ?? 0} FOR UPDATE OF l),
            q AS (SELECT q.id, q.subcategory FROM questions q, input WHERE q.id = input.question_id),
@@ -125,20 +127,23 @@ export async function recordAttempt(
                  WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
                  FOR KEY SHARE OF s),
            inserted AS (
-             INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
-                                        time_sec, hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt,
-                                        predicted_correct, mastery_after)
+             INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer,
+                                        correct, time_sec, hint_used, answered_at, recorded_at, client_attempt_id,
+                                        mastery_at_attempt, predicted_correct, mastery_after)
              SELECT input.user_id, q.id, input.session_id,
-                    COALESCE((SELECT max(p.attempt_no) FROM attempts p WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
+                    COALESCE((SELECT max(p.attempt_no) FROM attempts p
+                              WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
                     ${input.context}::"AttemptContext", ${optionsJson}::jsonb, ${input.userAnswer}, ${correct},
-                    ${input.timeSec}, ${input.hintUsed}, ${input.answeredAt}, clock_timestamp(), ${input.clientAttemptId},
+                    ${input.timeSec}, ${input.hintUsed}, ${input.answeredAt}, clock_timestamp(),
+                    ${input.clientAttemptId},
                     (SELECT m.score FROM masteries m WHERE m.user_id = input.user_id AND m.subcategory = q.subcategory),
                     ${step.predicted}, ${step.masteryAfter}
              FROM q, input
              WHERE (input.session_id IS NULL OR EXISTS (SELECT 1 FROM s)) AND EXISTS (SELECT 1 FROM state)
              ON CONFLICT DO NOTHING
-             RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId", a.attempt_no AS "attemptNo",
-                       a.context::text AS context, a.options, a.user_answer AS "userAnswer", a.correct, a.time_sec AS "timeSec",
+             RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId",
+                       a.attempt_no AS "attemptNo", a.context::text AS context, a.options,
+                       a.user_answer AS "userAnswer", a.correct, a.time_sec AS "timeSec",
                        a.hint_used AS "hintUsed", a.answered_at AS "answeredAt", a.recorded_at AS "recordedAt",
                        a.client_attempt_id AS "clientAttemptId", a.mastery_at_attempt AS "masteryAtAttempt",
                        a.predicted_correct AS "predictedCorrect", a.mastery_after AS "masteryAfter"),
@@ -146,13 +151,15 @@ export async function recordAttempt(
              UPDATE learner_states l
              SET theta = ${step.learner.theta}, attempts = ${step.learner.attempts}, version = l.version + 1,
                  state_at = GREATEST(l.state_at, ${step.at}::timestamptz),
-                 replay_from = CASE WHEN ${step.late} THEN LEAST(l.replay_from, ${step.at}::timestamptz) ELSE l.replay_from END,
+                 replay_from = CASE WHEN ${step.late} THEN LEAST(l.replay_from, ${step.at}::timestamptz)
+                                    ELSE l.replay_from END,
                  updated_at = now()
              FROM input WHERE l.user_id = input.user_id AND EXISTS (SELECT 1 FROM inserted)),
            skill AS (
-             INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, last_attempt_at, updated_at)
-             SELECT input.user_id, ${read.subcategory}, ${step.skill.theta}, ${step.skill.attempts}, ${step.skill.creditSum},
-                    ${step.skillLastAttemptAt}::timestamptz, now()
+             INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, last_attempt_at,
+                                            updated_at)
+             SELECT input.user_id, ${read.subcategory}, ${step.skill.theta}, ${step.skill.attempts},
+                    ${step.skill.creditSum}, ${step.skillLastAttemptAt}::timestamptz, now()
              FROM input WHERE EXISTS (SELECT 1 FROM inserted)
              ON CONFLICT (user_id, subcategory) DO UPDATE
              SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
@@ -165,7 +172,8 @@ export async function recordAttempt(
     if (existing) {
       if (!sameAttempt(existing, input)) {
         throw conflict(
-          `clientAttemptId ${input.clientAttemptId} was already used for a different answer: give each attempt its own clientAttemptId.`,
+          `clientAttemptId ${input.clientAttemptId} was already used for a different answer: ` +
+            'give each attempt its own clientAttemptId.',
         );
       }
       return existing;
@@ -253,7 +261,8 @@ async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput)
     throw forbidden('This session belongs to another learner: record attempts into your own sessions.');
   if (session.endedAt) {
     throw conflict(
-      `This session ended at ${session.endedAt.toISOString()}: record the attempt with context PRACTICE and no sessionId so it is kept.`,
+      `This session ended at ${session.endedAt.toISOString()}: ` +
+        'record the attempt with context PRACTICE and no sessionId so it is kept.',
     );
   }
 }

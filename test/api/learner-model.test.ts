@@ -174,7 +174,7 @@ function expectStateToEqual(
 }
 
 describe('recordAttempt and the live model', () => {
-  test('predictedCorrect is made before grading and equals the replayed prediction; masteryAfter the estimate', async () => {
+  test('predictedCorrect is made before grading, equals the replayed prediction; masteryAfter too', async () => {
     const carol = await createPerson(server, adminToken, 'Carol Model');
     const dave = await createPerson(server, adminToken, 'Dave Model');
     const history: [string, boolean, boolean?][] = [
@@ -272,7 +272,7 @@ describe('recordAttempt and the live model', () => {
 });
 
 describe('Mastery.estimate and the plans', () => {
-  test('masteries list the live estimate now, forgetting applied, beside the nightly score (the prior until scored)', async () => {
+  test('masteries: the live estimate now, forgetting applied, beside the nightly score', async () => {
     const gina = await createPerson(server, adminToken, 'Gina Estimate');
     await answer(gina, 'ALG-1', true, base);
     await answer(gina, 'ALG-2', true, base + minute);
@@ -304,7 +304,7 @@ describe('Mastery.estimate and the plans', () => {
     expect(estimateNow).toBeLessThan(replayed.estimates.at(-1)!);
   });
 
-  test("a plan's mastery is the live estimate: a subcategory practised but not yet scored by NIGHTLY is no new area", async () => {
+  test("a plan's mastery is the live estimate: practised, not yet scored by NIGHTLY, is no new area", async () => {
     const hana = await createPerson(server, adminToken, 'Hana Plan');
     for (let i = 0; i < 4; i++) await answer(hana, `GEO-${(i % 3) + 1}`, i !== 1, base + i * minute);
     const now = new Date();
@@ -381,7 +381,7 @@ describe('nextQuestions', () => {
     }
   });
 
-  test('the learner and staff read them; another learner is FORBIDDEN; answer stays hidden; count is 1..50', async () => {
+  test('the learner and staff read them, another learner is FORBIDDEN; answer stays hidden; count 1..50', async () => {
     const own = dataOf(await server.request(NextQuestions, { sessionId: session }, ivy.token)).nextQuestions;
     const coach = dataOf(await server.request(NextQuestions, { sessionId: session }, world.coach.token)).nextQuestions;
     expect(coach.map((p) => p.question.id)).toEqual(own.map((p) => p.question.id));

@@ -75,7 +75,7 @@ describe('pickNextQuestions: properties', () => {
     { selector: (d) => d.subcategory },
   );
 
-  test('deterministic whatever the input order; distinct questions; at most count; no run of one subcategory while another waits', () => {
+  test('deterministic in any input order; distinct; at most count; subcategories take turns', () => {
     fc.assert(
       fc.property(
         bankArb.chain((bank) => fc.tuple(fc.constant(bank), fc.shuffledSubarray(bank, { minLength: bank.length }))),

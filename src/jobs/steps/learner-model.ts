@@ -80,7 +80,8 @@ async function refitQuestions(ctx: RunContext): Promise<number> {
   return tx.$executeRaw`
     UPDATE questions q
     SET model_difficulty = r.difficulty, model_attempts = r.attempts, model_information = r.information
-    FROM json_to_recordset(${JSON.stringify(refitted)}::json) AS r(id uuid, difficulty float8, attempts int, information float8)
+    FROM json_to_recordset(${JSON.stringify(refitted)}::json)
+      AS r(id uuid, difficulty float8, attempts int, information float8)
     WHERE q.id = r.id`;
 }
 
