@@ -1,4 +1,5 @@
-// `tsx bench/load-public-dataset.ts --name statics [--skill-map F] [--train-fraction 0.8] [--json] FILE…`
+// `tsx bench/load-public-dataset.ts --name statics [--format three-line|four-line] [--skill-map F]
+//   [--train-fraction 0.8] [--json] FILE…`
 // converts a public knowledge-tracing data set (bench/public-dataset.ts) into Learnloop attempts and
 // runs the evaluation of `npm run evaluate` on them in memory: the same fit, replays and scores
 // (src/services/model-evaluation.ts), held-out learners only. The data files stay outside the repo
@@ -8,13 +9,15 @@ import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { masteryDefaults } from '../src/domain/mastery.ts';
 import { formatReport } from '../src/evaluate-cli.ts';
 import { AttemptLogBuilder, evaluateLog } from '../src/services/model-evaluation.ts';
-import { readSkillMap, readThreeLineFiles } from './public-dataset.ts';
+import { readFourLineFiles, readSkillMap, readThreeLineFiles } from './public-dataset.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     name: { type: 'string', default: 'public' },
     'skill-map': { type: 'string' },
+    format: { type: 'string', default: 'three-line' },
+    'keep-repeats': { type: 'boolean', default: false },
     'train-fraction': { type: 'string', default: '0.8' },
     alpha: { type: 'string', default: '0.15,0.6' },
     json: { type: 'boolean', default: false },
@@ -26,7 +29,10 @@ if (positionals.length === 0) {
 }
 
 const skillMap = values['skill-map'] ? await readSkillMap(values['skill-map']) : null;
-const answers = await readThreeLineFiles(values.name, positionals, skillMap);
+const answers =
+  values.format === 'four-line'
+    ? await readFourLineFiles(values.name, positionals, { keepRepeats: values['keep-repeats'] })
+    : await readThreeLineFiles(values.name, positionals, skillMap);
 const builder = new AttemptLogBuilder(new Set(['SESSION']), -Infinity);
 for (const a of answers)
   builder.push([a.learner, a.subcategory, a.question, 'MEDIUM', a.correct, false, 'SESSION', a.at, a.at, null, null]);

@@ -19,6 +19,8 @@ export const learnerModelParametersSchema = z
     abilityKDecay: nonNegative,
     skillK: nonNegative,
     skillKDecay: nonNegative,
+    successWeight: nonNegative,
+    failureWeight: finite,
     forgettingRate: nonNegative,
     forgettingScaleHours: positive,
     bandOffset: z.object({ EASY: finite, MEDIUM: finite, HARD: finite }).strict(),

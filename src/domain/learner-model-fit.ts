@@ -255,8 +255,19 @@ export function fitCalibration(
 }
 
 /** The hyperparameters coordinate search moves, each by these factors (0 tried for the rates). */
-const tuned = ['abilityK', 'abilityKDecay', 'skillK', 'skillKDecay', 'forgettingRate', 'forgettingScaleHours'] as const;
+const tuned = [
+  'abilityK',
+  'abilityKDecay',
+  'skillK',
+  'skillKDecay',
+  'successWeight',
+  'failureWeight',
+  'forgettingRate',
+  'forgettingScaleHours',
+] as const;
 const factors = [0.5, 0.75, 1.33, 2];
+/** These may be 0 (or, failureWeight, of either sign). */
+const canVanish = new Set(['abilityKDecay', 'skillKDecay', 'successWeight', 'failureWeight', 'forgettingRate']);
 
 export interface LearnerModelFit {
   params: LearnerModelParameters;
@@ -277,7 +288,7 @@ export function fitLearnerModel(
   fitMask: Uint8Array,
   tuneMask: Uint8Array,
   start: LearnerModelParameters,
-  { rounds = 2, onStep }: { rounds?: number; onStep?: (what: string) => void } = {},
+  { rounds = 3, onStep }: { rounds?: number; onStep?: (what: string) => void } = {},
 ): LearnerModelFit {
   let params = { ...start };
   const learnt = fitTables(log, order, fitMask, params);
@@ -289,8 +300,9 @@ export function fitLearnerModel(
   for (let round = 0; round < rounds; round++) {
     for (const name of tuned) {
       const candidates = factors.map((f) => params[name] * f);
-      if (name === 'abilityKDecay' || name === 'skillKDecay' || name === 'forgettingRate') candidates.push(0);
+      if (canVanish.has(name)) candidates.push(0);
       if (params[name] === 0) candidates.push(0.01, 0.1);
+      if (name === 'failureWeight') candidates.push(-params[name] || -0.1, params[name] === 0 ? -0.01 : 0);
       for (const value of candidates) {
         const candidate = { ...params, [name]: value };
         const loss = score(candidate);

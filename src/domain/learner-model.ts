@@ -4,7 +4,9 @@
 //
 // An Elo / IRT-style logistic model (Pelánek 2016) with forgetting by time since last practice:
 //
-//   z = θ(learner) + δ(learner, subcategory) − b(question) − forgettingRate · log2(1 + idle / scale)
+//   z = θ(learner) + δ(learner, subcategory) − b(question)
+//       + successWeight · ln(1 + successes) + failureWeight · ln(1 + failures)
+//       − forgettingRate · log2(1 + idle / scale)
 //   P = σ(calibrationSlope · z + calibrationIntercept)
 //
 // θ is the learner's global ability, δ their offset in one subcategory (0 for a subcategory never
@@ -23,6 +25,12 @@ export interface LearnerModelParameters {
   /** K of the learner × subcategory offset: skillK / (1 + skillKDecay · attempts in the subcategory). */
   skillK: number;
   skillKDecay: number;
+  /**
+   * PFA-style practice terms (Pavlik et al. 2009): + successWeight · ln(1 + credits earned in the
+   * subcategory) + failureWeight · ln(1 + credits missed there). successWeight ≥ 0.
+   */
+  successWeight: number;
+  failureWeight: number;
   /** Logit lost to forgetting: forgettingRate · log2(1 + idle hours / forgettingScaleHours). */
   forgettingRate: number;
   forgettingScaleHours: number;
@@ -42,6 +50,8 @@ export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = O
   abilityKDecay: 0.02,
   skillK: 0.8,
   skillKDecay: 0.1,
+  successWeight: 0,
+  failureWeight: 0,
   forgettingRate: 0.1,
   forgettingScaleHours: 1,
   bandOffset: Object.freeze({ EASY: -0.8, MEDIUM: 0, HARD: 0.8 }),
@@ -110,7 +120,7 @@ export function forgettingPenalty(params: LearnerModelParameters, skill: SkillSt
   return params.forgettingRate * Math.log2(1 + idleHours / params.forgettingScaleHours);
 }
 
-/** The uncalibrated logit z of a question of the given difficulty. */
+/** The uncalibrated logit z of a question of the given difficulty (successes and failures in credits). */
 function logit(
   params: LearnerModelParameters,
   learner: LearnerAbility,
@@ -118,7 +128,11 @@ function logit(
   difficulty: number,
   nowMs: number,
 ): number {
-  return learner.theta + (skill?.theta ?? 0) - difficulty - forgettingPenalty(params, skill, nowMs);
+  const practice = skill
+    ? params.successWeight * Math.log1p(skill.creditSum) +
+      params.failureWeight * Math.log1p(Math.max(0, skill.attempts - skill.creditSum))
+    : 0;
+  return learner.theta + (skill?.theta ?? 0) + practice - difficulty - forgettingPenalty(params, skill, nowMs);
 }
 
 const calibrated = (params: LearnerModelParameters, z: number) =>
