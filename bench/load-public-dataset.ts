@@ -1,5 +1,5 @@
 // `tsx bench/load-public-dataset.ts --name statics [--format three-line|four-line] [--skill-map F]
-//   [--train-fraction 0.8] [--json] FILE…`
+//   [--train-fraction 0.8] [--params FILE] [--json] FILE…`
 // converts a public knowledge-tracing data set (bench/public-dataset.ts) into Learnloop attempts and
 // runs the evaluation of `npm run evaluate` on them in memory: the same fit, replays and scores
 // (src/services/model-evaluation.ts), held-out learners only. The data files stay outside the repo
@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { masteryDefaults } from '../src/domain/mastery.ts';
 import { formatReport } from '../src/evaluate-cli.ts';
+import { loadLearnerModelParameters } from '../src/learner-model-config.ts';
 import { AttemptLogBuilder, evaluateLog } from '../src/services/model-evaluation.ts';
 import { readFourLineFiles, readSkillMap, readThreeLineFiles } from './public-dataset.ts';
 
@@ -20,6 +21,7 @@ const { values, positionals } = parseArgs({
     'keep-repeats': { type: 'boolean', default: false },
     'train-fraction': { type: 'string', default: '0.8' },
     alpha: { type: 'string', default: '0.15,0.6' },
+    params: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -44,7 +46,9 @@ const report = evaluateLog(builder.build(), builder.learnerIds(), {
   masteryContexts: ['SESSION'],
   nightlyCron: '0 2 * * *',
   timezone: 'UTC',
-  learnerModel: defaultLearnerModelParameters,
+  learnerModel: values.params
+    ? await loadLearnerModelParameters(values.params, { required: true })
+    : defaultLearnerModelParameters,
   trainFraction: Number(values['train-fraction']),
   onProgress: (p) => {
     if (p.phase !== 'read') process.stderr.write(`  ${p.phase}: ${p.step}\n`);

@@ -21,6 +21,8 @@ export const learnerModelParametersSchema = z
     skillKDecay: nonNegative,
     successWeight: nonNegative,
     failureWeight: finite,
+    repeatWeight: nonNegative,
+    repeatHalfLifeHours: positive,
     forgettingRate: nonNegative,
     forgettingScaleHours: positive,
     bandOffset: z.object({ EASY: finite, MEDIUM: finite, HARD: finite }).strict(),

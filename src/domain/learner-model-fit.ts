@@ -8,6 +8,7 @@ import {
   type LearnerModelParameters,
   newLearnerAbility,
   newSubcategoryPrior,
+  type PreviousAnswer,
   type QuestionParameters,
   questionPrior,
   refitSubcategoryPrior,
@@ -63,12 +64,15 @@ export function replayLearnerModel(
   const learners: (LearnerAbility | undefined)[] = new Array(countOf(log.learner));
   const skills: (SkillState | undefined)[] = new Array(countOf(log.learnerSubcategory));
   const predictions = new Float64Array(log.length).fill(Number.NaN);
+  const questionCount = countOf(log.question);
+  const previous = new Map<number, PreviousAnswer>();
   for (const i of order) {
     if (!include[i]) continue;
     const learner = log.learner[i]!;
     const pair = log.learnerSubcategory[i]!;
     const question = log.question[i]!;
     const credit = creditOf(log, i);
+    const answered = learner * questionCount + question;
     const update = updateAfterAttempt(
       params,
       learners[learner] ?? newLearnerAbility(),
@@ -77,7 +81,9 @@ export function replayLearnerModel(
       tables.subcategories[log.subcategory[i]!]!,
       credit,
       log.answeredAt[i]!,
+      previous.get(answered) ?? null,
     );
+    previous.set(answered, { credit, atMs: log.answeredAt[i]! });
     learners[learner] = update.learner;
     skills[pair] = update.skill;
     predictions[i] = update.predicted;
@@ -262,12 +268,23 @@ const tuned = [
   'skillKDecay',
   'successWeight',
   'failureWeight',
+  'repeatWeight',
+  'repeatHalfLifeHours',
   'forgettingRate',
   'forgettingScaleHours',
 ] as const;
 const factors = [0.5, 0.75, 1.33, 2];
+/** Factors tried on questionPriorInformation. */
+const priorFactors = [0.125, 0.25, 0.5, 2];
 /** These may be 0 (or, failureWeight, of either sign). */
-const canVanish = new Set(['abilityKDecay', 'skillKDecay', 'successWeight', 'failureWeight', 'forgettingRate']);
+const canVanish = new Set([
+  'abilityKDecay',
+  'skillKDecay',
+  'successWeight',
+  'failureWeight',
+  'repeatWeight',
+  'forgettingRate',
+]);
 
 export interface LearnerModelFit {
   params: LearnerModelParameters;
@@ -290,27 +307,44 @@ export function fitLearnerModel(
   start: LearnerModelParameters,
   { rounds = 3, onStep }: { rounds?: number; onStep?: (what: string) => void } = {},
 ): LearnerModelFit {
-  let params = { ...start };
-  const learnt = fitTables(log, order, fitMask, params);
-  params = { ...params, bandOffset: learnt.bandOffset };
-  const score = (candidate: LearnerModelParameters, tables = learnt.tables) =>
+  const score = (candidate: LearnerModelParameters, tables: LiveModelTables) =>
     logLossOf(replayLearnerModel(log, order, tuneMask, candidate, tables), log, tuneMask);
-  const startLoss = score(params);
+  // The prior's weight on question difficulties first (each choice relearns the tables).
+  let learnt = fitTables(log, order, fitMask, start);
+  let params = { ...start, bandOffset: learnt.bandOffset };
+  const startLoss = score(params, learnt.tables);
   let best = startLoss;
+  for (const f of priorFactors) {
+    const candidate = { ...start, questionPriorInformation: start.questionPriorInformation * f };
+    const tables = fitTables(log, order, fitMask, candidate);
+    const loss = score({ ...candidate, bandOffset: tables.bandOffset }, tables.tables);
+    if (loss < best - 1e-6) {
+      best = loss;
+      learnt = tables;
+      params = { ...candidate, bandOffset: tables.bandOffset };
+    }
+  }
+  onStep?.(`questionPriorInformation=${params.questionPriorInformation.toPrecision(3)} log-loss ${best.toFixed(4)}`);
   for (let round = 0; round < rounds; round++) {
     for (const name of tuned) {
-      const candidates = factors.map((f) => params[name] * f);
+      const original = params[name];
+      const candidates = factors.map((f) => original * f);
       if (canVanish.has(name)) candidates.push(0);
-      if (params[name] === 0) candidates.push(0.01, 0.1);
-      if (name === 'failureWeight') candidates.push(-params[name] || -0.1, params[name] === 0 ? -0.01 : 0);
-      for (const value of candidates) {
+      if (original === 0) candidates.push(0.01, 0.1);
+      if (name === 'failureWeight') candidates.push(-original || -0.1, original === 0 ? -0.01 : 0);
+      const tryValue = (value: number) => {
         const candidate = { ...params, [name]: value };
-        const loss = score(candidate);
-        if (loss < best - 1e-6) {
-          best = loss;
-          params = candidate;
-        }
-      }
+        const loss = score(candidate, learnt.tables);
+        if (!(loss < best - 1e-6)) return false;
+        best = loss;
+        params = candidate;
+        return true;
+      };
+      for (const value of candidates) tryValue(value);
+      // The best at an end of the range: go on that way while it helps.
+      const end = original !== 0 && params[name] !== original ? params[name] / original : 0;
+      if (end === factors[0] || end === factors[factors.length - 1])
+        for (let k = 0; k < 5 && tryValue(params[name] * end); k++);
       onStep?.(`${name}=${params[name].toPrecision(3)} log-loss ${best.toFixed(4)}`);
     }
   }
