@@ -4,12 +4,16 @@
 //
 // An Elo / IRT-style logistic model (Pelánek 2016) with forgetting by time since last practice:
 //
-//   z = θ(learner) + δ(learner, subcategory) − b(question) − forgettingRate · log2(1 + idle / scale)
+//   z = θ(learner) + δ(learner, subcategory) − b(question)
+//       + successWeight · ln(1 + successes) + failureWeight · ln(1 + failures)
+//       − forgettingRate · log2(1 + idle / scale)
+//       + repeatWeight · (2·previous credit − 1) · 2^(−hours since / repeatHalfLifeHours)
 //   P = σ(calibrationSlope · z + calibrationIntercept)
 //
 // θ is the learner's global ability, δ their offset in one subcategory (0 for a subcategory never
 // practised: it borrows the global ability), b the question's difficulty (a question without data
-// starts at its subcategory's typical difficulty plus its band's offset). After an attempt with
+// starts at its subcategory's typical difficulty plus its band's offset); the last term is the
+// learner's previous answer to the same question, when there is one. After an attempt with
 // credit c (1, 0.5 with a hint, 0): θ += K_θ(n_θ)·(c − P), δ += K_δ(n_δ)·(c − P), with the
 // uncertainty-scaled steps K(n) = k / (1 + decay·n). Question difficulties never move on the write
 // path: NIGHTLY refits them (refitQuestionParameters) from aggregates of the night's attempts.
@@ -23,6 +27,18 @@ export interface LearnerModelParameters {
   /** K of the learner × subcategory offset: skillK / (1 + skillKDecay · attempts in the subcategory). */
   skillK: number;
   skillKDecay: number;
+  /**
+   * PFA-style practice terms (Pavlik et al. 2009): + successWeight · ln(1 + credits earned in the
+   * subcategory) + failureWeight · ln(1 + credits missed there). successWeight ≥ 0.
+   */
+  successWeight: number;
+  failureWeight: number;
+  /**
+   * The learner's previous answer to the same question: + repeatWeight · (2·credit − 1) of logit
+   * (a wrong one lowers), halving every repeatHalfLifeHours since it was given.
+   */
+  repeatWeight: number;
+  repeatHalfLifeHours: number;
   /** Logit lost to forgetting: forgettingRate · log2(1 + idle hours / forgettingScaleHours). */
   forgettingRate: number;
   forgettingScaleHours: number;
@@ -42,6 +58,10 @@ export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = O
   abilityKDecay: 0.02,
   skillK: 0.8,
   skillKDecay: 0.1,
+  successWeight: 0,
+  failureWeight: 0,
+  repeatWeight: 0,
+  repeatHalfLifeHours: 24,
   forgettingRate: 0.1,
   forgettingScaleHours: 1,
   bandOffset: Object.freeze({ EASY: -0.8, MEDIUM: 0, HARD: 0.8 }),
@@ -110,7 +130,7 @@ export function forgettingPenalty(params: LearnerModelParameters, skill: SkillSt
   return params.forgettingRate * Math.log2(1 + idleHours / params.forgettingScaleHours);
 }
 
-/** The uncalibrated logit z of a question of the given difficulty. */
+/** The uncalibrated logit z of a question of the given difficulty (successes and failures in credits). */
 function logit(
   params: LearnerModelParameters,
   learner: LearnerAbility,
@@ -118,13 +138,20 @@ function logit(
   difficulty: number,
   nowMs: number,
 ): number {
-  return learner.theta + (skill?.theta ?? 0) - difficulty - forgettingPenalty(params, skill, nowMs);
+  const practice = skill
+    ? params.successWeight * Math.log1p(skill.creditSum) +
+      params.failureWeight * Math.log1p(Math.max(0, skill.attempts - skill.creditSum))
+    : 0;
+  return learner.theta + (skill?.theta ?? 0) + practice - difficulty - forgettingPenalty(params, skill, nowMs);
 }
 
 const calibrated = (params: LearnerModelParameters, z: number) =>
   bounded(sigmoid(params.calibrationSlope * z + params.calibrationIntercept));
 
-/** P(correct) of the learner on the question at `nowMs`, before the attempt (never depends on its answer). */
+/**
+ * P(correct) of the learner on the question at `nowMs`, before the attempt (never depends on its
+ * answer). `previous`: the learner's latest earlier answer to this question, if any.
+ */
 export function predictCorrect(
   params: LearnerModelParameters,
   learner: LearnerAbility,
@@ -132,8 +159,24 @@ export function predictCorrect(
   question: QuestionParameters,
   _subcategory: SubcategoryPrior,
   nowMs: number,
+  previous: PreviousAnswer | null = null,
 ): number {
-  return calibrated(params, logit(params, learner, skill, question.difficulty, nowMs));
+  return calibrated(
+    params,
+    logit(params, learner, skill, question.difficulty, nowMs) + repeatTerm(params, previous, nowMs),
+  );
+}
+
+/** The learner's latest earlier answer to the same question (Attempt: credit and answeredAt). */
+export interface PreviousAnswer {
+  credit: number;
+  atMs: number;
+}
+
+function repeatTerm(params: LearnerModelParameters, previous: PreviousAnswer | null, nowMs: number): number {
+  if (previous === null || params.repeatWeight === 0) return 0;
+  const hours = Math.max(0, nowMs - previous.atMs) / hourMs;
+  return params.repeatWeight * (2 * previous.credit - 1) * 2 ** (-hours / params.repeatHalfLifeHours);
 }
 
 /** P(correct) on a typical question of the subcategory at `nowMs`, forgetting included (Mastery.estimate). */
@@ -156,7 +199,8 @@ export interface AttemptUpdate {
 
 /**
  * The learner's state after an attempt with `credit` (1, 0.5 correct with a hint, 0) at `atMs`.
- * `skill` null: the learner's first attempt in the subcategory.
+ * `skill` null: the learner's first attempt in the subcategory; `previous`: their latest earlier
+ * answer to this question (null: none).
  */
 export function updateAfterAttempt(
   params: LearnerModelParameters,
@@ -166,8 +210,9 @@ export function updateAfterAttempt(
   subcategory: SubcategoryPrior,
   credit: number,
   atMs: number,
+  previous: PreviousAnswer | null = null,
 ): AttemptUpdate {
-  const predicted = predictCorrect(params, learner, skill, question, subcategory, atMs);
+  const predicted = predictCorrect(params, learner, skill, question, subcategory, atMs, previous);
   const surprise = credit - predicted;
   const current = skill ?? newSkillState();
   return {

@@ -33,6 +33,10 @@ const params: LearnerModelParameters = {
   bandOffset: { EASY: -1, MEDIUM: 0, HARD: 1 },
   questionPriorInformation: 4,
   subcategoryPriorAttempts: 10,
+  successWeight: 0,
+  failureWeight: 0,
+  repeatWeight: 0,
+  repeatHalfLifeHours: 24,
   calibrationSlope: 1,
   calibrationIntercept: 0,
 };
@@ -79,6 +83,30 @@ describe('prediction and update by hand', () => {
     expect(estimate(params, learner, null, subcategory, T0)).toBeCloseTo(sigmoid(1.2), 12);
   });
 
+  test('PFA terms: + successWeight·ln(1 + successes) + failureWeight·ln(1 + failures), in credits', () => {
+    const pfa = { ...params, successWeight: 0.3, failureWeight: -0.2, forgettingRate: 0 };
+    const skill: SkillState = { theta: 0, attempts: 6, creditSum: 3.5, lastAttemptAt: T0 };
+    const z = 0.3 * Math.log(4.5) - 0.2 * Math.log(3.5);
+    expect(predictCorrect(pfa, newLearnerAbility(), skill, medium, subcategory, T0)).toBeCloseTo(sigmoid(z), 12);
+  });
+
+  test('the previous answer to the same question: ± repeatWeight, halving every repeatHalfLifeHours', () => {
+    const repeat = { ...params, repeatWeight: 2, repeatHalfLifeHours: 10 };
+    const learner = newLearnerAbility();
+    const wrongJustNow = { credit: 0, atMs: T0 };
+    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, wrongJustNow)).toBeCloseTo(sigmoid(-2), 12);
+    const rightTenHoursAgo = { credit: 1, atMs: T0 - 10 * hour };
+    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, rightTenHoursAgo)).toBeCloseTo(
+      sigmoid(1),
+      12,
+    );
+    // A hinted one (credit 0.5) says nothing; the update passes it on to its prediction.
+    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, { credit: 0.5, atMs: T0 })).toBe(0.5);
+    const update = updateAfterAttempt(repeat, learner, null, medium, subcategory, 1, T0, wrongJustNow);
+    expect(update.predicted).toBeCloseTo(sigmoid(-2), 12);
+    expect(update.learner.theta).toBeCloseTo(0.4 * (1 - sigmoid(-2)), 12);
+  });
+
   test('calibration: P = σ(slope·z + intercept)', () => {
     const scaled = { ...params, calibrationSlope: 0.8, calibrationIntercept: 0.3 };
     const learner: LearnerAbility = { theta: 1, attempts: 3 };
@@ -120,6 +148,10 @@ describe('nightly refits', () => {
 
 const finite = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 const arbitraryParams = fc.record({
+  successWeight: finite(0, 1),
+  failureWeight: finite(-1, 1),
+  repeatWeight: finite(0, 3),
+  repeatHalfLifeHours: finite(0.1, 1000),
   abilityK: finite(0, 2),
   abilityKDecay: finite(0, 1),
   skillK: finite(0, 2),
@@ -157,16 +189,17 @@ const arbitraryCase = fc.record({
 
 describe('properties', () => {
   test('predictions are in (0, 1) and do not depend on the answer', () => {
+    const previous = fc.option(fc.record({ credit: fc.constantFrom(0, 0.5, 1), atMs: fc.constant(T0) }), { nil: null });
     fc.assert(
-      fc.property(arbitraryCase, fc.integer({ min: 0, max: 1000 * hour }), (c, later) => {
+      fc.property(arbitraryCase, fc.integer({ min: 0, max: 1000 * hour }), previous, (c, later, before) => {
         const at = T0 + later;
-        const predicted = predictCorrect(c.params, c.learner, c.skill, c.question, c.sub, at);
+        const predicted = predictCorrect(c.params, c.learner, c.skill, c.question, c.sub, at, before);
         expect(predicted).toBeGreaterThan(0);
         expect(predicted).toBeLessThan(1);
-        for (const credit of [0, 0.5, 1])
-          expect(updateAfterAttempt(c.params, c.learner, c.skill, c.question, c.sub, credit, at).predicted).toBe(
-            predicted,
-          );
+        for (const credit of [0, 0.5, 1]) {
+          const update = updateAfterAttempt(c.params, c.learner, c.skill, c.question, c.sub, credit, at, before);
+          expect(update.predicted).toBe(predicted);
+        }
       }),
     );
   });

@@ -1,0 +1,58 @@
+// `tsx bench/load-public-dataset.ts --name statics [--format three-line|four-line] [--skill-map F]
+//   [--train-fraction 0.8] [--params FILE] [--json] FILE…`
+// converts a public knowledge-tracing data set (bench/public-dataset.ts) into Learnloop attempts and
+// runs the evaluation of `npm run evaluate` on them in memory: the same fit, replays and scores
+// (src/services/model-evaluation.ts), held-out learners only. The data files stay outside the repo
+// (docs/evaluation.md says where they came from).
+import { parseArgs } from 'node:util';
+import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
+import { masteryDefaults } from '../src/domain/mastery.ts';
+import { formatReport } from '../src/evaluate-cli.ts';
+import { loadLearnerModelParameters } from '../src/learner-model-config.ts';
+import { AttemptLogBuilder, evaluateLog } from '../src/services/model-evaluation.ts';
+import { readFourLineFiles, readSkillMap, readThreeLineFiles } from './public-dataset.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    name: { type: 'string', default: 'public' },
+    'skill-map': { type: 'string' },
+    format: { type: 'string', default: 'three-line' },
+    'keep-repeats': { type: 'boolean', default: false },
+    'train-fraction': { type: 'string', default: '0.8' },
+    alpha: { type: 'string', default: '0.15,0.6' },
+    params: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+if (positionals.length === 0) {
+  process.stderr.write('usage: tsx bench/load-public-dataset.ts --name N [--skill-map F] FILE…\n');
+  process.exit(2);
+}
+
+const skillMap = values['skill-map'] ? await readSkillMap(values['skill-map']) : null;
+const answers =
+  values.format === 'four-line'
+    ? await readFourLineFiles(values.name, positionals, { keepRepeats: values['keep-repeats'] })
+    : await readThreeLineFiles(values.name, positionals, skillMap);
+const builder = new AttemptLogBuilder(new Set(['SESSION']), -Infinity);
+for (const a of answers)
+  builder.push([a.learner, a.subcategory, a.question, 'MEDIUM', a.correct, false, 'SESSION', a.at, a.at, null, null]);
+const started = performance.now();
+const report = evaluateLog(builder.build(), builder.learnerIds(), {
+  alphas: values.alpha.split(',').map(Number),
+  halfLivesHours: [masteryDefaults.halfLifeHours],
+  mastery: masteryDefaults,
+  masteryContexts: ['SESSION'],
+  nightlyCron: '0 2 * * *',
+  timezone: 'UTC',
+  learnerModel: values.params
+    ? await loadLearnerModelParameters(values.params, { required: true })
+    : defaultLearnerModelParameters,
+  trainFraction: Number(values['train-fraction']),
+  onProgress: (p) => {
+    if (p.phase !== 'read') process.stderr.write(`  ${p.phase}: ${p.step}\n`);
+  },
+});
+process.stderr.write(`evaluated in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
