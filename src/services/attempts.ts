@@ -69,6 +69,9 @@ interface ModelInputs {
   skill_attempts: number | null;
   skill_credit_sum: number | null;
   skill_last_attempt_at: Date | null;
+  /** The learner's latest earlier answer to this question (null: none). */
+  previous_credit: number | null;
+  previous_at: Date | null;
 }
 
 /**
@@ -107,11 +110,17 @@ export async function recordAttempt(
              q.subcategory, q.difficulty_band::text AS band, q.answer_key, q.model_difficulty, q.model_attempts,
              q.model_information, p.difficulty AS prior_difficulty, p.attempts AS prior_attempts,
              l.theta, l.attempts, l.version, l.state_at, s.theta AS skill_theta, s.attempts AS skill_attempts,
-             s.credit_sum AS skill_credit_sum, s.last_attempt_at AS skill_last_attempt_at
+             s.credit_sum AS skill_credit_sum, s.last_attempt_at AS skill_last_attempt_at,
+             r.credit AS previous_credit, r.at AS previous_at
       FROM questions q
       LEFT JOIN subcategory_priors p ON p.subcategory = q.subcategory
       LEFT JOIN learner_states l ON l.user_id = ${viewer.userId}::uuid
       LEFT JOIN skill_states s ON s.user_id = ${viewer.userId}::uuid AND s.subcategory = q.subcategory
+      LEFT JOIN LATERAL (
+        SELECT CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END::float8 AS credit,
+               COALESCE(a.answered_at, a.recorded_at) AS at
+        FROM attempts a WHERE a.user_id = ${viewer.userId}::uuid AND a.question_id = q.id
+        ORDER BY a.attempt_no DESC LIMIT 1) r ON true
       WHERE q.id = ${input.questionId}::uuid`;
     if (!read) throw notFound('This question');
     if (!read.user_exists) throw notFound(`The user ${viewer.userId} of your token`);
@@ -213,7 +222,9 @@ function modelStep(model: LearnerModelParameters, read: ModelInputs, input: Atte
   // The model's clock: when the learner answered, else now (recordedAt is the database's clock at insert).
   const at = input.answeredAt ?? new Date();
   const credit = attemptCredit({ correct, hintUsed: input.hintUsed });
-  const update = updateAfterAttempt(model, learner, skill, question, prior, credit, at.getTime());
+  const previous =
+    read.previous_credit === null ? null : { credit: read.previous_credit, atMs: read.previous_at!.getTime() };
+  const update = updateAfterAttempt(model, learner, skill, question, prior, credit, at.getTime(), previous);
   return {
     ...update,
     at,

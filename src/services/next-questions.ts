@@ -48,6 +48,7 @@ export async function nextQuestions(
       model_attempts: number;
       model_information: number | null;
       last_answered_at: Date | null;
+      last_credit: number | null;
     }[]
   >`
     WITH plan AS (
@@ -58,10 +59,12 @@ export async function nextQuestions(
            json_array_elements(latest.after) AS unit),
     units AS (SELECT COALESCE(NULLIF(${session.units}::text[], '{}'), (SELECT units FROM plan)) AS units)
     SELECT q.id::text, q.subcategory, q.difficulty_band::text AS band, q.model_difficulty, q.model_attempts,
-           q.model_information, last.at AS last_answered_at
+           q.model_information, last.at AS last_answered_at, last.credit AS last_credit
     FROM questions q CROSS JOIN units
-    LEFT JOIN LATERAL (SELECT max(COALESCE(a.answered_at, a.recorded_at)) AS at FROM attempts a
-                       WHERE a.user_id = ${userId}::uuid AND a.question_id = q.id) last ON true
+    LEFT JOIN LATERAL (SELECT COALESCE(a.answered_at, a.recorded_at) AS at,
+                              CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END::float8 AS credit
+                       FROM attempts a WHERE a.user_id = ${userId}::uuid AND a.question_id = q.id
+                       ORDER BY a.attempt_no DESC LIMIT 1) last ON true
     WHERE units.units IS NULL OR q.subcategory = ANY(units.units)`;
   const state = (await learnerModelStates(db.prisma, [userId])).get(userId)!;
   const priors = await SubcategoryPriors.load(db.prisma);
@@ -79,7 +82,17 @@ export async function nextQuestions(
     return {
       questionId: c.id,
       subcategory: c.subcategory,
-      predictedCorrect: predictCorrect(model, state.learner, skill, question, prior, nowMs),
+      predictedCorrect: predictCorrect(
+        model,
+        state.learner,
+        skill,
+        question,
+        prior,
+        nowMs,
+        c.last_answered_at && c.last_credit !== null
+          ? { credit: c.last_credit, atMs: c.last_answered_at.getTime() }
+          : null,
+      ),
       lastAnsweredAt: c.last_answered_at,
     };
   });

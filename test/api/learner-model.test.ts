@@ -6,10 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localDate } from '../../src/domain/calendar.ts';
 import {
+  defaultLearnerModelParameters,
   estimate,
   type LearnerAbility,
-  defaultLearnerModelParameters as model,
+  type LearnerModelParameters,
   newLearnerAbility,
+  type PreviousAnswer,
   predictCorrect,
   type SkillState,
   updateAfterAttempt,
@@ -45,12 +47,23 @@ const NextQuestions = graphql(`
   }
 `);
 
+// Every term of the model switched on, so the write path, the replay and the API all have to feed it.
+const model: LearnerModelParameters = {
+  ...defaultLearnerModelParameters,
+  successWeight: 0.2,
+  failureWeight: -0.1,
+  repeatWeight: 0.5,
+  repeatHalfLifeHours: 6,
+  calibrationSlope: 0.9,
+  calibrationIntercept: 0.1,
+};
+
 let server: TestServer;
 let world: World;
 let adminToken: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ adaptation: { learnerModel: model, targetSuccess: 0.75 } });
   world = await createWorld(server);
   adminToken = world.admin.token;
 });
@@ -112,11 +125,13 @@ async function replay(attempts: readonly ReplayedAttempt[]) {
   );
   let learner: LearnerAbility = newLearnerAbility();
   const skills = new Map<string, SkillState>();
+  const answers = new Map<string, PreviousAnswer>();
   const predictions: number[] = [];
   const estimates: number[] = [];
   for (const a of attempts) {
     const prior = priors.of(a.subcategory);
     const parameters = questionParameters(model, stored.get(a.questionId)!, prior);
+    const previous = answers.get(a.questionId) ?? null;
     const update = updateAfterAttempt(
       model,
       learner,
@@ -125,7 +140,9 @@ async function replay(attempts: readonly ReplayedAttempt[]) {
       prior,
       a.credit,
       a.atMs,
+      previous,
     );
+    answers.set(a.questionId, { credit: a.credit, atMs: a.atMs });
     predictions.push(update.predicted);
     learner = update.learner;
     skills.set(a.subcategory, update.skill);
@@ -434,7 +451,7 @@ describe('NIGHTLY', () => {
     const inOrderBefore = await replay(await storedAttempts(jack.userId));
     // Before the run: three attempts applied, one of them out of order; the imported one missing.
     expect((await storedState(jack.userId)).learner!.attempts).toBe(3);
-    const run = await runJob(server.db, testJobsConfig(), { job: 'NIGHTLY', at: new Date() });
+    const run = await runJob(server.db, testJobsConfig({ learnerModel: model }), { job: 'NIGHTLY', at: new Date() });
     expect(run.run.error).toBeNull();
     expect(run.run.stats).toMatchObject({
       learnersReplayed: expect.any(Number),

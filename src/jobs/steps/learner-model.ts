@@ -16,6 +16,7 @@ import {
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
+  type PreviousAnswer,
   refitQuestionParameters,
   refitSubcategoryPrior,
   type SkillState,
@@ -130,8 +131,11 @@ async function replayLearners(ctx: RunContext): Promise<{ learners: number; atte
   return { learners: userIds.length, attempts };
 }
 
-/** An attempt as the replay reads it: [userId, subcategory, band, difficulty, attempts, information, credit, atMs]. */
-type ReplayRow = [string, string, DifficultyBand, number | null, number, number | null, number, number];
+/**
+ * An attempt as the replay reads it:
+ * [userId, questionId, subcategory, band, difficulty, attempts, information, credit, atMs].
+ */
+type ReplayRow = [string, string, string, DifficultyBand, number | null, number, number | null, number, number];
 
 async function replayChunk(tx: Transaction, model: LearnerModelParameters, userIds: string[]): Promise<number> {
   // Locked before reading, so the read below sees every attempt committed before the lock was granted.
@@ -140,8 +144,8 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
   // The attempts of the chunk in the model's time order (answeredAt, else recordedAt), as one JSON
   // document: PostgreSQL prints float8 in shortest round-trip form, so nothing is lost on the way.
   const [read] = await tx.$queryRaw<{ attempts: string | null }[]>`
-    SELECT json_agg(json_build_array(a.user_id, q.subcategory, q.difficulty_band, q.model_difficulty, q.model_attempts,
-                                     q.model_information,
+    SELECT json_agg(json_build_array(a.user_id, a.question_id, q.subcategory, q.difficulty_band, q.model_difficulty,
+                                     q.model_attempts, q.model_information,
                                      CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END,
                                      floor(extract(epoch FROM COALESCE(a.answered_at, a.recorded_at)) * 1000))
                     ORDER BY a.user_id, COALESCE(a.answered_at, a.recorded_at), a.recorded_at, a.id)::text AS attempts
@@ -149,10 +153,26 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
     WHERE a.user_id = ANY(${userIds}::uuid[])`;
   const attempts: ReplayRow[] = read?.attempts ? JSON.parse(read.attempts) : [];
   const priors = await SubcategoryPriors.load(tx);
-  const states = new Map<string, { learner: LearnerAbility; skills: Map<string, SkillState>; at: number | null }>(
-    userIds.map((id) => [id, { learner: newLearnerAbility(), skills: new Map(), at: null }]),
-  );
-  for (const [userId, subcategory, band, difficulty, questionAttempts, information, credit, atMs] of attempts) {
+  const states = new Map<
+    string,
+    {
+      learner: LearnerAbility;
+      skills: Map<string, SkillState>;
+      answers: Map<string, PreviousAnswer>;
+      at: number | null;
+    }
+  >(userIds.map((id) => [id, { learner: newLearnerAbility(), skills: new Map(), answers: new Map(), at: null }]));
+  for (const [
+    userId,
+    questionId,
+    subcategory,
+    band,
+    difficulty,
+    questionAttempts,
+    information,
+    credit,
+    atMs,
+  ] of attempts) {
     const state = states.get(userId)!;
     const prior = priors.of(subcategory);
     const question = questionParameters(model, { band, difficulty, attempts: questionAttempts, information }, prior);
@@ -164,7 +184,9 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
       prior,
       credit,
       atMs,
+      state.answers.get(questionId) ?? null,
     );
+    state.answers.set(questionId, { credit, atMs });
     state.learner = update.learner;
     state.skills.set(subcategory, update.skill);
     state.at = atMs;
