@@ -64,7 +64,6 @@ interface ModelInputs {
   theta: number | null;
   attempts: number | null;
   version: number | null;
-  state_at: Date | null;
   skill_theta: number | null;
   skill_attempts: number | null;
   skill_credit_sum: number | null;
@@ -109,7 +108,7 @@ export async function recordAttempt(
       SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ${viewer.userId}::uuid) AS user_exists,
              q.subcategory, q.difficulty_band::text AS band, q.answer_key, q.model_difficulty, q.model_attempts,
              q.model_information, p.difficulty AS prior_difficulty, p.attempts AS prior_attempts,
-             l.theta, l.attempts, l.version, l.state_at, s.theta AS skill_theta, s.attempts AS skill_attempts,
+             l.theta, l.attempts, l.version, s.theta AS skill_theta, s.attempts AS skill_attempts,
              s.credit_sum AS skill_credit_sum, s.last_attempt_at AS skill_last_attempt_at,
              r.credit AS previous_credit, r.at AS previous_at
       FROM questions q
@@ -128,7 +127,7 @@ export async function recordAttempt(
     const step = modelStep(model, read, input, correct);
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
       WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
-                            ${input.sessionId}::uuid AS session_id),
+                            ${input.sessionId}::uuid AS session_id, ${step.at}::timestamptz AS at),
            state AS (SELECT l.user_id FROM learner_states l, input
                      WHERE l.user_id = input.user_id AND l.version = ${read.version ?? 0} FOR UPDATE OF l),
            q AS (SELECT q.id, q.subcategory FROM questions q, input WHERE q.id = input.question_id),
@@ -159,17 +158,18 @@ export async function recordAttempt(
            learner AS (
              UPDATE learner_states l
              SET theta = ${step.learner.theta}, attempts = ${step.learner.attempts}, version = l.version + 1,
-                 state_at = GREATEST(l.state_at, ${step.at}::timestamptz),
-                 replay_from = CASE WHEN ${step.late} THEN LEAST(l.replay_from, ${step.at}::timestamptz)
+                 state_at = GREATEST(l.state_at, input.at),
+                 -- Older than the state: applied out of answeredAt order, so NIGHTLY replays the learner.
+                 replay_from = CASE WHEN input.at < l.state_at THEN LEAST(l.replay_from, input.at)
                                     ELSE l.replay_from END,
                  updated_at = now()
              FROM input WHERE l.user_id = input.user_id AND EXISTS (SELECT 1 FROM inserted)),
            skill AS (
              INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, last_attempt_at,
                                             updated_at)
-             SELECT input.user_id, ${read.subcategory}, ${step.skill.theta}, ${step.skill.attempts},
+             SELECT input.user_id, q.subcategory, ${step.skill.theta}, ${step.skill.attempts},
                     ${step.skill.creditSum}, ${step.skillLastAttemptAt}::timestamptz, now()
-             FROM input WHERE EXISTS (SELECT 1 FROM inserted)
+             FROM input, q WHERE EXISTS (SELECT 1 FROM inserted)
              ON CONFLICT (user_id, subcategory) DO UPDATE
              SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
                  last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
@@ -230,8 +230,6 @@ function modelStep(model: LearnerModelParameters, read: ModelInputs, input: Atte
     at,
     masteryAfter: estimate(model, update.learner, update.skill, prior, at.getTime()),
     skillLastAttemptAt: update.skill.lastAttemptAt === null ? null : new Date(update.skill.lastAttemptAt),
-    // Applied out of answeredAt order: NIGHTLY replays this learner in order.
-    late: read.state_at !== null && at.getTime() < read.state_at.getTime(),
   };
 }
 
