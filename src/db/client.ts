@@ -168,19 +168,8 @@ function isAlive(pid: number): boolean {
  */
 function preparedStatementName(query: { sql: string; args: unknown[] }): string {
   if (query.args.length > 24) return undefined as unknown as string;
-  // Remembered: hashing a statement's text on every call cost recordAttempt ~1% of its CPU.
-  let name = statementNames.get(query.sql);
-  if (name === undefined) {
-    if (statementNames.size >= maxStatementNames) statementNames.clear();
-    name = `ll_${createHash('sha1').update(query.sql).digest('base64url')}`;
-    statementNames.set(query.sql, name);
-  }
-  return name;
+  return `ll_${createHash('sha1').update(query.sql).digest('base64url')}`;
 }
-
-/** The application's statements are a fixed set; the bound only guards against a generator of new ones. */
-const maxStatementNames = 2000;
-const statementNames = new Map<string, string>();
 
 async function openPostgres(
   config: Extract<DatabaseConfig, { kind: 'postgres' }>,
