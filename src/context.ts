@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { bearerToken, TokenError, type VerifiedToken, type Viewer, verifyToken } from './auth.ts';
 import type { Database } from './db/client.ts';
 import { uuidPattern } from './ids.ts';
+import type { JobsConfig } from './jobs/config.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import type { AdaptationSettings } from './services/learner-state.ts';
@@ -10,6 +11,8 @@ export interface Context {
   db: Database;
   pubsub: PubSub;
   log: Logger;
+  /** The jobs' settings, parsed at start. */
+  jobs: JobsConfig;
   /** The live learner model's parameters and the target success rate. */
   adaptation: AdaptationSettings;
   viewer: Viewer | null;

@@ -4,7 +4,6 @@ import type { AppConfig } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
-import { loadJobsConfig } from './jobs/config.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import { loadLearnerModelParameters } from './learner-model-config.ts';
 import type { Logger } from './logger.ts';
@@ -19,11 +18,8 @@ export interface RunningService {
 }
 
 export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
-  // Read before anything starts, so a bad cron or JOBS_* value stops start-up with its message.
-  const jobsConfig = config.scheduler
-    ? loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron })
-    : null;
   const learnerModel = await loadLearnerModelParameters();
+  const jobs = { ...config.jobs, learnerModel };
   const db = await openDatabase(config.database);
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
@@ -39,6 +35,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       db,
       pubsub: bus.pubsub,
       log,
+      jobs,
       key,
       graphiqlToken: tokens?.admin,
       adaptation: { learnerModel, targetSuccess: config.targetSuccess },
@@ -47,9 +44,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
-    const scheduler = jobsConfig
-      ? createScheduler(db, { ...jobsConfig, learnerModel }, { log, pubsub: bus.pubsub })
-      : null;
+    const scheduler = config.scheduler ? createScheduler(db, jobs, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
     return {
       url,
