@@ -23,8 +23,8 @@ import {
   type ModelScore,
 } from './services/model-evaluation.ts';
 
-export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-           [--train-fraction 0.8] [--params FILE] [--fit FILE] [--json]
+export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]]
+           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--train-fraction 0.8] [--params FILE] [--fit FILE] [--json]
                                  replay the attempt log: AUC, log-loss, RMSE and calibration on held-out
                                  learners of the live learner model (fitted on the others), the stored
                                  predictedCorrect, the EWMA mastery (each α × half-life), Elo, BKT and
@@ -115,7 +115,8 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   const trainFraction = values['train-fraction'] === undefined ? 0.8 : Number(values['train-fraction']);
   if (!(trainFraction >= 0 && trainFraction < 1))
     throw new EvaluateUsageError(
-      `--train-fraction takes the share of learners to fit on, in [0, 1), not ${JSON.stringify(values['train-fraction'])}`,
+      '--train-fraction takes the share of learners to fit on, in [0, 1), ' +
+        `not ${JSON.stringify(values['train-fraction'])}`,
     );
   if (values.fit === '') throw new EvaluateUsageError('--fit takes the file to write the fitted parameters to');
   const learnerModel = values.params

@@ -8,7 +8,7 @@
 //       + successWeight · ln(1 + successes) + failureWeight · ln(1 + failures)
 //       − forgettingRate · log2(1 + idle / scale)
 //       + repeatWeight · (2·previous credit − 1) · 2^(−hours since / repeatHalfLifeHours)
-//   P = σ(calibrationSlope · z + calibrationIntercept)
+//   P = σ(calibrationSlope · z + calibrationLowSlope · min(z, 0) + calibrationIntercept)
 //
 // θ is the learner's global ability, δ their offset in one subcategory (0 for a subcategory never
 // practised: it borrows the global ability), b the question's difficulty (a question without data
@@ -51,6 +51,11 @@ export interface LearnerModelParameters {
   /** Platt scaling of the logit, fitted on training learners. */
   calibrationSlope: number;
   calibrationIntercept: number;
+  /**
+   * Added to the slope below z = 0 (a two-piece Platt scaling: the low predictions are often off in
+   * another way than the many high ones). calibrationSlope + calibrationLowSlope > 0.
+   */
+  calibrationLowSlope: number;
 }
 
 export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = Object.freeze({
@@ -69,6 +74,7 @@ export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = O
   subcategoryPriorAttempts: 20,
   calibrationSlope: 1,
   calibrationIntercept: 0,
+  calibrationLowSlope: 0,
 });
 
 /** The learner's global ability, one per learner. */
@@ -146,7 +152,9 @@ function logit(
 }
 
 const calibrated = (params: LearnerModelParameters, z: number) =>
-  bounded(sigmoid(params.calibrationSlope * z + params.calibrationIntercept));
+  bounded(
+    sigmoid(params.calibrationSlope * z + params.calibrationLowSlope * Math.min(z, 0) + params.calibrationIntercept),
+  );
 
 /**
  * P(correct) of the learner on the question at `nowMs`, before the attempt (never depends on its
