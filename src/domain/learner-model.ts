@@ -58,19 +58,23 @@ export interface LearnerModelParameters {
   calibrationLowSlope: number;
 }
 
+/**
+ * Defaults: the middle of what --fit found on five public data sets and the demo simulation
+ * (docs/learner-model.md); `npm run evaluate -- --fit` tunes them on an operator's own log.
+ */
 export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = Object.freeze({
   abilityK: 0.4,
   abilityKDecay: 0.02,
-  skillK: 0.8,
-  skillKDecay: 0.1,
-  successWeight: 0,
-  failureWeight: 0,
-  repeatWeight: 0,
-  repeatHalfLifeHours: 24,
-  forgettingRate: 0.1,
+  skillK: 0.3,
+  skillKDecay: 0.01,
+  successWeight: 0.25,
+  failureWeight: 0.05,
+  repeatWeight: 0.5,
+  repeatHalfLifeHours: 48,
+  forgettingRate: 0.03,
   forgettingScaleHours: 1,
-  bandOffset: Object.freeze({ EASY: -0.8, MEDIUM: 0, HARD: 0.8 }),
-  questionPriorInformation: 4,
+  bandOffset: Object.freeze({ EASY: -1, MEDIUM: 0, HARD: 1 }),
+  questionPriorInformation: 2,
   subcategoryPriorAttempts: 20,
   calibrationSlope: 1,
   calibrationIntercept: 0,
