@@ -1,11 +1,13 @@
 // `tsx bench/load-public-dataset.ts --name statics [--format three-line|four-line] [--skill-map F]
 //   [--train-fraction 0.8] [--params FILE] [--json] FILE…` (or --demo-seeds N [--demo-days 60]: the demo
-// simulation once per seed instead of files)
+// simulation once per seed instead of files). --database-url URL: import the attempts into that (empty)
+// database instead, for `npm run evaluate`.
 // converts a public knowledge-tracing data set (bench/public-dataset.ts) into Learnloop attempts and
 // runs the evaluation of `npm run evaluate` on them in memory: the same fit, replays and scores
 // (src/services/model-evaluation.ts), held-out learners only. The data files stay outside the repo
 // (docs/evaluation.md says where they came from).
 import { parseArgs } from 'node:util';
+import { databaseConfigFrom, openDatabase } from '../src/db/client.ts';
 import { simulateDemo } from '../src/demo/simulation.ts';
 import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { masteryDefaults } from '../src/domain/mastery.ts';
@@ -13,6 +15,7 @@ import { formatReport } from '../src/evaluate-cli.ts';
 import { loadLearnerModelParameters } from '../src/learner-model-config.ts';
 import { AttemptLogBuilder, evaluateLog } from '../src/services/model-evaluation.ts';
 import { readFourLineFiles, readSkillMap, readThreeLineFiles } from './public-dataset.ts';
+import { importPublicAnswers } from './public-dataset-import.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -26,6 +29,7 @@ const { values, positionals } = parseArgs({
     params: { type: 'string' },
     'demo-seeds': { type: 'string' },
     'demo-days': { type: 'string', default: '60' },
+    'database-url': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -64,6 +68,17 @@ if (values['demo-seeds']) {
     values.format === 'four-line'
       ? await readFourLineFiles(values.name, positionals, { keepRepeats: values['keep-repeats'] })
       : await readThreeLineFiles(values.name, positionals, skillMap);
+  if (values['database-url']) {
+    // Into a database instead, for `npm run evaluate` (migrated first, as the server does).
+    const url = values['database-url'];
+    const db = await openDatabase(databaseConfigFrom({ DATABASE_URL: url }));
+    await db.close();
+    await importPublicAnswers(url, values.name, answers);
+    process.stderr.write(
+      `${answers.length.toLocaleString('en')} attempts imported; now DATABASE_URL=… npm run evaluate\n`,
+    );
+    process.exit(0);
+  }
   for (const a of answers)
     builder.push([a.learner, a.subcategory, a.question, 'MEDIUM', a.correct, false, 'SESSION', a.at, a.at, null, null]);
 }
