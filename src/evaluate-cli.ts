@@ -42,7 +42,24 @@ function numbers(name: string, text: string, valid: (n: number) => boolean, what
   return values;
 }
 
-function parseEvaluateArgs(args: string[]) {
+const valueOptions = new Set([
+  '--alpha',
+  '--half-life-hours',
+  '--from',
+  '--to',
+  '--train-fraction',
+  '--params',
+  '--fit',
+]);
+
+function parseEvaluateArgs(raw: string[]) {
+  // A negative number after an option is its value (`--half-life-hours -3`), refused below with a
+  // sentence that says what the option takes, not parseArgs' three-line "ambiguous" advice.
+  const args = raw.flatMap((arg, k) => {
+    if (valueOptions.has(raw[k - 1]!) && /^-[\d.]/.test(arg)) return [];
+    if (valueOptions.has(arg) && /^-[\d.]/.test(raw[k + 1] ?? '')) return [`${arg}=${raw[k + 1]}`];
+    return [arg];
+  });
   try {
     return parseArgs({
       args,
@@ -58,7 +75,7 @@ function parseEvaluateArgs(args: string[]) {
       },
     }).values;
   } catch (error) {
-    throw new EvaluateUsageError((error as Error).message);
+    throw new EvaluateUsageError((error as Error).message.split('\n')[0]!);
   }
 }
 
