@@ -22,8 +22,8 @@ import {
   type ModelScore,
 } from './services/model-evaluation.ts';
 
-export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-           [--train-fraction 0.8] [--params FILE] [--fit FILE] [--json]
+export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]]
+           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--train-fraction 0.8] [--params FILE] [--fit FILE] [--json]
                                  replay the attempt log: AUC, log-loss, RMSE and calibration on held-out
                                  learners of the live learner model (fitted on the others), the stored
                                  predictedCorrect, the EWMA mastery (each α × half-life), Elo, BKT and
@@ -41,7 +41,24 @@ function numbers(name: string, text: string, valid: (n: number) => boolean, what
   return values;
 }
 
-function parseEvaluateArgs(args: string[]) {
+const valueOptions = new Set([
+  '--alpha',
+  '--half-life-hours',
+  '--from',
+  '--to',
+  '--train-fraction',
+  '--params',
+  '--fit',
+]);
+
+function parseEvaluateArgs(raw: string[]) {
+  // A negative number after an option is its value (`--half-life-hours -3`), refused below with a
+  // sentence that says what the option takes, not parseArgs' three-line "ambiguous" advice.
+  const args = raw.flatMap((arg, k) => {
+    if (valueOptions.has(raw[k - 1]!) && /^-[\d.]/.test(arg)) return [];
+    if (valueOptions.has(arg) && /^-[\d.]/.test(raw[k + 1] ?? '')) return [`${arg}=${raw[k + 1]}`];
+    return [arg];
+  });
   try {
     return parseArgs({
       args,
@@ -57,7 +74,7 @@ function parseEvaluateArgs(args: string[]) {
       },
     }).values;
   } catch (error) {
-    throw new EvaluateUsageError((error as Error).message);
+    throw new EvaluateUsageError((error as Error).message.split('\n')[0]!);
   }
 }
 
@@ -115,7 +132,8 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   const trainFraction = values['train-fraction'] === undefined ? 0.8 : Number(values['train-fraction']);
   if (!(trainFraction >= 0 && trainFraction < 1))
     throw new EvaluateUsageError(
-      `--train-fraction takes the share of learners to fit on, in [0, 1), not ${JSON.stringify(values['train-fraction'])}`,
+      '--train-fraction takes the share of learners to fit on, in [0, 1), ' +
+        `not ${JSON.stringify(values['train-fraction'])}`,
     );
   if (values.fit === '') throw new EvaluateUsageError('--fit takes the file to write the fitted parameters to');
   const learnerModel = values.params

@@ -30,6 +30,7 @@ export const learnerModelParametersSchema = z
     subcategoryPriorAttempts: nonNegative,
     calibrationSlope: positive,
     calibrationIntercept: finite,
+    calibrationLowSlope: finite,
   })
   .strict()
   .partial();
@@ -52,7 +53,10 @@ export function parseLearnerModelParameters(
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  return { ...defaultLearnerModelParameters, ...parsed.data } as LearnerModelParameters;
+  const params = { ...defaultLearnerModelParameters, ...parsed.data } as LearnerModelParameters;
+  if (!(params.calibrationSlope + params.calibrationLowSlope > 0))
+    throw new ConfigError(`${source}: calibrationSlope + calibrationLowSlope must be positive`);
+  return params;
 }
 
 /** The parameters file's path: LEARNER_MODEL_PARAMS, or learner-model.json in DATA_DIR. */

@@ -214,50 +214,68 @@ export function logLossOf(predictions: Float64Array, log: AttemptLog, include: U
 }
 
 /**
- * Platt scaling: the slope and intercept of σ(slope·z + intercept) that minimise log-loss over the
- * included predictions, z being each prediction's uncalibrated logit (Newton's method, 2 × 2).
+ * Two-piece Platt scaling: the slope, intercept and low slope of σ(slope·z + lowSlope·min(z, 0) +
+ * intercept) that minimise log-loss over the included predictions, z being each prediction's
+ * uncalibrated logit (Newton's method on the three, slightly ridged so that it always has a step).
  */
 export function fitCalibration(
   predictions: Float64Array,
   log: AttemptLog,
   include: Uint8Array,
   params: LearnerModelParameters,
-): { calibrationSlope: number; calibrationIntercept: number } {
+): Pick<LearnerModelParameters, 'calibrationSlope' | 'calibrationIntercept' | 'calibrationLowSlope'> {
   const z: number[] = [];
   const y: number[] = [];
   for (let i = 0; i < log.length; i++) {
     if (!include[i]) continue;
     const p = Math.min(1 - 1e-9, Math.max(1e-9, predictions[i]!));
-    z.push((Math.log(p / (1 - p)) - params.calibrationIntercept) / params.calibrationSlope);
+    z.push(uncalibrated(params, Math.log(p / (1 - p))));
     y.push(log.correct[i]!);
   }
-  let a = params.calibrationSlope;
-  let c = params.calibrationIntercept;
-  for (let step = 0; step < 25; step++) {
-    let ga = 0;
-    let gc = 0;
-    let haa = 1e-9;
-    let hac = 0;
-    let hcc = 1e-9;
+  // w = (slope, lowSlope, intercept) on the features (z, min(z, 0), 1).
+  let w = [params.calibrationSlope, params.calibrationLowSlope, params.calibrationIntercept];
+  for (let step = 0; step < 30 && z.length > 0; step++) {
+    const gradient = [0, 0, 0];
+    const hessian = [
+      [1e-6, 0, 0],
+      [0, 1e-6, 0],
+      [0, 0, 1e-6],
+    ];
     for (let k = 0; k < z.length; k++) {
-      const p = 1 / (1 + Math.exp(-(a * z[k]! + c)));
-      const r = p - y[k]!;
-      const w = p * (1 - p);
-      ga += r * z[k]!;
-      gc += r;
-      haa += w * z[k]! * z[k]!;
-      hac += w * z[k]!;
-      hcc += w;
+      const x = [z[k]!, Math.min(z[k]!, 0), 1];
+      const p = 1 / (1 + Math.exp(-(w[0]! * x[0]! + w[1]! * x[1]! + w[2]!)));
+      const weight = p * (1 - p);
+      for (let r = 0; r < 3; r++) {
+        gradient[r]! += (p - y[k]!) * x[r]!;
+        for (let c = 0; c < 3; c++) hessian[r]![c]! += weight * x[r]! * x[c]!;
+      }
     }
-    const det = haa * hcc - hac * hac;
-    if (!(det > 0)) break;
-    const da = (hcc * ga - hac * gc) / det;
-    const dc = (haa * gc - hac * ga) / det;
-    a = Math.max(0.05, a - da);
-    c -= dc;
-    if (Math.abs(da) + Math.abs(dc) < 1e-8) break;
+    const delta = solve3(hessian, gradient);
+    w = w.map((v, r) => v - delta[r]!);
+    // Keep both pieces increasing.
+    w[0] = Math.max(0.05, w[0]!);
+    w[1] = Math.max(0.05 - w[0]!, w[1]!);
+    if (Math.abs(delta[0]!) + Math.abs(delta[1]!) + Math.abs(delta[2]!) < 1e-9) break;
   }
-  return { calibrationSlope: a, calibrationIntercept: c };
+  return { calibrationSlope: w[0]!, calibrationLowSlope: w[1]!, calibrationIntercept: w[2]! };
+}
+
+/** The logit z before calibration, from a calibrated one (the calibration is increasing, so invertible). */
+function uncalibrated(params: LearnerModelParameters, calibrated: number): number {
+  const above = (calibrated - params.calibrationIntercept) / params.calibrationSlope;
+  if (above >= 0) return above;
+  return (calibrated - params.calibrationIntercept) / (params.calibrationSlope + params.calibrationLowSlope);
+}
+
+/** Solves the 3 × 3 system A·x = b (Cramer's rule; A is a positive-definite Hessian). */
+function solve3(A: number[][], b: number[]): number[] {
+  const det = (m: number[][]) =>
+    m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) -
+    m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) +
+    m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+  const d = det(A);
+  if (!(Math.abs(d) > 0)) return [0, 0, 0];
+  return [0, 1, 2].map((column) => det(A.map((row, r) => row.map((v, c) => (c === column ? b[r]! : v)))) / d);
 }
 
 /** The hyperparameters coordinate search moves, each by these factors (0 tried for the rates). */

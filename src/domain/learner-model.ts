@@ -8,7 +8,7 @@
 //       + successWeight · ln(1 + successes) + failureWeight · ln(1 + failures)
 //       − forgettingRate · log2(1 + idle / scale)
 //       + repeatWeight · (2·previous credit − 1) · 2^(−hours since / repeatHalfLifeHours)
-//   P = σ(calibrationSlope · z + calibrationIntercept)
+//   P = σ(calibrationSlope · z + calibrationLowSlope · min(z, 0) + calibrationIntercept)
 //
 // θ is the learner's global ability, δ their offset in one subcategory (0 for a subcategory never
 // practised: it borrows the global ability), b the question's difficulty (a question without data
@@ -51,24 +51,34 @@ export interface LearnerModelParameters {
   /** Platt scaling of the logit, fitted on training learners. */
   calibrationSlope: number;
   calibrationIntercept: number;
+  /**
+   * Added to the slope below z = 0 (a two-piece Platt scaling: the low predictions are often off in
+   * another way than the many high ones). calibrationSlope + calibrationLowSlope > 0.
+   */
+  calibrationLowSlope: number;
 }
 
+/**
+ * Defaults: the middle of what --fit found on five public data sets and the demo simulation
+ * (docs/learner-model.md); `npm run evaluate -- --fit` tunes them on an operator's own log.
+ */
 export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = Object.freeze({
   abilityK: 0.4,
   abilityKDecay: 0.02,
-  skillK: 0.8,
-  skillKDecay: 0.1,
-  successWeight: 0,
-  failureWeight: 0,
-  repeatWeight: 0,
-  repeatHalfLifeHours: 24,
-  forgettingRate: 0.1,
+  skillK: 0.3,
+  skillKDecay: 0.01,
+  successWeight: 0.25,
+  failureWeight: 0.05,
+  repeatWeight: 0.5,
+  repeatHalfLifeHours: 48,
+  forgettingRate: 0.03,
   forgettingScaleHours: 1,
-  bandOffset: Object.freeze({ EASY: -0.8, MEDIUM: 0, HARD: 0.8 }),
-  questionPriorInformation: 4,
+  bandOffset: Object.freeze({ EASY: -1, MEDIUM: 0, HARD: 1 }),
+  questionPriorInformation: 2,
   subcategoryPriorAttempts: 20,
   calibrationSlope: 1,
   calibrationIntercept: 0,
+  calibrationLowSlope: 0,
 });
 
 /** The learner's global ability, one per learner. */
@@ -146,7 +156,9 @@ function logit(
 }
 
 const calibrated = (params: LearnerModelParameters, z: number) =>
-  bounded(sigmoid(params.calibrationSlope * z + params.calibrationIntercept));
+  bounded(
+    sigmoid(params.calibrationSlope * z + params.calibrationLowSlope * Math.min(z, 0) + params.calibrationIntercept),
+  );
 
 /**
  * P(correct) of the learner on the question at `nowMs`, before the attempt (never depends on its

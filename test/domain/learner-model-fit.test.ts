@@ -12,6 +12,7 @@ import {
 import {
   answeredOrder,
   attemptsOf,
+  fitCalibration,
   fitLearnerModel,
   fitTables,
   logLossOf,
@@ -109,6 +110,25 @@ function correlation(xs: number[], ys: number[]): number {
   });
   return sxy / Math.sqrt(sxx * syy);
 }
+
+describe('fitCalibration', () => {
+  test('recovers the two-piece Platt scaling that generated the outcomes', () => {
+    let seed = 99;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const n = 40_000;
+    const z = Array.from({ length: n }, () => -4 + 8 * random());
+    const truth = (x: number) => 1.4 * x - 0.5 * Math.min(x, 0) + 0.3;
+    const log = logOf(z.map((x, k) => ({ correct: random() < 1 / (1 + Math.exp(-truth(x))), at: k })));
+    const predictions = Float64Array.from(z, (x) => 1 / (1 + Math.exp(-x)));
+    const fitted = fitCalibration(predictions, log, new Uint8Array(n).fill(1), defaultLearnerModelParameters);
+    expect(fitted.calibrationSlope).toBeCloseTo(1.4, 1);
+    expect(fitted.calibrationLowSlope).toBeCloseTo(-0.5, 1);
+    expect(fitted.calibrationIntercept).toBeCloseTo(0.3, 1);
+  });
+});
 
 describe('fitting', () => {
   const { log, truth } = simulatedLog(400, 40);

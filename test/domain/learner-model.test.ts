@@ -107,10 +107,12 @@ describe('prediction and update by hand', () => {
     expect(update.learner.theta).toBeCloseTo(0.4 * (1 - sigmoid(-2)), 12);
   });
 
-  test('calibration: P = σ(slope·z + intercept)', () => {
-    const scaled = { ...params, calibrationSlope: 0.8, calibrationIntercept: 0.3 };
+  test('calibration: P = σ(slope·z + lowSlope·min(z, 0) + intercept)', () => {
+    const scaled = { ...params, calibrationSlope: 0.8, calibrationIntercept: 0.3, calibrationLowSlope: -0.2 };
     const learner: LearnerAbility = { theta: 1, attempts: 3 };
     expect(predictCorrect(scaled, learner, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(0.8 + 0.3), 12);
+    const weak: LearnerAbility = { theta: -1, attempts: 3 };
+    expect(predictCorrect(scaled, weak, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(-0.8 + 0.2 + 0.3), 12);
   });
 
   test('a question without data starts at its subcategory difficulty plus its band offset', () => {
@@ -160,6 +162,7 @@ const arbitraryParams = fc.record({
   forgettingScaleHours: finite(0.01, 1000),
   calibrationSlope: finite(0.1, 3),
   calibrationIntercept: finite(-2, 2),
+  calibrationLowSlope: finite(-0.09, 2),
 });
 const arbitraryLearner = fc.record({ theta: finite(-6, 6), attempts: fc.nat(1000) });
 const arbitrarySkill = fc.option(

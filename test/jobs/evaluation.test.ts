@@ -101,6 +101,37 @@ test('the replayed EWMA predicts each scored attempt with the score the NIGHTLY 
   });
 });
 
+test('the stored predictedCorrect is scored as recorded, where the column exists', async () => {
+  const db = await openDatabase(commands.database);
+  try {
+    // The column comes with the live model's migration; a log from before it has none (read as null).
+    await db.prisma.$executeRawUnsafe(
+      'ALTER TABLE attempts ADD COLUMN IF NOT EXISTS predicted_correct double precision',
+    );
+    await db.prisma.$executeRawUnsafe(
+      `UPDATE attempts SET predicted_correct = 0.8 WHERE recorded_at >= '2025-03-03T00:00:00Z'`,
+    );
+    const report = await evaluateModels(db.prisma, {
+      alphas: [config.mastery.alpha],
+      halfLivesHours: [config.mastery.halfLifeHours],
+      mastery: config.mastery,
+      masteryContexts: config.masteryContexts,
+      nightlyCron: config.nightlyCron,
+      timezone: 'UTC',
+      learnerModel: defaultLearnerModelParameters,
+      trainFraction: 0,
+    });
+    const predicted = report.models.find((m) => m.model === 'PREDICTED')!;
+    // The scored day's outcomes: right, right, wrong, wrong.
+    expect(predicted.score.attempts).toBe(4);
+    expect(predicted.score.rmse).toBeCloseTo(Math.sqrt((0.04 + 0.04 + 0.64 + 0.64) / 4), 12);
+    expect(report.models.find((m) => m.model === 'LIVE')!.score.attempts).toBe(11);
+  } finally {
+    await db.prisma.$executeRawUnsafe('UPDATE attempts SET predicted_correct = NULL');
+    await db.close();
+  }
+});
+
 test('npm run evaluate prints the table on held-out learners, valid JSON, and writes --fit', async () => {
   const table = await evaluate('--alpha', '0.6,0.9', '--half-life-hours', '720', '--train-fraction', '0');
   expect(table.code).toBe(0);
@@ -130,7 +161,9 @@ test('bad options exit 2 with one clear line', async () => {
   expect(bad.stderr).toContain('--alpha takes a comma-separated list of weights in (0, 1]');
   const negative = await evaluate('--half-life-hours', '-3');
   expect(negative.code).toBe(2);
-  expect(negative.stderr.split('\n')[0]).toMatch(/^learnloop: .*--half-life-hours/);
+  expect(negative.stderr.split('\n')[0]).toBe(
+    'learnloop: --half-life-hours takes a comma-separated list of positive hours, not "-3"',
+  );
   const fraction = await evaluate('--train-fraction', '1.5');
   expect(fraction.code).toBe(2);
   expect(fraction.stderr).toContain('--train-fraction takes the share of learners to fit on, in [0, 1)');
