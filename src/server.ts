@@ -12,6 +12,7 @@ import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { codeRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
+import { type AdaptationSettings, defaultAdaptation } from './services/learner-state.ts';
 import { attachWebSocket } from './websocket.ts';
 
 export interface AppOptions {
@@ -24,6 +25,8 @@ export interface AppOptions {
   key: Uint8Array;
   /** A token GraphiQL opens with (development mode). */
   graphiqlToken?: string;
+  /** The learner model's parameters and TARGET_SUCCESS (default: the model's defaults, 0.75). */
+  adaptation?: AdaptationSettings;
 }
 
 export interface App {
@@ -68,6 +71,7 @@ export function createApp(options: AppOptions): App {
 /** The Yoga app: the schema, its context (the caller from the bearer token), error masking, the plugins. */
 function createYogaApp(options: AppOptions, authenticator: Authenticator): YogaServerInstance<ServerContext, Context> {
   const { db, pubsub, log, jobs } = options;
+  const adaptation = options.adaptation ?? defaultAdaptation;
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: graphqlPath,
@@ -77,7 +81,7 @@ function createYogaApp(options: AppOptions, authenticator: Authenticator): YogaS
       const header = connectionParams
         ? String(connectionParams.authorization ?? connectionParams.Authorization ?? '')
         : request.headers.get('authorization');
-      return { db, pubsub, log, jobs, ...(await authenticator.authenticate(header)) };
+      return { db, pubsub, log, jobs, adaptation, ...(await authenticator.authenticate(header)) };
     },
     maskedErrors: { maskError: maskUnexpected(log) },
     logging: {

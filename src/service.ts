@@ -5,6 +5,7 @@ import { type Database, openDatabase } from './db/client.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
 import { createScheduler } from './jobs/scheduler.ts';
+import { loadLearnerModelParameters } from './learner-model-config.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
@@ -17,6 +18,8 @@ export interface RunningService {
 }
 
 export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
+  const learnerModel = await loadLearnerModelParameters();
+  const jobs = { ...config.jobs, learnerModel };
   const db = await openDatabase(config.database);
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
@@ -28,12 +31,20 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       if (loaded) log.info(loaded, 'demo data loaded into the empty database');
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
-    const app = createApp({ db, pubsub: bus.pubsub, log, jobs: config.jobs, key, graphiqlToken: tokens?.admin });
+    const app = createApp({
+      db,
+      pubsub: bus.pubsub,
+      log,
+      jobs,
+      key,
+      graphiqlToken: tokens?.admin,
+      adaptation: { learnerModel, targetSuccess: config.targetSuccess },
+    });
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
-    const scheduler = config.scheduler ? createScheduler(db, config.jobs, { log, pubsub: bus.pubsub }) : null;
+    const scheduler = config.scheduler ? createScheduler(db, jobs, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
     return {
       url,

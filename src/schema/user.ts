@@ -1,9 +1,38 @@
 import { z } from 'zod';
 import { isTimeZone } from '../domain/calendar.ts';
 import { notFound } from '../errors.ts';
+import { learnerMasteries, type MasteryView } from '../services/learner-state.ts';
 import { createUser } from '../services/users.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { RoleEnum } from './enums.ts';
+
+const MasteryRef = builder.objectRef<MasteryView>('Mastery').implement({
+  description: "A learner's standing in a subcategory: the nightly score beside the live estimate.",
+  fields: (t) => ({
+    subcategory: t.exposeString('subcategory'),
+    score: t.exposeFloat('score', {
+      description:
+        'Nightly EWMA mastery (SPEC 3), 0..1: history and dashboards. 0.5, the prior the EWMA starts from, ' +
+        'until the first NIGHTLY after the subcategory was first practised.',
+    }),
+    attemptsCount: t.exposeInt('attemptsCount', { description: 'Attempts the nightly score has counted.' }),
+    lastPracticedAt: t.expose('lastPracticedAt', { type: 'DateTime', nullable: true }),
+    updatedAt: t.expose('updatedAt', {
+      type: 'DateTime',
+      description: 'When NIGHTLY last scored it (estimateUpdatedAt until it has).',
+    }),
+    estimate: t.exposeFloat('estimate', {
+      description:
+        "The live model's P(correct) on a typical question of the subcategory now, forgetting applied: " +
+        'moves with every attempt. A subcategory never practised borrows the ability shown in the others.',
+    }),
+    estimateUpdatedAt: t.expose('estimateUpdatedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When an attempt (or the nightly replay) last changed the live state here; null: never.',
+    }),
+  }),
+});
 
 export const UserRef = builder.prismaNode('User', {
   id: { field: 'id' },
@@ -17,9 +46,15 @@ export const UserRef = builder.prismaNode('User', {
     }),
     dailyQuestionBudget: t.exposeInt('dailyQuestionBudget'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    masteries: t.relation('masteries', {
+    masteries: t.loadableList({
+      type: MasteryRef,
       complexity: { field: 1, multiplier: 10 },
-      query: { orderBy: { subcategory: 'asc' } },
+      description:
+        'By subcategory: every subcategory with a nightly score or a live estimate (docs/learner-model-api.md).',
+      resolve: (user) => user.id,
+      // Every learner of the response in one batch of statements.
+      load: (userIds: string[], ctx) =>
+        learnerMasteries(ctx.db.prisma, ctx.adaptation.learnerModel, userIds, new Date()),
     }),
     masteryHistory: t.relation('masteryHistory', {
       complexity: { field: 1, multiplier: 30 },
@@ -43,16 +78,6 @@ export const UserRef = builder.prismaNode('User', {
         orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
       }),
     }),
-  }),
-});
-
-builder.prismaObject('Mastery', {
-  fields: (t) => ({
-    subcategory: t.exposeString('subcategory'),
-    score: t.exposeFloat('score', { description: 'EWMA mastery, 0..1.' }),
-    attemptsCount: t.exposeInt('attemptsCount'),
-    lastPracticedAt: t.expose('lastPracticedAt', { type: 'DateTime', nullable: true }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
 

@@ -1,6 +1,7 @@
 import type { Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
+import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
 import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
@@ -76,7 +77,12 @@ interface LockedSession {
  * Ends a session: sets endedAt and durationSec in one transaction with the session's derived rows.
  * Idempotent: a second call changes nothing.
  */
-export async function endSession(db: Database, viewer: Viewer, sessionId: string): Promise<EndedSession> {
+export async function endSession(
+  db: Database,
+  viewer: Viewer,
+  sessionId: string,
+  learnerModel: LearnerModelParameters,
+): Promise<EndedSession> {
   return db.prisma.$transaction(async (tx) => {
     const [session] = await tx.$queryRaw<LockedSession[]>`
       SELECT s.id, s.user_id, s.started_at, s.ended_at, u.timezone
@@ -100,7 +106,7 @@ export async function endSession(db: Database, viewer: Viewer, sessionId: string
       tx,
       [{ userId: session.user_id, planDate: addDays(localDate(now, session.timezone), 1), sessionAttempts: attempts }],
       'SESSION_END',
-      { now, sessionId },
+      { now, sessionId, learnerModel },
     );
     return { sessionId, userId: session.user_id, changed: true, planChange };
   });
