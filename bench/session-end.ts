@@ -254,7 +254,7 @@ async function main(): Promise<number> {
       return attempted === size ? null : `summary has ${attempted} attempts, not ${size}`;
     };
     const inProcess = async (s: BenchSession): Promise<string | null> => {
-      const ended = await endSession(db, { userId: s.userId, role: 'LEARNER' }, s.sessionId);
+      const ended = await endSession(db, { subject: s.userId, userId: s.userId, role: 'LEARNER' }, s.sessionId);
       return ended.changed ? null : 'the session had already ended';
     };
     const warm = sessions.slice(0, warmup);

@@ -8,9 +8,12 @@ import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } fro
 import { type WebSocket, WebSocketServer } from 'ws';
 import { Authenticator, type Context } from './context.ts';
 import type { Database } from './db/client.ts';
+import { apiError } from './errors.ts';
+import { type Limits, limitsFromEnv, PerKeyCap } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { schema } from './schema/index.ts';
+import { atInstant, endSubscriptionsAtTokenExpiry, tokenExpiredMessage } from './token-expiry.ts';
 
 export interface AppOptions {
   db: Database;
@@ -20,6 +23,8 @@ export interface AppOptions {
   key: Uint8Array;
   /** A token GraphiQL opens with (development mode). */
   graphiqlToken?: string;
+  /** Abuse limits (default: from the environment, src/limits.ts). */
+  limits?: Limits;
 }
 
 export interface App {
@@ -89,7 +94,8 @@ function withCode(error: Error): GraphQLError {
 
 export function createApp(options: AppOptions): App {
   const { db, pubsub, log } = options;
-  const authenticator = new Authenticator(db, options.key);
+  const limits = options.limits ?? limitsFromEnv();
+  const authenticator = new Authenticator(db, options.key, limits.jwtMaxTtlSeconds);
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -125,7 +131,7 @@ export function createApp(options: AppOptions): App {
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error(args.map(String).join(' ')),
     },
-    plugins: [...armor.protect().plugins, codeRequestErrors],
+    plugins: [...armor.protect().plugins, codeRequestErrors, endSubscriptionsAtTokenExpiry],
   });
 
   const server = createServer((req, res) => {
@@ -138,7 +144,8 @@ export function createApp(options: AppOptions): App {
     void yoga(req, res);
   });
 
-  const wss = new WebSocketServer({ server, path: graphqlPath });
+  const wss = new WebSocketServer({ server, path: graphqlPath, maxPayload: limits.messageBytes });
+  const connectionsPerUser = new PerKeyCap(limits.connectionsPerUser);
   const sockets = new Set<WebSocket>();
   wss.on('connection', (socket) => {
     sockets.add(socket);
@@ -153,14 +160,39 @@ export function createApp(options: AppOptions): App {
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         if (header === undefined || header === null || header === '') return true;
-        const { viewer, authError } = await authenticator.authenticate(String(header));
-        if (viewer) return true;
-        ctx.extra.socket.close(4401, closeReason(`UNAUTHENTICATED: ${authError ?? 'bad token'}`));
-        return false;
+        const { viewer, authError, tokenExpiresAt } = await authenticator.authenticate(String(header));
+        const { socket } = ctx.extra;
+        if (!viewer) {
+          socket.close(4401, closeReason(`UNAUTHENTICATED: ${authError ?? 'bad token'}`));
+          return false;
+        }
+        // 4429 is final for graphql-ws clients: no reconnect storm against the cap.
+        const release = connectionsPerUser.acquire(viewer.userId ?? viewer.subject);
+        if (!release) {
+          const cap = `at most ${limits.connectionsPerUser} connections per user: close one first`;
+          socket.close(4429, closeReason(`RATE_LIMITED: ${cap}`));
+          return false;
+        }
+        socket.once('close', release);
+        if (tokenExpiresAt !== null) {
+          const cancel = atInstant(tokenExpiresAt, () => socket.close(4401, `UNAUTHENTICATED: ${tokenExpiredMessage}`));
+          socket.once('close', cancel);
+        }
+        return true;
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onSubscribe: async (ctx, _id, params) => {
+        // The new operation is already counted among the connection's subscriptions.
+        if (Object.keys(ctx.subscriptions).length > limits.subscriptionsPerConnection) {
+          return [
+            apiError(
+              'RATE_LIMITED',
+              `At most ${limits.subscriptionsPerConnection} operations per connection: ` +
+                'complete one first, or open another connection.',
+            ),
+          ];
+        }
         const enveloped = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,

@@ -4,6 +4,7 @@ import type { AppConfig } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
+import { userGlobalId } from './ids.ts';
 import { loadJobsConfig } from './jobs/config.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
@@ -70,8 +71,9 @@ async function developmentTokens(db: Database, key: Uint8Array): Promise<Develop
     (await db.prisma.user.findUnique({ where: { email: DEMO_LEARNER_EMAIL } })) ??
     (await db.prisma.user.findFirst({ where: { role: 'LEARNER' }, orderBy: [{ createdAt: 'asc' }, { email: 'asc' }] }));
   return {
-    admin: await signToken(key, { userId: admin?.id ?? '00000000-0000-0000-0000-000000000000', role: 'ADMIN' }),
-    learner: learner ? await signToken(key, { userId: learner.id, role: 'LEARNER' }) : null,
+    // Staff subjects need not be users; the API's own ids are what an identity service would send.
+    admin: await signToken(key, { userId: admin ? userGlobalId(admin.id) : 'development-admin', role: 'ADMIN' }),
+    learner: learner ? await signToken(key, { userId: userGlobalId(learner.id), role: 'LEARNER' }) : null,
     learnerEmail: learner?.email ?? null,
   };
 }

@@ -1,4 +1,4 @@
-import type { Viewer } from '../auth.ts';
+import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
 import { badInput, conflict, forbidden, notFound } from '../errors.ts';
@@ -44,10 +44,11 @@ const maxInsertTries = 25;
  */
 export async function recordAttempt(db: Database, viewer: Viewer, input: AttemptInput): Promise<Attempt> {
   checkAttemptInput(input);
+  const userId = actingUserId(viewer);
   const optionsJson = input.options === null || input.options === undefined ? null : JSON.stringify(input.options);
   for (let tries = 0; tries < maxInsertTries; tries++) {
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
-      WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id, ${input.sessionId}::uuid AS session_id),
+      WITH input AS (SELECT ${userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id, ${input.sessionId}::uuid AS session_id),
            q AS (SELECT q.id, q.subcategory, q.answer_key FROM questions q, input WHERE q.id = input.question_id),
            s AS (SELECT s.id FROM sessions s, input
                  WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
@@ -68,7 +69,7 @@ export async function recordAttempt(db: Database, viewer: Viewer, input: Attempt
                 a.client_attempt_id AS "clientAttemptId", a.mastery_at_attempt AS "masteryAtAttempt"`;
     if (inserted) return inserted;
     const existing = await db.prisma.attempt.findUnique({
-      where: { userId_clientAttemptId: { userId: viewer.userId, clientAttemptId: input.clientAttemptId } },
+      where: { userId_clientAttemptId: { userId, clientAttemptId: input.clientAttemptId } },
     });
     if (existing) {
       if (!sameAttempt(existing, input)) {
@@ -78,7 +79,7 @@ export async function recordAttempt(db: Database, viewer: Viewer, input: Attempt
       }
       return existing;
     }
-    await explainRefusal(db, viewer, input);
+    await explainRefusal(db, userId, input);
     // Nothing refused it: another attempt on the same question took this attemptNo first; go again.
   }
   throw conflict('Too many simultaneous attempts on this question: retry the request.');
@@ -108,7 +109,7 @@ function sameAttempt(
 }
 
 /** Throws the reason an insert was refused, if there is one. */
-async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput): Promise<void> {
+async function explainRefusal(db: Database, userId: string, input: AttemptInput): Promise<void> {
   const question = await db.prisma.question.findUnique({ where: { id: input.questionId }, select: { id: true } });
   if (!question) throw notFound('This question');
   if (!input.sessionId) return;
@@ -117,7 +118,7 @@ async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput)
     select: { userId: true, endedAt: true },
   });
   if (!session) throw notFound('This session');
-  if (session.userId !== viewer.userId)
+  if (session.userId !== userId)
     throw forbidden('This session belongs to another learner: record attempts into your own sessions.');
   if (session.endedAt) {
     throw conflict(

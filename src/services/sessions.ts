@@ -1,4 +1,4 @@
-import type { Viewer } from '../auth.ts';
+import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
@@ -19,21 +19,22 @@ type SessionQuery = Omit<Prisma.SessionFindUniqueArgs, 'where'>;
 
 /** Starts a session for the viewer; a repeated clientSessionId returns the session it started. */
 export async function startSession<Q extends SessionQuery>(db: Database, query: Q, viewer: Viewer, input: NewSession) {
-  const user = await db.prisma.user.findUnique({ where: { id: viewer.userId }, select: { id: true } });
-  if (!user) throw notFound(`The user ${viewer.userId} of your token`);
+  const userId = actingUserId(viewer);
+  const user = await db.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
+  if (!user) throw notFound(`The user ${userId} of your token`);
   if (input.clientSessionId !== null) {
-    const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+    const existing = await findByClientId(db, query, userId, input.clientSessionId);
     if (existing) return sameSessionOrConflict(existing, input);
   }
   try {
     return await db.prisma.session.create({
       ...query,
-      data: { userId: viewer.userId, units: input.units, notes: input.notes, clientSessionId: input.clientSessionId },
+      data: { userId, units: input.units, notes: input.notes, clientSessionId: input.clientSessionId },
     });
   } catch (error) {
     // Two identical requests raced: the other one created it.
     if (input.clientSessionId !== null && isUniqueViolation(error)) {
-      const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+      const existing = await findByClientId(db, query, userId, input.clientSessionId);
       if (existing) return sameSessionOrConflict(existing, input);
     }
     throw error;
