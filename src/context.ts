@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { bearerToken, TokenError, type VerifiedToken, type Viewer, verifyToken } from './auth.ts';
 import type { Database } from './db/client.ts';
 import { userIdOfSubject } from './ids.ts';
+import type { HeavyWork } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 
@@ -14,6 +15,8 @@ export interface Context {
   authError: string | null;
   /** When the viewer's token expires (ms since the epoch): open subscriptions end then. */
   tokenExpiresAt: number | null;
+  /** Heavy analytics run through this (a concurrency limit), and are priced by its learner count. */
+  heavy: HeavyWork;
 }
 
 export type Authentication = Pick<Context, 'viewer' | 'authError' | 'tokenExpiresAt'>;

@@ -2,6 +2,7 @@
 // caps, message size, API statement timeout, heavy analytics concurrency.
 import { z } from 'zod';
 import { ConfigError } from './config.ts';
+import { apiError } from './errors.ts';
 
 export interface Limits {
   /** A token's lifetime (exp − iat) may be at most this (JWT_MAX_TTL, default 30 days). */
@@ -75,5 +76,67 @@ export class PerKeyCap {
       if (left > 0) this.held.set(key, left);
       else this.held.delete(key);
     };
+  }
+}
+
+/** Learner-days one point of query cost stands for (cohortOverview costs learners × days / this). */
+export const learnerDaysPerPoint = 1_000;
+
+/**
+ * The heavy analytics fields of one instance (the cohort's, over every learner): at most `max` run at once, so that one user's dashboards
+ * cannot hold every pool connection; the rest wait their turn (in order), up to `maxWaiting`, then
+ * RATE_LIMITED. Also the learner count the cohort fields are priced by, refreshed in the background
+ * at most once a minute.
+ */
+export class HeavyWork {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private learnerCount = 0;
+  private countedAt = 0;
+  private counting: Promise<void> | null = null;
+
+  constructor(
+    private readonly countLearners: () => Promise<number>,
+    private readonly max: number,
+    private readonly maxWaiting = 1_000,
+  ) {}
+
+  /** The number of learners as last counted (0 before the first count has finished). */
+  learners(): number {
+    if (Date.now() - this.countedAt > 60_000 && !this.counting) {
+      this.counting = this.countLearners()
+        .then((count) => {
+          this.learnerCount = count;
+          this.countedAt = Date.now();
+        })
+        .catch(() => {})
+        .finally(() => {
+          this.counting = null;
+        });
+    }
+    return this.learnerCount;
+  }
+
+  /** Counts the learners now (at start-up, so the first queries are priced too). */
+  async refresh(): Promise<void> {
+    this.countedAt = 0;
+    this.learners();
+    await this.counting;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.max) {
+      if (this.waiting.length >= this.maxWaiting) {
+        throw apiError('RATE_LIMITED', 'Too many analytics queries are waiting: retry in a moment.');
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 }

@@ -8,8 +8,10 @@ import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } fro
 import { type WebSocket, WebSocketServer } from 'ws';
 import { Authenticator, type Context } from './context.ts';
 import type { Database } from './db/client.ts';
+import { maskError, withExtensions } from './error-masking.ts';
 import { apiError } from './errors.ts';
-import { type Limits, limitsFromEnv, PerKeyCap } from './limits.ts';
+import { refuseUnstorableText } from './input-guard.ts';
+import { HeavyWork, type Limits, limitsFromEnv, PerKeyCap } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { schema } from './schema/index.ts';
@@ -84,18 +86,15 @@ function withCode(error: Error): GraphQLError {
   if (!(error instanceof GraphQLError))
     return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
   if (error.extensions?.code) return error;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
-  });
+  return withExtensions(error, { code: 'BAD_USER_INPUT' });
 }
 
 export function createApp(options: AppOptions): App {
   const { db, pubsub, log } = options;
   const limits = options.limits ?? limitsFromEnv();
   const authenticator = new Authenticator(db, options.key, limits.jwtMaxTtlSeconds);
+  const heavy = new HeavyWork(() => db.prisma.user.count({ where: { role: 'LEARNER' } }), limits.heavyQueries);
+  void heavy.refresh();
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -114,24 +113,16 @@ export function createApp(options: AppOptions): App {
       const header = connectionParams
         ? String(connectionParams.authorization ?? connectionParams.Authorization ?? '')
         : request.headers.get('authorization');
-      return { db, pubsub, log, ...(await authenticator.authenticate(header)) };
+      return { db, pubsub, log, heavy, ...(await authenticator.authenticate(header)) };
     },
-    maskedErrors: {
-      maskError: (error, message) => {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        if (original instanceof GraphQLError || (error instanceof GraphQLError && !error.originalError))
-          return error as Error;
-        log.error({ err: original }, 'unexpected error');
-        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-      },
-    },
+    maskedErrors: { maskError: (error, message) => maskError(error, message, log) },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
       info: (...args) => log.info(args.map(String).join(' ')),
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error(args.map(String).join(' ')),
     },
-    plugins: [...armor.protect().plugins, codeRequestErrors, endSubscriptionsAtTokenExpiry],
+    plugins: [...armor.protect().plugins, codeRequestErrors, refuseUnstorableText, endSubscriptionsAtTokenExpiry],
   });
 
   const server = createServer((req, res) => {

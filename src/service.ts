@@ -7,6 +7,7 @@ import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
 import { userGlobalId } from './ids.ts';
 import { loadJobsConfig } from './jobs/config.ts';
 import { createScheduler } from './jobs/scheduler.ts';
+import { limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
@@ -23,7 +24,8 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
   const jobsConfig = config.scheduler
     ? loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron })
     : null;
-  const db = await openDatabase(config.database);
+  const limits = limitsFromEnv();
+  const db = await openDatabase(config.database, { statementTimeoutMs: limits.statementTimeoutMs });
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
   try {
@@ -34,7 +36,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       if (loaded) log.info(loaded, 'demo data loaded into the empty database');
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
-    const app = createApp({ db, pubsub: bus.pubsub, log, key, graphiqlToken: tokens?.admin });
+    const app = createApp({ db, pubsub: bus.pubsub, log, key, limits, graphiqlToken: tokens?.admin });
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);

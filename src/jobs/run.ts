@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../db/client.ts';
 import { isDay, localDate } from '../domain/calendar.ts';
+import { databaseFailure } from '../error-masking.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
@@ -19,6 +20,7 @@ import type { JobsConfig } from './config.ts';
 import type { RunContext, StepStats } from './context.ts';
 import {
   claimRun,
+  liftStatementTimeout,
   lockJobs,
   lockOwnRun,
   markFailed,
@@ -119,9 +121,11 @@ export async function runJob(
   const steps = jobSteps[job];
   const started = performance.now();
   const committed: (() => void | Promise<void>)[] = [];
+  let failedStep: string | null = null;
   try {
     const done = await db.prisma.$transaction(
       async (tx) => {
+        await liftStatementTimeout(tx);
         if (!(await lockOwnRun(tx, runId, owner))) return false; // taken over meanwhile: it is someone else's now
         await lockJobs(tx);
         await setWorkMemory(tx, config.workMemMb);
@@ -147,6 +151,7 @@ export async function runJob(
         const counts: StepStats = {};
         const stepMs: Record<string, number> = {};
         for (const [index, step] of steps.entries()) {
+          failedStep = step.name;
           const t0 = performance.now();
           Object.assign(counts, await step.run(ctx));
           stepMs[step.name] = Math.round(performance.now() - t0);
@@ -160,6 +165,7 @@ export async function runJob(
           ...counts,
           stepMs,
         };
+        failedStep = null;
         await markSucceeded(tx, runId, job === 'NIGHTLY' ? windowEnd : null, stats);
         return true;
       },
@@ -180,11 +186,26 @@ export async function runJob(
     }
     return { outcome: 'succeeded', run };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    log?.error({ job, slot, runId, err: error }, 'job run failed; nothing of it was applied');
-    await markFailed(db, runId, owner, message);
+    log?.error({ job, slot, runId, step: failedStep, err: error }, 'job run failed; nothing of it was applied');
+    await markFailed(db, runId, owner, failureForPeople(error, failedStep, runId));
     return { outcome: 'failed', run: await db.prisma.jobRun.findUniqueOrThrow({ where: { id: runId } }) };
   }
 }
 
 const silentLog = createLogger('silent');
+
+/**
+ * What JobRun.error says: where the run stopped and what to do, never the database's own text (host,
+ * SQL, values); the log has the detail under the run's id.
+ */
+function failureForPeople(error: unknown, step: string | null, runId: string): string {
+  const where = step ? `in step ${step}` : 'before its steps';
+  const failure = databaseFailure(error);
+  const why =
+    failure === 'UNAVAILABLE'
+      ? 'the database was unavailable or busy (run it again)'
+      : failure === 'TIMEOUT'
+        ? 'a statement took too long'
+        : 'an unexpected error';
+  return `The run failed ${where} and nothing of it was applied: ${why} (details in the server log, run ${runId}).`;
+}

@@ -94,10 +94,12 @@ function sameAttempt(
     hintUsed: boolean;
     context: string;
     answeredAt: Date | null;
+    options: unknown;
   },
   input: AttemptInput,
 ): boolean {
   return (
+    canonicalJson(stored.options ?? null) === canonicalJson(input.options ?? null) &&
     stored.questionId === input.questionId &&
     stored.sessionId === input.sessionId &&
     stored.userAnswer === input.userAnswer &&
@@ -105,6 +107,15 @@ function sameAttempt(
     stored.hintUsed === input.hintUsed &&
     stored.context === input.context &&
     (input.answeredAt === null || stored.answeredAt?.getTime() === input.answeredAt.getTime())
+  );
+}
+
+/** JSON with object keys sorted, as jsonb keeps them: equal values give equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 

@@ -4,7 +4,7 @@ import { addDays, localDate } from '../domain/calendar.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
 import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import { type PlanChange, replanLearners } from './plans.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
 import type { Transaction } from './transaction.ts';
@@ -89,7 +89,7 @@ export async function endSession(db: Database, viewer: Viewer, sessionId: string
     await tx.$executeRaw`
       UPDATE sessions s SET ended_at = e.ended_at,
         duration_sec = GREATEST(0, round(extract(epoch FROM e.ended_at - s.started_at)))::int
-      FROM (SELECT GREATEST(now(), max(a.recorded_at), max(a.answered_at)) AS ended_at
+      FROM (SELECT ${ceilToMillisecond(Prisma.sql`GREATEST(now(), max(a.recorded_at), max(a.answered_at))`)} AS ended_at
             FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
       WHERE s.id = ${sessionId}::uuid`;
     const attempts = (await sessionsAttempts(tx, [sessionId])).get(sessionId)!;
@@ -104,6 +104,14 @@ export async function endSession(db: Database, viewer: Viewer, sessionId: string
     );
     return { sessionId, userId: session.user_id, changed: true, planChange };
   });
+}
+
+/**
+ * An instant rounded up to the millisecond sessions.ended_at keeps (attempts.recorded_at keeps
+ * microseconds): storing it as is would round it, sometimes to before the session's last attempt.
+ */
+export function ceilToMillisecond(instant: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`date_trunc('milliseconds', ${instant} + interval '999 microseconds')`;
 }
 
 export interface EndedSessionAttempt extends SessionAttempt {
