@@ -88,7 +88,7 @@ describe('NUL characters and lone surrogates', () => {
   });
 
   test('paired surrogates (an emoji) are text like any other', async () => {
-    const { createUser } = dataOf(
+    const { createUser } = dataOf<{ createUser: { name: string } }>(
       await server.request(
         'mutation($input: CreateUserInput!) { createUser(input: $input) { name } }',
         { input: { name: 'Emoji 🎓', email: `${randomUUID()}@example.com` } },
