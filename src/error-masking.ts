@@ -18,8 +18,19 @@ const unavailableKinds = new Set([
   'SocketTimeout',
   'TransactionWriteConflict',
 ]);
-const unavailableMessages =
-  /timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED|ECONNRESET|Unable to start a transaction in the given time|Can't reach database server|Transaction already closed|the database system is (starting up|shutting down)/i;
+const unavailableMessages = new RegExp(
+  [
+    'timeout exceeded when trying to connect',
+    'Connection terminated',
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'Unable to start a transaction in the given time',
+    "Can't reach database server",
+    'Transaction already closed',
+    'the database system is (starting up|shutting down)',
+  ].join('|'),
+  'i',
+);
 /** Prisma's own codes for the same: P1001 unreachable, P1017 closed, P2024 pool timeout, P2028 transaction start. */
 const unavailablePrismaCodes = new Set(['P1001', 'P1017', 'P2024', 'P2028', 'P2034']);
 

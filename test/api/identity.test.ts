@@ -150,7 +150,7 @@ describe("a token's times", () => {
     expect((await server.request(Me, {}, skewed)).errors).toBeUndefined();
   });
 
-  test('an open subscription ends when its token expires (graphql-ws: close 4401; SSE: an error, then the end)', async () => {
+  test('an open subscription ends when its token expires (graphql-ws: 4401; SSE: an error, then the end)', async () => {
     const exp = now() + 2;
     const token = await sign({ sub: world.alice.id, role: 'LEARNER' }, { exp });
     const client = clients.open(server.url, token);

@@ -9,7 +9,9 @@ export async function closeAbandonedSessions(ctx: RunContext): Promise<StepStats
   const { tx, at, config } = ctx;
   const closed = await tx.$queryRaw<{ id: string }[]>`
     WITH idle AS (
-      SELECT s.id, ${ceilToMillisecond(Prisma.sql`GREATEST(s.started_at, max(a.recorded_at), max(a.answered_at))`)} AS last_activity
+      SELECT s.id,
+             ${ceilToMillisecond(Prisma.sql`GREATEST(s.started_at, max(a.recorded_at), max(a.answered_at))`)}
+               AS last_activity
       FROM sessions s
       LEFT JOIN attempts a ON a.session_id = s.id
       WHERE s.ended_at IS NULL AND s.started_at <= ${at}::timestamptz
