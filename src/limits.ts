@@ -85,8 +85,8 @@ export const learnerDaysPerPoint = 1_000;
 /**
  * The heavy analytics fields of one instance (the cohort's, over every learner): at most `max` run
  * at once, so that one user's dashboards cannot hold every pool connection; the rest wait their
- * turn (in order), up to `maxWaiting`, then RATE_LIMITED. Also the learner count the cohort fields are priced by, refreshed in the background
- * at most once a minute.
+ * turn (in order), up to `maxWaiting`, then RATE_LIMITED. Also the learner count the cohort fields
+ * are priced by, refreshed in the background at most once a minute.
  */
 export class HeavyWork {
   private running = 0;
