@@ -1,8 +1,7 @@
 // Limits against abuse and their environment variables (docs/security.md): token lifetime, real-time
 // caps, message size, API statement timeout, heavy analytics concurrency.
 import { z } from 'zod';
-import { ConfigError } from './config.ts';
-import { apiError } from './errors.ts';
+import { apiError, ConfigError } from './errors.ts';
 
 export interface Limits {
   /** A token's lifetime (exp − iat) may be at most this (JWT_MAX_TTL, default 30 days). */

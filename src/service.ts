@@ -5,7 +5,6 @@ import { type Database, openDatabase } from './db/client.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
 import { userGlobalId } from './ids.ts';
-import { loadJobsConfig } from './jobs/config.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import { limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
@@ -20,10 +19,6 @@ export interface RunningService {
 }
 
 export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
-  // Read before anything starts, so a bad cron or JOBS_* value stops start-up with its message.
-  const jobsConfig = config.scheduler
-    ? loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron })
-    : null;
   const limits = limitsFromEnv();
   const db = await openDatabase(config.database, { statementTimeoutMs: limits.statementTimeoutMs });
   log.info({ database: db.label }, 'database ready');
@@ -36,12 +31,20 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       if (loaded) log.info(loaded, 'demo data loaded into the empty database');
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
-    const app = createApp({ db, pubsub: bus.pubsub, log, key, limits, graphiqlToken: tokens?.admin });
+    const app = createApp({
+      db,
+      pubsub: bus.pubsub,
+      log,
+      jobs: config.jobs,
+      key,
+      limits,
+      graphiqlToken: tokens?.admin,
+    });
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
-    const scheduler = jobsConfig ? createScheduler(db, jobsConfig, { log, pubsub: bus.pubsub }) : null;
+    const scheduler = config.scheduler ? createScheduler(db, config.jobs, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
     return {
       url,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Role, roles } from '../auth.ts';
-import { isTimeZone } from '../config.ts';
 import type { Database } from '../db/client.ts';
+import { isTimeZone } from '../domain/calendar.ts';
 import { badInput, conflict, type ErrorCode } from '../errors.ts';
 import type { Prisma, User } from '../generated/prisma/client.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
