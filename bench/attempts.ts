@@ -340,7 +340,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
           const question = seeded.questions[Math.floor(Math.random() * seeded.questions.length)]!;
           await recordAttempt(
             db,
-            { userId: learner.userId, role: 'LEARNER' },
+            { subject: learner.userId, userId: learner.userId, role: 'LEARNER' },
             {
               sessionId: learner.sessionId,
               questionId: question.id,

@@ -255,7 +255,7 @@ async function main(): Promise<number> {
     const inProcess = async (s: BenchSession): Promise<string | null> => {
       const ended = await endSession(
         db,
-        { userId: s.userId, role: 'LEARNER' },
+        { subject: s.userId, userId: s.userId, role: 'LEARNER' },
         s.sessionId,
         defaultLearnerModelParameters,
       );

@@ -4,8 +4,10 @@ import type { AppConfig } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
+import { userGlobalId } from './ids.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import { loadLearnerModelParameters } from './learner-model-config.ts';
+import { limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
@@ -20,7 +22,8 @@ export interface RunningService {
 export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
   const learnerModel = await loadLearnerModelParameters();
   const jobs = { ...config.jobs, learnerModel };
-  const db = await openDatabase(config.database);
+  const limits = limitsFromEnv();
+  const db = await openDatabase(config.database, { statementTimeoutMs: limits.statementTimeoutMs });
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
   try {
@@ -37,6 +40,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       log,
       jobs,
       key,
+      limits,
       graphiqlToken: tokens?.admin,
       adaptation: { learnerModel, targetSuccess: config.targetSuccess },
     });
@@ -76,8 +80,9 @@ async function developmentTokens(db: Database, key: Uint8Array): Promise<Develop
     (await db.prisma.user.findUnique({ where: { email: DEMO_LEARNER_EMAIL } })) ??
     (await db.prisma.user.findFirst({ where: { role: 'LEARNER' }, orderBy: [{ createdAt: 'asc' }, { email: 'asc' }] }));
   return {
-    admin: await signToken(key, { userId: admin?.id ?? '00000000-0000-0000-0000-000000000000', role: 'ADMIN' }),
-    learner: learner ? await signToken(key, { userId: learner.id, role: 'LEARNER' }) : null,
+    // Staff subjects need not be users; the API's own ids are what an identity service would send.
+    admin: await signToken(key, { userId: admin ? userGlobalId(admin.id) : 'development-admin', role: 'ADMIN' }),
+    learner: learner ? await signToken(key, { userId: userGlobalId(learner.id), role: 'LEARNER' }) : null,
     learnerEmail: learner?.email ?? null,
   };
 }

@@ -1,4 +1,4 @@
-import type { Viewer } from '../auth.ts';
+import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
 import {
@@ -94,6 +94,7 @@ export async function recordAttempt(
   model: LearnerModelParameters,
 ): Promise<Attempt> {
   checkAttemptInput(input);
+  const userId = actingUserId(viewer);
   const optionsJson = input.options === null || input.options === undefined ? null : JSON.stringify(input.options);
   const userAnswerKey = answerKey(input.userAnswer);
   for (let tries = 0; tries < maxInsertTries; tries++) {
@@ -102,10 +103,10 @@ export async function recordAttempt(
         INSERT INTO learner_states (user_id, replay_from)
         SELECT u.id, (SELECT min(COALESCE(a.answered_at, a.recorded_at)) FROM attempts a WHERE a.user_id = u.id)
         FROM users u
-        WHERE u.id = ${viewer.userId}::uuid
+        WHERE u.id = ${userId}::uuid
           AND NOT EXISTS (SELECT 1 FROM learner_states l WHERE l.user_id = u.id)
         ON CONFLICT DO NOTHING)
-      SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ${viewer.userId}::uuid) AS user_exists,
+      SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ${userId}::uuid) AS user_exists,
              q.subcategory, q.difficulty_band::text AS band, q.answer_key, q.model_difficulty, q.model_attempts,
              q.model_information, p.difficulty AS prior_difficulty, p.attempts AS prior_attempts,
              l.theta, l.attempts, l.version, s.theta AS skill_theta, s.attempts AS skill_attempts,
@@ -113,20 +114,20 @@ export async function recordAttempt(
              r.credit AS previous_credit, r.at AS previous_at
       FROM questions q
       LEFT JOIN subcategory_priors p ON p.subcategory = q.subcategory
-      LEFT JOIN learner_states l ON l.user_id = ${viewer.userId}::uuid
-      LEFT JOIN skill_states s ON s.user_id = ${viewer.userId}::uuid AND s.subcategory = q.subcategory
+      LEFT JOIN learner_states l ON l.user_id = ${userId}::uuid
+      LEFT JOIN skill_states s ON s.user_id = ${userId}::uuid AND s.subcategory = q.subcategory
       LEFT JOIN LATERAL (
         SELECT CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END::float8 AS credit,
                COALESCE(a.answered_at, a.recorded_at) AS at
-        FROM attempts a WHERE a.user_id = ${viewer.userId}::uuid AND a.question_id = q.id
+        FROM attempts a WHERE a.user_id = ${userId}::uuid AND a.question_id = q.id
         ORDER BY a.attempt_no DESC LIMIT 1) r ON true
       WHERE q.id = ${input.questionId}::uuid`;
     if (!read) throw notFound('This question');
-    if (!read.user_exists) throw notFound(`The user ${viewer.userId} of your token`);
+    if (!read.user_exists) throw notFound(`The user ${userId} of your token`);
     const correct = read.answer_key === userAnswerKey;
     const step = modelStep(model, read, input, correct);
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
-      WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
+      WITH input AS (SELECT ${userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
                             ${input.sessionId}::uuid AS session_id, ${step.at}::timestamptz AS at),
            state AS (SELECT l.user_id FROM learner_states l, input
                      WHERE l.user_id = input.user_id AND l.version = ${read.version ?? 0} FOR UPDATE OF l),
@@ -176,7 +177,7 @@ export async function recordAttempt(
       SELECT * FROM inserted`;
     if (inserted) return inserted;
     const existing = await db.prisma.attempt.findUnique({
-      where: { userId_clientAttemptId: { userId: viewer.userId, clientAttemptId: input.clientAttemptId } },
+      where: { userId_clientAttemptId: { userId, clientAttemptId: input.clientAttemptId } },
     });
     if (existing) {
       if (!sameAttempt(existing, input)) {
@@ -187,7 +188,7 @@ export async function recordAttempt(
       }
       return existing;
     }
-    await explainRefusal(db, viewer, input);
+    await explainRefusal(db, userId, input);
     // Nothing refused it: another attempt of this learner changed their state, or took this attemptNo; go again.
   }
   throw conflict('Too many simultaneous attempts by this learner: retry the request.');
@@ -242,10 +243,12 @@ function sameAttempt(
     hintUsed: boolean;
     context: string;
     answeredAt: Date | null;
+    options: unknown;
   },
   input: AttemptInput,
 ): boolean {
   return (
+    canonicalJson(stored.options ?? null) === canonicalJson(input.options ?? null) &&
     stored.questionId === input.questionId &&
     stored.sessionId === input.sessionId &&
     stored.userAnswer === input.userAnswer &&
@@ -256,8 +259,17 @@ function sameAttempt(
   );
 }
 
+/** JSON with object keys sorted, as jsonb keeps them: equal values give equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /** Throws the reason an insert was refused, if there is one. */
-async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput): Promise<void> {
+async function explainRefusal(db: Database, userId: string, input: AttemptInput): Promise<void> {
   const question = await db.prisma.question.findUnique({ where: { id: input.questionId }, select: { id: true } });
   if (!question) throw notFound('This question');
   if (!input.sessionId) return;
@@ -266,7 +278,7 @@ async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput)
     select: { userId: true, endedAt: true },
   });
   if (!session) throw notFound('This session');
-  if (session.userId !== viewer.userId)
+  if (session.userId !== userId)
     throw forbidden('This session belongs to another learner: record attempts into your own sessions.');
   if (session.endedAt) {
     throw conflict(
