@@ -11,6 +11,7 @@ import type { Database } from './db/client.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { schema } from './schema/index.ts';
+import { dashboardHandler } from './server/dashboard.ts';
 
 export interface AppOptions {
   db: Database;
@@ -20,6 +21,8 @@ export interface AppOptions {
   key: Uint8Array;
   /** A token GraphiQL opens with (development mode). */
   graphiqlToken?: string;
+  /** The built dashboard served at /dashboard (default dist/dashboard). */
+  dashboardDir?: string;
 }
 
 export interface App {
@@ -128,7 +131,9 @@ export function createApp(options: AppOptions): App {
     plugins: [...armor.protect().plugins, codeRequestErrors],
   });
 
+  const dashboard = dashboardHandler(options.dashboardDir);
   const server = createServer((req, res) => {
+    if (dashboard(req, res)) return;
     if (req.url === '/health' || req.url === '/health/') {
       void health(db).then(({ status, body }) => {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));

@@ -86,7 +86,12 @@ export interface CohortSubcategory {
   accuracy: number;
   /** Mean current mastery of those learners (those without a mastery yet left out); null if none has one. */
   meanMastery: number | null;
+  /** Minimum, quartiles and maximum of those masteries (empty when none has one). */
+  masteryQuantiles: number[];
 }
+
+/** The quantiles of masteryQuantiles: minimum, lower quartile, median, upper quartile, maximum. */
+export const MASTERY_QUANTILES = [0, 0.25, 0.5, 0.75, 1];
 
 /** Per subcategory practised in the range, by subcategory name. */
 export async function cohortSubcategories(db: SqlClient, from: string, to: string): Promise<CohortSubcategory[]> {
@@ -98,10 +103,62 @@ export async function cohortSubcategories(db: SqlClient, from: string, to: strin
       SELECT subcategory, user_id, count(*) AS attempts, count(*) FILTER (WHERE correct) AS correct FROM r GROUP BY 1, 2
     )
     SELECT p.subcategory, count(*)::int AS learners, sum(p.attempts)::int AS attempts,
-           (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, avg(m.score)::float8 AS "meanMastery"
+           (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, avg(m.score)::float8 AS "meanMastery",
+           COALESCE(percentile_cont(${MASTERY_QUANTILES}::float8[]) WITHIN GROUP (ORDER BY m.score), '{}')
+             AS "masteryQuantiles"
     FROM per_learner p LEFT JOIN masteries m ON m.user_id = p.user_id AND m.subcategory = p.subcategory
     GROUP BY p.subcategory
     ORDER BY p.subcategory`;
+}
+
+export interface CohortDay {
+  /** YYYY-MM-DD, each learner's own calendar day. */
+  date: string;
+  attempts: number;
+  /** correct ÷ attempts; null on a day without attempts. */
+  accuracy: number | null;
+  /** Learners with an attempt that day. */
+  activeLearners: number;
+  /** Sessions learners started that day. */
+  sessions: number;
+}
+
+/** Every day of the range (zeros included): the learners' attempts, accuracy and sessions. */
+export async function cohortDays(db: SqlClient, from: string, to: string): Promise<CohortDay[]> {
+  const problem = rangeProblem(from, to);
+  if (problem) throw new RangeError(problem);
+  const rows = await db.$queryRaw<
+    { date: string; attempts: number; correct: number; learners: number; sessions: number }[]
+  >`
+    WITH r AS (${rangeAttempts(from, to)}),
+    a AS (
+      SELECT day, count(*)::int AS attempts, count(*) FILTER (WHERE correct)::int AS correct,
+             count(DISTINCT user_id)::int AS learners
+      FROM r GROUP BY day
+    ), s AS (
+      SELECT x.day, count(*)::int AS sessions
+      FROM (
+        SELECT (s.started_at AT TIME ZONE u.timezone)::date AS day
+        FROM sessions s JOIN users u ON u.id = s.user_id AND u.role = 'LEARNER'
+        WHERE s.started_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
+          AND s.started_at < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
+      ) x
+      WHERE x.day BETWEEN ${from}::date AND ${to}::date
+      GROUP BY x.day
+    )
+    SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(a.attempts, 0) AS attempts,
+           COALESCE(a.correct, 0) AS correct, COALESCE(a.learners, 0) AS learners, COALESCE(s.sessions, 0) AS sessions
+    FROM (SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g) d
+    LEFT JOIN a ON a.day = d.day
+    LEFT JOIN s ON s.day = d.day
+    ORDER BY d.day`;
+  return rows.map((r) => ({
+    date: r.date,
+    attempts: r.attempts,
+    accuracy: r.attempts === 0 ? null : r.correct / r.attempts,
+    activeLearners: r.learners,
+    sessions: r.sessions,
+  }));
 }
 
 /** A learner's accuracy drop counts from 15 points, comparing halves of at least 5 attempts each. */
