@@ -11,15 +11,10 @@
 //    paged, searched), the learner view (its two requests, as a coach and as the learner) and the
 //    operations view. Prints p50/p95/max per query after two warm-up requests each.
 // Targets (issue 15): learner view p95 < 100 ms, cohort view at 90 days p95 < 1 s.
-import { parseArgs } from 'node:util';
-import { type Role, secretKey, signToken } from '../src/auth.ts';
-import { openDatabase } from '../src/db/client.ts';
+import type { Role } from '../src/auth.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { loadJobsConfig } from '../src/jobs/config.ts';
 import { runJob } from '../src/jobs/run.ts';
-import { createLogger } from '../src/logger.ts';
-import { createEventBus } from '../src/pubsub.ts';
-import { createApp, graphqlPath } from '../src/server.ts';
 import {
   CohortDocument,
   LearnerDocument,
@@ -29,37 +24,30 @@ import {
   PlansDocument,
 } from '../web/src/documents.ts';
 import type { TypedDocumentString } from '../web/src/gql/graphql.ts';
+import { createApp, createEventBus, createLogger, graphqlPath, openDatabase, secretKey, signToken } from './app.ts';
 import { defer, unwind } from './cleanup.ts';
+import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
 import { globalId } from './setup.ts';
 import { simulationStatements } from './simulation.ts';
 
-const usage =
-  'usage: npm run bench:dashboard -- [--learners N=100000] [--attempts N=1000000] [--days N=90] [--runs N=20] [--keep]\n' +
-  '  BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): the server the bench database is created on';
-
-const { values: args } = parseArgs({
-  options: {
+const options = parseBenchOptions(
+  'usage: npm run bench:dashboard -- [--learners N=100000] [--attempts N=1000000] [--days N=90] [--runs N=20]\n' +
+    '                                   [--keep]',
+  {
     learners: { type: 'string', default: '100000' },
     attempts: { type: 'string', default: '1000000' },
     days: { type: 'string', default: '90' },
     runs: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(usage);
-  process.exit(0);
-}
-const learners = Number(args.learners);
-const attempts = Number(args.attempts);
-const days = Number(args.days);
-const runs = Number(args.runs);
-if (![learners, attempts, days, runs].every((n) => Number.isInteger(n) && n > 0) || days > 366) {
-  console.error(usage);
-  process.exit(2);
-}
-const baseUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
+);
+const args = options.values;
+const learners = options.number('learners', args.learners);
+const attempts = options.number('attempts', args.attempts);
+const days = options.number('days', args.days);
+const runs = options.number('runs', args.runs);
+if (days > 366) options.fail('--days must be at most 366');
+const baseUrl = benchDatabaseUrl;
 const timezones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'];
 /** Learners whose view is timed (each given a full mastery history). */
 const sampledLearners = 200;
@@ -162,9 +150,8 @@ async function main() {
     times.sort((a, b) => a - b);
     const row = { query, p50: quantile(times, 0.5), p95: quantile(times, 0.95), max: times.at(-1)!, n: times.length };
     results.push(row);
-    console.log(
-      `  ${query.padEnd(44)} p50 ${row.p50.toFixed(1).padStart(7)} ms  p95 ${row.p95.toFixed(1).padStart(7)} ms  max ${row.max.toFixed(1).padStart(7)} ms  (n=${row.n})`,
-    );
+    const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
+    console.log(`  ${query.padEnd(44)} p50 ${ms(row.p50)}  p95 ${ms(row.p95)}  max ${ms(row.max)}  (n=${row.n})`);
   }
 
   for (const span of [7, 30, 90].filter((n) => n <= days)) {

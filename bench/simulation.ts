@@ -6,16 +6,7 @@
 // tables bench_users, bench_questions and bench_sessions (idx → id) for what a bench adds after.
 
 export const questionCount = 2000;
-export const subcategories = [
-  'Algebra',
-  'Geometry',
-  'Arithmetic',
-  'Statistics',
-  'Vocabulary',
-  'Reading',
-  'Grammar',
-  'Logic',
-];
+const subcategories = ['Algebra', 'Geometry', 'Arithmetic', 'Statistics', 'Vocabulary', 'Reading', 'Grammar', 'Logic'];
 
 export interface SimulationOptions {
   learners: number;
@@ -52,7 +43,8 @@ export function simulationStatements(options: SimulationOptions): { label: strin
       label: 'questions',
       sql: `
         CREATE TEMP TABLE bench_questions AS
-          SELECT g AS idx, gen_random_uuid() AS id, g % 8 AS sub, (g / 8) % 3 AS band, ((g / 8) % 3 - 1) + (random() - 0.5) AS hardness
+          SELECT g AS idx, gen_random_uuid() AS id, g % 8 AS sub, (g / 8) % 3 AS band,
+                 ((g / 8) % 3 - 1) + (random() - 0.5) AS hardness
           FROM generate_series(0, ${questionCount - 1}) g;
         INSERT INTO questions (id, external_id, category, subcategory, difficulty_band, answer, answer_key)
           SELECT id, 'BENCH-' || idx, CASE WHEN sub < 4 THEN 'Quantitative' ELSE 'Verbal' END, (${subs})[sub + 1],
@@ -65,7 +57,8 @@ export function simulationStatements(options: SimulationOptions): { label: strin
       sql: `
         CREATE TEMP TABLE bench_sessions AS
           SELECT g AS idx, gen_random_uuid() AS id, floor(power(random(), 1.5) * ${learners})::int AS user_idx,
-                 ${T} - interval '1 hour' - random() * interval '${days} days' AS started_at, floor(random() * 8)::int AS sub
+                 ${T} - interval '1 hour' - random() * interval '${days} days' AS started_at,
+                 floor(random() * 8)::int AS sub
           FROM generate_series(0, ${sessions - 1}) g;
         INSERT INTO sessions (id, user_id, started_at, ended_at, duration_sec, units)
           SELECT s.id, u.id, s.started_at,
@@ -78,8 +71,8 @@ export function simulationStatements(options: SimulationOptions): { label: strin
     {
       label: 'attempts',
       sql: `
-        INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec, hint_used,
-                              answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
+        INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec,
+                              hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
         SELECT user_id, question_id, session_id,
                row_number() OVER (PARTITION BY user_id, question_id ORDER BY recorded_at, j),
                context::"AttemptContext", CASE WHEN correct THEN 'A' ELSE 'B' END, correct, time_sec, hint_used,
@@ -92,14 +85,17 @@ export function simulationStatements(options: SimulationOptions): { label: strin
                       ELSE greatest(0, least(1, 1 / (1 + exp(-u.ability)) + (random() - 0.5) * 0.3)) END AS mastery
           FROM (
             SELECT j,
-                   CASE WHEN j < ${sessionAttempts} THEN s.user_idx ELSE floor(power(random(), 1.5) * ${learners})::int END AS user_idx,
+                   CASE WHEN j < ${sessionAttempts} THEN s.user_idx
+                        ELSE floor(power(random(), 1.5) * ${learners})::int END AS user_idx,
                    CASE WHEN j < ${sessionAttempts} THEN s.sub + 8 * floor(random() * ${questionCount / 8})::int
                         ELSE floor(random() * ${questionCount})::int END AS question_idx,
                    CASE WHEN j < ${sessionAttempts} THEN s.id END AS session_id,
-                   CASE WHEN j < ${sessionAttempts} THEN 'SESSION' WHEN j % 2 = 0 THEN 'PRACTICE' ELSE 'DAILY' END AS context,
+                   CASE WHEN j < ${sessionAttempts} THEN 'SESSION' WHEN j % 2 = 0 THEN 'PRACTICE' ELSE 'DAILY' END
+                     AS context,
                    CASE WHEN j < ${sessionAttempts} THEN s.started_at + random() * interval '20 minutes'
                         ELSE ${T} - interval '1 hour' - random() * interval '${days} days' END AS recorded_at
-            FROM (SELECT j, floor(random() * ${sessions})::int AS session_idx FROM generate_series(0, ${attempts - 1}) j) r
+            FROM (SELECT j, floor(random() * ${sessions})::int AS session_idx
+                  FROM generate_series(0, ${attempts - 1}) j) r
             LEFT JOIN bench_sessions s ON s.idx = r.session_idx AND r.j < ${sessionAttempts}
           ) p
           JOIN bench_users u ON u.idx = p.user_idx

@@ -94,7 +94,8 @@ async function recomputeAnalytics(args: string[]): Promise<void> {
       onChunk: (p) => process.stderr.write(`  ${p.sessions}/${total} sessions (chunk ${p.chunks})\n`),
     });
     process.stdout.write(
-      `recompute-analytics: ${result.sessions} sessions in ${result.chunks} chunks: ${result.summaries} summaries and ${result.analytics} analytics stored (${Date.now() - started} ms)\n`,
+      `recompute-analytics: ${result.sessions} sessions in ${result.chunks} chunks: ` +
+        `${result.summaries} summaries and ${result.analytics} analytics stored (${Date.now() - started} ms)\n`,
     );
   } finally {
     await db.close();

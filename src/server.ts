@@ -104,8 +104,17 @@ export function createApp(options: AppOptions): App {
       headers: options.graphiqlToken
         ? JSON.stringify({ authorization: `Bearer ${options.graphiqlToken}` }, null, 2)
         : undefined,
-      defaultQuery:
-        '# Ask for your data, e.g.\n{\n  me {\n    name\n    masteries { subcategory score }\n    sessions(first: 3) { edges { node { startedAt summary { accuracy topicsCovered } } } }\n  }\n}\n',
+      defaultQuery: [
+        '# Ask for your data, e.g.',
+        '{',
+        '  me {',
+        '    name',
+        '    masteries { subcategory score }',
+        '    sessions(first: 3) { edges { node { startedAt summary { accuracy topicsCovered } } } }',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
     },
     context: async ({ request, connectionParams }) => {
       const header = connectionParams

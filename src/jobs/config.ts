@@ -106,7 +106,8 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
       parseCron(cron, config.timezone);
     } catch (error) {
       throw new JobsConfigError(
-        `${name}="${cron}" is not a cron expression (${(error as Error).message}); e.g. "0 2 * * *", or with seconds "*/5 * * * * *".`,
+        `${name}="${cron}" is not a cron expression (${(error as Error).message}); ` +
+          'e.g. "0 2 * * *", or with seconds "*/5 * * * * *".',
       );
     }
   }

@@ -102,7 +102,9 @@ builder.queryFields((t) => ({
   }),
   usageStats: t.prismaField({
     type: ['UsageStat'],
-    description: `Usage per day from \`from\` to \`to\` (inclusive, at most ${maxUsageDays} days), oldest first; a day is listed once a NIGHTLY run has closed it (coach/admin).`,
+    description:
+      `Usage per day from \`from\` to \`to\` (inclusive, at most ${maxUsageDays} days), oldest first; ` +
+      'a day is listed once a NIGHTLY run has closed it (coach/admin).',
     authScopes: { staff: true },
     args: { from: t.arg({ type: 'Date', required: true }), to: t.arg({ type: 'Date', required: true }) },
     complexity: (args) => ({
@@ -129,7 +131,11 @@ builder.mutationFields((t) => ({
   runJob: t.prismaField({
     type: 'JobRun',
     description:
-      'Runs a job now and returns its run (admin). `at`: the instant the run acts as of (default now; it is the slot, so a second call with the same `at` returns the same run). `date`: the day a NIGHTLY run closes (default: the date of `at` in JOBS_TZ). A run that fails is returned with status FAILED and its error; nothing of it was applied.',
+      'Runs a job now and returns its run (admin). `at`: the instant the run acts as of ' +
+      '(default now; it is the slot, so a second call with the same `at` returns the same run). ' +
+      '`date`: the day a NIGHTLY run closes ' +
+      '(default: the date of `at` in JOBS_TZ). A run that fails is returned with status FAILED and its error; ' +
+      'nothing of it was applied.',
     authScopes: { admin: true },
     args: {
       job: t.arg({ type: JobNameEnum, required: true }),
@@ -147,7 +153,8 @@ builder.mutationFields((t) => ({
       });
       if (result.outcome === 'busy') {
         throw conflict(
-          `A ${args.job} run for ${result.run.slot.toISOString()} has been running since ${result.run.startedAt.toISOString()}: ask again when it has finished.`,
+          `A ${args.job} run for ${result.run.slot.toISOString()} has been running since ` +
+            `${result.run.startedAt.toISOString()}: ask again when it has finished.`,
         );
       }
       return ctx.db.prisma.jobRun.findUniqueOrThrow({ ...query, where: { id: result.run.id } });

@@ -153,7 +153,7 @@ async function unreachedByKeyboard(page: Page): Promise<string[]> {
 }
 
 describe('coach and admin views', () => {
-  test('cohort overview: the API’s numbers per day and per subcategory, the at-risk list linking to the learner', async () => {
+  test('cohort overview: the API’s numbers per day and subcategory, at-risk learners link to their view', async () => {
     const page = await open(world.admin.token, '#/cohort?days=7');
     const { cohortOverview } = await api(CohortDocument, { from: day(-6), to: day(0) }, world.admin.token);
     const days = await rows(page, 'cohort-days');
