@@ -17,6 +17,7 @@ export interface Series {
 const palette = ['#1f5fbf', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0e7490', '#a16207', '#be185d'];
 
 const bars = uPlot.paths.bars?.({ size: [0.7, 40] });
+const axisDay = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 
 /** A chart of values per calendar day; returns the element (drawn once it is in the page). */
 export function dayChart(label: string, dates: string[], series: Series[], height = 240): HTMLElement {
@@ -29,8 +30,8 @@ export function dayChart(label: string, dates: string[], series: Series[], heigh
     // Days are calendar days: shown as the dates they are, not shifted into the viewer's zone.
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     scales: {
-      // Half a day either side, so the first and last bars are whole.
-      x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+      // The days given, half a day either side (so the first and last bars are whole).
+      x: { time: true, range: (): uPlot.Range.MinMax => [xs[0]! - 43_200, xs[xs.length - 1]! + 43_200] },
       ...Object.fromEntries(
         [...scales].map((scale) => [
           scale,
@@ -41,7 +42,11 @@ export function dayChart(label: string, dates: string[], series: Series[], heigh
       ),
     },
     axes: [
-      {},
+      // Ticks on whole days only, labelled as dates.
+      {
+        incrs: [1, 2, 7, 14, 28, 56, 91].map((n) => n * 86_400),
+        values: (_u: uPlot, ticks: number[]) => ticks.map((t) => axisDay.format(new Date(t * 1000))),
+      },
       ...[...scales].map((scale, i) => ({
         scale,
         side: i === 0 ? 3 : 1,

@@ -172,11 +172,15 @@ function masterySection(learner: Learner): HTMLElement {
     'Mastery per subcategory',
     learner.masteries.length === 0
       ? notice('empty', 'No mastery yet: scores come from the first nightly run after practice.')
-      : table(
-          `Mastery now (time zone ${learner.timezone})`,
-          masteryColumns.map(([name]) => name),
-          learner.masteries.map((m) => masteryColumns.map(([, cell]) => cell(m))),
-          { 'data-table': 'masteries' },
+      : h(
+          'div',
+          { class: 'scroll' },
+          table(
+            `Mastery now (time zone ${learner.timezone})`,
+            masteryColumns.map(([name]) => name),
+            learner.masteries.map((m) => masteryColumns.map(([, cell]) => cell(m))),
+            { 'data-table': 'masteries' },
+          ),
         ),
     h('h3', {}, `History, last ${historyDays} days`),
     dates.length === 0

@@ -16,8 +16,11 @@ interface RunStats {
   [count: string]: unknown;
 }
 
+/** The steps, slowest first. */
 function stepRows(stats: RunStats | null) {
-  return Object.entries(stats?.stepMs ?? {}).map(([step, ms]) => [step, `${integer(ms)} ms`]);
+  return Object.entries(stats?.stepMs ?? {})
+    .sort(([, a], [, b]) => b - a)
+    .map(([step, ms]) => [step, `${integer(ms)} ms`]);
 }
 
 function countRows(stats: RunStats | null) {
@@ -65,7 +68,11 @@ export const operationsView: View = (main, viewer) => {
                       h(
                         'div',
                         { class: 'pair' },
-                        table('Duration per step', ['Step', 'Duration'], stepRows(run.stats as RunStats)),
+                        table(
+                          'Duration per step, slowest first',
+                          ['Step', 'Duration'],
+                          stepRows(run.stats as RunStats),
+                        ),
                         table('What the run did', ['Count', 'Rows'], countRows(run.stats as RunStats)),
                       ),
                     ),
