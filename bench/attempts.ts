@@ -36,8 +36,17 @@ import { type LoadOptions, type LoadResult, partition, runLoad, type Summary, su
 import { type Backend, benchDatabaseUrl, parseBenchOptions } from './options.ts';
 import { globalId, runInWorker, type Seeded, seed, startWorker } from './setup.ts';
 
-const { createApp, createEventBus, createLogger, graphqlPath, openDatabase, recordAttempt, secretKey, signToken } =
-  await import('./app.ts');
+const {
+  createApp,
+  createEventBus,
+  createLogger,
+  graphqlPath,
+  loadJobsConfig,
+  openDatabase,
+  recordAttempt,
+  secretKey,
+  signToken,
+} = await import('./app.ts');
 const { recordAttemptDocument, trivialDocument } = await import('./http-worker.ts');
 
 // ---------------------------------------------------------------------------------------------
@@ -215,7 +224,7 @@ async function countStatements(
     }
     defer('probe database', () => db.close());
     const bus = createEventBus(null, createLogger('silent'));
-    const app = createApp({ db, pubsub: bus.pubsub, log: createLogger('silent'), key });
+    const app = createApp({ db, pubsub: bus.pubsub, log: createLogger('silent'), jobs: loadJobsConfig(), key });
     const endpoint = `${await app.start(0, '127.0.0.1')}${graphqlPath}`;
     defer('probe server', async () => {
       await app.stop();
@@ -297,7 +306,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
 
     const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
     const bus = createEventBus(null, log);
-    const app = createApp({ db, pubsub: bus.pubsub, log, key });
+    const app = createApp({ db, pubsub: bus.pubsub, log, jobs: loadJobsConfig(), key });
     const endpoint = `${await app.start(0, '127.0.0.1')}${graphqlPath}`;
     defer('server', async () => {
       await app.stop();

@@ -116,7 +116,7 @@ async function main() {
   const key = secretKey('bench-dashboard-secret-0123456789abcdef');
   const log = createLogger('silent');
   const bus = createEventBus(null, log);
-  const app = createApp({ db, pubsub: bus.pubsub, log, key });
+  const app = createApp({ db, pubsub: bus.pubsub, log, jobs: config, key });
   const url = await app.start(0, '127.0.0.1');
   defer('server', async () => {
     await app.stop();

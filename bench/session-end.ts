@@ -22,8 +22,17 @@ import { answerKey } from '../src/domain/grading.ts';
 import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
 
-const { createApp, createEventBus, createLogger, endSession, graphqlPath, openDatabase, secretKey, signToken } =
-  await import('./app.ts');
+const {
+  createApp,
+  createEventBus,
+  createLogger,
+  endSession,
+  graphqlPath,
+  loadJobsConfig,
+  openDatabase,
+  secretKey,
+  signToken,
+} = await import('./app.ts');
 type Database = Awaited<ReturnType<typeof openDatabase>>;
 
 // ---------------------------------------------------------------------------------------------
@@ -213,7 +222,7 @@ async function main(): Promise<number> {
   const key = secretKey(randomBytes(32).toString('base64url'));
   const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
   const bus = createEventBus(null, log);
-  const app = createApp({ db, pubsub: bus.pubsub, log, key });
+  const app = createApp({ db, pubsub: bus.pubsub, log, jobs: loadJobsConfig(), key });
   const endpoint = `${await app.start(0, '127.0.0.1')}${graphqlPath}`;
   defer('server', async () => {
     await app.stop();

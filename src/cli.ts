@@ -3,9 +3,10 @@
 // scores the mastery model on the attempt log (src/evaluate-cli.ts).
 import { parseArgs } from 'node:util';
 import { developmentSecret, type Role, roles, secretKey, signToken } from './auth.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
+import { ConfigError } from './errors.ts';
 import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
 import { uuidPattern } from './ids.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';

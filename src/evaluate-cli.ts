@@ -7,7 +7,6 @@ import { loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { isDay } from './domain/calendar.ts';
 import type { PredictionScore } from './domain/evaluation.ts';
-import { loadJobsConfig } from './jobs/config.ts';
 import { type EvaluationReport, evaluateModels } from './services/model-evaluation.ts';
 
 export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]]
@@ -45,7 +44,8 @@ function parseEvaluateArgs(args: string[]) {
 
 export async function evaluateCommand(args: string[]): Promise<void> {
   const values = parseEvaluateArgs(args);
-  const jobs = loadJobsConfig();
+  const config = loadConfig();
+  const jobs = config.jobs;
   const alphas = values.alpha
     ? numbers('alpha', values.alpha, (a) => a > 0 && a <= 1, 'weights in (0, 1]')
     : [jobs.mastery.alpha];
@@ -59,7 +59,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   if (values.from && values.to && values.from > values.to)
     throw new EvaluateUsageError(`--from ${values.from} is after --to ${values.to}`);
 
-  const db = await openDatabase(loadConfig().database, { migrate: false });
+  const db = await openDatabase(config.database, { migrate: false });
   try {
     const report = await evaluateModels(db.prisma, {
       alphas,

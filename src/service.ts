@@ -4,7 +4,6 @@ import type { AppConfig } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
-import { loadJobsConfig } from './jobs/config.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
@@ -19,10 +18,6 @@ export interface RunningService {
 }
 
 export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
-  // Read before anything starts, so a bad cron or JOBS_* value stops start-up with its message.
-  const jobsConfig = config.scheduler
-    ? loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron })
-    : null;
   const db = await openDatabase(config.database);
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
@@ -34,12 +29,12 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       if (loaded) log.info(loaded, 'demo data loaded into the empty database');
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
-    const app = createApp({ db, pubsub: bus.pubsub, log, key, graphiqlToken: tokens?.admin });
+    const app = createApp({ db, pubsub: bus.pubsub, log, jobs: config.jobs, key, graphiqlToken: tokens?.admin });
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(url, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
-    const scheduler = jobsConfig ? createScheduler(db, jobsConfig, { log, pubsub: bus.pubsub }) : null;
+    const scheduler = config.scheduler ? createScheduler(db, config.jobs, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
     return {
       url,
