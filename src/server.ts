@@ -15,6 +15,7 @@ import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { codeRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
+import { dashboardHandler } from './server/dashboard.ts';
 import { type AdaptationSettings, defaultAdaptation } from './services/learner-state.ts';
 import { endSubscriptionsAtTokenExpiry } from './token-expiry.ts';
 import { attachWebSocket } from './websocket.ts';
@@ -33,6 +34,8 @@ export interface AppOptions {
   adaptation?: AdaptationSettings;
   /** Abuse limits (default: from the environment, src/limits.ts). */
   limits?: Limits;
+  /** The built dashboard served at /dashboard (default dist/dashboard). */
+  dashboardDir?: string;
 }
 
 export interface App {
@@ -55,7 +58,9 @@ export function createApp(options: AppOptions): App {
   const heavy = new HeavyWork(() => options.db.prisma.user.count({ where: { role: 'LEARNER' } }), limits.heavyQueries);
   void heavy.refresh();
   const yoga = createYogaApp(options, authenticator, heavy);
+  const dashboard = dashboardHandler(options.dashboardDir);
   const server = createServer((req, res) => {
+    if (dashboard(req, res)) return;
     if (req.url === '/health' || req.url === '/health/') {
       void health(options.db).then(({ status, body }) => {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));

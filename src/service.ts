@@ -10,6 +10,7 @@ import { loadLearnerModelParameters } from './learner-model-config.ts';
 import { limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
+import { dashboardPath } from './server/dashboard.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
 
 export interface RunningService {
@@ -46,7 +47,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
     });
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
-    if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
+    if (tokens) printDevelopmentBanner(url, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
     const scheduler = config.scheduler ? createScheduler(db, jobs, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
@@ -87,11 +88,16 @@ async function developmentTokens(db: Database, key: Uint8Array): Promise<Develop
   };
 }
 
-function printDevelopmentBanner(graphiqlUrl: string, tokens: DevelopmentTokens): void {
+function printDevelopmentBanner(url: string, tokens: DevelopmentTokens): void {
+  const dashboard = `${url}${dashboardPath}/#token=`;
   const lines = [
     '',
     `Development mode (no JWT_SECRET): tokens are signed with a secret kept in DATA_DIR.`,
-    `GraphiQL: ${graphiqlUrl}  (opens with the admin token in its headers)`,
+    `GraphiQL: ${url}${graphqlPath}  (opens with the admin token in its headers)`,
+    '',
+    `Dashboard as the admin:`,
+    `  ${dashboard}${tokens.admin}`,
+    ...(tokens.learner ? [`Dashboard as ${tokens.learnerEmail}:`, `  ${dashboard}${tokens.learner}`] : []),
     '',
     `Admin token:`,
     `  ${tokens.admin}`,

@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { notFound } from '../errors.ts';
 import { learnerMasteries, type MasteryView } from '../services/learner-state.ts';
+import { type LearnerStats, learnerStats } from '../services/learner-stats.ts';
 import { createUser, maxUserUpsert, type UpsertUserResult, upsertUsers, userFields } from '../services/users.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { RoleEnum } from './enums.ts';
@@ -60,14 +62,18 @@ export const UserRef = builder.prismaNode('User', {
     }),
     masteryHistory: t.relation('masteryHistory', {
       complexity: { field: 1, multiplier: 30 },
+      description: 'Oldest first; every subcategory (by name within a day) unless one is given.',
       args: {
-        subcategory: t.arg.string({ required: true }),
+        subcategory: t.arg.string(),
         from: t.arg({ type: 'Date' }),
         to: t.arg({ type: 'Date' }),
       },
       query: (args) => ({
-        where: { subcategory: args.subcategory, date: { gte: args.from ?? undefined, lte: args.to ?? undefined } },
-        orderBy: { date: 'asc' },
+        where: {
+          subcategory: args.subcategory ?? undefined,
+          date: { gte: args.from ?? undefined, lte: args.to ?? undefined },
+        },
+        orderBy: [{ date: 'asc' }, { subcategory: 'asc' }],
       }),
     }),
     sessions: t.relatedConnection('sessions', {
@@ -80,6 +86,45 @@ export const UserRef = builder.prismaNode('User', {
         orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
       }),
     }),
+  }),
+});
+
+const LearnerStatsRef = builder.objectRef<LearnerStats>('LearnerStats').implement({
+  description: "A learner's practice at a glance, over every attempt and session.",
+  fields: (t) => ({
+    lastActiveAt: t.expose('lastActiveAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the learner last answered; null before any attempt.',
+    }),
+    sessions: t.exposeInt('sessions'),
+    attempts: t.exposeInt('attempts'),
+    accuracy: t.exposeFloat('accuracy', { nullable: true, description: 'Over every attempt; null without any.' }),
+    meanMastery: t.exposeFloat('meanMastery', {
+      nullable: true,
+      description: 'Mean of the current mastery scores; null without any.',
+    }),
+    subcategories: t.exposeInt('subcategories', { description: 'Subcategories with a mastery score.' }),
+  }),
+});
+
+builder.prismaObjectFields('User', (t) => ({
+  stats: t.loadable({
+    type: LearnerStatsRef,
+    complexity: 2,
+    description: 'Last activity, sessions, accuracy and mean mastery (the stats of a page of users in one query).',
+    load: (ids: string[], ctx) => learnerStats(ctx.db.prisma, ids),
+    resolve: (user) => user.id,
+  }),
+}));
+
+builder.prismaObject('Mastery', {
+  fields: (t) => ({
+    subcategory: t.exposeString('subcategory'),
+    score: t.exposeFloat('score', { description: 'EWMA mastery, 0..1.' }),
+    attemptsCount: t.exposeInt('attemptsCount'),
+    lastPracticedAt: t.expose('lastPracticedAt', { type: 'DateTime', nullable: true }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
 
@@ -169,10 +214,30 @@ builder.queryFields((t) => ({
     type: 'User',
     cursor: 'id',
     complexity: connectionComplexity,
-    description: 'Everyone, by name (coach/admin).',
+    description: 'Everyone, by name (coach/admin); `search` matches a part of the name or email, any case.',
     authScopes: { staff: true },
-    resolve: (query, _root, _args, ctx) =>
-      ctx.db.prisma.user.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    args: {
+      search: t.arg.string({ validate: z.string().max(200) }),
+      role: t.arg({ type: RoleEnum }),
+    },
+    resolve: (query, _root, args, ctx) => {
+      const search = args.search?.trim();
+      return ctx.db.prisma.user.findMany({
+        ...query,
+        where: {
+          role: args.role ?? undefined,
+          ...(search
+            ? {
+                OR: [
+                  { name: { contains: search, mode: 'insensitive' } },
+                  { email: { contains: search, mode: 'insensitive' } },
+                ],
+              }
+            : {}),
+        },
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      });
+    },
   }),
 }));
 

@@ -40,6 +40,8 @@ export interface TestServerOptions extends OpenOptions {
   db?: TestDatabase;
   redisUrl?: string | null;
   log?: Logger;
+  /** The built dashboard to serve at /dashboard (default dist/dashboard). */
+  dashboardDir?: string;
   /** The jobs' settings runJob uses (default: from the environment). */
   jobs?: JobsConfig;
   /** The learner model's parameters and TARGET_SUCCESS (default: the defaults). */
@@ -57,6 +59,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     jobs: options.jobs ?? loadJobsConfig(),
     key: testKey,
     adaptation: options.adaptation,
+    dashboardDir: options.dashboardDir,
   });
   const url = await app.start(0, '127.0.0.1');
   const endpoint = `${url}${graphqlPath}`;
