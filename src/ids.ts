@@ -42,3 +42,18 @@ export function decodeGlobalId(globalId: string): { typename: string; id: string
   if (separator <= 0) return null;
   return { typename: decoded.slice(0, separator), id: decoded.slice(separator + 1) };
 }
+
+/** The id of a User as the API gives it out (a Relay global ID). */
+export function userGlobalId(userId: string): string {
+  return encodeGlobalId('User', userId);
+}
+
+/**
+ * The stored user id a token subject names by its form: a raw UUID (any case), or a User id as the
+ * API gives it out; null when it is neither (it may still be an externalId).
+ */
+export function userIdOfSubject(subject: string): string | null {
+  if (uuidPattern.test(subject)) return subject.toLowerCase();
+  const decoded = decodeGlobalId(subject);
+  return decoded?.typename === 'User' && uuidPattern.test(decoded.id) ? decoded.id.toLowerCase() : null;
+}

@@ -14,6 +14,7 @@ function layerOf(file: string): string {
   const [first, second] = file.split('/');
   if (first === 'jobs' && second === 'steps') return 'jobs/steps';
   if (!file.includes('/')) return entryPoints.has(file) ? 'entry' : 'shared';
+  if (first === 'server') return 'entry'; // the server's own parts (the dashboard route)
   return first!;
 }
 

@@ -7,4 +7,5 @@ export function durationSeconds(startedAt: string, endedAt: string): Prisma.Sql 
 }
 
 /** The duration in seconds of an ended session `s`: as stored, or worked out where it lacks one (imported). */
-export const endedSessionSeconds = Prisma.sql`COALESCE(s.duration_sec, ${durationSeconds('s.started_at', 's.ended_at')})`;
+export const endedSessionSeconds = Prisma.sql`COALESCE(s.duration_sec,
+  ${durationSeconds('s.started_at', 's.ended_at')})`;
