@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { dateString } from '../domain/calendar.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
-import type { PlanTrigger, PlanUnitStatus } from '../generated/prisma/client.ts';
+import { type PlanTrigger, type PlanUnitStatus, Prisma } from '../generated/prisma/client.ts';
 import type { Transaction } from './transaction.ts';
 
 /** A plan unit as a plan adjustment records it (before and after). */
@@ -43,6 +43,11 @@ export interface PlanChange {
 export interface ReplanOptions {
   now: Date;
   sessionId?: string | null;
+  /**
+   * Given, learners another transaction holds (a job run planning them) are not waited for: their
+   * requests are pushed here, unplanned, for the caller to apply later (src/services/pending-replans.ts).
+   */
+  skippedLocked?: PlanRequest[];
 }
 
 /**
@@ -87,10 +92,12 @@ async function replanChunk(
   tx: Transaction,
   requests: readonly PlanRequest[],
   trigger: PlanTrigger,
-  { now, sessionId = null }: ReplanOptions,
+  { now, sessionId = null, skippedLocked }: ReplanOptions,
 ): Promise<PlanChange[]> {
-  const inputs = await loadInputs(tx, requests);
-  const planned = requests.map((request) => {
+  const inputs = await loadInputs(tx, requests, skippedLocked !== undefined);
+  const locked = requests.filter((request) => inputs.budget.has(request.userId) || !skippedLocked);
+  skippedLocked?.push(...requests.filter((request) => !locked.includes(request)));
+  const planned = locked.map((request) => {
     const units = learnerPlan({
       budget: inputs.budget.get(request.userId) ?? 0,
       planDate: request.planDate,
@@ -118,7 +125,11 @@ async function replanChunk(
 
 export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
 
-async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Promise<LearnerInputs> {
+async function loadInputs(
+  tx: Transaction,
+  requests: readonly PlanRequest[],
+  skipLocked: boolean,
+): Promise<LearnerInputs> {
   const userIds = [...new Set(requests.map((r) => r.userId))];
   // The lock serialises replans of one learner (NO KEY UPDATE leaves inserts that reference the user
   // alone). It is its own statement so that the reads below see what a replan we waited for committed.
@@ -126,7 +137,7 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
     SELECT id, daily_question_budget AS budget FROM users
     WHERE id = ANY(${userIds}::uuid[])
     ORDER BY id
-    FOR NO KEY UPDATE`;
+    FOR NO KEY UPDATE ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}`;
   // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
   const [row] = await tx.$queryRaw<
     { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
