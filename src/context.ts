@@ -6,6 +6,7 @@ import type { JobsConfig } from './jobs/config.ts';
 import type { HeavyWork } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
+import type { AdaptationSettings } from './services/learner-state.ts';
 
 export interface Context {
   db: Database;
@@ -13,6 +14,8 @@ export interface Context {
   log: Logger;
   /** The jobs' settings, parsed at start. */
   jobs: JobsConfig;
+  /** The live learner model's parameters and the target success rate. */
+  adaptation: AdaptationSettings;
   viewer: Viewer | null;
   /** Why there is no viewer, for the UNAUTHENTICATED message. */
   authError: string | null;

@@ -15,6 +15,8 @@ import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { codeRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
+import { dashboardHandler } from './server/dashboard.ts';
+import { type AdaptationSettings, defaultAdaptation } from './services/learner-state.ts';
 import { endSubscriptionsAtTokenExpiry } from './token-expiry.ts';
 import { attachWebSocket } from './websocket.ts';
 
@@ -28,8 +30,12 @@ export interface AppOptions {
   key: Uint8Array;
   /** A token GraphiQL opens with (development mode). */
   graphiqlToken?: string;
+  /** The learner model's parameters and TARGET_SUCCESS (default: the model's defaults, 0.75). */
+  adaptation?: AdaptationSettings;
   /** Abuse limits (default: from the environment, src/limits.ts). */
   limits?: Limits;
+  /** The built dashboard served at /dashboard (default dist/dashboard). */
+  dashboardDir?: string;
 }
 
 export interface App {
@@ -52,7 +58,9 @@ export function createApp(options: AppOptions): App {
   const heavy = new HeavyWork(() => options.db.prisma.user.count({ where: { role: 'LEARNER' } }), limits.heavyQueries);
   void heavy.refresh();
   const yoga = createYogaApp(options, authenticator, heavy);
+  const dashboard = dashboardHandler(options.dashboardDir);
   const server = createServer((req, res) => {
+    if (dashboard(req, res)) return;
     if (req.url === '/health' || req.url === '/health/') {
       void health(options.db).then(({ status, body }) => {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -81,6 +89,7 @@ function createYogaApp(
   heavy: HeavyWork,
 ): YogaServerInstance<ServerContext, Context> {
   const { db, pubsub, log, jobs } = options;
+  const adaptation = options.adaptation ?? defaultAdaptation;
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: graphqlPath,
@@ -90,7 +99,7 @@ function createYogaApp(
       const header = connectionParams
         ? String(connectionParams.authorization ?? connectionParams.Authorization ?? '')
         : request.headers.get('authorization');
-      return { db, pubsub, log, jobs, heavy, ...(await authenticator.authenticate(header)) };
+      return { db, pubsub, log, jobs, adaptation, heavy, ...(await authenticator.authenticate(header)) };
     },
     maskedErrors: { maskError: (error, message) => maskError(error, message, log) },
     logging: {

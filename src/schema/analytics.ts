@@ -15,8 +15,11 @@ import {
   type AtRiskLearner,
   activityFor,
   atRiskLearners,
+  type CohortDay,
   type CohortSubcategory,
+  cohortDays,
   cohortSubcategories,
+  MASTERY_QUANTILES,
   MAX_RANGE_DAYS,
   rangeProblem,
 } from '../services/activity.ts';
@@ -108,6 +111,21 @@ const CohortSubcategoryRef = builder.objectRef<CohortSubcategory>('CohortSubcate
       nullable: true,
       description: 'Mean current mastery of those learners (null when none has one yet).',
     }),
+    masteryQuantiles: t.exposeFloatList('masteryQuantiles', {
+      description: `The current mastery of those learners at the quantiles ${MASTERY_QUANTILES.join(', ')} \
+(minimum, quartiles, maximum); empty when none has one yet.`,
+    }),
+  }),
+});
+
+const CohortDayRef = builder.objectRef<CohortDay>('CohortDay').implement({
+  description: "One day of the cohort (each learner's own calendar day).",
+  fields: (t) => ({
+    date: t.field({ type: 'Date', resolve: (d) => d.date }),
+    attempts: t.exposeInt('attempts', { description: 'Attempts answered that day, in any context.' }),
+    accuracy: t.exposeFloat('accuracy', { nullable: true, description: 'Null on a day without attempts.' }),
+    activeLearners: t.exposeInt('activeLearners', { description: 'Learners with an attempt that day.' }),
+    sessions: t.exposeInt('sessions', { description: 'Sessions started that day.' }),
   }),
 });
 
@@ -143,6 +161,12 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
   fields: (t) => ({
     from: t.field({ type: 'Date', resolve: (r) => r.from }),
     to: t.field({ type: 'Date', resolve: (r) => r.to }),
+    days: t.field({
+      type: [CohortDayRef],
+      complexity: { field: 5, multiplier: 30 },
+      description: 'Every day of the range, days without activity as zeros.',
+      resolve: (r, _args, ctx) => cohortDays(ctx.db.prisma, r.from, r.to),
+    }),
     subcategories: t.field({
       type: [CohortSubcategoryRef],
       complexity: { field: 5, multiplier: 10 },

@@ -112,10 +112,12 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { id: t.arg.globalID({ required: true, for: SessionRef }) },
     resolve: async (query, _root, args, ctx) => {
-      const ended = await endSession(ctx.db, ctx.viewer!, args.id.id);
+      const ended = await endSession(ctx.db, ctx.viewer!, args.id.id, ctx.adaptation.learnerModel);
       // Published after the transaction committed: subscribers never hear of what might roll back.
       if (ended.planChange) publishPlanChanges(ctx.pubsub, [ended.planChange]);
-      if (ended.replanPending) retryPendingReplan(ctx.db, ctx.pubsub, ended.sessionId, ctx.log);
+      if (ended.replanPending) {
+        retryPendingReplan(ctx.db, ctx.pubsub, ctx.adaptation.learnerModel, ended.sessionId, ctx.log);
+      }
       if (ended.changed) publishSessionEnded(ctx.pubsub, ended);
       return ctx.db.prisma.session.findUniqueOrThrow({ ...query, where: { id: ended.sessionId } });
     },

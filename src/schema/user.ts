@@ -1,7 +1,38 @@
+import { z } from 'zod';
 import { notFound } from '../errors.ts';
+import { learnerMasteries, type MasteryView } from '../services/learner-state.ts';
+import { type LearnerStats, learnerStats } from '../services/learner-stats.ts';
 import { createUser, maxUserUpsert, type UpsertUserResult, upsertUsers, userFields } from '../services/users.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { RoleEnum } from './enums.ts';
+
+const MasteryRef = builder.objectRef<MasteryView>('Mastery').implement({
+  description: "A learner's standing in a subcategory: the nightly score beside the live estimate.",
+  fields: (t) => ({
+    subcategory: t.exposeString('subcategory'),
+    score: t.exposeFloat('score', {
+      description:
+        'Nightly EWMA mastery (SPEC 3), 0..1: history and dashboards. 0.5, the prior the EWMA starts from, ' +
+        'until the first NIGHTLY after the subcategory was first practised.',
+    }),
+    attemptsCount: t.exposeInt('attemptsCount', { description: 'Attempts the nightly score has counted.' }),
+    lastPracticedAt: t.expose('lastPracticedAt', { type: 'DateTime', nullable: true }),
+    updatedAt: t.expose('updatedAt', {
+      type: 'DateTime',
+      description: 'When NIGHTLY last scored it (estimateUpdatedAt until it has).',
+    }),
+    estimate: t.exposeFloat('estimate', {
+      description:
+        "The live model's P(correct) on a typical question of the subcategory now, forgetting applied: " +
+        'moves with every attempt. A subcategory never practised borrows the ability shown in the others.',
+    }),
+    estimateUpdatedAt: t.expose('estimateUpdatedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When an attempt (or the nightly replay) last changed the live state here; null: never.',
+    }),
+  }),
+});
 
 export const UserRef = builder.prismaNode('User', {
   id: { field: 'id' },
@@ -19,20 +50,30 @@ export const UserRef = builder.prismaNode('User', {
     }),
     dailyQuestionBudget: t.exposeInt('dailyQuestionBudget'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    masteries: t.relation('masteries', {
+    masteries: t.loadableList({
+      type: MasteryRef,
       complexity: { field: 1, multiplier: 10 },
-      query: { orderBy: { subcategory: 'asc' } },
+      description:
+        'By subcategory: every subcategory with a nightly score or a live estimate (docs/learner-model-api.md).',
+      resolve: (user) => user.id,
+      // Every learner of the response in one batch of statements.
+      load: (userIds: string[], ctx) =>
+        learnerMasteries(ctx.db.prisma, ctx.adaptation.learnerModel, userIds, new Date()),
     }),
     masteryHistory: t.relation('masteryHistory', {
       complexity: { field: 1, multiplier: 30 },
+      description: 'Oldest first; every subcategory (by name within a day) unless one is given.',
       args: {
-        subcategory: t.arg.string({ required: true }),
+        subcategory: t.arg.string(),
         from: t.arg({ type: 'Date' }),
         to: t.arg({ type: 'Date' }),
       },
       query: (args) => ({
-        where: { subcategory: args.subcategory, date: { gte: args.from ?? undefined, lte: args.to ?? undefined } },
-        orderBy: { date: 'asc' },
+        where: {
+          subcategory: args.subcategory ?? undefined,
+          date: { gte: args.from ?? undefined, lte: args.to ?? undefined },
+        },
+        orderBy: [{ date: 'asc' }, { subcategory: 'asc' }],
       }),
     }),
     sessions: t.relatedConnection('sessions', {
@@ -47,6 +88,35 @@ export const UserRef = builder.prismaNode('User', {
     }),
   }),
 });
+
+const LearnerStatsRef = builder.objectRef<LearnerStats>('LearnerStats').implement({
+  description: "A learner's practice at a glance, over every attempt and session.",
+  fields: (t) => ({
+    lastActiveAt: t.expose('lastActiveAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the learner last answered; null before any attempt.',
+    }),
+    sessions: t.exposeInt('sessions'),
+    attempts: t.exposeInt('attempts'),
+    accuracy: t.exposeFloat('accuracy', { nullable: true, description: 'Over every attempt; null without any.' }),
+    meanMastery: t.exposeFloat('meanMastery', {
+      nullable: true,
+      description: 'Mean of the current mastery scores; null without any.',
+    }),
+    subcategories: t.exposeInt('subcategories', { description: 'Subcategories with a mastery score.' }),
+  }),
+});
+
+builder.prismaObjectFields('User', (t) => ({
+  stats: t.loadable({
+    type: LearnerStatsRef,
+    complexity: 2,
+    description: 'Last activity, sessions, accuracy and mean mastery (the stats of a page of users in one query).',
+    load: (ids: string[], ctx) => learnerStats(ctx.db.prisma, ids),
+    resolve: (user) => user.id,
+  }),
+}));
 
 builder.prismaObject('Mastery', {
   fields: (t) => ({
@@ -144,10 +214,30 @@ builder.queryFields((t) => ({
     type: 'User',
     cursor: 'id',
     complexity: connectionComplexity,
-    description: 'Everyone, by name (coach/admin).',
+    description: 'Everyone, by name (coach/admin); `search` matches a part of the name or email, any case.',
     authScopes: { staff: true },
-    resolve: (query, _root, _args, ctx) =>
-      ctx.db.prisma.user.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    args: {
+      search: t.arg.string({ validate: z.string().max(200) }),
+      role: t.arg({ type: RoleEnum }),
+    },
+    resolve: (query, _root, args, ctx) => {
+      const search = args.search?.trim();
+      return ctx.db.prisma.user.findMany({
+        ...query,
+        where: {
+          role: args.role ?? undefined,
+          ...(search
+            ? {
+                OR: [
+                  { name: { contains: search, mode: 'insensitive' } },
+                  { email: { contains: search, mode: 'insensitive' } },
+                ],
+              }
+            : {}),
+        },
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      });
+    },
   }),
 }));
 

@@ -1,6 +1,7 @@
 import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
+import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
 import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
@@ -85,7 +86,12 @@ const endSessionTransaction = { maxWait: 15_000, timeout: 15_000 };
  * Ends a session: sets endedAt and durationSec in one transaction with the session's derived rows.
  * Idempotent: a second call changes nothing.
  */
-export async function endSession(db: Database, viewer: Viewer, sessionId: string): Promise<EndedSession> {
+export async function endSession(
+  db: Database,
+  viewer: Viewer,
+  sessionId: string,
+  learnerModel: LearnerModelParameters,
+): Promise<EndedSession> {
   return db.prisma.$transaction(async (tx) => {
     const [session] = await tx.$queryRaw<LockedSession[]>`
       SELECT s.id, s.user_id, s.started_at, s.ended_at, u.timezone
@@ -113,7 +119,7 @@ export async function endSession(db: Database, viewer: Viewer, sessionId: string
       tx,
       [{ userId: session.user_id, planDate, sessionAttempts: attempts }],
       'SESSION_END',
-      { now, sessionId, skippedLocked },
+      { now, sessionId, learnerModel, skippedLocked },
     );
     const replanPending = skippedLocked.length > 0;
     if (replanPending) {
