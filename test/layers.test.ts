@@ -1,5 +1,5 @@
 // The dependency rule of the README ("The tree"), checked on every import under src/:
-//   schema → services → domain and db;  jobs → jobs/steps → services, domain and db;
+//   schema → services → domain and db;  jobs → jobs/steps → domain and db, both reusing services;
 //   domain imports only domain; db only db and the generated client; nothing imports schema but the
 //   server (and schema itself); the shared modules at src/ import no layer above them.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ const allowed: Record<string, readonly string[]> = {
   shared: ['domain', 'db', 'generated', 'jobs/config'],
   services: ['shared', 'domain', 'db', 'generated'],
   'jobs/steps': ['jobs/context', 'services', 'shared', 'domain', 'db', 'generated'],
-  jobs: ['jobs/steps', 'shared', 'domain', 'db', 'generated'],
+  jobs: ['jobs/steps', 'services', 'shared', 'domain', 'db', 'generated'],
   schema: ['services', 'jobs', 'shared', 'domain', 'db', 'generated'],
   demo: ['services', 'shared', 'domain', 'db', 'generated'],
   entry: ['schema', 'services', 'jobs', 'jobs/steps', 'demo', 'shared', 'domain', 'db', 'generated'],
