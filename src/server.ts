@@ -11,6 +11,8 @@ import type { Database } from './db/client.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { schema } from './schema/index.ts';
+import { authorizationIn, operationAuthorization } from './server/authorization.ts';
+import { graphiqlOptions, graphiqlRenderer } from './server/graphiql.ts';
 
 export interface AppOptions {
   db: Database;
@@ -33,8 +35,16 @@ export interface App {
 
 export const graphqlPath = '/graphql';
 
-/** What the transport hands Yoga: the Node request, and over WebSocket the connection parameters. */
-type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
+/**
+ * What the transport hands Yoga: the Node request, and over WebSocket the connection parameters and
+ * the operation's Authorization value (null: none).
+ */
+type ServerContext = {
+  req: IncomingMessage;
+  res?: ServerResponse;
+  connectionParams?: Record<string, unknown>;
+  wsAuthorization?: string | null;
+};
 
 /** Armor's refusals are the client's mistake: give them the code clients branch on. */
 const tagRefusal = [
@@ -95,19 +105,10 @@ export function createApp(options: AppOptions): App {
     schema,
     graphqlEndpoint: graphqlPath,
     landingPage: false,
-    graphiql: {
-      title: 'Learnloop',
-      subscriptionsProtocol: 'WS',
-      headers: options.graphiqlToken
-        ? JSON.stringify({ authorization: `Bearer ${options.graphiqlToken}` }, null, 2)
-        : undefined,
-      defaultQuery:
-        '# Ask for your data, e.g.\n{\n  me {\n    name\n    masteries { subcategory score }\n    sessions(first: 3) { edges { node { startedAt summary { accuracy topicsCovered } } } }\n  }\n}\n',
-    },
-    context: async ({ request, connectionParams }) => {
-      const header = connectionParams
-        ? String(connectionParams.authorization ?? connectionParams.Authorization ?? '')
-        : request.headers.get('authorization');
+    graphiql: graphiqlOptions(options.graphiqlToken),
+    renderGraphiQL: graphiqlRenderer(),
+    context: async ({ request, wsAuthorization }) => {
+      const header = wsAuthorization !== undefined ? wsAuthorization : request.headers.get('authorization');
       return { db, pubsub, log, ...(await authenticator.authenticate(header)) };
     },
     maskedErrors: {
@@ -151,9 +152,9 @@ export function createApp(options: AppOptions): App {
       // "UNAUTHENTICATED: …" (graphql-ws clients treat 4401 as final and do not retry with the same
       // token); a missing one is refused per subscription with UNAUTHENTICATED.
       onConnect: async (ctx) => {
-        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        if (header === undefined || header === null || header === '') return true;
-        const { viewer, authError } = await authenticator.authenticate(String(header));
+        const header = authorizationIn(ctx.connectionParams);
+        if (header === undefined) return true;
+        const { viewer, authError } = await authenticator.authenticate(header);
         if (viewer) return true;
         ctx.extra.socket.close(4401, closeReason(`UNAUTHENTICATED: ${authError ?? 'bad token'}`));
         return false;
@@ -167,6 +168,7 @@ export function createApp(options: AppOptions): App {
           socket: ctx.extra.socket,
           params,
           connectionParams: ctx.connectionParams,
+          wsAuthorization: operationAuthorization(params.extensions, ctx.connectionParams) ?? null,
         });
         let document: DocumentNode;
         try {

@@ -38,13 +38,15 @@ export interface TestServerOptions extends OpenOptions {
   db?: TestDatabase;
   redisUrl?: string | null;
   log?: Logger;
+  /** The token GraphiQL opens with (as development mode gives it). */
+  graphiqlToken?: string;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const db = options.db ?? (await createTestDatabase(options));
   const log = options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const bus = createEventBus(options.redisUrl ?? null, log);
-  const app = createApp({ db, pubsub: bus.pubsub, log, key: testKey });
+  const app = createApp({ db, pubsub: bus.pubsub, log, key: testKey, graphiqlToken: options.graphiqlToken });
   const url = await app.start(0, '127.0.0.1');
   const endpoint = `${url}${graphqlPath}`;
   return {
