@@ -2,6 +2,7 @@
 import { developmentSecret, secretKey, signToken } from './auth.ts';
 import type { AppConfig } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { processDemoHistory } from './demo/history.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
 import { loadJobsConfig } from './jobs/config.ts';
@@ -19,9 +20,7 @@ export interface RunningService {
 
 export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
   // Read before anything starts, so a bad cron or JOBS_* value stops start-up with its message.
-  const jobsConfig = config.scheduler
-    ? loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron })
-    : null;
+  const jobsConfig = loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron });
   const db = await openDatabase(config.database);
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
@@ -30,7 +29,10 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
     const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
     if (config.demoData) {
       const loaded = await loadDemoData(db);
-      if (loaded) log.info(loaded, 'demo data loaded into the empty database');
+      if (loaded) {
+        log.info(loaded, 'demo data loaded into the empty database');
+        log.info(await processDemoHistory(db, jobsConfig), 'demo history processed as the scheduler would have');
+      }
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
     const app = createApp({ db, pubsub: bus.pubsub, log, key, graphiqlToken: tokens?.admin });
@@ -38,7 +40,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
-    const scheduler = jobsConfig ? createScheduler(db, jobsConfig, { log, pubsub: bus.pubsub }) : null;
+    const scheduler = config.scheduler ? createScheduler(db, jobsConfig, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
     return {
       url,
