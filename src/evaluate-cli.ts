@@ -25,10 +25,23 @@ function numbers(name: string, text: string, valid: (n: number) => boolean, what
   return values;
 }
 
+/** `--half-life-hours -3`: a value that looks like an option is the option's (parseArgs calls it ambiguous). */
+function joinDashedValues(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (args[i]!.startsWith('--') && !args[i]!.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else joined.push(args[i]!);
+  }
+  return joined;
+}
+
 function parseEvaluateArgs(args: string[]) {
   try {
     return parseArgs({
-      args,
+      args: joinDashedValues(args),
       options: {
         alpha: { type: 'string' },
         'half-life-hours': { type: 'string' },

@@ -1,5 +1,6 @@
 // Boots Learnloop: configuration → database (migrated) → event bus → HTTP/WebSocket server.
 import { developmentSecret, secretKey, signToken } from './auth.ts';
+import type { CommandOutput } from './command-io.ts';
 import type { AppConfig } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { processDemoHistory } from './demo/history.ts';
@@ -9,6 +10,7 @@ import { loadJobsConfig } from './jobs/config.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
+import { type LocalAdmin, startLocalAdmin } from './server/local-admin.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
 
 export interface RunningService {
@@ -18,12 +20,22 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
+export interface ServiceOptions {
+  /** Runs a CLI command in this process (for the CLI while this server holds the embedded database). */
+  runCommand?(db: Database, argv: string[]): Promise<CommandOutput>;
+}
+
+export async function startService(
+  config: AppConfig,
+  log: Logger,
+  options: ServiceOptions = {},
+): Promise<RunningService> {
   // Read before anything starts, so a bad cron or JOBS_* value stops start-up with its message.
   const jobsConfig = loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron });
   const db = await openDatabase(config.database);
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
+  let localAdmin: LocalAdmin | null = null;
   try {
     const developmentMode = config.jwtSecret === null;
     const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
@@ -36,6 +48,12 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
     const app = createApp({ db, pubsub: bus.pubsub, log, key, graphiqlToken: tokens?.admin });
+    // The embedded database is this process's alone: the CLI asks it to run its commands.
+    const runCommand = options.runCommand;
+    localAdmin =
+      runCommand && db.kind === 'pglite' && config.database.kind === 'pglite' && config.database.dataDir
+        ? await startLocalAdmin({ dataDir: config.dataDir, key, log, run: (argv) => runCommand(db, argv) })
+        : null;
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
@@ -47,6 +65,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       db,
       app,
       async stop() {
+        await localAdmin?.stop();
         await scheduler?.stop();
         await app.stop();
         await bus.close();
@@ -54,6 +73,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       },
     };
   } catch (error) {
+    await localAdmin?.stop();
     await bus.close();
     await db.close();
     throw error;

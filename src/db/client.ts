@@ -149,7 +149,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   throw new DatabaseConfigError(`cannot lock the embedded database in ${dataDir}`);
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
