@@ -6,13 +6,19 @@ import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { ConfigError } from './config.ts';
 import { Authenticator, type Context } from './context.ts';
 import type { Database } from './db/client.ts';
 import type { Logger } from './logger.ts';
-import type { PubSub } from './pubsub.ts';
+import { createMetrics } from './metrics.ts';
+import type { PubSub, RedisState } from './pubsub.ts';
+import { requestLog } from './request-log.ts';
 import { schema } from './schema/index.ts';
 import { authorizationIn, operationAuthorization } from './server/authorization.ts';
+import { corsPolicy } from './server/cors.ts';
 import { graphiqlOptions, graphiqlRenderer } from './server/graphiql.ts';
+import { health, type Probe, readiness } from './server/health.ts';
+import { openResponses } from './server/streams.ts';
 
 export interface AppOptions {
   db: Database;
@@ -22,6 +28,10 @@ export interface AppOptions {
   key: Uint8Array;
   /** A token GraphiQL opens with (development mode). */
   graphiqlToken?: string;
+  /** Origins allowed to call with credentials (CORS_ORIGINS); null or absent: the server's own. */
+  corsOrigins?: string[] | null;
+  /** Redis as /ready shows it. */
+  redisState?: () => RedisState;
 }
 
 export interface App {
@@ -100,6 +110,7 @@ function withCode(error: Error): GraphQLError {
 export function createApp(options: AppOptions): App {
   const { db, pubsub, log } = options;
   const authenticator = new Authenticator(db, options.key);
+  const metrics = createMetrics(db);
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -107,6 +118,7 @@ export function createApp(options: AppOptions): App {
     landingPage: false,
     graphiql: graphiqlOptions(options.graphiqlToken),
     renderGraphiQL: graphiqlRenderer(),
+    cors: corsPolicy(options.corsOrigins ?? null),
     context: async ({ request, wsAuthorization }) => {
       const header = wsAuthorization !== undefined ? wsAuthorization : request.headers.get('authorization');
       return { db, pubsub, log, ...(await authenticator.authenticate(header)) };
@@ -126,20 +138,27 @@ export function createApp(options: AppOptions): App {
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error(args.map(String).join(' ')),
     },
-    plugins: [...armor.protect().plugins, codeRequestErrors],
+    plugins: [...armor.protect().plugins, codeRequestErrors, ...metrics.plugins, requestLog(log)],
   });
 
+  const responses = openResponses();
+  const probe = (res: ServerResponse, { status, body }: Probe) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = createServer((req, res) => {
-    if (req.url === '/health' || req.url === '/health/') {
-      void health(db).then(({ status, body }) => {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      });
+    const path = req.url?.split('?')[0]?.replace(/\/$/, '');
+    if (path === '/health') return probe(res, health());
+    if (path === '/ready') {
+      void readiness(db, options.redisState?.() ?? 'off').then((result) => probe(res, result));
       return;
     }
+    responses.track(res);
     void yoga(req, res);
   });
 
   const wss = new WebSocketServer({ server, path: graphqlPath });
+  // The HTTP server's errors (a port in use) are start()'s to report; the WebSocket server repeats them.
+  wss.on('error', () => {});
+  metrics.watch(server, wss);
   const sockets = new Set<WebSocket>();
   wss.on('connection', (socket) => {
     sockets.add(socket);
@@ -196,7 +215,7 @@ export function createApp(options: AppOptions): App {
     yoga,
     start: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port, host)));
         server.listen(port, host, () => {
           const address = server.address() as AddressInfo;
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
@@ -204,12 +223,32 @@ export function createApp(options: AppOptions): App {
         });
       }),
     stop: async () => {
+      metrics.close();
       for (const socket of sockets) socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      responses.endStreams();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Requests in flight get a moment to finish; then whatever is left is cut.
+      const cut = setTimeout(() => server.closeAllConnections(), stopGraceMs).unref();
+      await closed;
+      clearTimeout(cut);
     },
   };
+}
+
+/** How long stop() lets requests in flight finish before closing their connections. */
+const stopGraceMs = 5_000;
+
+/** A port in use or not ours to take: one line that says what to do. */
+function listenError(error: NodeJS.ErrnoException, port: number, host: string): Error {
+  if (error.code === 'EADDRINUSE')
+    return new ConfigError(
+      `port ${port} on ${host} is in use (another Learnloop?): stop it, or set PORT to a free port.`,
+    );
+  if (error.code === 'EACCES')
+    return new ConfigError(`port ${port} on ${host} needs privileges this process lacks: set PORT above 1023.`);
+  return error;
 }
 
 /** A WebSocket close reason is at most 123 bytes of UTF-8. */
@@ -217,13 +256,4 @@ function closeReason(text: string): string {
   let reason = text;
   while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
   return reason;
-}
-
-async function health(db: Database): Promise<{ status: number; body: Record<string, string> }> {
-  try {
-    await db.prisma.$queryRaw`SELECT 1`;
-    return { status: 200, body: { status: 'ok', database: 'ok' } };
-  } catch (error) {
-    return { status: 503, body: { status: 'unavailable', database: (error as Error).message } };
-  }
 }

@@ -47,7 +47,15 @@ export async function startService(
       }
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
-    const app = createApp({ db, pubsub: bus.pubsub, log, key, graphiqlToken: tokens?.admin });
+    const app = createApp({
+      db,
+      pubsub: bus.pubsub,
+      log,
+      key,
+      graphiqlToken: tokens?.admin,
+      corsOrigins: config.corsOrigins,
+      redisState: bus.redisState,
+    });
     // The embedded database is this process's alone: the CLI asks it to run its commands.
     const runCommand = options.runCommand;
     localAdmin =

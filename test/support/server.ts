@@ -40,13 +40,23 @@ export interface TestServerOptions extends OpenOptions {
   log?: Logger;
   /** The token GraphiQL opens with (as development mode gives it). */
   graphiqlToken?: string;
+  /** CORS_ORIGINS (default: the server's own origin). */
+  corsOrigins?: string[];
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const db = options.db ?? (await createTestDatabase(options));
   const log = options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const bus = createEventBus(options.redisUrl ?? null, log);
-  const app = createApp({ db, pubsub: bus.pubsub, log, key: testKey, graphiqlToken: options.graphiqlToken });
+  const app = createApp({
+    db,
+    pubsub: bus.pubsub,
+    log,
+    key: testKey,
+    graphiqlToken: options.graphiqlToken,
+    corsOrigins: options.corsOrigins,
+    redisState: bus.redisState,
+  });
   const url = await app.start(0, '127.0.0.1');
   const endpoint = `${url}${graphqlPath}`;
   return {
