@@ -4,9 +4,10 @@
 import { parseArgs } from 'node:util';
 import { developmentSecret, type Role, roles, secretKey, signToken } from './auth.ts';
 import { type CommandOutput, captureCommand, openCommandDatabase, setExitCode, stderr, stdout } from './command-io.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { type Database, DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
+import { ConfigError } from './errors.ts';
 import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
 import { uuidPattern } from './ids.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
@@ -100,7 +101,8 @@ async function recomputeAnalytics(args: string[]): Promise<void> {
       onChunk: (p) => process.stderr.write(`  ${p.sessions}/${total} sessions (chunk ${p.chunks})\n`),
     });
     process.stdout.write(
-      `recompute-analytics: ${result.sessions} sessions in ${result.chunks} chunks: ${result.summaries} summaries and ${result.analytics} analytics stored (${Date.now() - started} ms)\n`,
+      `recompute-analytics: ${result.sessions} sessions in ${result.chunks} chunks: ` +
+        `${result.summaries} summaries and ${result.analytics} analytics stored (${Date.now() - started} ms)\n`,
     );
   } finally {
     await db.close();

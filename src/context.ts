@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { bearerToken, TokenError, type VerifiedToken, type Viewer, verifyToken } from './auth.ts';
 import type { Database } from './db/client.ts';
 import { uuidPattern } from './ids.ts';
+import type { JobsConfig } from './jobs/config.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 
@@ -9,6 +10,8 @@ export interface Context {
   db: Database;
   pubsub: PubSub;
   log: Logger;
+  /** The jobs' settings, parsed at start. */
+  jobs: JobsConfig;
   viewer: Viewer | null;
   /** Why there is no viewer, for the UNAUTHENTICATED message. */
   authError: string | null;

@@ -1,5 +1,10 @@
 import { GraphQLError } from 'graphql';
 
+/** A bad setting in the environment: the CLI prints just its message and exits. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'CONFLICT';
 
 /** An expected error: shown to the client with its code (Yoga masks everything else). */

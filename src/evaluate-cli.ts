@@ -7,10 +7,10 @@ import { loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { isDay } from './domain/calendar.ts';
 import type { PredictionScore } from './domain/evaluation.ts';
-import { loadJobsConfig } from './jobs/config.ts';
 import { type EvaluationReport, evaluateModels } from './services/model-evaluation.ts';
 
-export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
+export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-hours 720[,360,…]]
+           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
                                  replay the attempt log: AUC, log-loss, RMSE and calibration of the
                                  EWMA mastery (each α × half-life), an Elo baseline and the stored
                                  masteryAtAttempt; attempts before --from only warm the models up`;
@@ -57,7 +57,8 @@ function parseEvaluateArgs(args: string[]) {
 
 export async function evaluateCommand(args: string[]): Promise<void> {
   const values = parseEvaluateArgs(args);
-  const jobs = loadJobsConfig();
+  const config = loadConfig();
+  const jobs = config.jobs;
   const alphas = values.alpha
     ? numbers('alpha', values.alpha, (a) => a > 0 && a <= 1, 'weights in (0, 1]')
     : [jobs.mastery.alpha];
@@ -71,7 +72,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
   if (values.from && values.to && values.from > values.to)
     throw new EvaluateUsageError(`--from ${values.from} is after --to ${values.to}`);
 
-  const db = await openDatabase(loadConfig().database, { migrate: false });
+  const db = await openDatabase(config.database, { migrate: false });
   try {
     const report = await evaluateModels(db.prisma, {
       alphas,
@@ -94,7 +95,8 @@ const fixed = (value: number | null, digits = 4) => (value === null ? '—' : va
 
 export function formatReport(report: EvaluationReport): string {
   const lines = [
-    `${report.attemptsReplayed.toLocaleString('en')} attempts replayed (${report.learners.toLocaleString('en')} learners), ${report.attemptsScored.toLocaleString('en')} scored`,
+    `${report.attemptsReplayed.toLocaleString('en')} attempts replayed ` +
+      `(${report.learners.toLocaleString('en')} learners), ${report.attemptsScored.toLocaleString('en')} scored`,
     '',
     '| model | parameters | attempts | AUC | log-loss | RMSE |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
@@ -105,7 +107,8 @@ export function formatReport(report: EvaluationReport): string {
         .map(([k, v]) => `${k}=${v}`)
         .join(' ') || '(as recorded)';
     lines.push(
-      `| ${model} | ${shown} | ${score.attempts.toLocaleString('en')} | ${fixed(score.auc)} | ${fixed(score.logLoss)} | ${fixed(score.rmse)} |`,
+      `| ${model} | ${shown} | ${score.attempts.toLocaleString('en')} | ` +
+        `${fixed(score.auc)} | ${fixed(score.logLoss)} | ${fixed(score.rmse)} |`,
     );
   }
   const best = report.models.find((m) => m.model === 'EWMA');
@@ -126,7 +129,8 @@ function calibration(score: PredictionScore): string[] {
     '| --- | ---: | ---: | ---: |',
     ...score.calibration.map(
       (bin) =>
-        `| ${bin.from.toFixed(1)}–${bin.to.toFixed(1)} | ${bin.attempts.toLocaleString('en')} | ${fixed(bin.meanPredicted, 3)} | ${fixed(bin.observedAccuracy, 3)} |`,
+        `| ${bin.from.toFixed(1)}–${bin.to.toFixed(1)} | ${bin.attempts.toLocaleString('en')} | ` +
+        `${fixed(bin.meanPredicted, 3)} | ${fixed(bin.observedAccuracy, 3)} |`,
     ),
   ];
 }

@@ -12,7 +12,6 @@ import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plu
 import type { GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { WebSocketServer } from 'ws';
 import type { Database } from './db/client.ts';
 import { type JobRunFinished, jobRunEvents } from './jobs/run.ts';
 
@@ -22,8 +21,8 @@ export interface Metrics {
   registry: Registry;
   /** The Yoga plugins: GraphQL metrics, open subscriptions, and the /metrics endpoint. */
   plugins: Plugin[];
-  /** Counts the server's connections from now on. */
-  watch(server: Server, wss: WebSocketServer): void;
+  /** Counts the server's connections from now on (HTTP from the server, WebSocket as given). */
+  watch(server: Server, websocketConnections: () => number): void;
   /** Stops listening to job runs. */
   close(): void;
 }
@@ -133,7 +132,7 @@ export function createMetrics(db: Database): Metrics {
       }),
       countSubscriptions,
     ],
-    watch(server, wss) {
+    watch(server, websocketConnections) {
       new Gauge({
         name: 'learnloop_open_connections',
         help: 'Connections open now: http (including those upgraded) and websocket',
@@ -142,7 +141,7 @@ export function createMetrics(db: Database): Metrics {
         async collect() {
           const count = await new Promise<number>((resolve) => server.getConnections((_, n) => resolve(n ?? 0)));
           this.set({ protocol: 'http' }, count);
-          this.set({ protocol: 'websocket' }, wss.clients.size);
+          this.set({ protocol: 'websocket' }, websocketConnections());
         },
       });
     },

@@ -6,7 +6,6 @@ import { type Database, openDatabase } from './db/client.ts';
 import { processDemoHistory } from './demo/history.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
-import { loadJobsConfig } from './jobs/config.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
@@ -30,8 +29,6 @@ export async function startService(
   log: Logger,
   options: ServiceOptions = {},
 ): Promise<RunningService> {
-  // Read before anything starts, so a bad cron or JOBS_* value stops start-up with its message.
-  const jobsConfig = loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron });
   const db = await openDatabase(config.database);
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
@@ -43,7 +40,7 @@ export async function startService(
       const loaded = await loadDemoData(db);
       if (loaded) {
         log.info(loaded, 'demo data loaded into the empty database');
-        log.info(await processDemoHistory(db, jobsConfig), 'demo history processed as the scheduler would have');
+        log.info(await processDemoHistory(db, config.jobs), 'demo history processed as the scheduler would have');
       }
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
@@ -51,6 +48,7 @@ export async function startService(
       db,
       pubsub: bus.pubsub,
       log,
+      jobs: config.jobs,
       key,
       graphiqlToken: tokens?.admin,
       corsOrigins: config.corsOrigins,
@@ -66,7 +64,7 @@ export async function startService(
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
-    const scheduler = config.scheduler ? createScheduler(db, jobsConfig, { log, pubsub: bus.pubsub }) : null;
+    const scheduler = config.scheduler ? createScheduler(db, config.jobs, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
     return {
       url,

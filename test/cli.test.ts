@@ -107,7 +107,8 @@ test('npm start: demo data, tokens to paste, graceful shutdown, data kept across
   const questions = await post(
     endpoint,
     learnerToken!,
-    '{ questions(first: 5) { edges { node { id } } } me { email sessions(first: 1) { edges { node { summary { accuracy } } } } } }',
+    '{ questions(first: 5) { edges { node { id } } } ' +
+      'me { email sessions(first: 1) { edges { node { summary { accuracy } } } } } }',
   );
   expect(questions.errors).toBeUndefined();
   expect(JSON.stringify(questions.data)).toContain('learner@learnloop.dev');

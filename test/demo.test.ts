@@ -246,7 +246,8 @@ describe(`the demo history processed as the scheduler would have, on ${testDatab
     expect(await count`SELECT count(*)::int AS n FROM questions WHERE learning_impact IS NOT NULL`).toBeGreaterThan(0);
     // Today's plan for every learner, usage for the days closed, patterns for each learner.
     expect(
-      await count`SELECT count(DISTINCT user_id)::int AS n FROM plan_adjustments WHERE plan_date = ${'2025-11-11'}::date`,
+      await count`
+        SELECT count(DISTINCT user_id)::int AS n FROM plan_adjustments WHERE plan_date = ${'2025-11-11'}::date`,
     ).toBe(6);
     expect(await count`SELECT count(*)::int AS n FROM usage_stats`).toBe(14);
     expect(await count`SELECT count(DISTINCT user_id)::int AS n FROM learning_patterns`).toBe(6);

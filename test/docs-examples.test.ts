@@ -3,19 +3,22 @@
 // against a server holding the demo data processed as `npm start` leaves it. Any error fails.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { Kind, parse } from 'graphql';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { projectRoot } from '../src/config.ts';
+
 import { processDemoHistory } from '../src/demo/history.ts';
 import { loadDemoData } from '../src/demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from '../src/demo/simulation.ts';
 import { addDays } from '../src/domain/calendar.ts';
 import { loadJobsConfig } from '../src/jobs/config.ts';
+import { type Subscription, sseSubscribe } from './realtime/clients.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 interface Example {
   name: string;
+  type: 'query' | 'mutation' | 'subscription';
   as: 'learner' | 'admin';
   query: string;
   variables: string | null;
@@ -40,6 +43,7 @@ function examplesOf(markdown: string): Example[] {
     const next = blocks[index + 1];
     examples.push({
       name: operation.name.value,
+      type: operation.operation,
       as: as as Example['as'],
       query: block.body!,
       variables: next?.lang === 'json' ? next.body! : null,
@@ -68,6 +72,7 @@ function resolve(variables: string, results: Map<string, unknown>, today: string
 
 let db: TestDatabase;
 let server: TestServer;
+const streams: { stop(): void }[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -77,15 +82,17 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  for (const stream of streams) stream.stop();
   await server?.stop();
   await db?.destroy();
 });
 
 test('every example of docs/examples.md runs as written, in order, without an error', async () => {
-  const examples = examplesOf(await readFile(path.join(projectRoot, 'docs/examples.md'), 'utf8'));
+  const examples = examplesOf(await readFile(path.join(import.meta.dirname, '../docs/examples.md'), 'utf8'));
   expect(examples.map((e) => e.name)).toEqual([
     'Me',
     'MyPlanAndPatterns',
+    'PlanAdjusted',
     'StartSession',
     'AlgebraQuestions',
     'Answer',
@@ -101,8 +108,18 @@ test('every example of docs/examples.md runs as written, in order, without an er
   };
   const today = new Date().toISOString().slice(0, 10);
   const results = new Map<string, unknown>();
+  const subscriptions: { name: string; inbox: Subscription<unknown>['inbox'] }[] = [];
   for (const example of examples) {
     const variables = example.variables ? resolve(example.variables, results, today) : undefined;
+    if (example.type === 'subscription') {
+      // Runs on while the rest of the page does (as in its own GraphiQL tab); its events are checked at the end.
+      const document = parse(example.query) as TypedDocumentNode<unknown, Record<string, unknown>>;
+      const stream = sseSubscribe(server.url, tokens[example.as], document, variables ?? {});
+      streams.push(stream);
+      expect(await stream.status).toBe(200);
+      subscriptions.push({ name: example.name, inbox: stream.inbox });
+      continue;
+    }
     const response = await server.request(example.query, variables, tokens[example.as]);
     expect(response.errors, `${example.name} with ${JSON.stringify(variables)}`).toBeUndefined();
     expect(response.status).toBe(200);
@@ -115,4 +132,10 @@ test('every example of docs/examples.md runs as written, in order, without an er
   const bank = results.get('UsersAndQuestions') as { questions: { edges: { node: { difficulty: number } }[] } };
   expect(bank.questions.edges.some((e) => e.node.difficulty !== 0.5)).toBe(true);
   expect(results.get('End')).toMatchObject({ endSession: { summary: { questionsAttempted: 1 } } });
+  for (const { name, inbox } of subscriptions) {
+    const event = (await inbox.next(5_000)) as { data?: unknown; errors?: unknown };
+    expect(event.errors, name).toBeUndefined();
+    expect(event.data, name).toBeTruthy();
+  }
+  expect(subscriptions.map((s) => s.name)).toEqual(['PlanAdjusted']);
 }, 60_000);

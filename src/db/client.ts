@@ -61,7 +61,8 @@ export function databaseConfigFrom(env: NodeJS.ProcessEnv = process.env): Databa
     return { kind: 'postgres', url, poolSize: Number(env.DATABASE_POOL_SIZE) || 10 };
   }
   throw new DatabaseConfigError(
-    `DATABASE_URL=${redactUrl(url)} is not supported: use postgresql://user:password@host:5432/db for PostgreSQL, memory:// for an in-memory database, or leave it unset to keep data in DATA_DIR.`,
+    `DATABASE_URL=${redactUrl(url)} is not supported: use postgresql://user:password@host:5432/db for PostgreSQL, ` +
+      'memory:// for an in-memory database, or leave it unset to keep data in DATA_DIR.',
   );
 }
 
@@ -109,7 +110,8 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
   } catch (error) {
     await releaseLock();
     throw new DatabaseConfigError(
-      `cannot open the embedded database in ${dataDir}: ${(error as Error).message}. Remove the directory to start afresh, or set DATA_DIR.`,
+      `cannot open the embedded database in ${dataDir}: ${(error as Error).message}. ` +
+        'Remove the directory to start afresh, or set DATA_DIR.',
     );
   }
   const prisma = prismaClient(new PrismaPGlite(pglite), options.onQuery);
@@ -150,7 +152,8 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       const pid = Number(await readFile(lockPath, 'utf8').catch(() => ''));
       if (pid && pid !== process.pid && isAlive(pid)) {
         throw new DatabaseConfigError(
-          `the embedded database in ${dataDir} is in use by process ${pid}: stop it first, or give this process its own DATA_DIR (or use DATABASE_URL=postgresql://…).`,
+          `the embedded database in ${dataDir} is in use by process ${pid}: stop it first, ` +
+            'or give this process its own DATA_DIR (or use DATABASE_URL=postgresql://…).',
         );
       }
       await rm(lockPath, { force: true }); // left by a process that is gone
@@ -192,7 +195,8 @@ async function openPostgres(
   } catch (error) {
     await pool.end().catch(() => {});
     throw new DatabaseConfigError(
-      `cannot reach ${label}: ${(error as Error).message}. Start PostgreSQL or fix DATABASE_URL (unset it to use the embedded database).`,
+      `cannot reach ${label}: ${(error as Error).message}. ` +
+        'Start PostgreSQL or fix DATABASE_URL (unset it to use the embedded database).',
     );
   }
   const prisma = prismaClient(new PrismaPg(pool, { statementNameGenerator: preparedStatementName }), options.onQuery);

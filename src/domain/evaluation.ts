@@ -144,7 +144,10 @@ export interface PredictionScore {
 
 const clip = 1e-6;
 
-/** Scores predictions against outcomes (1 correct, 0 wrong) over the attempts where `include` is 1 and the prediction is a number. */
+/**
+ * Scores predictions against outcomes (1 correct, 0 wrong) over the attempts where `include` is 1 and the prediction is
+ * a number.
+ */
 export function scorePredictions(
   predictions: Float64Array,
   outcomes: Uint8Array,

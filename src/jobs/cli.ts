@@ -12,12 +12,13 @@ import { openCommandDatabase, setExitCode, stderr, stdout } from '../command-io.
 import { loadConfig } from '../config.ts';
 import { addDays, daysBetween, isDay } from '../domain/calendar.ts';
 import type { JobName } from '../generated/prisma/client.ts';
-import { type JobsConfig, JobsConfigError, loadJobsConfig } from './config.ts';
+import { type JobsConfig, JobsConfigError } from './config.ts';
 import { type JobRequest, JobRequestError, resolveRequest, runJob, type StepEvent } from './run.ts';
 import { slotClosingDay } from './slots.ts';
 import { jobSteps } from './steps/index.ts';
 
-export const jobUsage = `  job nightly|decay|patterns [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--at ISO-instant]
+export const jobUsage = `  job nightly|decay|patterns [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]
+                             [--at ISO-instant]
                                  run a job by hand, or backfill a range of days in order`;
 
 const jobNames: Record<string, JobName> = { nightly: 'NIGHTLY', decay: 'MASTERY_DECAY', patterns: 'PATTERNS' };
@@ -101,7 +102,7 @@ export function plannedRuns(
 async function run(args: string[]): Promise<void> {
   const request = parse(args);
   const appConfig = loadConfig();
-  const config = loadJobsConfig(process.env, { timezone: appConfig.jobsTimezone, nightlyCron: appConfig.nightlyCron });
+  const config = appConfig.jobs;
   const runs = plannedRuns(request, config);
   for (const planned of runs) resolveRequest(planned, config); // refuse a bad request before opening the database
   const steps = jobSteps[request.job].length;
@@ -140,13 +141,15 @@ async function run(args: string[]): Promise<void> {
         case 'succeeded':
           bar?.update((index + 1) * steps, { step: 'done' });
           line(
-            `${label} (as of ${asOf}): SUCCEEDED in ${((Date.now() - started) / 1000).toFixed(1)} s — ${summary(result.run.stats)}`,
+            `${label} (as of ${asOf}): SUCCEEDED in ${((Date.now() - started) / 1000).toFixed(1)} s — ` +
+              summary(result.run.stats),
           );
           break;
         case 'already-succeeded':
           bar?.update((index + 1) * steps, { step: 'already done' });
           line(
-            `${label} (as of ${asOf}): already done by run ${result.run.id} at ${result.run.finishedAt?.toISOString()}; nothing to do`,
+            `${label} (as of ${asOf}): already done by run ${result.run.id} ` +
+              `at ${result.run.finishedAt?.toISOString()}; nothing to do`,
           );
           break;
         case 'busy':
@@ -154,14 +157,14 @@ async function run(args: string[]): Promise<void> {
             `${label} (as of ${asOf}): being run by ${result.run.owner} since ${result.run.startedAt.toISOString()}`,
           );
           stderr.write(
-            `learnloop: ${label} is running elsewhere; try again when it has finished${runs.length > 1 ? ' (later days were not run)' : ''}\n`,
+            `learnloop: ${label} is running elsewhere; try again when it has finished${laterDaysNote(runs)}\n`,
           );
           setExitCode(1);
           return;
         case 'failed':
           line(`${label} (as of ${asOf}): FAILED`);
           stderr.write(
-            `learnloop: ${label} failed, nothing of it was applied: ${result.run.error}${runs.length > 1 ? ' (later days were not run)' : ''}\n`,
+            `learnloop: ${label} failed, nothing of it was applied: ${result.run.error}${laterDaysNote(runs)}\n`,
           );
           setExitCode(1);
           return;
@@ -171,6 +174,11 @@ async function run(args: string[]): Promise<void> {
     bar?.stop();
     await db.close();
   }
+}
+
+/** Said when a run of a backfill stops it: the days after it were not run. */
+function laterDaysNote(runs: readonly unknown[]): string {
+  return runs.length > 1 ? ' (later days were not run)' : '';
 }
 
 function summary(stats: unknown): string {

@@ -1,7 +1,8 @@
 // Configuration of the scheduled jobs, from the environment (README: "Jobs").
 import { z } from 'zod';
-import { ConfigError, isTimeZone } from '../config.ts';
+import { isTimeZone } from '../domain/calendar.ts';
 import { type MasteryParameters, masteryDefaults } from '../domain/mastery.ts';
+import { ConfigError } from '../errors.ts';
 import { AttemptContext } from '../generated/prisma/enums.ts';
 import { parseCron } from './slots.ts';
 
@@ -71,7 +72,7 @@ export class JobsConfigError extends ConfigError {
   override name = 'JobsConfigError';
 }
 
-/** Reads the jobs' settings; `overrides` win (the service passes what it already parsed, tests pass theirs). */
+/** Reads the jobs' settings (loadConfig does, once); `overrides` win (tests and benchmarks pass theirs). */
 export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<JobsConfig> = {}): JobsConfig {
   const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
@@ -106,7 +107,8 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
       parseCron(cron, config.timezone);
     } catch (error) {
       throw new JobsConfigError(
-        `${name}="${cron}" is not a cron expression (${(error as Error).message}); e.g. "0 2 * * *", or with seconds "*/5 * * * * *".`,
+        `${name}="${cron}" is not a cron expression (${(error as Error).message}); ` +
+          'e.g. "0 2 * * *", or with seconds "*/5 * * * * *".',
       );
     }
   }

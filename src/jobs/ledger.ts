@@ -114,7 +114,8 @@ export async function markSucceeded(
 /** After the work transaction rolled back: nothing of it was applied; the slot may be run again. */
 export async function markFailed(db: Database, runId: string, owner: string, message: string): Promise<void> {
   await db.prisma.$executeRaw`
-    UPDATE job_runs SET status = 'FAILED', finished_at = clock_timestamp(), lease_until = NULL, error = ${message.slice(0, 2000)}
+    UPDATE job_runs
+    SET status = 'FAILED', finished_at = clock_timestamp(), lease_until = NULL, error = ${message.slice(0, 2000)}
     WHERE id = ${runId}::uuid AND owner = ${owner} AND status = 'RUNNING'`;
 }
 

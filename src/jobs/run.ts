@@ -17,7 +17,7 @@ import type { JobName, JobRun } from '../generated/prisma/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
 import type { JobsConfig } from './config.ts';
-import type { RunContext, StepStats } from './context.ts';
+import type { RunContext, StepStats, Transaction } from './context.ts';
 import {
   claimRun,
   lockJobs,
@@ -132,80 +132,99 @@ async function runResolvedJob(
   const claim = await claimRun(db, { job, slot, runDate: date, owner, leaseMs: config.leaseMs });
   if (claim.outcome === 'succeeded') return { outcome: 'already-succeeded', run: claim.run };
   if (claim.outcome === 'busy') return { outcome: 'busy', run: claim.run };
-  const runId = claim.run.id;
-  log?.info({ job, slot, at, date, runId }, 'job run started');
+  const claimed: ClaimedRun = { job, at, date, slot, owner, runId: claim.run.id };
+  log?.info({ job, slot, at, date, runId: claimed.runId }, 'job run started');
 
   const settle = at.getTime() + config.settleMs - Date.now();
   if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
 
-  const steps = jobSteps[job];
   const started = performance.now();
-  const committed: (() => void | Promise<void>)[] = [];
+  const committed: AfterCommit[] = [];
   try {
-    const done = await db.prisma.$transaction(
-      async (tx) => {
-        if (!(await lockOwnRun(tx, runId, owner))) return false; // taken over meanwhile: it is someone else's now
-        await lockJobs(tx);
-        await setWorkMemory(tx, config.workMemMb);
-        const windowStart = job === 'NIGHTLY' ? await previousWatermark(tx, job) : null;
-        const stale = windowStart !== null && at.getTime() < windowStart.getTime();
-        const windowEnd = windowStart !== null && stale ? windowStart : at;
-        committed.length = 0;
-        const ctx: RunContext = {
-          tx,
-          job,
-          runId,
-          slot,
-          at,
-          date,
-          windowStart,
-          windowEnd,
-          stale,
-          config,
-          log: log ?? silentLog,
-          pubsub: options.pubsub ?? null,
-          afterCommit: (callback) => void committed.push(callback),
-        };
-        const counts: StepStats = {};
-        const stepMs: Record<string, number> = {};
-        for (const [index, step] of steps.entries()) {
-          const t0 = performance.now();
-          Object.assign(counts, await step.run(ctx));
-          stepMs[step.name] = Math.round(performance.now() - t0);
-          options.onStep?.({ job, step: step.name, index, total: steps.length, ms: stepMs[step.name]! });
-          await options.afterStep?.(step.name, ctx);
-        }
-        const stats = {
-          ...(job === 'NIGHTLY'
-            ? { window: { after: windowStart?.toISOString() ?? null, upTo: windowEnd.toISOString() }, stale }
-            : {}),
-          ...counts,
-          stepMs,
-        };
-        await markSucceeded(tx, runId, job === 'NIGHTLY' ? windowEnd : null, stats);
-        return true;
-      },
-      { timeout: config.transactionTimeoutMs, maxWait: config.transactionMaxWaitMs },
-    );
-    const run = await db.prisma.jobRun.findUniqueOrThrow({ where: { id: runId } });
+    const done = await db.prisma.$transaction((tx) => runSteps(tx, config, claimed, options, committed), {
+      timeout: config.transactionTimeoutMs,
+      maxWait: config.transactionMaxWaitMs,
+    });
+    const run = await db.prisma.jobRun.findUniqueOrThrow({ where: { id: claimed.runId } });
     if (!done) return { outcome: run.status === 'SUCCEEDED' ? 'already-succeeded' : 'busy', run };
-    log?.info({ job, slot, runId, ms: Math.round(performance.now() - started), stats: run.stats }, 'job run succeeded');
-    for (const callback of committed) {
-      try {
-        await callback();
-      } catch (error) {
-        log?.error(
-          { job, slot, runId, err: error },
-          'after-commit work of a job run failed (the run itself succeeded)',
-        );
-      }
-    }
+    const ms = Math.round(performance.now() - started);
+    log?.info({ job, slot, runId: claimed.runId, ms, stats: run.stats }, 'job run succeeded');
+    await runAfterCommit(committed, claimed, log);
     return { outcome: 'succeeded', run };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    log?.error({ job, slot, runId, err: error }, 'job run failed; nothing of it was applied');
-    await markFailed(db, runId, owner, message);
-    return { outcome: 'failed', run: await db.prisma.jobRun.findUniqueOrThrow({ where: { id: runId } }) };
+    log?.error({ job, slot, runId: claimed.runId, err: error }, 'job run failed; nothing of it was applied');
+    await markFailed(db, claimed.runId, owner, message);
+    return { outcome: 'failed', run: await db.prisma.jobRun.findUniqueOrThrow({ where: { id: claimed.runId } }) };
+  }
+}
+
+/** A run this process has claimed: what it runs, as of when, as whom. */
+interface ClaimedRun extends Required<JobRequest> {
+  owner: string;
+  runId: string;
+}
+
+type AfterCommit = () => void | Promise<void>;
+
+/**
+ * The run's transaction: locks its row and the jobs, runs the steps in order and marks it SUCCEEDED.
+ * False when the row was taken over meanwhile (it is someone else's now). Work registered with
+ * afterCommit lands in `committed`.
+ */
+async function runSteps(
+  tx: Transaction,
+  config: JobsConfig,
+  claimed: ClaimedRun,
+  options: RunOptions,
+  committed: AfterCommit[],
+): Promise<boolean> {
+  const { job, runId, at } = claimed;
+  if (!(await lockOwnRun(tx, runId, claimed.owner))) return false;
+  await lockJobs(tx);
+  await setWorkMemory(tx, config.workMemMb);
+  const windowStart = job === 'NIGHTLY' ? await previousWatermark(tx, job) : null;
+  const stale = windowStart !== null && at.getTime() < windowStart.getTime();
+  const windowEnd = windowStart !== null && stale ? windowStart : at;
+  committed.length = 0;
+  const ctx: RunContext = {
+    ...claimed,
+    tx,
+    windowStart,
+    windowEnd,
+    stale,
+    config,
+    log: options.log ?? silentLog,
+    pubsub: options.pubsub ?? null,
+    afterCommit: (callback) => void committed.push(callback),
+  };
+  const steps = jobSteps[job];
+  const counts: StepStats = {};
+  const stepMs: Record<string, number> = {};
+  for (const [index, step] of steps.entries()) {
+    const t0 = performance.now();
+    Object.assign(counts, await step.run(ctx));
+    stepMs[step.name] = Math.round(performance.now() - t0);
+    options.onStep?.({ job, step: step.name, index, total: steps.length, ms: stepMs[step.name]! });
+    await options.afterStep?.(step.name, ctx);
+  }
+  const window = { after: windowStart?.toISOString() ?? null, upTo: windowEnd.toISOString() };
+  const stats = { ...(job === 'NIGHTLY' ? { window, stale } : {}), ...counts, stepMs };
+  await markSucceeded(tx, runId, job === 'NIGHTLY' ? windowEnd : null, stats);
+  return true;
+}
+
+/** Work a committed run registered (e.g. publishing plan changes); a failure there is logged, the run stands. */
+async function runAfterCommit(callbacks: readonly AfterCommit[], run: ClaimedRun, log: Logger | undefined) {
+  for (const callback of callbacks) {
+    try {
+      await callback();
+    } catch (error) {
+      log?.error(
+        { job: run.job, slot: run.slot, runId: run.runId, err: error },
+        'after-commit work of a job run failed (the run itself succeeded)',
+      );
+    }
   }
 }
 

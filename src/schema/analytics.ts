@@ -57,18 +57,21 @@ const ConceptRetentionRef = builder.objectRef<ConceptRetention>('ConceptRetentio
 
 const LearningPatternsRef = builder.objectRef<LearningPatternsResult>('LearningPatterns').implement({
   description:
-    "How a learner learns best over the last windowDays calendar days (in the learner's time zone, today included). Fields with too little data are null or empty, never invented.",
+    "How a learner learns best over the last windowDays calendar days (in the learner's time zone, today included). " +
+    'Fields with too little data are null or empty, never invented.',
   fields: (t) => ({
     windowDays: t.exposeInt('windowDays'),
     optimalSessionDurationMinutes: t.exposeFloat('optimalSessionDurationMinutes', {
       nullable: true,
       description:
-        'Mean duration of the sessions in the 15-minute duration bucket with the best mean accuracy (buckets of at least 2 ended sessions; ties: the shorter).',
+        'Mean duration of the sessions in the 15-minute duration bucket with the best mean accuracy ' +
+        '(buckets of at least 2 ended sessions; ties: the shorter).',
     }),
     bestHourOfDay: t.exposeInt('bestHourOfDay', {
       nullable: true,
       description:
-        "0–23 in the learner's time zone: the hour with the best accuracy among hours with at least 10 attempts (ties: the earlier).",
+        "0–23 in the learner's time zone: the hour with the best accuracy among hours with at least 10 attempts " +
+        '(ties: the earlier).',
     }),
     difficultyProgression: t.field({
       type: [DifficultyProgressionPointRef],
@@ -149,7 +152,8 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
       type: [AtRiskLearnerRef],
       complexity: { field: 5, multiplier: 10 },
       description:
-        'At most 10 learners whose accuracy (−15 points or more) or attempts (half or fewer) dropped most from the first half of the range to the second, worst first, each with the reason.',
+        'At most 10 learners whose accuracy (−15 points or more) or attempts (half or fewer) dropped most ' +
+        'from the first half of the range to the second, worst first, each with the reason.',
       resolve: (r, _args, ctx) => atRiskLearners(ctx.db.prisma, r.from, r.to),
     }),
   }),
@@ -170,7 +174,9 @@ builder.prismaObjectFields('User', (t) => ({
     type: LearningPatternsRef,
     authScopes: (user) => ({ readsUser: user.id }),
     complexity: 5,
-    description: `How this learner learns best over the last \`days\` days (${MIN_PATTERN_DAYS}..${MAX_PATTERN_DAYS}, default ${DEFAULT_PATTERN_DAYS}).`,
+    description:
+      'How this learner learns best over the last `days` days ' +
+      `(${MIN_PATTERN_DAYS}..${MAX_PATTERN_DAYS}, default ${DEFAULT_PATTERN_DAYS}).`,
     args: {
       days: t.arg.int({
         defaultValue: DEFAULT_PATTERN_DAYS,
@@ -192,7 +198,9 @@ builder.prismaObjectFields('User', (t) => ({
     type: [ActivityPointRef],
     authScopes: (user) => ({ readsUser: user.id }),
     complexity: { field: 5, multiplier: 30 },
-    description: `One point per day from \`from\` to \`to\` (inclusive, at most ${MAX_RANGE_DAYS} days, in the learner's time zone); days without activity are zeros.`,
+    description:
+      `One point per day from \`from\` to \`to\` (inclusive, at most ${MAX_RANGE_DAYS} days, ` +
+      "in the learner's time zone); days without activity are zeros.",
     args: { from: t.arg({ type: 'Date', required: true }), to: t.arg({ type: 'Date', required: true }) },
     resolve: (user, args, ctx) => {
       const { from, to } = checkedRange(args);
@@ -205,7 +213,9 @@ builder.queryFields((t) => ({
   cohortOverview: t.field({
     type: CohortOverviewRef,
     authScopes: { staff: true },
-    description: `Coaches and admins: every learner's practice per subcategory over a range (at most ${MAX_RANGE_DAYS} days), and who is at risk.`,
+    description:
+      "Coaches and admins: every learner's practice per subcategory over a range " +
+      `(at most ${MAX_RANGE_DAYS} days), and who is at risk.`,
     args: { from: t.arg({ type: 'Date', required: true }), to: t.arg({ type: 'Date', required: true }) },
     resolve: (_root, args) => checkedRange(args),
   }),

@@ -98,7 +98,8 @@ export const builder = new SchemaBuilder<{
     complexityError: (_kind, result) =>
       apiError(
         'BAD_USER_INPUT',
-        `The query costs ${result.complexity}, over the limit of ${result.maxComplexity}: ask for fewer items or fields, or page through them.`,
+        `The query costs ${result.complexity}, over the limit of ${result.maxComplexity}: ` +
+          'ask for fewer items or fields, or page through them.',
       ),
   },
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isTimeZone } from '../config.ts';
+import { isTimeZone } from '../domain/calendar.ts';
 import { notFound } from '../errors.ts';
 import { createUser } from '../services/users.ts';
 import { builder, connectionComplexity } from './builder.ts';

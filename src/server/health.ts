@@ -28,7 +28,8 @@ export async function readiness(db: Database, redis: RedisState): Promise<Probe>
   try {
     const applied = await withTimeout(
       db.prisma.$queryRaw<{ name: string }[]>`
-        SELECT migration_name AS name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+        SELECT migration_name AS name FROM "_prisma_migrations"
+        WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
       databaseTimeoutMs,
     );
     database = 'ok';

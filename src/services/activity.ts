@@ -55,7 +55,8 @@ export async function activityFor(db: SqlClient, userId: string, from: string, t
     ), s AS (
       SELECT (s.started_at AT TIME ZONE u.timezone)::date AS day, count(*)::int AS sessions,
              sum(CASE WHEN s.ended_at IS NULL THEN 0
-                      ELSE COALESCE(s.duration_sec, GREATEST(0, round(extract(epoch FROM s.ended_at - s.started_at)))) END)::float8 / 60 AS minutes
+                      ELSE COALESCE(s.duration_sec, GREATEST(0, round(extract(epoch FROM s.ended_at - s.started_at))))
+                 END)::float8 / 60 AS minutes
       FROM u JOIN sessions s ON s.user_id = u.id
       WHERE s.started_at >= u.starts_at AND s.started_at < u.ends_at
       GROUP BY 1
@@ -163,15 +164,18 @@ export async function atRiskLearners(
       FROM r GROUP BY user_id
     ), flagged AS (
       SELECT h.*,
-             (h.n1 >= ${MIN_HALF_ATTEMPTS} AND h.n2 >= ${MIN_HALF_ATTEMPTS} AND 20 * (h.c1 * h.n2 - h.c2 * h.n1) >= 3 * h.n1 * h.n2) AS accuracy_flag,
+             (h.n1 >= ${MIN_HALF_ATTEMPTS} AND h.n2 >= ${MIN_HALF_ATTEMPTS}
+              AND 20 * (h.c1 * h.n2 - h.c2 * h.n1) >= 3 * h.n1 * h.n2) AS accuracy_flag,
              (h.n1 >= ${MIN_HALF_ATTEMPTS} AND 2 * h.n2 <= h.n1) AS activity_flag
       FROM halves h
     )
-    SELECT f.user_id::text AS user_id, f.n1::int AS n1, f.c1::int AS c1, f.n2::int AS n2, f.c2::int AS c2, f.accuracy_flag, f.activity_flag
+    SELECT f.user_id::text AS user_id, f.n1::int AS n1, f.c1::int AS c1, f.n2::int AS n2, f.c2::int AS c2,
+           f.accuracy_flag, f.activity_flag
     FROM flagged f JOIN users u ON u.id = f.user_id
     WHERE f.accuracy_flag OR f.activity_flag
     ORDER BY GREATEST(
-               CASE WHEN f.accuracy_flag THEN (f.c1::float8 / f.n1 - f.c2::float8 / f.n2) / ${ACCURACY_DROP_THRESHOLD} ELSE 0 END,
+               CASE WHEN f.accuracy_flag THEN (f.c1::float8 / f.n1 - f.c2::float8 / f.n2) / ${ACCURACY_DROP_THRESHOLD}
+                    ELSE 0 END,
                CASE WHEN f.activity_flag THEN (1 - f.n2::float8 / f.n1) / ${ACTIVITY_DROP_THRESHOLD} ELSE 0 END) DESC,
              u.name, u.id
     LIMIT ${limit}`;
@@ -199,7 +203,10 @@ const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
 /** A sentence a coach reads: what dropped, from what to what, over which days. */
 export function riskReason(accuracyDropped: boolean, activityDropped: boolean, first: Half, second: Half): string {
   if (activityDropped && second.attempts === 0) {
-    return `Stopped practising: ${first.attempts} attempts in ${first.from}..${first.to}, none in ${second.from}..${second.to}.`;
+    return (
+      `Stopped practising: ${first.attempts} attempts in ${first.from}..${first.to}, ` +
+      `none in ${second.from}..${second.to}.`
+    );
   }
   const parts: string[] = [];
   if (accuracyDropped) {
@@ -232,9 +239,12 @@ function rangeAttempts(from: string, to: string) {
       FROM attempts a
       JOIN users u ON u.id = a.user_id AND u.role = 'LEARNER'
       JOIN questions q ON q.id = a.question_id
-      WHERE a.recorded_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours' - ${recordedBeforeAnsweredSlack}::interval
-        AND COALESCE(a.answered_at, a.recorded_at) >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
-        AND COALESCE(a.answered_at, a.recorded_at) < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
+      WHERE a.recorded_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
+                             - ${recordedBeforeAnsweredSlack}::interval
+        AND COALESCE(a.answered_at, a.recorded_at)
+            >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
+        AND COALESCE(a.answered_at, a.recorded_at)
+            < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
     ) x
     WHERE x.day BETWEEN ${from}::date AND ${to}::date`;
 }

@@ -39,15 +39,17 @@ const maxInsertTries = 25;
 
 /**
  * Records an attempt, graded on the server. One statement on the happy path: it locks the session
- * row (KEY SHARE: what the foreign key takes anyway; endSession locks FOR UPDATE) against a concurrent endSession, numbers the attempt, stores the learner's mastery, and returns
- * the row. Idempotent on (user, clientAttemptId): a retry returns the first attempt.
+ * row (KEY SHARE: what the foreign key takes anyway; endSession locks FOR UPDATE) against a concurrent
+ * endSession, numbers the attempt, stores the learner's mastery, and returns the row. Idempotent on
+ * (user, clientAttemptId): a retry returns the first attempt.
  */
 export async function recordAttempt(db: Database, viewer: Viewer, input: AttemptInput): Promise<Attempt> {
   checkAttemptInput(input);
   const optionsJson = input.options === null || input.options === undefined ? null : JSON.stringify(input.options);
   for (let tries = 0; tries < maxInsertTries; tries++) {
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
-      WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id, ${input.sessionId}::uuid AS session_id),
+      WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
+                            ${input.sessionId}::uuid AS session_id),
            q AS (SELECT q.id, q.subcategory, q.answer_key FROM questions q, input WHERE q.id = input.question_id),
            s AS (SELECT s.id FROM sessions s, input
                  WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
@@ -55,15 +57,18 @@ export async function recordAttempt(db: Database, viewer: Viewer, input: Attempt
       INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
                                  time_sec, hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
       SELECT input.user_id, q.id, input.session_id,
-             COALESCE((SELECT max(p.attempt_no) FROM attempts p WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
-             ${input.context}::"AttemptContext", ${optionsJson}::jsonb, ${input.userAnswer}, q.answer_key = ${answerKey(input.userAnswer)},
+             COALESCE((SELECT max(p.attempt_no) FROM attempts p
+                       WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
+             ${input.context}::"AttemptContext", ${optionsJson}::jsonb, ${input.userAnswer},
+             q.answer_key = ${answerKey(input.userAnswer)},
              ${input.timeSec}, ${input.hintUsed}, ${input.answeredAt}, clock_timestamp(), ${input.clientAttemptId},
              (SELECT m.score FROM masteries m WHERE m.user_id = input.user_id AND m.subcategory = q.subcategory)
       FROM q, input
       WHERE input.session_id IS NULL OR EXISTS (SELECT 1 FROM s)
       ON CONFLICT DO NOTHING
-      RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId", a.attempt_no AS "attemptNo",
-                a.context::text AS context, a.options, a.user_answer AS "userAnswer", a.correct, a.time_sec AS "timeSec",
+      RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId",
+                a.attempt_no AS "attemptNo", a.context::text AS context, a.options, a.user_answer AS "userAnswer",
+                a.correct, a.time_sec AS "timeSec",
                 a.hint_used AS "hintUsed", a.answered_at AS "answeredAt", a.recorded_at AS "recordedAt",
                 a.client_attempt_id AS "clientAttemptId", a.mastery_at_attempt AS "masteryAtAttempt"`;
     if (inserted) return inserted;
@@ -73,7 +78,8 @@ export async function recordAttempt(db: Database, viewer: Viewer, input: Attempt
     if (existing) {
       if (!sameAttempt(existing, input)) {
         throw conflict(
-          `clientAttemptId ${input.clientAttemptId} was already used for a different answer: give each attempt its own clientAttemptId.`,
+          `clientAttemptId ${input.clientAttemptId} was already used for a different answer: ` +
+            'give each attempt its own clientAttemptId.',
         );
       }
       return existing;
@@ -121,7 +127,8 @@ async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput)
     throw forbidden('This session belongs to another learner: record attempts into your own sessions.');
   if (session.endedAt) {
     throw conflict(
-      `This session ended at ${session.endedAt.toISOString()}: record the attempt with context PRACTICE and no sessionId so it is kept.`,
+      `This session ended at ${session.endedAt.toISOString()}: ` +
+        'record the attempt with context PRACTICE and no sessionId so it is kept.',
     );
   }
 }

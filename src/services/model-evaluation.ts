@@ -130,7 +130,8 @@ async function readAttemptLog(
     // recorded_at travels as text for the next page's key: exact to the microsecond.
     const pages: AttemptPage[] = await db.$queryRaw<AttemptPage[]>`
       WITH page AS (
-        SELECT a.id, a.user_id, q.subcategory, a.question_id, a.correct, a.hint_used, a.context, a.recorded_at, a.mastery_at_attempt
+        SELECT a.id, a.user_id, q.subcategory, a.question_id, a.correct, a.hint_used, a.context, a.recorded_at,
+               a.mastery_at_attempt
         FROM attempts a JOIN questions q ON q.id = a.question_id
         WHERE a.recorded_at >= COALESCE(${afterAt}::timestamptz, '-infinity')
           AND (${afterAt}::timestamptz IS NULL
@@ -141,7 +142,8 @@ async function readAttemptLog(
         LIMIT ${pageSize}
       )
       SELECT json_agg(json_build_array(user_id, subcategory, question_id, correct, hint_used, context,
-                                       extract(epoch FROM recorded_at) * 1000, mastery_at_attempt) ORDER BY recorded_at, id) AS rows,
+                                       extract(epoch FROM recorded_at) * 1000, mastery_at_attempt)
+                      ORDER BY recorded_at, id) AS rows,
              (SELECT recorded_at::text FROM page ORDER BY recorded_at DESC, id DESC LIMIT 1) AS last_at,
              (SELECT id::text FROM page ORDER BY recorded_at DESC, id DESC LIMIT 1) AS last_id
       FROM page`;

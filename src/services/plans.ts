@@ -45,7 +45,10 @@ export interface ReplanOptions {
   sessionId?: string | null;
 }
 
-/** Statement size: learners whose plans are read and written per statement (500 keeps a night of 100,000 learners under 1 GiB). */
+/**
+ * Statement size: learners whose plans are read and written per statement (500 keeps a night of 100,000 learners under
+ * 1 GiB).
+ */
 const chunkSize = 500;
 
 /**
@@ -102,15 +105,12 @@ async function replanChunk(
     // A unit already marked DONE or SKIPPED keeps its status when the plan is rebuilt.
     const statusOf = new Map(before.map((unit) => [unit.subcategory, unit.status]));
     const after = units.map((unit): UnitSnapshot => ({ ...unit, status: statusOf.get(unit.subcategory) ?? 'PENDING' }));
-    return {
-      request,
-      version: (stored?.version ?? 0) + 1,
-      before: JSON.stringify(before),
-      after: JSON.stringify(after),
-    };
+    return { request, version: (stored?.version ?? 0) + 1, before, after };
   });
   // Ids made here rather than returned by the INSERT: nothing to read back.
-  const changed = planned.filter((p) => p.before !== p.after).map((p) => ({ ...p, id: randomUUID() }));
+  const changed = planned
+    .filter((p) => JSON.stringify(p.before) !== JSON.stringify(p.after))
+    .map((p) => ({ ...p, id: randomUUID() }));
   if (changed.length === 0) return [];
   await writePlans(tx, changed, trigger, sessionId);
   return changed.map((p) => ({ adjustmentId: p.id, userId: p.request.userId, planDate: p.request.planDate, trigger }));
@@ -123,14 +123,18 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
   // The lock serialises replans of one learner (NO KEY UPDATE leaves inserts that reference the user
   // alone). It is its own statement so that the reads below see what a replan we waited for committed.
   const users = await tx.$queryRaw<{ id: string; budget: number }[]>`
-    SELECT id, daily_question_budget AS budget FROM users WHERE id = ANY(${userIds}::uuid[]) ORDER BY id FOR NO KEY UPDATE`;
+    SELECT id, daily_question_budget AS budget FROM users
+    WHERE id = ANY(${userIds}::uuid[])
+    ORDER BY id
+    FOR NO KEY UPDATE`;
   // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
   const [row] = await tx.$queryRaw<
     { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
   >`
     SELECT
       (SELECT coalesce(json_agg(json_build_array(subcategory, importance) ORDER BY subcategory), '[]')
-       FROM (SELECT subcategory, avg(importance_index)::float8 AS importance FROM questions GROUP BY subcategory) i) AS importance,
+       FROM (SELECT subcategory, avg(importance_index)::float8 AS importance FROM questions GROUP BY subcategory) i)
+        AS importance,
       (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, score)), '[]')
        FROM masteries WHERE user_id = ANY(${userIds}::uuid[])) AS masteries,
       (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, last)), '[]')
@@ -179,14 +183,24 @@ export async function storedPlans(
 /** Appends the next version of every changed plan, in one statement. */
 async function writePlans(
   tx: Transaction,
-  changed: { id: string; request: PlanRequest; version: number; before: string; after: string }[],
+  changed: { id: string; request: PlanRequest; version: number; before: UnitSnapshot[]; after: UnitSnapshot[] }[],
   trigger: PlanTrigger,
   sessionId: string | null,
 ): Promise<void> {
   // One JSON document rather than arrays of JSON strings: nothing to escape on the way.
-  const rows = `[${changed.map((p) => `{"id":"${p.id}","u":"${p.request.userId}","d":"${p.request.planDate}","v":${p.version},"b":${p.before},"a":${p.after}}`).join(',')}]`;
+  const rows = JSON.stringify(
+    changed.map((p) => ({
+      id: p.id,
+      user_id: p.request.userId,
+      plan_date: p.request.planDate,
+      version: p.version,
+      before: p.before,
+      after: p.after,
+    })),
+  );
   await tx.$executeRaw`
     INSERT INTO plan_adjustments (id, user_id, plan_date, version, trigger, session_id, before, after)
-    SELECT id, u, d, v, ${trigger}::"PlanTrigger", ${sessionId}::uuid, b, a
-    FROM json_to_recordset(${rows}::json) AS t(id uuid, u uuid, d date, v int, b json, a json)`;
+    SELECT r.id, r.user_id, r.plan_date, r.version, ${trigger}::"PlanTrigger", ${sessionId}::uuid, r.before, r.after
+    FROM json_to_recordset(${rows}::json)
+      AS r(id uuid, user_id uuid, plan_date date, version int, before json, after json)`;
 }

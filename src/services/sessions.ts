@@ -48,7 +48,8 @@ function sameSessionOrConflict<T>(existing: T, input: NewSession): T {
   const stored = existing as unknown as { units: string[]; notes: string | null; clientSessionId: string };
   if (JSON.stringify(stored.units) !== JSON.stringify(input.units) || stored.notes !== input.notes) {
     throw conflict(
-      `clientSessionId ${stored.clientSessionId} already started a session with other units or notes: use a new clientSessionId for a new session.`,
+      `clientSessionId ${stored.clientSessionId} already started a session with other units or notes: ` +
+        'use a new clientSessionId for a new session.',
     );
   }
   return existing;
@@ -115,8 +116,8 @@ export async function sessionsAttempts(
   sessionIds: readonly string[],
 ): Promise<Map<string, EndedSessionAttempt[]>> {
   const rows = await tx.$queryRaw<(EndedSessionAttempt & { sessionId: string })[]>`
-    SELECT a.session_id::text AS "sessionId", a.correct, a.time_sec AS "timeSec", a.hint_used AS "hintUsed", q.subcategory,
-           q.difficulty_band::text AS "difficultyBand"
+    SELECT a.session_id::text AS "sessionId", a.correct, a.time_sec AS "timeSec", a.hint_used AS "hintUsed",
+           q.subcategory, q.difficulty_band::text AS "difficultyBand"
     FROM attempts a JOIN questions q ON q.id = a.question_id
     WHERE a.session_id = ANY(${sessionIds}::uuid[])
     ORDER BY a.session_id, a.recorded_at, a.id`;

@@ -153,7 +153,7 @@ describe('cohortOverview', () => {
     ]);
   });
 
-  test('an odd range leaves its middle day out of both halves; a one-day range has nobody at risk; at most `limit`', async () => {
+  test('an odd range leaves its middle day out of both halves; one day: nobody at risk; at most `limit`', async () => {
     // 2026-06-02..06-14 (13 days): halves 06-02..06-07 and 06-09..06-14; Barely's 06-01 is outside,
     // so Barely has no first half.
     const odd = await atRiskLearners(server.db.prisma, '2026-06-02', '2026-06-14');

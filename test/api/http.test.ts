@@ -50,7 +50,9 @@ test('GraphiQL is served to browsers', async () => {
 
 describe('limits', () => {
   test('too deep a query is refused with a code', async () => {
-    const deep = `{ me { sessions { edges { node { user { sessions { edges { node { user { sessions { edges { node { id } } } } } } } } } } } } }`;
+    const deep =
+      '{ me { sessions { edges { node { user { sessions { edges { node { user { sessions { edges { node { id } } } ' +
+      '} } } } } } } } } }';
     const response = await server.request(deep, {}, world.alice.token);
     expect(codesOf(response)).toContain('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).toMatch(/depth/i);
@@ -65,7 +67,9 @@ describe('limits', () => {
 
   test('too costly a query is refused', async () => {
     const response = await server.request(
-      `{ questions(first: 100) { edges { node { id } } } users(first: 100) { edges { node { sessions(first: 100) { edges { node { attempts { id question { id } } } } } } } } }`,
+      '{ questions(first: 100) { edges { node { id } } } ' +
+        'users(first: 100) { edges { node { sessions(first: 100) { edges { node { attempts { id question { id } } } ' +
+        '} } } } } }',
       {},
       world.coach.token,
     );
@@ -100,7 +104,7 @@ describe('limits', () => {
   });
 });
 
-test('a database that goes away: masked errors (no stack, no internals), /ready says 503, /health stays up', async () => {
+test('a database that goes away: masked errors (no stack, no internals), /ready 503, /health up', async () => {
   const fragile = await startTestServer();
   try {
     const token = await fragile.tokenFor(world.alice.userId, 'COACH');

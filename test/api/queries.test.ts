@@ -9,7 +9,9 @@ const SessionsWithAttempts = graphql(`
   query SessionsWithAttempts($id: ID!, $first: Int!) {
     user(id: $id) {
       sessions(first: $first) {
-        edges { node { id startedAt attempts { id correct question { id externalId subcategory } } summary { accuracy } } }
+        edges {
+          node { id startedAt attempts { id correct question { id externalId subcategory } } summary { accuracy } }
+        }
         pageInfo { hasNextPage endCursor }
       }
     }
@@ -31,7 +33,9 @@ const Record = graphql(`
 
 const RecordScalars = graphql(`
   mutation RecordScalars($input: RecordAttemptInput!) {
-    recordAttempt(input: $input) { id attemptNo context options userAnswer correct timeSec hintUsed answeredAt recordedAt clientAttemptId }
+    recordAttempt(input: $input) {
+      id attemptNo context options userAnswer correct timeSec hintUsed answeredAt recordedAt clientAttemptId
+    }
   }
 `);
 

@@ -2,17 +2,17 @@
 // (no request leaves it), the default query runs, and a planAdjusted subscription started from
 // GraphiQL receives the adjustment a session end makes. Screenshots go to test-artifacts/screenshots/.
 import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { topicOf } from '../../src/pubsub.ts';
 import { graphqlPath } from '../../src/server.ts';
 import { endSession, playSession } from '../realtime/session-play.ts';
 import { launchBrowser, saveScreenshot } from '../support/browser.ts';
-import { createTestDatabase, describeOnlyOn, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createPerson, createWorld, type Person, type World } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
-// The page does not depend on the database: once, on PGlite.
-describeOnlyOn('pglite', 'GraphiQL in a browser', () => {
+// The page does not depend on the database: this file runs on PGlite only (test/vitest.config.ts).
+describe('GraphiQL in a browser', () => {
   let server: TestServer;
   let world: World;
   let learner: Person;
@@ -89,7 +89,16 @@ describeOnlyOn('pglite', 'GraphiQL in a browser', () => {
   }, 60_000);
 
   test('a planAdjusted subscription run from GraphiQL shows the adjustment a session end makes', async () => {
-    const subscription = `subscription {\n  planAdjusted(userId: "${learner.id}") {\n    trigger\n    planDate\n    after { subcategory targetQuestions }\n  }\n}\n`;
+    const subscription = [
+      'subscription {',
+      `  planAdjusted(userId: "${learner.id}") {`,
+      '    trigger',
+      '    planDate',
+      '    after { subcategory targetQuestions }',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
     await openGraphiQL(subscription);
     await page.click('.graphiql-execute-button');
     await waitForSubscribers(learner, 1);

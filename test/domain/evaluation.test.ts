@@ -104,7 +104,7 @@ describe('scorePredictions', () => {
 });
 
 describe('replayEwma', () => {
-  test('predicts with the score of the last NIGHTLY run, learning from its contexts only, decayed after a break', () => {
+  test('predicts with the last NIGHTLY run’s score, learning from its contexts only, decayed after a break', () => {
     const log = logOf([
       { correct: true, at: T0 + 10 * hour }, // day 0: prior
       { correct: true, hint: true, at: T0 + 11 * hour }, // prior: the run has not happened yet
@@ -123,7 +123,7 @@ describe('replayEwma', () => {
     expect([...predictions]).toEqual([0.5, 0.5, 0.5, 0.5, afterRun1, returned]);
   });
 
-  test('each (learner, subcategory) keeps its own score; another learner is not decayed by a break of someone else', () => {
+  test('each (learner, subcategory) keeps its own score; a learner is not decayed by someone else’s break', () => {
     const log = logOf([
       { learner: 0, pair: 0, correct: true, at: T0 + hour },
       { learner: 0, pair: 1, correct: false, at: T0 + 2 * hour },

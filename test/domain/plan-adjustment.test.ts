@@ -103,7 +103,7 @@ describe('session-end adjustment: properties', () => {
   });
 
   // (With importance 0 nothing is needed anywhere and the budget is spread evenly: no signal to follow.)
-  test('all wrong in one subcategory and all right in another, all else equal: the weak one gets at least as many', () => {
+  test('all wrong in one subcategory, all right in another, all else equal: the weak one gets at least as many', () => {
     const arb = fc.record({
       input: inputArb,
       pair: fc.uniqueArray(name, { minLength: 2, maxLength: 2 }),

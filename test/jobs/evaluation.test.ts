@@ -29,7 +29,8 @@ beforeAll(async () => {
       { userId: ann, questionId: a2, correct: true, hintUsed: true, recordedAt: at('2025-03-01T09:01:00Z') },
       { userId: ann, questionId: g1, correct: false, recordedAt: at('2025-03-01T09:02:00Z') },
       { userId: ben, questionId: a1, correct: false, recordedAt: at('2025-03-01T18:00:00Z') },
-      { userId: ben, questionId: g1, correct: true, context: 'PRACTICE', recordedAt: at('2025-03-01T18:00:00Z') }, // the same instant
+      // At the same instant:
+      { userId: ben, questionId: g1, correct: true, context: 'PRACTICE', recordedAt: at('2025-03-01T18:00:00Z') },
       { userId: ann, questionId: a1, correct: false, recordedAt: at('2025-03-02T09:00:00Z') },
       { userId: ben, questionId: g1, correct: true, recordedAt: at('2025-03-02T19:00:00Z') },
     ]);

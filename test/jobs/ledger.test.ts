@@ -116,7 +116,7 @@ describe('crash between steps', () => {
   });
 });
 
-test('work registered to run after commit runs once the run has committed, never for a run that rolled back', async () => {
+test('work registered to run after commit runs once the run has committed, never if it rolled back', async () => {
   await world();
   const calls: string[] = [];
   const register = (outcome: string) => (step: string, ctx: RunContext) => {

@@ -4,6 +4,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { type Role, secretKey, signToken } from '../../src/auth.ts';
 import type { OpenOptions } from '../../src/db/client.ts';
+import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
 import { type App, createApp, graphqlPath } from '../../src/server.ts';
@@ -38,6 +39,8 @@ export interface TestServerOptions extends OpenOptions {
   db?: TestDatabase;
   redisUrl?: string | null;
   log?: Logger;
+  /** The jobs' settings runJob uses (default: from the environment). */
+  jobs?: JobsConfig;
   /** The token GraphiQL opens with (as development mode gives it). */
   graphiqlToken?: string;
   /** CORS_ORIGINS (default: the server's own origin). */
@@ -52,6 +55,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     db,
     pubsub: bus.pubsub,
     log,
+    jobs: options.jobs ?? loadJobsConfig(),
     key: testKey,
     graphiqlToken: options.graphiqlToken,
     corsOrigins: options.corsOrigins,

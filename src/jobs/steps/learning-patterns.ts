@@ -17,11 +17,12 @@ export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats>
     ];
     if (patterns.length === 0) continue;
     written += await ctx.tx.$executeRaw`
-      INSERT INTO learning_patterns (user_id, computed_at, window_days, optimal_session_duration_minutes, best_hour_of_day,
-                                     difficulty_progression, concept_retention)
+      INSERT INTO learning_patterns (user_id, computed_at, window_days, optimal_session_duration_minutes,
+                                     best_hour_of_day, difficulty_progression, concept_retention)
       SELECT u, ${ctx.at}::timestamptz, w, d, h, p::jsonb, r::jsonb
       FROM unnest(${patterns.map(([userId]) => userId)}::uuid[], ${patterns.map(([, p]) => p.windowDays)}::int[],
-                  ${patterns.map(([, p]) => p.optimalSessionDurationMinutes)}::float8[], ${patterns.map(([, p]) => p.bestHourOfDay)}::int[],
+                  ${patterns.map(([, p]) => p.optimalSessionDurationMinutes)}::float8[],
+                  ${patterns.map(([, p]) => p.bestHourOfDay)}::int[],
                   ${patterns.map(([, p]) => JSON.stringify(p.difficultyProgression))}::text[],
                   ${patterns.map(([, p]) => JSON.stringify(p.conceptRetention))}::text[]) AS t(u, w, d, h, p, r)`;
   }
