@@ -73,7 +73,7 @@ export function createApp(options: AppOptions): App {
       void readiness(options.db, options.redisState?.() ?? 'off').then((result) => probe(res, result));
       return;
     }
-    responses.track(res);
+    responses.track(req, res);
     void yoga(req, res);
   });
   const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator);

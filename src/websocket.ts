@@ -26,9 +26,16 @@ export function attachWebSocket(
   yoga: YogaServerInstance<ServerContext, Context>,
   authenticator: Authenticator,
 ): WebSocketAttachment {
-  const wss = new WebSocketServer({ server, path });
-  // The HTTP server's errors (a port in use) are listen()'s to report; the WebSocket server repeats them.
-  wss.on('error', () => {});
+  // Upgrades are handed over by hand (noServer): a WebSocketServer bound to the HTTP server would repeat
+  // its errors (a port in use), and graphql-ws would print each as an internal error.
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== path) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
   const sockets = new Set<WebSocket>();
   wss.on('connection', (socket) => {
     sockets.add(socket);

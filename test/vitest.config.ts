@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Pure tests run once; tests that touch a database run on PGlite and, when TEST_DATABASE_URL is
-// set (CI sets it), again on PostgreSQL. Browser tests (what a page shows does not depend on the
-// database) run on PGlite only.
+// set (CI sets it), again on PostgreSQL. Tests of what does not depend on the database (a page in a
+// browser, the process's signals and configuration errors) run on PGlite only.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const databaseTests = ['test/**/*.test.ts'];
 const pureTests = ['test/domain/**/*.test.ts'];
-const browserTests = ['test/browser/**/*.test.ts'];
+const pgliteOnlyTests = ['test/browser/**/*.test.ts', 'test/shutdown.test.ts'];
 
 const databaseProject = (name: string, testDatabase: string, exclude: string[]) => ({
   extends: true as const,
@@ -33,7 +33,7 @@ export default defineConfig({
       { extends: true, test: { name: 'domain', include: pureTests } },
       databaseProject('pglite', 'pglite', pureTests),
       ...(process.env.TEST_DATABASE_URL
-        ? [databaseProject('postgres', 'postgres', [...pureTests, ...browserTests])]
+        ? [databaseProject('postgres', 'postgres', [...pureTests, ...pgliteOnlyTests])]
         : []),
     ],
   },

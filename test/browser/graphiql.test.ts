@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createPerson, createWorld, type Person, type World } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
-// The page does not depend on the database: this file runs on PGlite only (test/vitest.config.ts).
+// What the page shows does not depend on the database: this file runs on PGlite only (test/vitest.config.ts).
 describe('GraphiQL in a browser', () => {
   let server: TestServer;
   let world: World;
