@@ -5,6 +5,7 @@ process.env.NODE_ENV ??= 'production';
 
 export const { secretKey, signToken } = await import('../src/auth.ts');
 export const { openDatabase } = await import('../src/db/client.ts');
+export const { loadJobsConfig } = await import('../src/jobs/config.ts');
 export const { createLogger } = await import('../src/logger.ts');
 export const { createEventBus, topicOf } = await import('../src/pubsub.ts');
 export const { createApp, graphqlPath } = await import('../src/server.ts');

@@ -29,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Database } from '../src/db/client.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { cleanupMark, defer, unwind } from './cleanup.ts';
 import { isLocalHost, machineTimes, mainThreadTimes, postgresDelta, postgresTimes } from './cpu.ts';
 import type { BenchLearner, BenchQuestion } from './http-worker.ts';
@@ -36,8 +37,17 @@ import { type LoadOptions, type LoadResult, partition, runLoad, type Summary, su
 import { type Backend, benchDatabaseUrl, parseBenchOptions } from './options.ts';
 import { globalId, runInWorker, type Seeded, seed, startWorker } from './setup.ts';
 
-const { createApp, createEventBus, createLogger, graphqlPath, openDatabase, recordAttempt, secretKey, signToken } =
-  await import('./app.ts');
+const {
+  createApp,
+  createEventBus,
+  createLogger,
+  graphqlPath,
+  loadJobsConfig,
+  openDatabase,
+  recordAttempt,
+  secretKey,
+  signToken,
+} = await import('./app.ts');
 const { recordAttemptDocument, trivialDocument } = await import('./http-worker.ts');
 
 // ---------------------------------------------------------------------------------------------
@@ -215,7 +225,7 @@ async function countStatements(
     }
     defer('probe database', () => db.close());
     const bus = createEventBus(null, createLogger('silent'));
-    const app = createApp({ db, pubsub: bus.pubsub, log: createLogger('silent'), key });
+    const app = createApp({ db, pubsub: bus.pubsub, log: createLogger('silent'), jobs: loadJobsConfig(), key });
     const endpoint = `${await app.start(0, '127.0.0.1')}${graphqlPath}`;
     defer('probe server', async () => {
       await app.stop();
@@ -297,7 +307,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
 
     const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
     const bus = createEventBus(null, log);
-    const app = createApp({ db, pubsub: bus.pubsub, log, key });
+    const app = createApp({ db, pubsub: bus.pubsub, log, jobs: loadJobsConfig(), key });
     const endpoint = `${await app.start(0, '127.0.0.1')}${graphqlPath}`;
     defer('server', async () => {
       await app.stop();
@@ -330,7 +340,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
           const question = seeded.questions[Math.floor(Math.random() * seeded.questions.length)]!;
           await recordAttempt(
             db,
-            { userId: learner.userId, role: 'LEARNER' },
+            { subject: learner.userId, userId: learner.userId, role: 'LEARNER' },
             {
               sessionId: learner.sessionId,
               questionId: question.id,
@@ -342,6 +352,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
               answeredAt: new Date(),
               clientAttemptId: `${serviceTag}-${serviceSequence++}`,
             },
+            defaultLearnerModelParameters,
           );
           return null;
         }),

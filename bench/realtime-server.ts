@@ -7,7 +7,7 @@
 // Environment: DATABASE_URL (postgresql://…), JWT_SECRET, DATABASE_POOL_SIZE, REDIS_URL (optional).
 import { readFile } from 'node:fs/promises';
 
-const { createApp, createEventBus, createLogger, openDatabase, secretKey } = await import('./app.ts');
+const { createApp, createEventBus, createLogger, loadJobsConfig, openDatabase, secretKey } = await import('./app.ts');
 
 interface StatsRequest {
   type: 'stats';
@@ -25,7 +25,7 @@ const db = await openDatabase(
   { migrate: false },
 );
 const bus = createEventBus(process.env.REDIS_URL || null, log);
-const app = createApp({ db, pubsub: bus.pubsub, log, key: secretKey(process.env.JWT_SECRET!) });
+const app = createApp({ db, pubsub: bus.pubsub, log, jobs: loadJobsConfig(), key: secretKey(process.env.JWT_SECRET!) });
 const url = await app.start(0, '127.0.0.1');
 let topics: string[] = [];
 

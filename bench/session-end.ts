@@ -19,11 +19,21 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { answerKey } from '../src/domain/grading.ts';
+import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
 
-const { createApp, createEventBus, createLogger, endSession, graphqlPath, openDatabase, secretKey, signToken } =
-  await import('./app.ts');
+const {
+  createApp,
+  createEventBus,
+  createLogger,
+  endSession,
+  graphqlPath,
+  loadJobsConfig,
+  openDatabase,
+  secretKey,
+  signToken,
+} = await import('./app.ts');
 type Database = Awaited<ReturnType<typeof openDatabase>>;
 
 // ---------------------------------------------------------------------------------------------
@@ -213,7 +223,7 @@ async function main(): Promise<number> {
   const key = secretKey(randomBytes(32).toString('base64url'));
   const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
   const bus = createEventBus(null, log);
-  const app = createApp({ db, pubsub: bus.pubsub, log, key });
+  const app = createApp({ db, pubsub: bus.pubsub, log, jobs: loadJobsConfig(), key });
   const endpoint = `${await app.start(0, '127.0.0.1')}${graphqlPath}`;
   defer('server', async () => {
     await app.stop();
@@ -243,7 +253,12 @@ async function main(): Promise<number> {
       return attempted === size ? null : `summary has ${attempted} attempts, not ${size}`;
     };
     const inProcess = async (s: BenchSession): Promise<string | null> => {
-      const ended = await endSession(db, { userId: s.userId, role: 'LEARNER' }, s.sessionId);
+      const ended = await endSession(
+        db,
+        { subject: s.userId, userId: s.userId, role: 'LEARNER' },
+        s.sessionId,
+        defaultLearnerModelParameters,
+      );
       return ended.changed ? null : 'the session had already ended';
     };
     const warm = sessions.slice(0, warmup);

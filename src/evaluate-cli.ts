@@ -10,7 +10,6 @@ import { loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { isDay } from './domain/calendar.ts';
 import type { PredictionScore } from './domain/evaluation.ts';
-import { loadJobsConfig } from './jobs/config.ts';
 import {
   learnerModelParametersPath,
   loadLearnerModelParameters,
@@ -116,7 +115,8 @@ function progressReporter(): { report: (p: EvaluationProgress) => void; stop: ()
 
 export async function evaluateCommand(args: string[]): Promise<void> {
   const values = parseEvaluateArgs(args);
-  const jobs = loadJobsConfig();
+  const config = loadConfig();
+  const jobs = config.jobs;
   const alphas = values.alpha
     ? numbers('alpha', values.alpha, (a) => a > 0 && a <= 1, 'weights in (0, 1]')
     : [jobs.mastery.alpha];
@@ -140,7 +140,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     ? await loadLearnerModelParameters(values.params, { required: true })
     : await loadLearnerModelParameters(learnerModelParametersPath());
 
-  const db = await openDatabase(loadConfig().database, { migrate: false });
+  const db = await openDatabase(config.database, { migrate: false });
   const progress = progressReporter();
   let report: EvaluationReport;
   try {

@@ -4,9 +4,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from './config.ts';
 import { dataDirFrom } from './db/client.ts';
 import { defaultLearnerModelParameters, type LearnerModelParameters } from './domain/learner-model.ts';
+import { ConfigError } from './errors.ts';
 
 const finite = z.number().finite();
 const positive = finite.positive();

@@ -12,7 +12,8 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { addDays, daysBetween, isDay } from '../domain/calendar.ts';
 import type { JobName } from '../generated/prisma/client.ts';
-import { type JobsConfig, JobsConfigError, loadJobsConfig } from './config.ts';
+import { loadLearnerModelParameters } from '../learner-model-config.ts';
+import { type JobsConfig, JobsConfigError } from './config.ts';
 import { type JobRequest, JobRequestError, resolveRequest, runJob, type StepEvent } from './run.ts';
 import { slotClosingDay } from './slots.ts';
 import { jobSteps } from './steps/index.ts';
@@ -102,10 +103,11 @@ export function plannedRuns(
 async function run(args: string[]): Promise<void> {
   const request = parse(args);
   const appConfig = loadConfig();
-  const config = loadJobsConfig(process.env, { timezone: appConfig.jobsTimezone, nightlyCron: appConfig.nightlyCron });
+  const config = appConfig.jobs;
   const runs = plannedRuns(request, config);
   for (const planned of runs) resolveRequest(planned, config); // refuse a bad request before opening the database
   const steps = jobSteps[request.job].length;
+  config.learnerModel = await loadLearnerModelParameters();
   const db = await openDatabase(appConfig.database);
   const tty = process.stderr.isTTY === true;
   const bar = tty

@@ -1,6 +1,7 @@
 // Jobs in the API: runJob (admin), jobRuns (coach/admin), and the usage statistics NIGHTLY computes.
+
+import { dateString } from '../domain/calendar.ts';
 import { badInput, conflict } from '../errors.ts';
-import { type JobsConfig, loadJobsConfig } from '../jobs/config.ts';
 import { JobRequestError, runJob } from '../jobs/run.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { AttemptContextEnum, JobNameEnum, JobStatusEnum } from './enums.ts';
@@ -74,16 +75,8 @@ builder.prismaObject('UsageStat', {
   }),
 });
 
-let jobsConfig: JobsConfig | null = null;
-/** The jobs' settings, read from the environment once. */
-function config(): JobsConfig {
-  jobsConfig ??= loadJobsConfig();
-  return jobsConfig;
-}
-
 const dayMs = 86_400_000;
 const maxUsageDays = 366;
-const isoDate = (date: Date) => date.toISOString().slice(0, 10);
 
 builder.queryFields((t) => ({
   jobRuns: t.prismaConnection({
@@ -115,7 +108,7 @@ builder.queryFields((t) => ({
       ),
     }),
     resolve: (query, _root, { from, to }, ctx) => {
-      if (from.getTime() > to.getTime()) throw badInput(`from ${isoDate(from)} is after to ${isoDate(to)}.`);
+      if (from.getTime() > to.getTime()) throw badInput(`from ${dateString(from)} is after to ${dateString(to)}.`);
       if ((to.getTime() - from.getTime()) / dayMs + 1 > maxUsageDays)
         throw badInput(`Ask for at most ${maxUsageDays} days at a time.`);
       return ctx.db.prisma.usageStat.findMany({
@@ -145,8 +138,8 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const result = await runJob(
         ctx.db,
-        config(),
-        { job: args.job, at: args.at ?? undefined, date: args.date ? isoDate(args.date) : undefined },
+        ctx.jobs,
+        { job: args.job, at: args.at ?? undefined, date: args.date ? dateString(args.date) : undefined },
         { log: ctx.log, pubsub: ctx.pubsub },
       ).catch((error: unknown) => {
         throw error instanceof JobRequestError ? badInput(error.message) : error;
