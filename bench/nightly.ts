@@ -69,16 +69,23 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 // ---------------------------------------------------------------------------------------------
 // The simulation, in SQL.
 
-/** One more day of attempts, recorded in (cutoff, cutoff + 1 day], for the steady-state night. */
+/**
+ * One more day of attempts, recorded in (cutoff, cutoff + 1 day], for the steady-state night. They
+ * come as recordAttempt stores them (a prediction and an estimate each), so that night refits the
+ * questions they touched and replays nobody; the 30 days before have neither (imported history: the
+ * first night replays every learner).
+ */
 function nextDayStatement(learners: number, attempts: number): string {
   const T = `'${cutoff.toISOString()}'::timestamptz`;
   return `
     INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec,
-                          hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
+                          hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt,
+                          predicted_correct, mastery_after)
     SELECT u.id, q.id, NULL, 1000 + row_number() OVER (PARTITION BY u.id, q.id ORDER BY p.j),
            p.context::"AttemptContext", 'A', random() < 1 / (1 + exp(q.hardness - u.ability)), 30, false,
            p.recorded_at, p.recorded_at, 'bench-next-' || p.j,
-           greatest(0, least(1, 1 / (1 + exp(-u.ability))))
+           greatest(0, least(1, 1 / (1 + exp(-u.ability)))),
+           1 / (1 + exp(q.hardness - u.ability)), 1 / (1 + exp(-u.ability))
     FROM (SELECT j, floor(power(random(), 1.5) * ${learners})::int AS user_idx,
                  floor(random() * ${questionCount})::int AS question_idx,
                  CASE WHEN j % 5 = 0 THEN 'PRACTICE' ELSE 'SESSION' END AS context,

@@ -17,6 +17,8 @@ export interface AppConfig {
   jobs: JobsConfig;
   demoData: boolean;
   scheduler: boolean;
+  /** TARGET_SUCCESS: the success rate nextQuestions aims at. */
+  targetSuccess: number;
 }
 
 const flag = z
@@ -31,6 +33,11 @@ const envSchema = z.object({
   JWT_SECRET: z.string().optional(),
   DEMO_DATA: flag,
   SCHEDULER: flag,
+  TARGET_SUCCESS: z.coerce
+    .number()
+    .gt(0, 'must lie strictly between 0 and 1')
+    .lt(1, 'must lie strictly between 0 and 1')
+    .default(0.75),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -50,5 +57,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobs: loadJobsConfig(env),
     demoData: e.DEMO_DATA,
     scheduler: e.SCHEDULER,
+    targetSuccess: e.TARGET_SUCCESS,
   };
 }

@@ -3,16 +3,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { Authenticator, type Context } from './context.ts';
 import type { Database } from './db/client.ts';
+import { maskError } from './error-masking.ts';
+import { refuseUnstorableText } from './input-guard.ts';
 import type { JobsConfig } from './jobs/config.ts';
+import { HeavyWork, type Limits, limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { codeRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
 import { dashboardHandler } from './server/dashboard.ts';
+import { type AdaptationSettings, defaultAdaptation } from './services/learner-state.ts';
+import { endSubscriptionsAtTokenExpiry } from './token-expiry.ts';
 import { attachWebSocket } from './websocket.ts';
 
 export interface AppOptions {
@@ -25,6 +30,10 @@ export interface AppOptions {
   key: Uint8Array;
   /** A token GraphiQL opens with (development mode). */
   graphiqlToken?: string;
+  /** The learner model's parameters and TARGET_SUCCESS (default: the model's defaults, 0.75). */
+  adaptation?: AdaptationSettings;
+  /** Abuse limits (default: from the environment, src/limits.ts). */
+  limits?: Limits;
   /** The built dashboard served at /dashboard (default dist/dashboard). */
   dashboardDir?: string;
 }
@@ -44,8 +53,11 @@ export const graphqlPath = '/graphql';
 export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
 
 export function createApp(options: AppOptions): App {
-  const authenticator = new Authenticator(options.db, options.key);
-  const yoga = createYogaApp(options, authenticator);
+  const limits = options.limits ?? limitsFromEnv();
+  const authenticator = new Authenticator(options.db, options.key, limits.jwtMaxTtlSeconds);
+  const heavy = new HeavyWork(() => options.db.prisma.user.count({ where: { role: 'LEARNER' } }), limits.heavyQueries);
+  void heavy.refresh();
+  const yoga = createYogaApp(options, authenticator, heavy);
   const dashboard = dashboardHandler(options.dashboardDir);
   const server = createServer((req, res) => {
     if (dashboard(req, res)) return;
@@ -57,7 +69,7 @@ export function createApp(options: AppOptions): App {
     }
     void yoga(req, res);
   });
-  const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator);
+  const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator, limits);
   return {
     server,
     yoga,
@@ -71,8 +83,13 @@ export function createApp(options: AppOptions): App {
 }
 
 /** The Yoga app: the schema, its context (the caller from the bearer token), error masking, the plugins. */
-function createYogaApp(options: AppOptions, authenticator: Authenticator): YogaServerInstance<ServerContext, Context> {
+function createYogaApp(
+  options: AppOptions,
+  authenticator: Authenticator,
+  heavy: HeavyWork,
+): YogaServerInstance<ServerContext, Context> {
   const { db, pubsub, log, jobs } = options;
+  const adaptation = options.adaptation ?? defaultAdaptation;
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: graphqlPath,
@@ -82,9 +99,9 @@ function createYogaApp(options: AppOptions, authenticator: Authenticator): YogaS
       const header = connectionParams
         ? String(connectionParams.authorization ?? connectionParams.Authorization ?? '')
         : request.headers.get('authorization');
-      return { db, pubsub, log, jobs, ...(await authenticator.authenticate(header)) };
+      return { db, pubsub, log, jobs, adaptation, heavy, ...(await authenticator.authenticate(header)) };
     },
-    maskedErrors: { maskError: maskUnexpected(log) },
+    maskedErrors: { maskError: (error, message) => maskError(error, message, log) },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
       info: (...args) => log.info(args.map(String).join(' ')),
@@ -103,7 +120,7 @@ const tagRefusal = [
     Object.assign(error.extensions as Record<string, unknown>, { code: 'BAD_USER_INPUT' }),
 ];
 
-/** The Yoga plugins, in order: request limits, then the error coding. Add a plugin here. */
+/** The Yoga plugins, in order: request limits, the error coding, unstorable text, token expiry. */
 function yogaPlugins(_options: AppOptions): YogaPlugins {
   const armor = new EnvelopArmor({
     maxDepth: { n: 10, onReject: tagRefusal },
@@ -114,7 +131,7 @@ function yogaPlugins(_options: AppOptions): YogaPlugins {
     costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   });
-  return [...armor.protect().plugins, codeRequestErrors];
+  return [...armor.protect().plugins, codeRequestErrors, refuseUnstorableText, endSubscriptionsAtTokenExpiry];
 }
 
 function graphiqlOptions(token: string | undefined): YogaServerOptions<ServerContext, Context>['graphiql'] {
@@ -133,17 +150,6 @@ function graphiqlOptions(token: string | undefined): YogaServerOptions<ServerCon
       '}',
       '',
     ].join('\n'),
-  };
-}
-
-/** Expected errors (ours, with a code, and GraphQL's own) pass; anything else is logged and masked. */
-function maskUnexpected(log: Logger) {
-  return (error: unknown, message: string): Error => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof GraphQLError || (error instanceof GraphQLError && !error.originalError))
-      return error as Error;
-    log.error({ err: original }, 'unexpected error');
-    return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   };
 }
 

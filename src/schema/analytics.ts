@@ -9,6 +9,7 @@ import type {
   LearningPatternsResult,
 } from '../domain/learning-patterns.ts';
 import { badInput, notFound } from '../errors.ts';
+import { learnerDaysPerPoint } from '../limits.ts';
 import {
   type ActivityPoint,
   type AtRiskLearner,
@@ -170,7 +171,7 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
       type: [CohortSubcategoryRef],
       complexity: { field: 5, multiplier: 10 },
       description: 'Every subcategory practised in the range, by name.',
-      resolve: (r, _args, ctx) => cohortSubcategories(ctx.db.prisma, r.from, r.to),
+      resolve: (r, _args, ctx) => ctx.heavy.run(() => cohortSubcategories(ctx.db.prisma, r.from, r.to)),
     }),
     atRisk: t.field({
       type: [AtRiskLearnerRef],
@@ -178,10 +179,16 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
       description:
         'At most 10 learners whose accuracy (−15 points or more) or attempts (half or fewer) dropped most ' +
         'from the first half of the range to the second, worst first, each with the reason.',
-      resolve: (r, _args, ctx) => atRiskLearners(ctx.db.prisma, r.from, r.to),
+      resolve: (r, _args, ctx) => ctx.heavy.run(() => atRiskLearners(ctx.db.prisma, r.from, r.to)),
     }),
   }),
 });
+
+/** Days in a range, inclusive (at least 1, for pricing before the range is checked). */
+function rangeDays(args: { from: Date; to: Date }): number {
+  const days = Math.round((args.to.getTime() - args.from.getTime()) / 86_400_000) + 1;
+  return Number.isFinite(days) ? Math.min(Math.max(days, 1), MAX_RANGE_DAYS) : 1;
+}
 
 /** The range of a query as YYYY-MM-DD strings, or BAD_USER_INPUT. */
 function checkedRange(args: { from: Date; to: Date }): CohortRange {
@@ -197,7 +204,8 @@ builder.prismaObjectFields('User', (t) => ({
   learningPatterns: t.field({
     type: LearningPatternsRef,
     authScopes: (user) => ({ readsUser: user.id }),
-    complexity: 5,
+    // One learner × the window's days, like activity.
+    complexity: (args) => 5 + Math.ceil((args.days ?? DEFAULT_PATTERN_DAYS) / 10),
     description:
       'How this learner learns best over the last `days` days ' +
       `(${MIN_PATTERN_DAYS}..${MAX_PATTERN_DAYS}, default ${DEFAULT_PATTERN_DAYS}).`,
@@ -237,6 +245,11 @@ builder.queryFields((t) => ({
   cohortOverview: t.field({
     type: CohortOverviewRef,
     authScopes: { staff: true },
+    // Priced by the work it does: every learner's attempts over every day of the range.
+    complexity: (args, ctx) => ({
+      field: 1 + Math.ceil((ctx.heavy.learners() * rangeDays(args)) / learnerDaysPerPoint),
+      multiplier: 1,
+    }),
     description:
       "Coaches and admins: every learner's practice per subcategory over a range " +
       `(at most ${MAX_RANGE_DAYS} days), and who is at risk.`,

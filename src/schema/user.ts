@@ -1,10 +1,38 @@
 import { z } from 'zod';
-import { isTimeZone } from '../domain/calendar.ts';
 import { notFound } from '../errors.ts';
+import { learnerMasteries, type MasteryView } from '../services/learner-state.ts';
 import { type LearnerStats, learnerStats } from '../services/learner-stats.ts';
-import { createUser } from '../services/users.ts';
+import { createUser, maxUserUpsert, type UpsertUserResult, upsertUsers, userFields } from '../services/users.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { RoleEnum } from './enums.ts';
+
+const MasteryRef = builder.objectRef<MasteryView>('Mastery').implement({
+  description: "A learner's standing in a subcategory: the nightly score beside the live estimate.",
+  fields: (t) => ({
+    subcategory: t.exposeString('subcategory'),
+    score: t.exposeFloat('score', {
+      description:
+        'Nightly EWMA mastery (SPEC 3), 0..1: history and dashboards. 0.5, the prior the EWMA starts from, ' +
+        'until the first NIGHTLY after the subcategory was first practised.',
+    }),
+    attemptsCount: t.exposeInt('attemptsCount', { description: 'Attempts the nightly score has counted.' }),
+    lastPracticedAt: t.expose('lastPracticedAt', { type: 'DateTime', nullable: true }),
+    updatedAt: t.expose('updatedAt', {
+      type: 'DateTime',
+      description: 'When NIGHTLY last scored it (estimateUpdatedAt until it has).',
+    }),
+    estimate: t.exposeFloat('estimate', {
+      description:
+        "The live model's P(correct) on a typical question of the subcategory now, forgetting applied: " +
+        'moves with every attempt. A subcategory never practised borrows the ability shown in the others.',
+    }),
+    estimateUpdatedAt: t.expose('estimateUpdatedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When an attempt (or the nightly replay) last changed the live state here; null: never.',
+    }),
+  }),
+});
 
 export const UserRef = builder.prismaNode('User', {
   id: { field: 'id' },
@@ -12,15 +40,25 @@ export const UserRef = builder.prismaNode('User', {
   fields: (t) => ({
     name: t.exposeString('name'),
     email: t.exposeString('email'),
+    externalId: t.exposeString('externalId', {
+      nullable: true,
+      description: "The identity provider's subject: a token's sub may name the user by it.",
+    }),
     role: t.expose('role', { type: RoleEnum }),
     timezone: t.exposeString('timezone', {
       description: 'IANA time zone: days and hours of the learner are counted in it.',
     }),
     dailyQuestionBudget: t.exposeInt('dailyQuestionBudget'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    masteries: t.relation('masteries', {
+    masteries: t.loadableList({
+      type: MasteryRef,
       complexity: { field: 1, multiplier: 10 },
-      query: { orderBy: { subcategory: 'asc' } },
+      description:
+        'By subcategory: every subcategory with a nightly score or a live estimate (docs/learner-model-api.md).',
+      resolve: (user) => user.id,
+      // Every learner of the response in one batch of statements.
+      load: (userIds: string[], ctx) =>
+        learnerMasteries(ctx.db.prisma, ctx.adaptation.learnerModel, userIds, new Date()),
     }),
     masteryHistory: t.relation('masteryHistory', {
       complexity: { field: 1, multiplier: 30 },
@@ -80,16 +118,6 @@ builder.prismaObjectFields('User', (t) => ({
   }),
 }));
 
-builder.prismaObject('Mastery', {
-  fields: (t) => ({
-    subcategory: t.exposeString('subcategory'),
-    score: t.exposeFloat('score', { description: 'EWMA mastery, 0..1.' }),
-    attemptsCount: t.exposeInt('attemptsCount'),
-    lastPracticedAt: t.expose('lastPracticedAt', { type: 'DateTime', nullable: true }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-  }),
-});
-
 builder.prismaObject('MasteryHistory', {
   name: 'MasteryPoint',
   fields: (t) => ({
@@ -99,19 +127,54 @@ builder.prismaObject('MasteryHistory', {
   }),
 });
 
+const externalIdDescription = "The identity provider's subject (at most 255 characters, unique).";
+
 const CreateUserInput = builder.inputType('CreateUserInput', {
   fields: (t) => ({
-    name: t.string({ required: true, validate: z.string().trim().min(1, 'must not be empty').max(200) }),
-    email: t.string({
-      required: true,
-      validate: z.string().trim().toLowerCase().email('must be an email address').max(320),
-    }),
+    name: t.string({ required: true, validate: userFields.name }),
+    email: t.string({ required: true, validate: userFields.email }),
     role: t.field({ type: RoleEnum, defaultValue: 'LEARNER' }),
-    timezone: t.string({
-      defaultValue: 'UTC',
-      validate: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
-    }),
-    dailyQuestionBudget: t.int({ defaultValue: 30, validate: z.number().int().min(1).max(500) }),
+    timezone: t.string({ defaultValue: 'UTC', validate: userFields.timezone }),
+    dailyQuestionBudget: t.int({ defaultValue: 30, validate: userFields.dailyQuestionBudget }),
+    externalId: t.string({ validate: userFields.externalId.optional(), description: externalIdDescription }),
+  }),
+});
+
+// Validated row by row by upsertUsers, so that one bad row is reported instead of failing the call.
+const UserInput = builder.inputType('UserInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    email: t.string({ required: true }),
+    role: t.field({ type: RoleEnum, defaultValue: 'LEARNER' }),
+    timezone: t.string({ defaultValue: 'UTC' }),
+    dailyQuestionBudget: t.int({ defaultValue: 30 }),
+    externalId: t.string({ description: `${externalIdDescription} The key of the upsert when given.` }),
+  }),
+});
+
+const UpsertOutcomeEnum = builder.enumType('UpsertOutcome', {
+  values: {
+    CREATED: { description: 'A new user.' },
+    UPDATED: { description: 'An existing user (found by externalId, else by email), overwritten.' },
+    REFUSED: { description: 'Nothing written for this row: see error.' },
+  },
+});
+
+const RowErrorRef = builder.objectRef<{ code: string; message: string }>('RowError').implement({
+  description: 'Why one row of a batch was refused (the other rows are written).',
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'BAD_USER_INPUT or CONFLICT.' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const UpsertUserResultRef = builder.objectRef<UpsertUserResult>('UpsertUserResult').implement({
+  description: 'The outcome of one row of upsertUsers, in input order.',
+  fields: (t) => ({
+    index: t.exposeInt('index', { description: 'The position of the row in the input (from 0).' }),
+    outcome: t.field({ type: UpsertOutcomeEnum, resolve: (r) => r.outcome }),
+    user: t.field({ type: UserRef, nullable: true, resolve: (r) => r.user }),
+    error: t.field({ type: RowErrorRef, nullable: true, resolve: (r) => r.error }),
   }),
 });
 
@@ -122,7 +185,9 @@ builder.queryFields((t) => ({
     description: 'The signed-in user (null for a staff token whose subject is not a stored user).',
     authScopes: { authenticated: true },
     resolve: (query, _root, _args, ctx) =>
-      ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.viewer!.userId } }),
+      ctx.viewer!.userId === null
+        ? null
+        : ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.viewer!.userId } }),
   }),
   user: t.prismaField({
     type: 'User',
@@ -178,6 +243,26 @@ builder.mutationFields((t) => ({
         role: input.role ?? 'LEARNER',
         timezone: input.timezone ?? 'UTC',
         dailyQuestionBudget: input.dailyQuestionBudget ?? 30,
+        externalId: input.externalId ?? null,
       }),
+  }),
+  upsertUsers: t.field({
+    type: [UpsertUserResultRef],
+    description:
+      `Creates or updates users keyed on externalId, else email (admin; at most ${maxUserUpsert} a call). ` +
+      "Each row succeeds or is refused on its own: see each result's outcome and error.",
+    authScopes: { admin: true },
+    complexity: (args) => ({ field: 1, multiplier: Math.min(args.input.length, maxUserUpsert) }),
+    args: { input: t.arg({ type: [UserInput], required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      upsertUsers(
+        ctx.db,
+        input.map((row) => ({
+          ...row,
+          role: row.role ?? undefined,
+          timezone: row.timezone ?? undefined,
+          dailyQuestionBudget: row.dailyQuestionBudget ?? undefined,
+        })),
+      ),
   }),
 }));

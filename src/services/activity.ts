@@ -312,9 +312,12 @@ function rangeActivity(from: string, to: string, mark: Date | null) {
     SELECT x.user_id, x.subcategory, x.day, count(*)::int, count(*) FILTER (WHERE x.correct)::int
     FROM (
       SELECT a.user_id, q.subcategory, a.correct,
-             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE u.timezone)::date AS day
+             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE u.zone)::date AS day
       FROM attempts a
-      JOIN users u ON u.id = a.user_id AND u.role = 'LEARNER'
+      -- A zone the database does not know (stored before createUser checked) counts as UTC
+      -- rather than failing every coach's overview.
+      JOIN (SELECT id, CASE WHEN timezone IN (SELECT name FROM pg_timezone_names) THEN timezone ELSE 'UTC' END AS zone
+            FROM users WHERE role = 'LEARNER') u ON u.id = a.user_id
       JOIN questions q ON q.id = a.question_id
       WHERE a.recorded_at > COALESCE(${mark}::timestamptz, '-infinity'::timestamptz)
         AND a.recorded_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'

@@ -1,7 +1,9 @@
 // Daily plans: the nightly job builds tomorrow's plan for every active learner, and endSession
-// adjusts the learner's plan at once. Both go through replanLearners: three set-based statements per
-// chunk of learners (lock, read every input, write units and adjustments), whatever their number; the
-// allocation itself is the pure learnerPlan (src/domain/plan-adjustment.ts).
+// adjusts the learner's plan at once. Both go through replanLearners: a fixed number of set-based
+// statements per chunk of learners (lock; read every input: the bank's importance, nightly scores,
+// practice, the live model's states and priors; write units and adjustments), whatever their number;
+// the allocation itself is the pure learnerPlan (src/domain/plan-adjustment.ts), its mastery the
+// live estimate now (src/domain/learner-model.ts).
 // The learners' rows are locked (FOR NO KEY UPDATE, in id order) for the rest of the transaction, so
 // two replans of one learner (two sessions ending at once, a session ending during the nightly run)
 // run one after the other and each adjustment's `before` is the plan the other left.
@@ -10,9 +12,11 @@
 // so an id a client holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { randomUUID } from 'node:crypto';
 import { dateString } from '../domain/calendar.ts';
+import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
-import type { PlanTrigger, PlanUnitStatus } from '../generated/prisma/client.ts';
+import { type PlanTrigger, type PlanUnitStatus, Prisma } from '../generated/prisma/client.ts';
+import { learnerModelStates, liveEstimate, SubcategoryPriors } from './learner-state.ts';
 import type { Transaction } from './transaction.ts';
 
 /** A plan unit as a plan adjustment records it (before and after). */
@@ -28,7 +32,7 @@ export interface PlanRequest {
   userId: string;
   /** YYYY-MM-DD in the learner's time zone. */
   planDate: string;
-  /** The attempts of a session just ended: they update mastery provisionally and weigh its subcategories. */
+  /** The attempts of a session just ended: their accuracy weighs its subcategories. */
   sessionAttempts?: readonly (MasteryAttempt & { subcategory: string })[];
 }
 
@@ -41,8 +45,16 @@ export interface PlanChange {
 }
 
 export interface ReplanOptions {
+  /** The instant the plans are made at: the live estimates are read as of it (forgetting applied). */
   now: Date;
+  /** The live model's hyperparameters (default: the model's defaults). */
+  learnerModel?: LearnerModelParameters;
   sessionId?: string | null;
+  /**
+   * Given, learners another transaction holds (a job run planning them) are not waited for: their
+   * requests are pushed here, unplanned, for the caller to apply later (src/services/pending-replans.ts).
+   */
+  skippedLocked?: PlanRequest[];
 }
 
 /**
@@ -87,10 +99,12 @@ async function replanChunk(
   tx: Transaction,
   requests: readonly PlanRequest[],
   trigger: PlanTrigger,
-  { now, sessionId = null }: ReplanOptions,
+  { now, learnerModel = defaultLearnerModelParameters, sessionId = null, skippedLocked }: ReplanOptions,
 ): Promise<PlanChange[]> {
-  const inputs = await loadInputs(tx, requests);
-  const planned = requests.map((request) => {
+  const inputs = await loadInputs(tx, requests, learnerModel, now, skippedLocked !== undefined);
+  const locked = requests.filter((request) => inputs.budget.has(request.userId) || !skippedLocked);
+  skippedLocked?.push(...requests.filter((request) => !locked.includes(request)));
+  const planned = locked.map((request) => {
     const units = learnerPlan({
       budget: inputs.budget.get(request.userId) ?? 0,
       planDate: request.planDate,
@@ -118,7 +132,13 @@ async function replanChunk(
 
 export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
 
-async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Promise<LearnerInputs> {
+async function loadInputs(
+  tx: Transaction,
+  requests: readonly PlanRequest[],
+  learnerModel: LearnerModelParameters,
+  now: Date,
+  skipLocked: boolean,
+): Promise<LearnerInputs> {
   const userIds = [...new Set(requests.map((r) => r.userId))];
   // The lock serialises replans of one learner (NO KEY UPDATE leaves inserts that reference the user
   // alone). It is its own statement so that the reads below see what a replan we waited for committed.
@@ -126,7 +146,7 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
     SELECT id, daily_question_budget AS budget FROM users
     WHERE id = ANY(${userIds}::uuid[])
     ORDER BY id
-    FOR NO KEY UPDATE`;
+    FOR NO KEY UPDATE ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}`;
   // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
   const [row] = await tx.$queryRaw<
     { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
@@ -143,6 +163,16 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
              WHERE a.user_id = ANY(${userIds}::uuid[])
              GROUP BY a.user_id, q.subcategory) p) AS practice`;
   const { importance, masteries, practice } = row!;
+  // Mastery is the live estimate where the model holds state; the nightly score elsewhere (history
+  // from before the learner's state existed, until NIGHTLY replays it).
+  const states = await learnerModelStates(tx, userIds);
+  const priors = await SubcategoryPriors.load(tx);
+  const estimates: [string, string, number][] = masteries.filter(([u, s]) => !states.get(u)!.skills.has(s));
+  for (const [userId, state] of states) {
+    for (const subcategory of state.skills.keys()) {
+      estimates.push([userId, subcategory, liveEstimate(learnerModel, state, subcategory, priors, now)]);
+    }
+  }
 
   const nested = <V>(rows: [string, string, V][]) => {
     const map = new Map<string, Map<string, V>>();
@@ -156,7 +186,7 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
   return {
     importance: new Map(importance),
     budget: new Map(users.map((u) => [u.id, u.budget])),
-    mastery: nested(masteries),
+    mastery: nested(estimates),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
     existing: await storedPlans(tx, requests),
   };

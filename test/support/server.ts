@@ -8,6 +8,7 @@ import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
 import { type App, createApp, graphqlPath } from '../../src/server.ts';
+import type { AdaptationSettings } from '../../src/services/learner-state.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const testSecret = 'test-secret-for-learnloop-suite-0123456789';
@@ -43,6 +44,8 @@ export interface TestServerOptions extends OpenOptions {
   dashboardDir?: string;
   /** The jobs' settings runJob uses (default: from the environment). */
   jobs?: JobsConfig;
+  /** The learner model's parameters and TARGET_SUCCESS (default: the defaults). */
+  adaptation?: AdaptationSettings;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -55,6 +58,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     log,
     jobs: options.jobs ?? loadJobsConfig(),
     key: testKey,
+    adaptation: options.adaptation,
     dashboardDir: options.dashboardDir,
   });
   const url = await app.start(0, '127.0.0.1');

@@ -6,6 +6,7 @@ import { rollUpActivity } from './activity-rollup.ts';
 import { cleanup } from './cleanup.ts';
 import { closeAbandonedSessions } from './close-sessions.ts';
 import { decayMastery } from './decay.ts';
+import { updateLearnerModel } from './learner-model.ts';
 import { storeLearningPatterns } from './learning-patterns.ts';
 import { updateMastery } from './mastery.ts';
 import { writeMasteryHistory } from './mastery-history.ts';
@@ -18,6 +19,8 @@ export const jobSteps: Record<JobName, readonly Step[]> = {
     { name: 'closeAbandonedSessions', run: closeAbandonedSessions },
     { name: 'masteryEwma', run: updateMastery },
     { name: 'questionStatistics', run: updateQuestionStatistics }, // importance indices included
+    // Question parameters and subcategory priors refitted, late and imported attempts replayed: before the plans.
+    { name: 'learnerModel', run: updateLearnerModel },
     { name: 'masteryHistory', run: writeMasteryHistory },
     { name: 'planTomorrow', run: planTomorrow }, // ← replanLearners is wired in here (steps/plans.ts)
     { name: 'cleanup', run: cleanup },
