@@ -63,7 +63,7 @@ export async function activityFor(db: SqlClient, userId: string, from: string, t
     )
     SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(s.sessions, 0) AS sessions, COALESCE(s.minutes, 0) AS minutes,
            COALESCE(a.attempts, 0) AS attempts, COALESCE(a.correct, 0) AS correct
-    FROM (SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g) d
+    FROM ${rangeDays(from, to)} d
     LEFT JOIN a ON a.day = d.day
     LEFT JOIN s ON s.day = d.day
     ORDER BY d.day`;
@@ -150,7 +150,7 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
     )
     SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(a.attempts, 0) AS attempts,
            COALESCE(a.correct, 0) AS correct, COALESCE(a.learners, 0) AS learners, COALESCE(s.sessions, 0) AS sessions
-    FROM (SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g) d
+    FROM ${rangeDays(from, to)} d
     LEFT JOIN a ON a.day = d.day
     LEFT JOIN s ON s.day = d.day
     ORDER BY d.day`;
@@ -281,6 +281,11 @@ export function riskReason(accuracyDropped: boolean, activityDropped: boolean, f
   }
   const text = `${parts.join(' and ')} from ${first.from}..${first.to} to ${second.from}..${second.to}.`;
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+/** Every day from `from` to `to` (inclusive) as rows of `day`, to join each day's figures to. */
+function rangeDays(from: string, to: string) {
+  return Prisma.sql`(SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g)`;
 }
 
 /** Up to when daily_activity holds the attempts (null before the first NIGHTLY run with it). */
