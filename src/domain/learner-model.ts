@@ -83,6 +83,20 @@ export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = O
 });
 
 /** The learner's global ability, one per learner. */
+/** How the API adapts to a learner: the live model's hyperparameters and the success rate picks aim at. */
+export interface AdaptationSettings {
+  learnerModel: LearnerModelParameters;
+  /** TARGET_SUCCESS: nextQuestions picks questions whose P(correct) is nearest this. */
+  targetSuccess: number;
+}
+
+export const defaultTargetSuccess = 0.75;
+
+export const defaultAdaptation: Readonly<AdaptationSettings> = Object.freeze({
+  learnerModel: defaultLearnerModelParameters,
+  targetSuccess: defaultTargetSuccess,
+});
+
 export interface LearnerAbility {
   theta: number;
   attempts: number;

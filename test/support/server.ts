@@ -4,11 +4,11 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { type Role, secretKey, signToken } from '../../src/auth.ts';
 import type { OpenOptions } from '../../src/db/client.ts';
+import type { AdaptationSettings } from '../../src/domain/learner-model.ts';
 import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
 import { type App, createApp, graphqlPath } from '../../src/server.ts';
-import type { AdaptationSettings } from '../../src/services/learner-state.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const testSecret = 'test-secret-for-learnloop-suite-0123456789';
