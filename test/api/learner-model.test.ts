@@ -288,6 +288,34 @@ describe('recordAttempt and the live model', () => {
   });
 });
 
+describe('recordAttempt keeps the state between attempts', () => {
+  test('a state changed elsewhere (another instance, NIGHTLY) is read again before it is built on', async () => {
+    const kim = await createPerson(server, adminToken, 'Kim Elsewhere');
+    await answer(kim, 'ALG-1', true, base);
+    await answer(kim, 'ALG-2', false, base + minute);
+    // Another instance moves the state: a new ability, the version one further.
+    await server.db.prisma.learnerState.update({
+      where: { userId: kim.userId },
+      data: { theta: { increment: 1 }, version: { increment: 1 } },
+    });
+    const state = (await learnerModelStates(server.db.prisma, [kim.userId])).get(kim.userId)!;
+    const prior = (await SubcategoryPriors.load(server.db.prisma)).of('Algebra');
+    const parameters = questionParameters(
+      model,
+      { band: 'HARD', difficulty: null, attempts: 0, information: null },
+      prior,
+    );
+    const at = base + 2 * minute;
+    const next = await answer(kim, 'ALG-3', true, at);
+    expect(next.predictedCorrect).toBeCloseTo(
+      predictCorrect(model, state.learner, state.skills.get('Algebra')!, parameters, prior, at),
+      12,
+    );
+    const stored = await storedState(kim.userId);
+    expect(stored.learner).toMatchObject({ attempts: 3, version: 4 });
+  });
+});
+
 describe('Mastery.estimate and the plans', () => {
   test('masteries: the live estimate now, forgetting applied, beside the nightly score', async () => {
     const gina = await createPerson(server, adminToken, 'Gina Estimate');
