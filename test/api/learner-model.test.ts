@@ -11,8 +11,10 @@ import {
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
+  newSubcategoryPrior,
   type PreviousAnswer,
   predictCorrect,
+  refitQuestionParameters,
   type SkillState,
   updateAfterAttempt,
 } from '../../src/domain/learner-model.ts';
@@ -492,7 +494,27 @@ describe('NIGHTLY', () => {
     expectStateToEqual(stored, replayed);
     // The replay ran with the parameters this NIGHTLY refitted from the attempts' stored predictions.
     const refitted = await server.db.prisma.question.findUniqueOrThrow({ where: { id: rawId(question('ALG-1').id) } });
-    expect(refitted.modelDifficulty).not.toBeNull();
+    // The refit is the domain's, over every attempt with a stored prediction (the first run's window is all).
+    const night = await server.db.prisma.attempt.findMany({
+      where: { questionId: refitted.id, predictedCorrect: { not: null } },
+    });
+    const expected = refitQuestionParameters(
+      model,
+      questionParameters(
+        model,
+        { band: 'EASY', difficulty: null, attempts: 0, information: null },
+        newSubcategoryPrior(),
+      ),
+      {
+        attempts: night.length,
+        creditSum: night.reduce((sum, a) => sum + (!a.correct ? 0 : a.hintUsed ? 0.5 : 1), 0),
+        predictedSum: night.reduce((sum, a) => sum + a.predictedCorrect!, 0),
+        predictedVarianceSum: night.reduce((sum, a) => sum + a.predictedCorrect! * (1 - a.predictedCorrect!), 0),
+      },
+    );
+    expect(refitted.modelAttempts).toBe(expected.attempts);
+    expect(refitted.modelDifficulty).toBeCloseTo(expected.difficulty, 9);
+    expect(refitted.modelInformation).toBeCloseTo(expected.information, 9);
     expect(replayed.learner.theta).not.toBe(inOrderBefore.learner.theta);
   });
 });
