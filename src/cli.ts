@@ -8,6 +8,7 @@ import { DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
 import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
 import { uuidPattern } from './ids.ts';
+import { exportXapiCommand, ImportCommandError, importCommand, importUsage, rebuildCommand } from './import/cli.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
 import { startService } from './service.ts';
@@ -22,7 +23,8 @@ const usage = `usage: learnloop <command>
                                  store the summary and analytics of ended sessions that lack
                                  them (imported data); existing rows are left as they are
 ${jobUsage}
-${evaluateUsage}`;
+${evaluateUsage}
+${importUsage}`;
 
 async function serve(): Promise<void> {
   const config = loadConfig();
@@ -123,6 +125,12 @@ async function main(argv: string[]): Promise<void> {
       return recomputeAnalytics(rest);
     case 'evaluate':
       return evaluateCommand(rest);
+    case 'import':
+      return importCommand(rest);
+    case 'rebuild':
+      return rebuildCommand(rest);
+    case 'export-xapi':
+      return exportXapiCommand(rest);
     case 'help':
     case '--help':
       process.stdout.write(`${usage}\n`);
@@ -134,7 +142,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   // Configuration and operator mistakes get one clear line, not a stack trace.
-  if (error instanceof UsageError || error instanceof EvaluateUsageError) {
+  if (error instanceof UsageError || error instanceof EvaluateUsageError || error instanceof ImportCommandError) {
     process.stderr.write(`learnloop: ${error.message}\n${usage}\n`);
     process.exit(2);
   }

@@ -66,10 +66,18 @@ function zoneOffsetMs(instant: Date, timeZone: string): number {
 
 /** The instant a calendar day ('YYYY-MM-DD') begins in a time zone (as SQL's `date::timestamp AT TIME ZONE tz`). */
 export function startOfDay(date: string, timeZone: string): Date {
-  const midnightUtc = Date.parse(`${date}T00:00:00Z`);
-  let instant = midnightUtc - zoneOffsetMs(new Date(midnightUtc), timeZone);
+  return wallClockInstant(`${date}T00:00:00`, timeZone);
+}
+
+/**
+ * The instant a wall-clock time ('YYYY-MM-DDTHH:MM:SS[.sss]', no zone) stands for in a time zone, as
+ * SQL's `timestamp AT TIME ZONE tz`.
+ */
+export function wallClockInstant(wallClock: string, timeZone: string): Date {
+  const asUtc = Date.parse(`${wallClock}Z`);
+  let instant = asUtc - zoneOffsetMs(new Date(asUtc), timeZone);
   // Once more with the offset in force at that instant (a DST change between the two guesses).
-  instant = midnightUtc - zoneOffsetMs(new Date(instant), timeZone);
+  instant = asUtc - zoneOffsetMs(new Date(instant), timeZone);
   return new Date(instant);
 }
 
