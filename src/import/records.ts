@@ -119,9 +119,9 @@ export function parseTimestamp(value: string, column: string, timeZone: string):
   if (!match || !isDay(match[1]!)) throw new RowError(`${column} ${JSON.stringify(value)} is not a timestamp`);
   const [, day, hours, minutes, seconds = '00', fraction = '', zone] = match;
   const wallClock = `${day}T${hours}:${minutes}:${seconds}.${fraction.padEnd(3, '0').slice(0, 3)}`;
-  const instant = zone ? new Date(`${wallClock}${isoOffset(zone)}`) : wallClockInstant(wallClock, timeZone);
-  if (Number.isNaN(instant.getTime())) throw new RowError(`${column} ${JSON.stringify(value)} is not a timestamp`);
-  return instant;
+  if (Number.isNaN(Date.parse(`${wallClock}Z`)))
+    throw new RowError(`${column} ${JSON.stringify(value)} is not a timestamp`);
+  return zone ? new Date(`${wallClock}${isoOffset(zone)}`) : wallClockInstant(wallClock, timeZone);
 }
 
 /** 'Z', '+05', '+0530', '+05:30' as ISO 8601 writes an offset. */
