@@ -60,8 +60,9 @@ export async function loadUsers(db: Database, source: string, rows: UserRecord[]
     if (fresh.length > 0) {
       await tx.$executeRaw`
         INSERT INTO users (name, email, role, timezone)
-        SELECT * FROM unnest(${fresh.map((r) => r.name)}::text[], ${fresh.map((r) => r.email)}::text[],
-                             ${fresh.map((r) => r.role)}::"Role"[], ${fresh.map((r) => r.timezone ?? 'UTC')}::text[])
+        SELECT n, e, r::"Role", z
+        FROM unnest(${fresh.map((r) => r.name)}::text[], ${fresh.map((r) => r.email)}::text[],
+                    ${fresh.map((r) => r.role)}::text[], ${fresh.map((r) => r.timezone ?? 'UTC')}::text[]) AS t(n, e, r, z)
         ON CONFLICT (email) DO NOTHING`;
       const users = await tx.user.findMany({
         where: { email: { in: fresh.map((r) => r.email) } },

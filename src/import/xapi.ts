@@ -11,7 +11,7 @@
 //                    userAnswer, duration (ISO 8601) → timeSec, extension hintUsed
 //   timestamp        answeredAt (and the attempt is recorded then)
 //   context          registration → the learner's session of that registration (SESSION context);
-//                    extension context → PRACTICE / DAILY without one
+//                    without one the extension context (PRACTICE by default)
 import { createHash } from 'node:crypto';
 import type { Statement } from '@xapi/xapi';
 import { z } from 'zod';
@@ -137,9 +137,10 @@ export function xapiRecord(record: SourceRecord): XapiRecord {
   const contextExtensions = s.context?.extensions ?? {};
   const registration = s.context?.registration ?? null;
   const stated = contextExtensions[extension.context];
+  // A SESSION attempt without a registration is one that lay in no session (as an import keeps it).
   const context = registration
     ? 'SESSION'
-    : typeof stated === 'string' && contexts.has(stated as AttemptContext) && stated !== 'SESSION'
+    : typeof stated === 'string' && contexts.has(stated as AttemptContext)
       ? (stated as AttemptContext)
       : 'PRACTICE';
   if (!s.actor.mbox && !s.actor.account) throw new RowError('actor has neither mbox nor account');
