@@ -20,6 +20,8 @@ export interface SeedExportOptions {
   strayShare?: number;
   /** Share of learners with mastery_history rows (default 0.1). */
   historyShare?: number;
+  /** Questions in the bank (default 240). */
+  questions?: number;
 }
 
 export interface LegacyQuestion {
@@ -269,7 +271,7 @@ export interface SeedExportCounts {
 export async function writeSeedExport(directory: string, options: SeedExportOptions): Promise<SeedExportCounts> {
   await mkdir(directory, { recursive: true });
   const open = (name: string, header: string[]) => new CsvFile(createWriteStream(path.join(directory, name)), header);
-  const questions = legacyQuestions(options.seed);
+  const questions = legacyQuestions(options.seed, options.questions);
   const questionsFile = open('questions.csv', [
     'id',
     'category',
