@@ -1,12 +1,11 @@
 // Writing one chunk of the existing system's rows: one transaction per chunk, a few multi-row
-// statements each. Every row is found again by its source id (import_keys for users and questions,
-// clientSessionId / clientAttemptId "<source>:<id>" for sessions and attempts, the key of
-// mastery_history), so a chunk written before is skipped as present and an interrupted import,
-// started again, goes on where it stopped.
-import type { Database } from '../db/client.ts';
+// statements each (unnest of arrays). Every row is found again by its source id (import_keys for
+// users and questions, clientSessionId / clientAttemptId "<source>:<id>" for sessions and attempts,
+// the key of mastery_history), so a chunk written before is skipped as present and an interrupted
+// import, started again, goes on where it stopped.
 import { answerKey } from '../domain/grading.ts';
-import { type AttemptRow, insertAttemptRows } from '../services/attempt-batches.ts';
-import type { Transaction } from '../services/transaction.ts';
+import { type AttemptRow, insertAttemptRows, type SqlRunner } from '../services/attempt-batches.ts';
+import type { ImportConnection } from './connection.ts';
 import type { AttemptRecord, MasteryHistoryRecord, QuestionRecord, SessionRecord, UserRecord } from './records.ts';
 
 export interface ChunkResult {
@@ -26,113 +25,113 @@ export interface KeyMaps {
 
 export const sourceKey = (source: string, id: string) => `${source}:${id}`;
 
-export async function loadKeyMaps(db: Database, source: string): Promise<KeyMaps> {
-  const rows = await db.prisma.importKey.findMany({
-    where: { source },
-    select: { entity: true, sourceId: true, targetId: true },
-  });
+export async function loadKeyMaps(run: SqlRunner, source: string): Promise<KeyMaps> {
+  const rows = await run<{ entity: string; source_id: string; target_id: string }>(
+    'SELECT entity, source_id, target_id::text FROM import_keys WHERE source = $1',
+    [source],
+  );
   const maps: KeyMaps = { users: new Map(), questions: new Map() };
-  for (const row of rows) (row.entity === 'user' ? maps.users : maps.questions).set(row.sourceId, row.targetId);
+  for (const row of rows) (row.entity === 'user' ? maps.users : maps.questions).set(row.source_id, row.target_id);
   return maps;
 }
 
-async function knownKeys(tx: Transaction, source: string, entity: string, ids: string[]): Promise<Map<string, string>> {
-  const rows = await tx.importKey.findMany({ where: { source, entity, sourceId: { in: ids } } });
-  return new Map(rows.map((r) => [r.sourceId, r.targetId]));
+/** Records import_keys for rows just matched or created; returns the target ids by source id. */
+async function rememberKeys(
+  run: SqlRunner,
+  source: string,
+  entity: 'user' | 'question',
+  pairs: { sourceId: string; targetId: string }[],
+): Promise<void> {
+  await run(
+    `INSERT INTO import_keys (source, entity, source_id, target_id)
+     SELECT $1, $2, s, t FROM unnest($3::text[], $4::uuid[]) AS x(s, t) ON CONFLICT DO NOTHING`,
+    [source, entity, pairs.map((p) => p.sourceId), pairs.map((p) => p.targetId)],
+  );
 }
 
 /**
  * Users: matched by email to a user who is here already (created live, or by another source), else
  * created. Their ids go into import_keys and into `keys`.
  */
-export async function loadUsers(db: Database, source: string, rows: UserRecord[], keys: KeyMaps): Promise<ChunkResult> {
-  return db.prisma.$transaction(async (tx) => {
-    const known = await knownKeys(
-      tx,
-      source,
-      'user',
-      rows.map((r) => r.sourceId),
-    );
-    const fresh = dedupe(
-      rows.filter((r) => !known.has(r.sourceId)),
-      (r) => r.sourceId,
-    );
-    if (fresh.length > 0) {
-      await tx.$executeRaw`
-        INSERT INTO users (name, email, role, timezone)
-        SELECT n, e, r::"Role", z
-        FROM unnest(${fresh.map((r) => r.name)}::text[], ${fresh.map((r) => r.email)}::text[],
-                    ${fresh.map((r) => r.role)}::text[], ${fresh.map((r) => r.timezone ?? 'UTC')}::text[]) AS t(n, e, r, z)
-        ON CONFLICT (email) DO NOTHING`;
-      const users = await tx.user.findMany({
-        where: { email: { in: fresh.map((r) => r.email) } },
-        select: { id: true, email: true },
-      });
+export async function loadUsers(
+  conn: ImportConnection,
+  source: string,
+  rows: UserRecord[],
+  keys: KeyMaps,
+): Promise<ChunkResult> {
+  const fresh = dedupe(
+    rows.filter((r) => !keys.users.has(r.sourceId)),
+    (r) => r.sourceId,
+  );
+  if (fresh.length > 0) {
+    await conn.transaction(async () => {
+      const users = await conn.run<{ id: string; email: string }>(
+        `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(n, e, r, z)),
+              created AS (INSERT INTO users (name, email, role, timezone) SELECT n, e, r::"Role", z FROM input
+                          ON CONFLICT (email) DO NOTHING RETURNING id, email)
+         SELECT id::text, email FROM created
+         UNION ALL SELECT u.id::text, u.email FROM users u JOIN input i ON i.e = u.email`,
+        [
+          fresh.map((r) => r.name),
+          fresh.map((r) => r.email),
+          fresh.map((r) => r.role),
+          fresh.map((r) => r.timezone ?? 'UTC'),
+        ],
+      );
       const idByEmail = new Map(users.map((u) => [u.email, u.id]));
-      await tx.importKey.createMany({
-        data: fresh.map((r) => ({ source, entity: 'user', sourceId: r.sourceId, targetId: idByEmail.get(r.email)! })),
-        skipDuplicates: true,
-      });
-      for (const r of fresh) keys.users.set(r.sourceId, idByEmail.get(r.email)!);
-    }
-    return { imported: fresh.length, present: rows.length - fresh.length, refused: [] };
-  });
+      const pairs = fresh.map((r) => ({ sourceId: r.sourceId, targetId: idByEmail.get(r.email)! }));
+      await rememberKeys(conn.run, source, 'user', pairs);
+      for (const p of pairs) keys.users.set(p.sourceId, p.targetId);
+    });
+  }
+  return { imported: fresh.length, present: rows.length - fresh.length, refused: [] };
 }
 
 /** Questions: matched by externalId to the bank's question (kept as it is), else created. */
 export async function loadQuestions(
-  db: Database,
+  conn: ImportConnection,
   source: string,
   rows: QuestionRecord[],
   keys: KeyMaps,
 ): Promise<ChunkResult> {
-  return db.prisma.$transaction(async (tx) => {
-    const known = await knownKeys(
-      tx,
-      source,
-      'question',
-      rows.map((r) => r.sourceId),
-    );
-    const fresh = dedupe(
-      rows.filter((r) => !known.has(r.sourceId)),
-      (r) => r.sourceId,
-    );
-    if (fresh.length > 0) {
-      await tx.question.createMany({
-        skipDuplicates: true,
-        data: fresh.map((r) => ({
-          externalId: r.externalId,
-          category: r.category,
-          subcategory: r.subcategory,
-          difficultyBand: r.difficultyBand,
-          answer: r.answer,
-          answerKey: answerKey(r.answer),
-          options: r.options ?? undefined,
-        })),
-      });
-      const questions = await tx.question.findMany({
-        where: { externalId: { in: fresh.map((r) => r.externalId) } },
-        select: { id: true, externalId: true },
-      });
-      const idByExternal = new Map(questions.map((q) => [q.externalId, q.id]));
-      await tx.importKey.createMany({
-        data: fresh.map((r) => ({
-          source,
-          entity: 'question',
-          sourceId: r.sourceId,
-          targetId: idByExternal.get(r.externalId)!,
-        })),
-        skipDuplicates: true,
-      });
-      for (const r of fresh) keys.questions.set(r.sourceId, idByExternal.get(r.externalId)!);
-    }
-    return { imported: fresh.length, present: rows.length - fresh.length, refused: [] };
-  });
+  const fresh = dedupe(
+    rows.filter((r) => !keys.questions.has(r.sourceId)),
+    (r) => r.sourceId,
+  );
+  if (fresh.length > 0) {
+    await conn.transaction(async () => {
+      const questions = await conn.run<{ id: string; external_id: string }>(
+        `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                        AS t(x, c, s, b, a, k, o)),
+              created AS (INSERT INTO questions (external_id, category, subcategory, difficulty_band, answer, answer_key, options)
+                          SELECT x, c, s, b::"DifficultyBand", a, k, o::jsonb FROM input
+                          ON CONFLICT (external_id) DO NOTHING RETURNING id, external_id)
+         SELECT id::text, external_id FROM created
+         UNION ALL SELECT q.id::text, q.external_id FROM questions q JOIN input i ON i.x = q.external_id`,
+        [
+          fresh.map((r) => r.externalId),
+          fresh.map((r) => r.category),
+          fresh.map((r) => r.subcategory),
+          fresh.map((r) => r.difficultyBand),
+          fresh.map((r) => r.answer),
+          fresh.map((r) => answerKey(r.answer)),
+          fresh.map((r) => (r.options === null ? null : JSON.stringify(r.options))),
+        ],
+      );
+      const idByExternal = new Map(questions.map((q) => [q.external_id, q.id]));
+      const pairs = fresh.map((r) => ({ sourceId: r.sourceId, targetId: idByExternal.get(r.externalId)! }));
+      await rememberKeys(conn.run, source, 'question', pairs);
+      for (const p of pairs) keys.questions.set(p.sourceId, p.targetId);
+    });
+  }
+  return { imported: fresh.length, present: rows.length - fresh.length, refused: [] };
 }
+
+const notImportedUser = (id: string) => `user_id ${id} is not an imported user (is it in users.csv?)`;
 
 /** Sessions: clientSessionId "<source>:<id>" of their learner. */
 export async function loadSessions(
-  db: Database,
+  conn: ImportConnection,
   source: string,
   rows: SessionRecord[],
   keys: KeyMaps,
@@ -140,22 +139,31 @@ export async function loadSessions(
   const refused: ChunkResult['refused'] = [];
   const resolved = rows.flatMap((r, index) => {
     const userId = keys.users.get(r.userSourceId);
-    if (!userId) {
-      refused.push({ index, reason: `user_id ${r.userSourceId} is not an imported user (is it in users.csv?)` });
-      return [];
-    }
-    return [{ ...r, userId, clientSessionId: sourceKey(source, r.sourceId) }];
+    if (userId) return [{ ...r, userId, clientSessionId: sourceKey(source, r.sourceId) }];
+    refused.push({ index, reason: notImportedUser(r.userSourceId) });
+    return [];
   });
-  const inserted = await db.prisma.$executeRaw`
-    INSERT INTO sessions (user_id, started_at, ended_at, duration_sec, units, notes, client_session_id)
-    SELECT u, s, e, COALESCE(d, CASE WHEN e IS NOT NULL THEN GREATEST(0, round(extract(epoch FROM e - s)))::int END),
-           COALESCE((SELECT array_agg(x) FROM json_array_elements_text(un::json) x), '{}'), n, c
-    FROM unnest(${resolved.map((r) => r.userId)}::uuid[], ${resolved.map((r) => r.startedAt)}::timestamptz[],
-                ${resolved.map((r) => r.endedAt)}::timestamptz[], ${resolved.map((r) => r.durationSec)}::int[],
-                ${resolved.map((r) => JSON.stringify(r.units))}::text[], ${resolved.map((r) => r.notes)}::text[],
-                ${resolved.map((r) => r.clientSessionId)}::text[]) AS t(u, s, e, d, un, n, c)
-    ON CONFLICT (user_id, client_session_id) DO NOTHING`;
-  return { imported: inserted, present: resolved.length - inserted, refused };
+  const inserted = await conn.run<{ n: number }>(
+    `WITH created AS (
+       INSERT INTO sessions (user_id, started_at, ended_at, duration_sec, units, notes, client_session_id)
+       SELECT u, s, e, COALESCE(d, CASE WHEN e IS NOT NULL THEN GREATEST(0, round(extract(epoch FROM e - s)))::int END),
+              ARRAY(SELECT json_array_elements_text(un::json)), n, c
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::int[], $5::text[], $6::text[], $7::text[])
+            AS t(u, s, e, d, un, n, c)
+       ON CONFLICT (user_id, client_session_id) DO NOTHING RETURNING 1)
+     SELECT count(*)::int AS n FROM created`,
+    [
+      resolved.map((r) => r.userId),
+      resolved.map((r) => r.startedAt),
+      resolved.map((r) => r.endedAt),
+      resolved.map((r) => r.durationSec),
+      resolved.map((r) => JSON.stringify(r.units)),
+      resolved.map((r) => r.notes),
+      resolved.map((r) => r.clientSessionId),
+    ],
+  );
+  const n = inserted[0]?.n ?? 0;
+  return { imported: n, present: resolved.length - n, refused };
 }
 
 /**
@@ -164,7 +172,7 @@ export async function loadSessions(
  * created_at; with none it stays a SESSION attempt without a session (counted in `unlinked`).
  */
 export async function loadAttempts(
-  db: Database,
+  conn: ImportConnection,
   source: string,
   rows: AttemptRecord[],
   keys: KeyMaps,
@@ -175,8 +183,7 @@ export async function loadAttempts(
   for (const [index, r] of rows.entries()) {
     const userId = keys.users.get(r.userSourceId);
     const questionId = keys.questions.get(r.questionSourceId);
-    if (!userId)
-      refused.push({ index, reason: `user_id ${r.userSourceId} is not an imported user (is it in users.csv?)` });
+    if (!userId) refused.push({ index, reason: notImportedUser(r.userSourceId) });
     else if (!questionId)
       refused.push({
         index,
@@ -205,9 +212,9 @@ export async function loadAttempts(
       });
     }
   }
-  const { inserted, present, taken } = await db.prisma.$transaction((tx) =>
+  const { inserted, present, taken } = await conn.transaction(() =>
     insertAndSort(
-      tx,
+      conn.run,
       batch.map((b) => b.row),
     ),
   );
@@ -223,15 +230,16 @@ export async function loadAttempts(
 }
 
 /** Inserts a batch and tells the rows it did not insert apart: stored before, or numbered like another attempt. */
-async function insertAndSort(tx: Transaction, rows: AttemptRow[]) {
-  const inserted = await insertAttemptRows(tx, rows);
+export async function insertAndSort(run: SqlRunner, rows: AttemptRow[]) {
+  const inserted = await insertAttemptRows(run, rows);
   const insertedIndexes = new Set(inserted.map((a) => a.index));
   const missing = rows.map((row, index) => ({ row, index })).filter(({ index }) => !insertedIndexes.has(index));
   if (missing.length === 0) return { inserted, present: 0, taken: [] as number[] };
-  const stored = await tx.$queryRaw<{ key: string }[]>`
-    SELECT a.user_id::text || '/' || a.client_attempt_id AS key FROM attempts a
-    JOIN unnest(${missing.map((m) => m.row.userId)}::uuid[], ${missing.map((m) => m.row.clientAttemptId)}::text[]) AS t(u, c)
-      ON a.user_id = t.u AND a.client_attempt_id = t.c`;
+  const stored = await run<{ key: string }>(
+    `SELECT a.user_id::text || '/' || a.client_attempt_id AS key FROM attempts a
+     JOIN unnest($1::uuid[], $2::text[]) AS t(u, c) ON a.user_id = t.u AND a.client_attempt_id = t.c`,
+    [missing.map((m) => m.row.userId), missing.map((m) => m.row.clientAttemptId)],
+  );
   const storedKeys = new Set(stored.map((s) => s.key));
   const taken = missing.filter((m) => !storedKeys.has(`${m.row.userId}/${m.row.clientAttemptId}`)).map((m) => m.index);
   return { inserted, present: missing.length - taken.length, taken };
@@ -242,7 +250,7 @@ async function insertAndSort(tx: Transaction, rows: AttemptRow[]) {
  * (a rebuild fills only the days without one, and compares its own values with them).
  */
 export async function loadMasteryHistory(
-  db: Database,
+  conn: ImportConnection,
   rows: MasteryHistoryRecord[],
   keys: KeyMaps,
 ): Promise<ChunkResult> {
@@ -251,22 +259,30 @@ export async function loadMasteryHistory(
     rows.flatMap((r, index) => {
       const userId = keys.users.get(r.userSourceId);
       if (userId) return [{ ...r, userId }];
-      refused.push({ index, reason: `user_id ${r.userSourceId} is not an imported user (is it in users.csv?)` });
+      refused.push({ index, reason: notImportedUser(r.userSourceId) });
       return [];
     }),
     (r) => `${r.userId}/${r.subcategory}/${r.date}`,
   );
-  const written = await db.prisma.$executeRaw`
-    INSERT INTO mastery_history (user_id, subcategory, date, score, imported)
-    SELECT u, s, d, v, true
-    FROM unnest(${resolved.map((r) => r.userId)}::uuid[], ${resolved.map((r) => r.subcategory)}::text[],
-                ${resolved.map((r) => r.date)}::date[], ${resolved.map((r) => r.score)}::float8[]) AS t(u, s, d, v)
-    ON CONFLICT (user_id, subcategory, date) DO UPDATE SET score = EXCLUDED.score, imported = true
-    WHERE NOT mastery_history.imported`;
-  return { imported: written, present: rows.length - refused.length - written, refused };
+  const written = await conn.run<{ n: number }>(
+    `WITH written AS (
+       INSERT INTO mastery_history (user_id, subcategory, date, score, imported)
+       SELECT u, s, d, v, true FROM unnest($1::uuid[], $2::text[], $3::date[], $4::float8[]) AS t(u, s, d, v)
+       ON CONFLICT (user_id, subcategory, date) DO UPDATE SET score = EXCLUDED.score, imported = true
+       WHERE NOT mastery_history.imported RETURNING 1)
+     SELECT count(*)::int AS n FROM written`,
+    [
+      resolved.map((r) => r.userId),
+      resolved.map((r) => r.subcategory),
+      resolved.map((r) => r.date),
+      resolved.map((r) => r.score),
+    ],
+  );
+  const n = written[0]?.n ?? 0;
+  return { imported: n, present: rows.length - refused.length - n, refused };
 }
 
-function dedupe<T>(rows: T[], key: (row: T) => string): T[] {
+export function dedupe<T>(rows: T[], key: (row: T) => string): T[] {
   const seen = new Set<string>();
   return rows.filter((row) => {
     const k = key(row);

@@ -3,6 +3,7 @@
 // one transaction. A bad row is refused with its file, line and reason and the import goes on;
 // with maxErrors it stops once that many rows were refused.
 import type { Database } from '../db/client.ts';
+import { type ImportConnection, importConnection } from './connection.ts';
 import {
   type ChunkResult,
   type KeyMaps,
@@ -66,7 +67,7 @@ export interface ImportReport {
 }
 
 type Loader = (
-  db: Database,
+  conn: ImportConnection,
   source: string,
   records: SourceRecord[],
   keys: KeyMaps,
@@ -76,9 +77,14 @@ type Loader = (
 /** Maps every record of a chunk, then writes the good ones; refusals carry the record's index. */
 function loader<T>(
   map: (record: SourceRecord, timezone: string) => T,
-  write: (db: Database, source: string, rows: T[], keys: KeyMaps) => Promise<ChunkResult & { unlinked?: number }>,
+  write: (
+    conn: ImportConnection,
+    source: string,
+    rows: T[],
+    keys: KeyMaps,
+  ) => Promise<ChunkResult & { unlinked?: number }>,
 ): Loader {
-  return async (db, source, records, keys, timezone) => {
+  return async (conn, source, records, keys, timezone) => {
     const rows: T[] = [];
     const indexes: number[] = [];
     const refused: ChunkResult['refused'] = [];
@@ -91,7 +97,7 @@ function loader<T>(
         refused.push({ index, reason: error.message });
       }
     }
-    const written = rows.length > 0 ? await write(db, source, rows, keys) : { imported: 0, present: 0, refused: [] };
+    const written = rows.length > 0 ? await write(conn, source, rows, keys) : { imported: 0, present: 0, refused: [] };
     return {
       ...written,
       refused: [...refused, ...written.refused.map((r) => ({ index: indexes[r.index]!, reason: r.reason }))],
@@ -104,8 +110,8 @@ const loaders: Record<TableName, Loader> = {
   questions: loader(questionRecord, loadQuestions),
   sessions: loader(sessionRecord, loadSessions),
   attempts: loader(attemptRecord, loadAttempts),
-  mastery_history: loader(masteryHistoryRecord, (db, _source, rows, keys) => loadMasteryHistory(db, rows, keys)),
-  statements: loader(xapiRecord, (db, source, rows) => loadStatements(db, source, rows)),
+  mastery_history: loader(masteryHistoryRecord, (conn, _source, rows, keys) => loadMasteryHistory(conn, rows, keys)),
+  statements: loader(xapiRecord, (conn, source, rows) => loadStatements(conn, source, rows)),
 };
 
 export async function importTables(
@@ -118,15 +124,16 @@ export async function importTables(
   const timezone = options.timezone ?? 'UTC';
   const maxErrors = options.maxErrors ?? Number.POSITIVE_INFINITY;
   const report: ImportReport = { source, tables: {}, refusals: [], unlinkedSessionAttempts: 0, stopped: false, ms: 0 };
-  const keys = await loadKeyMaps(db, source);
+  const conn = await importConnection(db);
   try {
+    const keys = await loadKeyMaps(conn.run, source);
     for (const table of await from.tables()) {
       options.onTableStart?.(table);
       const counts: TableCounts = { imported: 0, present: 0, skipped: 0, refused: 0 };
       report.tables[table.name] = counts;
       for await (const chunk of table.chunks(options.chunkSize ?? 5_000)) {
         const result = await loaders[table.name](
-          db,
+          conn,
           source,
           chunk.items.map((i) => i.record),
           keys,
@@ -149,6 +156,7 @@ export async function importTables(
     return report;
   } finally {
     report.ms = Math.round(performance.now() - started);
+    await conn.release();
     await from.close();
   }
 }

@@ -1,28 +1,31 @@
 // Writing a chunk of xAPI statements (xapi.ts) in one transaction: their learners and questions found
 // or created, the sessions of their registrations, then the attempts through insertAttemptRows with
 // clientAttemptId "<source>:<statement id>" (a statement imported before is skipped as present).
-import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
-import { type AttemptRow, insertAttemptRows } from '../services/attempt-batches.ts';
-import type { Transaction } from '../services/transaction.ts';
-import { type ChunkResult, sourceKey } from './load.ts';
+import type { AttemptRow, SqlRunner } from '../services/attempt-batches.ts';
+import type { ImportConnection } from './connection.ts';
+import { type ChunkResult, dedupe, insertAndSort, sourceKey } from './load.ts';
 import type { XapiAttempt, XapiRecord } from './xapi.ts';
 
-export async function loadStatements(db: Database, source: string, records: XapiRecord[]): Promise<ChunkResult> {
+export async function loadStatements(
+  conn: ImportConnection,
+  source: string,
+  records: XapiRecord[],
+): Promise<ChunkResult> {
   const refused: ChunkResult['refused'] = [];
   const attempts = records
     .map((record, index) => ({ record, index }))
     .filter((r): r is { record: XapiAttempt; index: number } => r.record.kind === 'attempt');
   const skipped = records.length - attempts.length;
   if (attempts.length === 0) return { imported: 0, present: 0, skipped, refused };
-  return db.prisma.$transaction(async (tx) => {
+  return conn.transaction(async () => {
     const users = await resolveUsers(
-      tx,
+      conn.run,
       source,
       attempts.map((a) => a.record),
     );
     const questions = await resolveQuestions(
-      tx,
+      conn.run,
       attempts.map((a) => a.record),
     );
     const batch: { index: number; row: AttemptRow; registration: string | null; attempt: XapiAttempt }[] = [];
@@ -62,58 +65,79 @@ export async function loadStatements(db: Database, source: string, records: Xapi
         });
       }
     }
-    const sessions = await registrationSessions(tx, batch);
+    const sessions = await registrationSessions(conn.run, batch);
     for (const b of batch) b.row.sessionId = b.registration ? sessions.get(`${b.row.userId}/${b.registration}`)! : null;
-    const inserted = await insertAttemptRows(
-      tx,
+    const { inserted, present, taken } = await insertAndSort(
+      conn.run,
       batch.map((b) => b.row),
     );
-    return { imported: inserted.length, present: batch.length - inserted.length, skipped, refused };
+    for (const i of taken)
+      refused.push({ index: batch[i]!.index, reason: 'another attempt took its number: import it again' });
+    return { imported: inserted.length, present, skipped, refused };
   });
 }
 
 const actorKey = (a: XapiAttempt) => a.actor.email ?? a.actor.account!;
 
 /** Users by email (created when missing) or by an account an earlier import mapped. */
-async function resolveUsers(tx: Transaction, source: string, attempts: XapiAttempt[]): Promise<Map<string, string>> {
-  const byEmail = new Map(attempts.filter((a) => a.actor.email).map((a) => [a.actor.email!, a.actor]));
-  if (byEmail.size > 0) {
-    const actors = [...byEmail.values()];
-    await tx.$executeRaw`
-      INSERT INTO users (name, email, timezone)
-      SELECT * FROM unnest(${actors.map((a) => a.name ?? a.email!.split('@')[0]!)}::text[], ${actors.map((a) => a.email!)}::text[],
-                           ${actors.map((a) => a.timezone ?? 'UTC')}::text[])
-      ON CONFLICT (email) DO NOTHING`;
+async function resolveUsers(run: SqlRunner, source: string, attempts: XapiAttempt[]): Promise<Map<string, string>> {
+  const actors = dedupe(
+    attempts.filter((a) => a.actor.email).map((a) => a.actor),
+    (a) => a.email!,
+  );
+  const ids = new Map<string, string>();
+  if (actors.length > 0) {
+    const users = await run<{ id: string; email: string }>(
+      `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, e, z)),
+            created AS (INSERT INTO users (name, email, timezone) SELECT n, e, z FROM input
+                        ON CONFLICT (email) DO NOTHING RETURNING id, email)
+       SELECT id::text, email FROM created
+       UNION ALL SELECT u.id::text, u.email FROM users u JOIN input i ON i.e = u.email`,
+      [
+        actors.map((a) => a.name ?? a.email!.split('@')[0]!),
+        actors.map((a) => a.email!),
+        actors.map((a) => a.timezone ?? 'UTC'),
+      ],
+    );
+    for (const u of users) ids.set(u.email, u.id);
   }
-  const found = await tx.user.findMany({
-    where: { email: { in: [...byEmail.keys()] } },
-    select: { id: true, email: true },
-  });
-  const ids = new Map(found.map((u) => [u.email, u.id]));
   const accounts = [...new Set(attempts.filter((a) => !a.actor.email).map((a) => a.actor.account!))];
   if (accounts.length > 0) {
-    const keys = await tx.importKey.findMany({ where: { source, entity: 'user', sourceId: { in: accounts } } });
-    for (const k of keys) ids.set(k.sourceId, k.targetId);
+    const keys = await run<{ source_id: string; target_id: string }>(
+      `SELECT source_id, target_id::text FROM import_keys WHERE source = $1 AND entity = 'user' AND source_id = ANY($2::text[])`,
+      [source, accounts],
+    );
+    for (const k of keys) ids.set(k.source_id, k.target_id);
   }
   return ids;
 }
 
 /** Questions by externalId; a missing one whose definition describes it is created. */
-async function resolveQuestions(tx: Transaction, attempts: XapiAttempt[]): Promise<Map<string, string>> {
-  const definitions = new Map(
-    attempts.filter((a) => a.question.definition).map((a) => [a.question.externalId, a.question.definition!]),
+async function resolveQuestions(run: SqlRunner, attempts: XapiAttempt[]): Promise<Map<string, string>> {
+  const wanted = [...new Set(attempts.map((a) => a.question.externalId))];
+  const defined = dedupe(
+    attempts.filter((a) => a.question.definition),
+    (a) => a.question.externalId,
+  ).map((a) => ({ externalId: a.question.externalId, ...a.question.definition! }));
+  const found = await run<{ id: string; external_id: string }>(
+    `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+                    AS t(x, c, s, b, a, k)),
+          created AS (INSERT INTO questions (external_id, category, subcategory, difficulty_band, answer, answer_key)
+                      SELECT x, c, s, b::"DifficultyBand", a, k FROM input
+                      ON CONFLICT (external_id) DO NOTHING RETURNING id, external_id)
+     SELECT id::text, external_id FROM created
+     UNION ALL SELECT q.id::text, q.external_id FROM questions q WHERE q.external_id = ANY($7::text[])`,
+    [
+      defined.map((d) => d.externalId),
+      defined.map((d) => d.category),
+      defined.map((d) => d.subcategory),
+      defined.map((d) => d.difficultyBand),
+      defined.map((d) => d.answer),
+      defined.map((d) => answerKey(d.answer)),
+      wanted,
+    ],
   );
-  if (definitions.size > 0) {
-    await tx.question.createMany({
-      skipDuplicates: true,
-      data: [...definitions].map(([externalId, d]) => ({ externalId, ...d, answerKey: answerKey(d.answer) })),
-    });
-  }
-  const found = await tx.question.findMany({
-    where: { externalId: { in: [...new Set(attempts.map((a) => a.question.externalId))] } },
-    select: { id: true, externalId: true },
-  });
-  return new Map(found.map((q) => [q.externalId, q.id]));
+  return new Map(found.map((q) => [q.external_id, q.id]));
 }
 
 /**
@@ -122,7 +146,7 @@ async function resolveQuestions(tx: Transaction, attempts: XapiAttempt[]): Promi
  * rebuild closes it at its last answer, as NIGHTLY closes an abandoned session).
  */
 async function registrationSessions(
-  tx: Transaction,
+  run: SqlRunner,
   batch: { row: AttemptRow; registration: string | null; attempt: XapiAttempt }[],
 ): Promise<Map<string, string>> {
   const bounds = new Map<string, { userId: string; clientSessionId: string; startedAt: Date; endedAt: Date | null }>();
@@ -142,16 +166,21 @@ async function registrationSessions(
   }
   if (bounds.size === 0) return new Map();
   const sessions = [...bounds.values()];
-  const rows = await tx.$queryRaw<{ userId: string; clientSessionId: string; id: string }[]>`
-    INSERT INTO sessions AS s (user_id, client_session_id, started_at, ended_at, duration_sec)
+  const rows = await run<{ userId: string; clientSessionId: string; id: string }>(
+    `INSERT INTO sessions AS s (user_id, client_session_id, started_at, ended_at, duration_sec)
     SELECT u, c, st, en,
            CASE WHEN en IS NOT NULL THEN GREATEST(0, round(extract(epoch FROM en - st)))::int END
-    FROM unnest(${sessions.map((s) => s.userId)}::uuid[], ${sessions.map((s) => s.clientSessionId)}::text[],
-                ${sessions.map((s) => s.startedAt)}::timestamptz[], ${sessions.map((s) => s.endedAt)}::timestamptz[])
-         AS t(u, c, st, en)
+    FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS t(u, c, st, en)
     ON CONFLICT (user_id, client_session_id) DO UPDATE SET started_at = LEAST(s.started_at, EXCLUDED.started_at),
       duration_sec = CASE WHEN s.ended_at IS NOT NULL
                           THEN GREATEST(0, round(extract(epoch FROM s.ended_at - LEAST(s.started_at, EXCLUDED.started_at))))::int END
-    RETURNING s.user_id::text AS "userId", s.client_session_id AS "clientSessionId", s.id::text AS id`;
+    RETURNING s.user_id::text AS "userId", s.client_session_id AS "clientSessionId", s.id::text AS id`,
+    [
+      sessions.map((s) => s.userId),
+      sessions.map((s) => s.clientSessionId),
+      sessions.map((s) => s.startedAt),
+      sessions.map((s) => s.endedAt),
+    ],
+  );
   return new Map(rows.map((r) => [`${r.userId}/${r.clientSessionId.slice('xapi:'.length)}`, r.id]));
 }

@@ -47,18 +47,25 @@ export function firstSlotIn(expression: string, timezone: string, from: Date, be
   return slot.getTime() < before.getTime() ? slot : null;
 }
 
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The offset of a time zone from UTC at an instant, in milliseconds. */
 function zoneOffsetMs(instant: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(instant);
+  let format = offsetFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    offsetFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(instant);
   const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
@@ -75,6 +82,7 @@ export function startOfDay(date: string, timeZone: string): Date {
  */
 export function wallClockInstant(wallClock: string, timeZone: string): Date {
   const asUtc = Date.parse(`${wallClock}Z`);
+  if (timeZone === 'UTC') return new Date(asUtc);
   let instant = asUtc - zoneOffsetMs(new Date(asUtc), timeZone);
   // Once more with the offset in force at that instant (a DST change between the two guesses).
   instant = asUtc - zoneOffsetMs(new Date(instant), timeZone);

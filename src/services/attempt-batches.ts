@@ -36,24 +36,24 @@ export interface InsertedAttempt {
   sessionId: string | null;
 }
 
-/**
- * Inserts the rows that are not stored yet (by learner and clientAttemptId) in one statement and
- * returns those it inserted. A row is left out when its clientAttemptId is stored already, its
- * question does not exist, or its attempt number is taken: the caller tells which.
- */
-export async function insertAttemptRows(tx: Transaction, rows: readonly AttemptRow[]): Promise<InsertedAttempt[]> {
-  if (rows.length === 0) return [];
-  const column = <T>(pick: (row: AttemptRow) => T) => rows.map(pick);
-  const inserted = await tx.$queryRaw<{ userId: string; clientAttemptId: string; sessionId: string | null }[]>`
+/** A statement with $1…$n parameters, on a Prisma transaction or a raw connection (the import's). */
+export type SqlRunner = <T>(sql: string, params: unknown[]) => Promise<T[]>;
+
+export const prismaRunner =
+  (tx: Transaction): SqlRunner =>
+  <T>(sql: string, params: unknown[]) =>
+    tx.$queryRawUnsafe<T[]>(sql, ...params);
+
+const insertSql = `
     WITH input AS (
       SELECT * FROM unnest(
-        ${rows.map((_, i) => i)}::int[], ${column((r) => r.userId)}::uuid[], ${column((r) => r.questionId)}::uuid[],
-        ${column((r) => r.sessionId)}::uuid[], ${column((r) => r.linkSession)}::bool[], ${column((r) => r.attemptNo)}::int[],
-        ${column((r) => r.context)}::text[],
-        ${column((r) => (r.options === null || r.options === undefined ? null : JSON.stringify(r.options)))}::text[],
-        ${column((r) => r.userAnswer)}::text[], ${column((r) => answerKey(r.userAnswer))}::text[],
-        ${column((r) => r.correct)}::bool[], ${column((r) => r.timeSec)}::float8[], ${column((r) => r.hintUsed)}::bool[],
-        ${column((r) => r.answeredAt)}::timestamptz[], ${column((r) => r.clientAttemptId)}::text[]
+        $1::int[], $2::uuid[], $3::uuid[],
+        $4::uuid[], $5::bool[], $6::int[],
+        $7::text[],
+        $8::text[],
+        $9::text[], $10::text[],
+        $11::bool[], $12::float8[], $13::bool[],
+        $14::timestamptz[], $15::text[]
       ) AS t(ord, user_id, question_id, session_id, link_session, attempt_no, context, options, user_answer, user_key,
              correct, time_sec, hint_used, answered_at, client_attempt_id)
     ),
@@ -82,6 +82,32 @@ export async function insertAttemptRows(tx: Transaction, rows: readonly AttemptR
     FROM fresh f
     ON CONFLICT DO NOTHING
     RETURNING a.user_id::text AS "userId", a.client_attempt_id AS "clientAttemptId", a.session_id::text AS "sessionId"`;
+
+/**
+ * Inserts the rows that are not stored yet (by learner and clientAttemptId) in one statement and
+ * returns those it inserted. A row is left out when its clientAttemptId is stored already, its
+ * question does not exist, or its attempt number is taken: the caller tells which.
+ */
+export async function insertAttemptRows(run: SqlRunner, rows: readonly AttemptRow[]): Promise<InsertedAttempt[]> {
+  if (rows.length === 0) return [];
+  const column = <T>(pick: (row: AttemptRow) => T) => rows.map(pick);
+  const inserted = await run<{ userId: string; clientAttemptId: string; sessionId: string | null }>(insertSql, [
+    rows.map((_, i) => i),
+    column((r) => r.userId),
+    column((r) => r.questionId),
+    column((r) => r.sessionId),
+    column((r) => r.linkSession),
+    column((r) => r.attemptNo),
+    column((r) => r.context),
+    column((r) => (r.options === null || r.options === undefined ? null : JSON.stringify(r.options))),
+    column((r) => r.userAnswer),
+    column((r) => answerKey(r.userAnswer)),
+    column((r) => r.correct),
+    column((r) => r.timeSec),
+    column((r) => r.hintUsed),
+    column((r) => r.answeredAt),
+    column((r) => r.clientAttemptId),
+  ]);
   const indexOf = new Map(rows.map((r, i) => [`${r.userId}/${r.clientAttemptId}`, i]));
   return inserted.map((a) => ({ index: indexOf.get(`${a.userId}/${a.clientAttemptId}`)!, sessionId: a.sessionId }));
 }

@@ -5,7 +5,7 @@
 import type { GraphQLError } from 'graphql';
 import type { Database } from '../db/client.ts';
 import { badInput, conflict, type ErrorCode, forbidden, notFound } from '../errors.ts';
-import { type AttemptRow, insertAttemptRows } from './attempt-batches.ts';
+import { type AttemptRow, insertAttemptRows, prismaRunner } from './attempt-batches.ts';
 import { type AttemptInput, checkAttemptInput, sameAttempt } from './attempts.ts';
 
 export const maxImportAttempts = 5_000;
@@ -69,7 +69,7 @@ export async function importAttempts(
   const result = await db.prisma.$transaction(async (tx) => {
     // Numbering reads what is stored: concurrent imports take turns.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(7270736951)`;
-    const inserted = await insertAttemptRows(tx, rows);
+    const inserted = await insertAttemptRows(prismaRunner(tx), rows);
     const [watermark] = await tx.$queryRaw<{ at: Date | null }[]>`
       SELECT max(watermark) AS at FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED'`;
     return { inserted: new Set(inserted.map((a) => a.index)), watermark: watermark?.at ?? null };
