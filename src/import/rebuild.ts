@@ -16,18 +16,26 @@
 // with the scheduler stopped (SCHEDULER=0 on every instance): jobs must not interleave with it.
 import type { Database } from '../db/client.ts';
 import { localDate } from '../domain/calendar.ts';
-import { type NightlySlot, type ReplayAttempt, type ReplaySchedule, replayLearner } from '../domain/mastery-replay.ts';
+import {
+  type NightlySlot,
+  type ReplayAttempt,
+  type ReplayedMastery,
+  type ReplaySchedule,
+  replayLearner,
+} from '../domain/mastery-replay.ts';
 import type { JobsConfig } from '../jobs/config.ts';
 import type { RunContext } from '../jobs/context.ts';
-import { lockJobs, setWorkMemory } from '../jobs/ledger.ts';
+import { jobsLockKey, lockJobs, setWorkMemory } from '../jobs/ledger.ts';
 import { cronSlots, scheduledRunDate } from '../jobs/slots.ts';
 import { closeAbandonedSessions } from '../jobs/steps/close-sessions.ts';
 import { storeLearningPatterns } from '../jobs/steps/learning-patterns.ts';
 import { planTomorrow } from '../jobs/steps/plans.ts';
 import { updateQuestionStatistics } from '../jobs/steps/question-stats.ts';
 import { createLogger } from '../logger.ts';
+import type { SqlRunner } from '../services/attempt-batches.ts';
 import { recomputeMissingSessionAnalytics } from '../services/recompute-analytics.ts';
 import type { Transaction } from '../services/transaction.ts';
+import { importConnection } from './connection.ts';
 
 export interface RebuildOptions {
   config: JobsConfig;
@@ -175,61 +183,68 @@ async function rebuildMastery(
 > {
   const chunkSize = options.chunkSize ?? 2_000;
   const counting = new Set<string>(config.masteryContexts);
-  const learners = (
-    await db.prisma.$queryRaw<{ id: string }[]>`
-    SELECT DISTINCT user_id::text AS id FROM attempts ORDER BY 1`
-  ).map((r) => r.id);
-  await db.prisma.$transaction(async (tx) => {
-    await lockJobs(tx);
-    await tx.$executeRaw`DELETE FROM masteries`;
-    await tx.$executeRaw`DELETE FROM mastery_history WHERE NOT imported`;
-  });
-  const totals = { learners: learners.length, masteries: 0, historyPoints: 0, masteryAtAttemptUpdated: 0 };
-  const compared = { points: 0, sum: 0, max: 0 };
-  for (let i = 0; i < learners.length; i += chunkSize) {
-    const chunk = learners.slice(i, i + chunkSize);
-    await db.prisma.$transaction(
-      async (tx) => {
-        await lockJobs(tx);
-        const log = await tx.$queryRaw<LogRow[]>`
-          SELECT a.id::text AS id, a.user_id::text AS user_id, q.subcategory, a.correct, a.hint_used, a.context::text AS context,
-                 a.recorded_at, a.mastery_at_attempt
-          FROM attempts a JOIN questions q ON q.id = a.question_id
-          WHERE a.user_id = ANY(${chunk}::uuid[])
-          ORDER BY a.user_id, a.recorded_at, a.id`;
-        const imported = await tx.$queryRaw<{ key: string; score: number }[]>`
-          SELECT user_id::text || '/' || subcategory || '/' || to_char(date, 'YYYY-MM-DD') AS key, score
-          FROM mastery_history WHERE imported AND user_id = ANY(${chunk}::uuid[])`;
+  const conn = await importConnection(db);
+  const locked = () => conn.run('SELECT pg_advisory_xact_lock($1)', [jobsLockKey]);
+  try {
+    const learners = (
+      await conn.run<{ id: string }>('SELECT DISTINCT user_id::text AS id FROM attempts ORDER BY 1', [])
+    ).map((r) => r.id);
+    await conn.transaction(async () => {
+      await locked();
+      await conn.run('DELETE FROM masteries', []);
+      await conn.run('DELETE FROM mastery_history WHERE NOT imported', []);
+    });
+    const totals = { learners: learners.length, masteries: 0, historyPoints: 0, masteryAtAttemptUpdated: 0 };
+    const compared = { points: 0, sum: 0, max: 0 };
+    for (let i = 0; i < learners.length; i += chunkSize) {
+      const chunk = learners.slice(i, i + chunkSize);
+      await conn.transaction(async () => {
+        await locked();
+        const log = await conn.run<LogRow>(
+          `SELECT a.id::text AS id, a.user_id::text AS user_id, q.subcategory, a.correct, a.hint_used,
+                  a.context::text AS context, a.recorded_at, a.mastery_at_attempt
+           FROM attempts a JOIN questions q ON q.id = a.question_id
+           WHERE a.user_id = ANY($1::uuid[])
+           ORDER BY a.user_id, a.recorded_at, a.id`,
+          [chunk],
+        );
+        const imported = await conn.run<{ key: string; score: number }>(
+          `SELECT user_id::text || '/' || subcategory || '/' || to_char(date, 'YYYY-MM-DD') AS key, score
+           FROM mastery_history WHERE imported AND user_id = ANY($1::uuid[])`,
+          [chunk],
+        );
         const importedScore = new Map(imported.map((r) => [r.key, r.score]));
-        const written = await writeReplay(tx, log, schedule, counting, importedScore, compared);
+        const written = await writeReplay(conn.run, log, schedule, counting, importedScore, compared);
         totals.masteries += written.masteries;
         totals.historyPoints += written.history;
         totals.masteryAtAttemptUpdated += written.masteryAtAttempt;
+      });
+      options.onLearners?.(Math.min(i + chunkSize, learners.length), learners.length);
+    }
+    return {
+      ...totals,
+      historyCompared: {
+        points: compared.points,
+        meanAbsoluteDifference: compared.points > 0 ? compared.sum / compared.points : null,
+        maxAbsoluteDifference: compared.points > 0 ? compared.max : null,
       },
-      { timeout: transactionTimeout },
-    );
-    options.onLearners?.(Math.min(i + chunkSize, learners.length), learners.length);
+    };
+  } finally {
+    await conn.release();
   }
-  return {
-    ...totals,
-    historyCompared: {
-      points: compared.points,
-      meanAbsoluteDifference: compared.points > 0 ? compared.sum / compared.points : null,
-      maxAbsoluteDifference: compared.points > 0 ? compared.max : null,
-    },
-  };
 }
 
 /** Replays the learners of one chunk of the log and writes what they come to. */
 async function writeReplay(
-  tx: Transaction,
+  run: SqlRunner,
   log: LogRow[],
   schedule: ReplaySchedule,
   counting: ReadonlySet<string>,
   importedScore: ReadonlyMap<string, number>,
   compared: { points: number; sum: number; max: number },
 ) {
-  const masteries: (string | number | null)[][] = [];
+  const masteries: ReplayedMastery[] = [];
+  const masteryUsers: string[] = [];
   const history: { userId: string; subcategory: string; date: string; score: number }[] = [];
   const changed: { id: string; value: number | null }[] = [];
   for (let start = 0; start < log.length; ) {
@@ -246,7 +261,8 @@ async function writeReplay(
     }));
     const replayed = replayLearner(attempts, schedule);
     for (const m of replayed.masteries) {
-      masteries.push([userId, m.subcategory, m.score, m.attemptsCount, m.lastPracticedAt, m.updatedAt, m.decayedAt]);
+      masteries.push(m);
+      masteryUsers.push(userId);
     }
     for (const point of replayed.history) {
       const recorded = importedScore.get(`${userId}/${point.subcategory}/${point.date}`);
@@ -257,35 +273,48 @@ async function writeReplay(
         compared.max = Math.max(compared.max, difference);
       } else history.push({ userId, ...point });
     }
-    replayed.masteryAtAttempt.forEach((value, k) => {
+    for (const [k, value] of replayed.masteryAtAttempt.entries())
       if (rows[k]!.mastery_at_attempt !== value) changed.push({ id: rows[k]!.id, value });
-    });
     start = end;
   }
-  const column = (k: number) => masteries.map((m) => m[k]);
-  const instants = (k: number) => masteries.map((m) => (m[k] === null ? null : new Date(m[k] as number)));
+  const instant = (ms: number | null) => (ms === null ? null : new Date(ms));
+  const count = async (sql: string, params: unknown[]) => (await run<{ n: number }>(sql, params))[0]?.n ?? 0;
   const written = { masteries: 0, history: 0, masteryAtAttempt: 0 };
   if (masteries.length > 0) {
-    written.masteries = await tx.$executeRaw`
-      INSERT INTO masteries (user_id, subcategory, score, attempts_count, last_practiced_at, updated_at, decayed_at)
-      SELECT * FROM unnest(${column(0)}::uuid[], ${column(1)}::text[], ${column(2)}::float8[], ${column(3)}::int[],
-                           ${instants(4)}::timestamptz[], ${instants(5)}::timestamptz[], ${instants(6)}::timestamptz[])`;
+    written.masteries = await count(
+      `WITH w AS (INSERT INTO masteries (user_id, subcategory, score, attempts_count, last_practiced_at, updated_at, decayed_at)
+                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::int[], $5::timestamptz[],
+                                       $6::timestamptz[], $7::timestamptz[]) RETURNING 1)
+       SELECT count(*)::int AS n FROM w`,
+      [
+        masteryUsers,
+        masteries.map((m) => m.subcategory),
+        masteries.map((m) => m.score),
+        masteries.map((m) => m.attemptsCount),
+        masteries.map((m) => instant(m.lastPracticedAt)),
+        masteries.map((m) => instant(m.updatedAt)),
+        masteries.map((m) => instant(m.decayedAt)),
+      ],
+    );
   }
-  for (let k = 0; k < history.length; k += 20_000) {
-    const part = history.slice(k, k + 20_000);
-    written.history += await tx.$executeRaw`
-      INSERT INTO mastery_history (user_id, subcategory, date, score)
-      SELECT * FROM unnest(${part.map((h) => h.userId)}::uuid[], ${part.map((h) => h.subcategory)}::text[],
-                           ${part.map((h) => h.date)}::date[], ${part.map((h) => h.score)}::float8[])
-      ON CONFLICT (user_id, subcategory, date) DO UPDATE SET score = EXCLUDED.score
-      WHERE NOT mastery_history.imported`;
+  for (let k = 0; k < history.length; k += 50_000) {
+    const part = history.slice(k, k + 50_000);
+    written.history += await count(
+      `WITH w AS (INSERT INTO mastery_history (user_id, subcategory, date, score)
+                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::float8[])
+                  ON CONFLICT (user_id, subcategory, date) DO NOTHING RETURNING 1)
+       SELECT count(*)::int AS n FROM w`,
+      [part.map((h) => h.userId), part.map((h) => h.subcategory), part.map((h) => h.date), part.map((h) => h.score)],
+    );
   }
-  for (let k = 0; k < changed.length; k += 20_000) {
-    const part = changed.slice(k, k + 20_000);
-    written.masteryAtAttempt += await tx.$executeRaw`
-      UPDATE attempts a SET mastery_at_attempt = t.v
-      FROM unnest(${part.map((c) => c.id)}::uuid[], ${part.map((c) => c.value)}::float8[]) AS t(id, v)
-      WHERE a.id = t.id`;
+  for (let k = 0; k < changed.length; k += 50_000) {
+    const part = changed.slice(k, k + 50_000);
+    written.masteryAtAttempt += await count(
+      `WITH w AS (UPDATE attempts a SET mastery_at_attempt = t.v
+                  FROM unnest($1::uuid[], $2::float8[]) AS t(id, v) WHERE a.id = t.id RETURNING 1)
+       SELECT count(*)::int AS n FROM w`,
+      [part.map((c) => c.id), part.map((c) => c.value)],
+    );
   }
   return written;
 }
