@@ -26,78 +26,54 @@ import { Session } from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { Database } from '../src/db/client.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { cleanupMark, defer, unwind } from './cleanup.ts';
 import { isLocalHost, machineTimes, mainThreadTimes, postgresDelta, postgresTimes } from './cpu.ts';
 import type { BenchLearner, BenchQuestion } from './http-worker.ts';
 import { type LoadOptions, type LoadResult, partition, runLoad, type Summary, summarize } from './load.ts';
+import { type Backend, benchDatabaseUrl, parseBenchOptions } from './options.ts';
 import { globalId, runInWorker, type Seeded, seed, startWorker } from './setup.ts';
 
-// Measure the production configuration (graphql-js and Pothos skip development checks); set before
-// the application modules are loaded, as they read it at import.
-process.env.NODE_ENV ??= 'production';
-
-const { openDatabase } = await import('../src/db/client.ts');
-const { createApp, graphqlPath } = await import('../src/server.ts');
-const { createEventBus } = await import('../src/pubsub.ts');
-const { secretKey, signToken } = await import('../src/auth.ts');
-const { createLogger } = await import('../src/logger.ts');
-const { recordAttempt } = await import('../src/services/attempts.ts');
+const {
+  createApp,
+  createEventBus,
+  createLogger,
+  graphqlPath,
+  loadJobsConfig,
+  openDatabase,
+  recordAttempt,
+  secretKey,
+  signToken,
+} = await import('./app.ts');
 const { recordAttemptDocument, trivialDocument } = await import('./http-worker.ts');
-
-type Backend = 'postgres' | 'pglite';
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const usage =
-  'usage: npm run bench:attempts -- [--only postgres|pglite] [--seconds N=10] [--concurrency N=32] [--warmup S=2] [--profile DIR]\n' +
-  '  --profile DIR: write a CPU profile of the main thread over each measured window to DIR (summarise with bench/profile-summary.ts)\n' +
-  '  BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): the server the bench database is created on';
-function parseOptions() {
-  try {
-    return parseArgs({
-      options: {
-        only: { type: 'string' },
-        seconds: { type: 'string', default: '10' },
-        concurrency: { type: 'string', default: '32' },
-        warmup: { type: 'string', default: '2' },
-        profile: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    process.exit(2);
-  }
-}
-const args = parseOptions();
-if (args.help) {
-  console.log(usage);
-  process.exit(0);
-}
-function positive(name: string, text: string, integer: boolean): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    console.error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, not ${JSON.stringify(text)}`);
-    process.exit(2);
-  }
-  return value;
-}
-if (args.only !== undefined && args.only !== 'postgres' && args.only !== 'pglite') {
-  console.error(`--only takes postgres or pglite, not ${JSON.stringify(args.only)}`);
-  process.exit(2);
-}
-const backends: Backend[] = args.only ? [args.only as Backend] : ['postgres', 'pglite'];
+const options = parseBenchOptions(
+  'usage: npm run bench:attempts -- [--only postgres|pglite] [--seconds N=10] [--concurrency N=32] [--warmup S=2]\n' +
+    '                                  [--profile DIR]\n' +
+    '  --profile DIR: write a CPU profile of the main thread over each measured window to DIR\n' +
+    '                 (summarise with bench/profile-summary.ts)',
+  {
+    only: { type: 'string' },
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '32' },
+    warmup: { type: 'string', default: '2' },
+    profile: { type: 'string' },
+  },
+);
+const args = options.values;
+const backends = options.backends(args.only);
 const load: LoadOptions = {
-  concurrency: positive('concurrency', args.concurrency, true),
-  durationMs: positive('seconds', args.seconds, false) * 1000,
-  warmupMs: args.warmup.trim() !== '' && Number(args.warmup) === 0 ? 0 : positive('warmup', args.warmup, false) * 1000,
+  concurrency: options.number('concurrency', args.concurrency),
+  durationMs: options.number('seconds', args.seconds, { integer: false }) * 1000,
+  warmupMs: options.number('warmup', args.warmup, { min: 0, integer: false }) * 1000,
 };
-const baseUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
+const baseUrl = benchDatabaseUrl;
 const counts = { questions: 200, learners: 64 };
 const profileDir = args.profile ? path.resolve(args.profile) : null;
 if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -198,7 +174,8 @@ function writeProfile(profiler: Session, name: string): Promise<void> {
   });
 }
 
-const floorSql = `INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec, hint_used, answered_at, client_attempt_id)
+const floorSql = `INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct,
+                      time_sec, hint_used, answered_at, client_attempt_id)
 VALUES ($1::uuid, $2::uuid, $3::uuid, $4, 'SESSION', $5, $6, $7, $8, $9::timestamptz, $10)`;
 
 /** Parameters of one bare attempt row; attempt numbers from 1,000,000 up never meet recordAttempt's. */
@@ -248,7 +225,7 @@ async function countStatements(
     }
     defer('probe database', () => db.close());
     const bus = createEventBus(null, createLogger('silent'));
-    const app = createApp({ db, pubsub: bus.pubsub, log: createLogger('silent'), key });
+    const app = createApp({ db, pubsub: bus.pubsub, log: createLogger('silent'), jobs: loadJobsConfig(), key });
     const endpoint = `${await app.start(0, '127.0.0.1')}${graphqlPath}`;
     defer('probe server', async () => {
       await app.stop();
@@ -330,7 +307,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
 
     const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
     const bus = createEventBus(null, log);
-    const app = createApp({ db, pubsub: bus.pubsub, log, key });
+    const app = createApp({ db, pubsub: bus.pubsub, log, jobs: loadJobsConfig(), key });
     const endpoint = `${await app.start(0, '127.0.0.1')}${graphqlPath}`;
     defer('server', async () => {
       await app.stop();
@@ -363,7 +340,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
           const question = seeded.questions[Math.floor(Math.random() * seeded.questions.length)]!;
           await recordAttempt(
             db,
-            { userId: learner.userId, role: 'LEARNER' },
+            { subject: learner.userId, userId: learner.userId, role: 'LEARNER' },
             {
               sessionId: learner.sessionId,
               questionId: question.id,
@@ -375,6 +352,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
               answeredAt: new Date(),
               clientAttemptId: `${serviceTag}-${serviceSequence++}`,
             },
+            defaultLearnerModelParameters,
           );
           return null;
         }),
@@ -456,7 +434,8 @@ function rates(report: BackendReport): Record<'subject' | 'ceiling' | 'floor', n
 
 function printReport(report: BackendReport): void {
   console.log(
-    `\n${report.label}: ${load.concurrency} concurrent clients, ${load.durationMs / 1000} s after ${load.warmupMs / 1000} s warm-up`,
+    `\n${report.label}: ${load.concurrency} concurrent clients, ` +
+      `${load.durationMs / 1000} s after ${load.warmupMs / 1000} s warm-up`,
   );
   console.log(
     table(
@@ -495,11 +474,13 @@ function printReport(report: BackendReport): void {
   }
   const { subject, ceiling, floor } = rates(report);
   console.log(
-    `  recordAttempt / trivial mutation: ${fmt.pct(subject / ceiling)}    recordAttempt / floor: ${fmt.pct(subject / floor)}`,
+    `  recordAttempt / trivial mutation: ${fmt.pct(subject / ceiling)}    ` +
+      `recordAttempt / floor: ${fmt.pct(subject / floor)}`,
   );
   const show = (sql: string) => (sql.length > 110 ? `${sql.slice(0, 107)}…` : sql);
   console.log(
-    `  SQL statements per request (warm): recordAttempt ${report.statements.recordAttempt.length}, trivial mutation ${report.statements.trivial.length}`,
+    `  SQL statements per request (warm): recordAttempt ${report.statements.recordAttempt.length}, ` +
+      `trivial mutation ${report.statements.trivial.length}`,
   );
   for (const [i, sql] of report.statements.recordAttempt.entries()) console.log(`    ${i + 1}. ${show(sql)}`);
 }
@@ -525,7 +506,8 @@ function targets(reports: BackendReport[]): { line: string; pass: boolean }[] {
 const cpus = os.cpus();
 console.log('Learnloop recordAttempt benchmark');
 console.log(
-  `  machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()} ${os.arch()}`,
+  `  machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
+    `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()} ${os.arch()}`,
 );
 console.log(
   `  node ${process.version}, NODE_ENV=${process.env.NODE_ENV}, load average ${os
@@ -534,10 +516,12 @@ console.log(
     .join(' ')}`,
 );
 console.log(
-  '  server (Yoga, Pothos, Prisma) on the main thread; HTTP load from a worker thread of the same process (node:http, keep-alive);',
+  '  server (Yoga, Pothos, Prisma) on the main thread; ' +
+    'HTTP load from a worker thread of the same process (node:http, keep-alive);',
 );
 console.log(
-  '  in-process rows (·, floor) run their loops on the main thread. The database server shares this machine when on localhost.',
+  '  in-process rows (·, floor) run their loops on the main thread. ' +
+    'The database server shares this machine when on localhost.',
 );
 console.log(
   '  main ELU: event-loop utilisation of the main thread (counts time it waits for a CPU inside a call as busy);',
@@ -546,7 +530,8 @@ console.log(
   '  main CPU µs/req: CPU time the main thread really ran per request (user+sys, from /proc); db: all local postgres',
 );
 console.log(
-  '  processes (PostgreSQL only; PGlite runs on the main thread); host: all cores, load generator and other tenants included.',
+  '  processes (PostgreSQL only; PGlite runs on the main thread); ' +
+    'host: all cores, load generator and other tenants included.',
 );
 
 const reports: BackendReport[] = [];

@@ -42,7 +42,10 @@ export function postgresTimes(): Map<number, number> | null {
   return times.size > 0 ? times : null;
 }
 
-/** CPU seconds the postgres processes used between two readings; a backend that exited meanwhile is lost, one that started counts whole. */
+/**
+ * CPU seconds the postgres processes used between two readings; a backend that exited meanwhile is lost, one that
+ * started counts whole.
+ */
 export function postgresDelta(from: Map<number, number>, to: Map<number, number>): number {
   let total = 0;
   for (const [pid, seconds] of to) total += seconds - (from.get(pid) ?? 0);

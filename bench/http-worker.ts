@@ -26,7 +26,8 @@ export type HttpJob = LoadOptions & {
 export type WorkerMessage = { ok: true; result: LoadResult } | { ok: false; error: string };
 
 export const recordAttemptDocument =
-  'mutation RecordAttempt($input: RecordAttemptInput!) { recordAttempt(input: $input) { id attemptNo correct recordedAt } }';
+  'mutation RecordAttempt($input: RecordAttemptInput!) { ' +
+  'recordAttempt(input: $input) { id attemptNo correct recordedAt } }';
 export const trivialDocument = 'mutation Trivial { __typename }';
 
 interface Reply {

@@ -71,7 +71,8 @@ export function summariseProfile(profile: Profile, top: number): string {
       charged = owner(frame.url, frame.functionName);
     }
     byCaller.set(charged, (byCaller.get(charged) ?? 0) + micros);
-    const fn = `${callFrame.functionName || '(anonymous)'}  ${pkg}${callFrame.url ? `:${callFrame.lineNumber + 1}` : ''}`;
+    const line = callFrame.url ? `:${callFrame.lineNumber + 1}` : '';
+    const fn = `${callFrame.functionName || '(anonymous)'}  ${pkg}${line}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
   }
   const busy = total - (byOwner.get('(idle)') ?? 0);

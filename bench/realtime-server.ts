@@ -1,18 +1,13 @@
 // The server process of `npm run bench:realtime`: the real app (createApp) over PostgreSQL, alone in
 // its process so its memory is measured apart from the 5,000 clients. Started by bench/realtime.ts
 // with an IPC channel; it answers:
-//   { type: 'stats', topics?, gc? } → { type: 'stats', rss, heapUsed, external, listeners } (after a GC unless gc: false)
-//   { type: 'stop' }                     → stops the app, the bus and the database, then exits
+//   { type: 'stats', topics?, gc? } → { type: 'stats', rss, heapUsed, external, listeners }
+//                                       (after a GC unless gc: false)
+//   { type: 'stop' }                 → stops the app, the bus and the database, then exits
 // Environment: DATABASE_URL (postgresql://…), JWT_SECRET, DATABASE_POOL_SIZE, REDIS_URL (optional).
 import { readFile } from 'node:fs/promises';
 
-process.env.NODE_ENV ??= 'production';
-
-const { openDatabase } = await import('../src/db/client.ts');
-const { createApp } = await import('../src/server.ts');
-const { createEventBus } = await import('../src/pubsub.ts');
-const { secretKey } = await import('../src/auth.ts');
-const { createLogger } = await import('../src/logger.ts');
+const { createApp, createEventBus, createLogger, loadJobsConfig, openDatabase, secretKey } = await import('./app.ts');
 
 interface StatsRequest {
   type: 'stats';
@@ -30,7 +25,7 @@ const db = await openDatabase(
   { migrate: false },
 );
 const bus = createEventBus(process.env.REDIS_URL || null, log);
-const app = createApp({ db, pubsub: bus.pubsub, log, key: secretKey(process.env.JWT_SECRET!) });
+const app = createApp({ db, pubsub: bus.pubsub, log, jobs: loadJobsConfig(), key: secretKey(process.env.JWT_SECRET!) });
 const url = await app.start(0, '127.0.0.1');
 let topics: string[] = [];
 

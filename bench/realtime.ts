@@ -28,51 +28,35 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { type Client, createClient } from 'graphql-ws';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
+import { addDays, localDate } from '../src/domain/calendar.ts';
+import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
+import { globalId } from './setup.ts';
 
-process.env.NODE_ENV ??= 'production';
-
-const usage =
-  'usage: npm run bench:realtime -- [--subscribers N=5000] [--sessions N=200] [--attempts N=50] [--concurrency N=2] [--connect-batch N=250]\n' +
-  '  BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): the PostgreSQL server the bench database is created on';
-
-const { values: args } = parseArgs({
-  options: {
+const options = parseBenchOptions(
+  'usage: npm run bench:realtime -- [--subscribers N=5000] [--sessions N=200] [--attempts N=50] [--concurrency N=2]\n' +
+    '                                  [--connect-batch N=250]',
+  {
     subscribers: { type: 'string', default: '5000' },
     sessions: { type: 'string', default: '200' },
     attempts: { type: 'string', default: '50' },
     concurrency: { type: 'string', default: '2' },
     'connect-batch': { type: 'string', default: '250' },
-    help: { type: 'boolean', default: false },
   },
-});
-if (args.help) {
-  console.log(usage);
-  process.exit(0);
-}
-const subscriberCount = positive('subscribers');
-const sessionCount = positive('sessions');
-const attemptsPerSession = positive('attempts');
-const concurrency = positive('concurrency');
-const connectBatch = positive('connect-batch');
+);
+const args = options.values;
+const subscriberCount = options.number('subscribers', args.subscribers);
+const sessionCount = options.number('sessions', args.sessions);
+const attemptsPerSession = options.number('attempts', args.attempts);
+const concurrency = options.number('concurrency', args.concurrency);
+const connectBatch = options.number('connect-batch', args['connect-batch']);
+const fail = options.fail;
 if (sessionCount > subscriberCount)
   fail('--sessions cannot exceed --subscribers: each session belongs to a listening learner');
 const warmupCount = 50;
-
-function positive(name: keyof typeof args): number {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < 1) fail(`--${name} must be a positive integer\n${usage}`);
-  return value;
-}
-
-function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
-}
 
 // ---------------------------------------------------------------------------------------------
 // File descriptors: every client socket is one here, every server socket one in the server. Node
@@ -82,7 +66,8 @@ const fdsNeeded = subscriberCount + 1_024;
 const limits = openFileLimits();
 if (limits.soft !== null && limits.soft < fdsNeeded) {
   fail(
-    `open files: the limit is ${limits.soft} (hard ${limits.hard}) and ${fdsNeeded} are needed: raise it (ulimit -n ${fdsNeeded}, as root or in limits.conf) or use fewer --subscribers`,
+    `open files: the limit is ${limits.soft} (hard ${limits.hard}) and ${fdsNeeded} are needed: ` +
+      `raise it (ulimit -n ${fdsNeeded}, as root or in limits.conf) or use fewer --subscribers`,
   );
 }
 
@@ -98,21 +83,21 @@ function openFileLimits(pid: number | 'self' = 'self'): { soft: number | null; h
   }
 }
 
-// The application modules are loaded after NODE_ENV is set (they read it at import).
-const { openDatabase } = await import('../src/db/client.ts');
-const { secretKey, signToken } = await import('../src/auth.ts');
-const { replanLearners } = await import('../src/services/plans.ts');
-const { topicOf } = await import('../src/pubsub.ts');
-const { addDays, localDate } = await import('../src/domain/calendar.ts');
+const { openDatabase, replanLearners, secretKey, signToken, topicOf } = await import('./app.ts');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 
 const planAdjustedQuery = `subscription BenchPlanAdjusted($userId: ID!) {
-  planAdjusted(userId: $userId) { id planDate trigger session { id } after { subcategory targetQuestions priority reason } }
+  planAdjusted(userId: $userId) {
+    id planDate trigger session { id } after { subcategory targetQuestions priority reason }
+  }
 }`;
 const endSessionQuery = `mutation BenchEndSession($id: ID!) {
-  endSession(id: $id) { id endedAt durationSec summary { questionsAttempted accuracy topicsCovered } analytics { learningVelocity conceptSwitches } }
+  endSession(id: $id) {
+    id endedAt durationSec
+    summary { questionsAttempted accuracy topicsCovered }
+    analytics { learningVelocity conceptSwitches }
+  }
 }`;
 
 // ---------------------------------------------------------------------------------------------
@@ -129,10 +114,7 @@ interface Learner {
 }
 
 function createDatabase(): Promise<ScratchDatabase> {
-  return createScratchDatabase(
-    process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test',
-    'll_bench_rt',
-  );
+  return createScratchDatabase(benchDatabaseUrl, 'll_bench_rt');
 }
 
 /** Everything in bulk SQL: questions, learners, sessions with graded attempts, masteries. */
@@ -142,7 +124,8 @@ async function seed(
 ): Promise<{ learners: Learner[]; warmup: Learner[]; serverVersion: string }> {
   const serverVersion = (await sql.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
   await sql.query(
-    `INSERT INTO questions (external_id, category, subcategory, difficulty_band, answer, answer_key, options, importance_index)
+    `INSERT INTO questions (external_id, category, subcategory, difficulty_band, answer, answer_key, options,
+                            importance_index)
      SELECT 'RT-' || i, CASE WHEN i % 8 < 4 THEN 'Quantitative' ELSE 'Verbal' END, ($1::text[])[i % 8 + 1],
             (ARRAY['EASY', 'MEDIUM', 'HARD'])[i % 3 + 1]::"DifficultyBand", 'A', 'a', '["A", "B", "C", "D"]'::jsonb,
             ((i * 37) % 101) / 100.0
@@ -162,17 +145,21 @@ async function seed(
   const withSession = [...users.slice(0, sessionCount), ...users.slice(subscriberCount)].map((u) => u.id);
   const sessions = (
     await sql.query<{ id: string; user_id: string }>(
-      `INSERT INTO sessions (user_id, started_at, units) SELECT u, now() - interval '40 minutes', ARRAY[]::text[] FROM unnest($1::uuid[]) AS u RETURNING id, user_id`,
+      `INSERT INTO sessions (user_id, started_at, units)
+       SELECT u, now() - interval '40 minutes', ARRAY[]::text[] FROM unnest($1::uuid[]) AS u
+       RETURNING id, user_id`,
       [withSession],
     )
   ).rows;
   // attempts: question k·7 (+ a per-session offset) in session order, so a session sees every subcategory;
   // correctness leans by subcategory (30% in the first … 86% in the last), so each plan has weak and strong ones.
   await sql.query(
-    `INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec, hint_used,
-                           answered_at, recorded_at, client_attempt_id)
-     SELECT s.user_id, q.id, s.id, 1, 'SESSION', CASE WHEN c.correct THEN 'A' ELSE 'B' END, c.correct, 15 + (k * 13) % 40, k % 11 = 0,
-            s.started_at + k * interval '40 seconds', s.started_at + k * interval '40 seconds' + interval '1 second', 'rt-' || k
+    `INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec,
+                           hint_used, answered_at, recorded_at, client_attempt_id)
+     SELECT s.user_id, q.id, s.id, 1, 'SESSION', CASE WHEN c.correct THEN 'A' ELSE 'B' END, c.correct,
+            15 + (k * 13) % 40, k % 11 = 0,
+            s.started_at + k * interval '40 seconds', s.started_at + k * interval '40 seconds' + interval '1 second',
+            'rt-' || k
      FROM sessions s
      CROSS JOIN generate_series(1, $1::int) AS k
      CROSS JOIN LATERAL (SELECT ((abs(hashtext(s.id::text)) % $2::int) + k * 7) % $2::int AS qi) AS pick
@@ -289,6 +276,9 @@ const percentile = (sorted: readonly number[], p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const ms = (v: number) => (Number.isNaN(v) ? '—' : `${v.toFixed(1)} ms`);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+/** "p50 …, p95 …, p99 …" of sorted latencies. */
+const percentiles = (sorted: readonly number[]) =>
+  `p50 ${ms(percentile(sorted, 50))}, p95 ${ms(percentile(sorted, 95))}, p99 ${ms(percentile(sorted, 99))}`;
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
 async function endSessionOver(
@@ -347,8 +337,10 @@ async function main(): Promise<number> {
     server = await startServer(database.url, secret);
     const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
     console.log(
-      `PostgreSQL ${serverVersion}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}); ` +
-        `seeded ${subscriberCount + warmupCount} learners, ${sessionCount + warmupCount} sessions × ${attemptsPerSession} attempts in ${(seedMs / 1000).toFixed(1)} s`,
+      `PostgreSQL ${serverVersion}, Node ${process.version}, ` +
+        `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}); ` +
+        `seeded ${subscriberCount + warmupCount} learners, ` +
+        `${sessionCount + warmupCount} sessions × ${attemptsPerSession} attempts in ${(seedMs / 1000).toFixed(1)} s`,
     );
     console.log(
       `open files: server ${server.fdLimit ?? '?'}, clients ${openFileLimits().soft ?? '?'} (need ≥ ${fdsNeeded})`,
@@ -447,7 +439,8 @@ async function main(): Promise<number> {
     const setupMs = performance.now() - setupStart;
     if (subscribed < learners.length)
       throw new Error(
-        `only ${subscribed} of ${learners.length} subscriptions reached the server (${subscriptionErrors.slice(0, 3).join('; ')})`,
+        `only ${subscribed} of ${learners.length} subscriptions reached the server ` +
+          `(${subscriptionErrors.slice(0, 3).join('; ')})`,
       );
     const connected = await server.stats();
 
@@ -521,36 +514,40 @@ async function main(): Promise<number> {
 
     const line = (label: string, value: string) => console.log(`  ${label.padEnd(44)} ${value}`);
     console.log(
-      `\nReal-time plan adaptation: ${learners.length} graphql-ws subscribers (one learner each) on one server, ${owners.length} sessions × ${attemptsPerSession} attempts ended over HTTP by ${concurrency} callers`,
+      `\nReal-time plan adaptation: ${learners.length} graphql-ws subscribers (one learner each) on one server, ` +
+        `${owners.length} sessions × ${attemptsPerSession} attempts ended over HTTP by ${concurrency} callers`,
     );
     line(
       'connection set-up (all subscribed, server-side)',
-      `${(setupMs / 1000).toFixed(2)} s (${Math.round(learners.length / (setupMs / 1000))} connections/s, batches of ${connectBatch})`,
+      `${(setupMs / 1000).toFixed(2)} s ` +
+        `(${Math.round(learners.length / (setupMs / 1000))} connections/s, batches of ${connectBatch})`,
     );
     line(
       '  per connection: open + connection_ack',
-      `p50 ${ms(percentile(connectTimes, 50))}, p95 ${ms(percentile(connectTimes, 95))}, p99 ${ms(percentile(connectTimes, 99))} (all acknowledged after ${(acknowledgedMs / 1000).toFixed(2)} s)`,
+      `${percentiles(connectTimes)} (all acknowledged after ${(acknowledgedMs / 1000).toFixed(2)} s)`,
     );
     line(
       'server RSS (after GC)',
-      `${mb(baseline.rss)} idle → ${mb(connected.rss)} with ${learners.length} subscribers → ${mb(after.rss)} after the run`,
+      `${mb(baseline.rss)} idle → ${mb(connected.rss)} with ${learners.length} subscribers → ` +
+        `${mb(after.rss)} after the run`,
     );
     line(
       'server RSS per connection',
-      `${(perConnectionConnected / 1024).toFixed(1)} KB subscribed, ${(perConnection / 1024).toFixed(1)} KB after the run (heap ${((connected.heapUsed - baseline.heapUsed) / learners.length / 1024).toFixed(1)} KB)`,
+      `${(perConnectionConnected / 1024).toFixed(1)} KB subscribed, ` +
+        `${(perConnection / 1024).toFixed(1)} KB after the run ` +
+        `(heap ${((connected.heapUsed - baseline.heapUsed) / learners.length / 1024).toFixed(1)} KB)`,
     );
     line(
       'endSession (summary, analytics, plan adjustment)',
-      `p50 ${ms(percentile(endLatencies, 50))}, p95 ${ms(percentile(endLatencies, 95))}, p99 ${ms(percentile(endLatencies, 99))}, max ${ms(endLatencies.at(-1) ?? NaN)}; ${(owners.length / (runMs / 1000)).toFixed(0)} sessions/s`,
+      `${percentiles(endLatencies)}, max ${ms(endLatencies.at(-1) ?? NaN)}; ` +
+        `${(owners.length / (runMs / 1000)).toFixed(0)} sessions/s`,
     );
     line(
       'delivery latency from endSession response',
-      `p50 ${ms(percentile(fromResponse, 50))}, p95 ${ms(percentile(fromResponse, 95))}, p99 ${ms(percentile(fromResponse, 99))}, max ${ms(fromResponse.at(-1) ?? NaN)} (${beforeResponse} arrived before the response, counted as 0 ms)`,
+      `${percentiles(fromResponse)}, max ${ms(fromResponse.at(-1) ?? NaN)} ` +
+        `(${beforeResponse} arrived before the response, counted as 0 ms)`,
     );
-    line(
-      'delivery latency from endSession request',
-      `p50 ${ms(percentile(fromRequest, 50))}, p95 ${ms(percentile(fromRequest, 95))}, p99 ${ms(percentile(fromRequest, 99))}`,
-    );
+    line('delivery latency from endSession request', percentiles(fromRequest));
     line(
       'delivered / lost / duplicated / misdelivered',
       `${firstDelivery.size} / ${lost} / ${duplicates} / ${misdelivered}`,

@@ -17,55 +17,43 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { answerKey } from '../src/domain/grading.ts';
+import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { defer, unwind } from './cleanup.ts';
+import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
 
-// Measure the production configuration; set before the application modules load.
-process.env.NODE_ENV ??= 'production';
-
-const { openDatabase } = await import('../src/db/client.ts');
-const { createApp, graphqlPath } = await import('../src/server.ts');
-const { createEventBus } = await import('../src/pubsub.ts');
-const { secretKey, signToken } = await import('../src/auth.ts');
-const { createLogger } = await import('../src/logger.ts');
-const { endSession } = await import('../src/services/sessions.ts');
-const { answerKey } = await import('../src/domain/grading.ts');
+const {
+  createApp,
+  createEventBus,
+  createLogger,
+  endSession,
+  graphqlPath,
+  loadJobsConfig,
+  openDatabase,
+  secretKey,
+  signToken,
+} = await import('./app.ts');
 type Database = Awaited<ReturnType<typeof openDatabase>>;
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const { values: args } = parseArgs({
-  options: {
+const options = parseBenchOptions(
+  'usage: npm run bench:session-end -- [--sessions N=200] [--sizes 50,200] [--warmup N=20] [--concurrency N=1]',
+  {
     sessions: { type: 'string', default: '200' },
     sizes: { type: 'string', default: '50,200' },
     warmup: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '1' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(
-    'usage: npm run bench:session-end -- [--sessions N=200] [--sizes 50,200] [--warmup N=20] [--concurrency N=1]\n  BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): the server the bench database is created on',
-  );
-  process.exit(0);
-}
-function positiveInt(name: string, text: string, allowZero = false): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    console.error(
-      `--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not ${JSON.stringify(text)}`,
-    );
-    process.exit(2);
-  }
-  return value;
-}
-const measured = positiveInt('sessions', args.sessions);
-const warmup = positiveInt('warmup', args.warmup, true);
-const concurrency = positiveInt('concurrency', args.concurrency);
-const sizes = args.sizes.split(',').map((s) => positiveInt('sizes', s.trim()));
-const baseUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
+);
+const args = options.values;
+const measured = options.number('sessions', args.sessions);
+const warmup = options.number('warmup', args.warmup, { min: 0 });
+const concurrency = options.number('concurrency', args.concurrency);
+const sizes = args.sizes.split(',').map((s) => options.number('sizes', s.trim()));
+const baseUrl = benchDatabaseUrl;
 const target = { size: 200, p95Ms: 50 };
 
 async function createBenchDatabase(): Promise<string> {
@@ -129,13 +117,18 @@ async function seed(db: Database): Promise<Map<number, BenchSession[]>> {
     // Attempt i of a session: runs of ~4 questions per subcategory (concept switches), accuracy
     // falling and answers slowing over the session (so the attention-span windows do real work).
     await db.prisma.$executeRaw`
-      WITH qs AS (SELECT array_agg(id ORDER BY external_id) AS ids, count(*)::int AS n FROM questions WHERE external_id LIKE ${`SE-${tag}-%`}),
-           s AS (SELECT id, user_id, ord FROM unnest(${sessions.map((s) => s.id)}::uuid[]) WITH ORDINALITY AS t(id, ord) JOIN sessions USING (id))
-      INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec, hint_used,
-                            answered_at, recorded_at, client_attempt_id)
+      WITH qs AS (SELECT array_agg(id ORDER BY external_id) AS ids, count(*)::int AS n
+                  FROM questions WHERE external_id LIKE ${`SE-${tag}-%`}),
+           s AS (SELECT id, user_id, ord
+                 FROM unnest(${sessions.map((s) => s.id)}::uuid[]) WITH ORDINALITY AS t(id, ord)
+                 JOIN sessions USING (id))
+      INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec,
+                            hint_used, answered_at, recorded_at, client_attempt_id)
       SELECT s.user_id, qs.ids[1 + ((g.i / 4 + (g.i % 4) * 8 + s.ord::int * 13) % qs.n)], s.id, g.i, 'SESSION', 'x',
-             random() < 0.85 - 0.35 * g.i::float8 / ${size}::int, 5 + random() * (20 + 40 * g.i::float8 / ${size}::int), random() < 0.1,
-             ${startedAt}::timestamptz + g.i * interval '10 seconds', ${startedAt}::timestamptz + g.i * interval '10 seconds', 'bench-' || g.i
+             random() < 0.85 - 0.35 * g.i::float8 / ${size}::int, 5 + random() * (20 + 40 * g.i::float8 / ${size}::int),
+             random() < 0.1,
+             ${startedAt}::timestamptz + g.i * interval '10 seconds',
+             ${startedAt}::timestamptz + g.i * interval '10 seconds', 'bench-' || g.i
       FROM s CROSS JOIN qs CROSS JOIN generate_series(1, ${size}::int) AS g(i)`;
     bySize.set(
       size,
@@ -195,7 +188,10 @@ function percentile(sorted: readonly number[], q: number): number {
 const endSessionDocument = `mutation End($id: ID!) {
   endSession(id: $id) {
     id endedAt durationSec
-    summary { questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered difficultyDistribution { easy medium hard } }
+    summary {
+      questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered
+      difficultyDistribution { easy medium hard }
+    }
     analytics { learningVelocity conceptSwitches attentionSpanMinutes optimalDifficultyRange }
   }
 }`;
@@ -210,7 +206,8 @@ async function main(): Promise<number> {
     { version: string }[]
   >`SELECT split_part(version(), ' ', 2) AS version`) as [{ version: string }];
   console.log(
-    `== endSession on PostgreSQL ${version} (${db.label}), Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()})`,
+    `== endSession on PostgreSQL ${version} (${db.label}), Node ${process.version}, ` +
+      `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()})`,
   );
   console.log(`   ${measured} measured sessions per size and path after ${warmup} warm-up, concurrency ${concurrency}`);
 
@@ -218,13 +215,15 @@ async function main(): Promise<number> {
   const bySize = await seed(db);
   const attemptsSeeded = sizes.reduce((n, size) => n + size * bySize.get(size)!.length, 0);
   console.log(
-    `   seeded 240 questions, ${[...bySize.values()].reduce((n, s) => n + s.length, 0)} learners with an open session each, ${attemptsSeeded.toLocaleString('en')} attempts in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
+    `   seeded 240 questions, ${[...bySize.values()].reduce((n, s) => n + s.length, 0)} learners ` +
+      `with an open session each, ${attemptsSeeded.toLocaleString('en')} attempts ` +
+      `in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
   );
 
   const key = secretKey(randomBytes(32).toString('base64url'));
   const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
   const bus = createEventBus(null, log);
-  const app = createApp({ db, pubsub: bus.pubsub, log, key });
+  const app = createApp({ db, pubsub: bus.pubsub, log, jobs: loadJobsConfig(), key });
   const endpoint = `${await app.start(0, '127.0.0.1')}${graphqlPath}`;
   defer('server', async () => {
     await app.stop();
@@ -254,7 +253,12 @@ async function main(): Promise<number> {
       return attempted === size ? null : `summary has ${attempted} attempts, not ${size}`;
     };
     const inProcess = async (s: BenchSession): Promise<string | null> => {
-      const ended = await endSession(db, { userId: s.userId, role: 'LEARNER' }, s.sessionId);
+      const ended = await endSession(
+        db,
+        { subject: s.userId, userId: s.userId, role: 'LEARNER' },
+        s.sessionId,
+        defaultLearnerModelParameters,
+      );
       return ended.changed ? null : 'the session had already ended';
     };
     const warm = sessions.slice(0, warmup);
@@ -284,12 +288,18 @@ async function main(): Promise<number> {
   for (const row of rows) {
     const sorted = [...row.latencies].sort((a, b) => a - b);
     const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+    const cells = [
+      String(sorted.length),
+      ms(percentile(sorted, 0.5)),
+      ms(percentile(sorted, 0.95)),
+      ms(percentile(sorted, 0.99)),
+      ms(mean),
+      ms(sorted[sorted.length - 1] ?? Number.NaN),
+    ].map((cell) => cell.padStart(8));
+    const rate = String(Math.round(sorted.length / (row.wallMs / 1000))).padStart(7);
     console.log(
-      ` ${String(row.size).padStart(8)}  ${row.path.padEnd(24)} ${String(sorted.length).padStart(8)} ${ms(percentile(sorted, 0.5)).padStart(8)} ${ms(percentile(sorted, 0.95)).padStart(8)} ${ms(
-        percentile(sorted, 0.99),
-      ).padStart(
-        8,
-      )} ${ms(mean).padStart(8)} ${ms(sorted[sorted.length - 1] ?? Number.NaN).padStart(8)} ${String(Math.round(sorted.length / (row.wallMs / 1000))).padStart(7)} ${String(row.errors.length).padStart(7)}`,
+      ` ${String(row.size).padStart(8)}  ${row.path.padEnd(24)} ${cells.join(' ')} ${rate} ` +
+        String(row.errors.length).padStart(7),
     );
   }
   const failures = rows.flatMap((r) => r.errors.map((e) => `${r.size}/${r.path}: ${e}`));
@@ -301,7 +311,8 @@ async function main(): Promise<number> {
       0.95,
     );
     console.log(
-      `\n target: p95 < ${target.p95Ms} ms at ${target.size} attempts over HTTP: ${p95 < target.p95Ms ? 'met' : 'MISSED'} (p95 ${ms(p95)} ms)`,
+      `\n target: p95 < ${target.p95Ms} ms at ${target.size} attempts over HTTP: ` +
+        `${p95 < target.p95Ms ? 'met' : 'MISSED'} (p95 ${ms(p95)} ms)`,
     );
   }
   if (missing > 0) console.log(` ${missing} sessions were left open or without summary/analytics`);

@@ -3,11 +3,12 @@
 // scores the mastery model on the attempt log (src/evaluate-cli.ts).
 import { parseArgs } from 'node:util';
 import { developmentSecret, type Role, roles, secretKey, signToken } from './auth.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
+import { ConfigError } from './errors.ts';
 import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
-import { uuidPattern } from './ids.ts';
+import { userGlobalId, userIdOfSubject } from './ids.ts';
 import { exportXapiCommand, ImportCommandError, importCommand, importUsage, rebuildCommand } from './import/cli.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
@@ -17,7 +18,8 @@ import { recomputeMissingSessionAnalytics } from './services/recompute-analytics
 const usage = `usage: learnloop <command>
   serve                          serve the GraphQL API (default)
   token <email|user id> [--role LEARNER|COACH|ADMIN] [--expires 30d]
-                                 print a bearer token for a user (with an id and --role,
+                                 print a bearer token for a user, its sub the user's id as the
+                                 API gives it out (with an id and --role,
                                  without opening the database: works while a server runs)
   recompute-analytics [--chunk-size 500]
                                  store the summary and analytics of ended sessions that lack
@@ -61,19 +63,21 @@ async function token(args: string[]): Promise<void> {
   if (!who) throw new UsageError('token needs an email or a user id');
   const config = loadConfig();
   const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
-  const userId = userIdOf(who);
+  const userId = userIdOfSubject(who);
   if (values.role !== undefined) {
     // With an id and a role no lookup is needed: this works while a server holds the embedded database.
     if (!roles.includes(values.role as Role)) throw new UsageError(`--role must be one of ${roles.join(', ')}`);
     if (!userId) throw new UsageError('--role goes with a user id, not an email');
-    process.stdout.write(`${await signToken(key, { userId, role: values.role as Role }, values.expires)}\n`);
+    const claims = { userId: userGlobalId(userId), role: values.role as Role };
+    process.stdout.write(`${await signToken(key, claims, values.expires)}\n`);
     return;
   }
   const db = await openDatabase(config.database, { migrate: false });
   try {
     const user = await db.prisma.user.findFirst({ where: userId ? { id: userId } : { email: who.toLowerCase() } });
     if (!user) throw new UsageError(`no user ${who}`);
-    process.stdout.write(`${await signToken(key, { userId: user.id, role: user.role as Role }, values.expires)}\n`);
+    const claims = { userId: userGlobalId(user.id), role: user.role as Role };
+    process.stdout.write(`${await signToken(key, claims, values.expires)}\n`);
   } finally {
     await db.close();
   }
@@ -96,18 +100,12 @@ async function recomputeAnalytics(args: string[]): Promise<void> {
       onChunk: (p) => process.stderr.write(`  ${p.sessions}/${total} sessions (chunk ${p.chunks})\n`),
     });
     process.stdout.write(
-      `recompute-analytics: ${result.sessions} sessions in ${result.chunks} chunks: ${result.summaries} summaries and ${result.analytics} analytics stored (${Date.now() - started} ms)\n`,
+      `recompute-analytics: ${result.sessions} sessions in ${result.chunks} chunks: ` +
+        `${result.summaries} summaries and ${result.analytics} analytics stored (${Date.now() - started} ms)\n`,
     );
   } finally {
     await db.close();
   }
-}
-
-/** A user id as stored, or as the API gives it out (a global ID), or null for an email. */
-function userIdOf(value: string): string | null {
-  if (uuidPattern.test(value)) return value;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  return decoded.startsWith('User:') && uuidPattern.test(decoded.slice(5)) ? decoded.slice(5) : null;
 }
 
 class UsageError extends Error {}

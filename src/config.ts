@@ -1,6 +1,9 @@
-import path from 'node:path';
+// The configuration, read from the environment once at start (src/cli.ts) and passed down: the
+// server's context and the services get it from there, nothing reads the environment later.
 import { z } from 'zod';
 import { type DatabaseConfig, databaseConfigFrom, dataDirFrom } from './db/client.ts';
+import { ConfigError } from './errors.ts';
+import { type JobsConfig, loadJobsConfig } from './jobs/config.ts';
 
 export interface AppConfig {
   port: number;
@@ -10,10 +13,12 @@ export interface AppConfig {
   redisUrl: string | null;
   /** null: development mode (a generated secret kept in DATA_DIR). */
   jwtSecret: string | null;
-  jobsTimezone: string;
-  nightlyCron: string;
+  /** The jobs' settings (JOBS_*, the crons, the mastery model's): the scheduler, runJob and the CLI use them. */
+  jobs: JobsConfig;
   demoData: boolean;
   scheduler: boolean;
+  /** TARGET_SUCCESS: the success rate nextQuestions aims at. */
+  targetSuccess: number;
 }
 
 const flag = z
@@ -26,15 +31,14 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   REDIS_URL: z.string().optional(),
   JWT_SECRET: z.string().optional(),
-  JOBS_TZ: z.string().default('UTC'),
-  NIGHTLY_CRON: z.string().default('0 2 * * *'),
   DEMO_DATA: flag,
   SCHEDULER: flag,
+  TARGET_SUCCESS: z.coerce
+    .number()
+    .gt(0, 'must lie strictly between 0 and 1')
+    .lt(1, 'must lie strictly between 0 and 1')
+    .default(0.75),
 });
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
@@ -43,8 +47,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
-  if (!isTimeZone(e.JOBS_TZ))
-    throw new ConfigError(`JOBS_TZ=${e.JOBS_TZ} is not an IANA time zone (e.g. UTC, Europe/Berlin).`);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -52,20 +54,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     database: databaseConfigFrom(env),
     redisUrl: e.REDIS_URL ?? null,
     jwtSecret: e.JWT_SECRET ?? null,
-    jobsTimezone: e.JOBS_TZ,
-    nightlyCron: e.NIGHTLY_CRON,
+    jobs: loadJobsConfig(env),
     demoData: e.DEMO_DATA,
     scheduler: e.SCHEDULER,
+    targetSuccess: e.TARGET_SUCCESS,
   };
 }
-
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export const projectRoot = path.resolve(new URL('..', import.meta.url).pathname);

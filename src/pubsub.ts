@@ -61,18 +61,35 @@ export function publishPlanChanges(pubsub: PubSub, changes: readonly { userId: s
   for (const change of changes) pubsub.publish('plan-adjusted', change.userId, { adjustmentId: change.adjustmentId });
 }
 
+/** Announces a committed session end to sessionEnded subscribers (the learner's and everyone's). Call after commit. */
+export function publishSessionEnded(pubsub: PubSub, ended: { sessionId: string; userId: string }): void {
+  const payload = { sessionId: ended.sessionId, userId: ended.userId };
+  pubsub.publish('session-ended', ended.userId, payload);
+  pubsub.publish('session-ended-all', payload);
+}
+
 export function createEventBus(redisUrl: string | null, log: Logger): EventBus {
   const counts = new Map<string, number>();
   const listenerCount = (topic: string) => counts.get(topic) ?? 0;
-  if (!redisUrl) {
-    const target = new EventTarget();
-    setMaxListeners(0, target); // many dashboards on session-ended-all are not a leak
-    return {
-      pubsub: createPubSub<PubSubEvents>({ eventTarget: countingTarget(target, counts) as never }),
-      listenerCount,
-      close: async () => {},
-    };
-  }
+  return redisUrl ? redisBus(redisUrl, log, counts, listenerCount) : inProcessBus(counts, listenerCount);
+}
+
+function inProcessBus(counts: Map<string, number>, listenerCount: EventBus['listenerCount']): EventBus {
+  const target = new EventTarget();
+  setMaxListeners(0, target); // many dashboards on session-ended-all are not a leak
+  return {
+    pubsub: createPubSub<PubSubEvents>({ eventTarget: countingTarget(target, counts) as never }),
+    listenerCount,
+    close: async () => {},
+  };
+}
+
+function redisBus(
+  redisUrl: string,
+  log: Logger,
+  counts: Map<string, number>,
+  listenerCount: EventBus['listenerCount'],
+): EventBus {
   const common: RedisOptions = {
     // Reconnect for ever, backing off to one attempt every 2 s.
     retryStrategy: (attempt: number) => Math.min(attempt * 100, 2_000),
@@ -82,43 +99,11 @@ export function createEventBus(redisUrl: string | null, log: Logger): EventBus {
   const publishClient = new Redis(redisUrl, { ...common, maxRetriesPerRequest: 2 });
   // SUBSCRIBE issued while Redis is away waits for the connection: the subscription then works.
   const subscribeClient = new Redis(redisUrl, { ...common, maxRetriesPerRequest: null });
-  for (const [name, client] of [
-    ['publish', publishClient],
-    ['subscribe', subscribeClient],
-  ] as const) {
-    let down = false; // log the first error of an outage and its end, not every reconnection attempt
-    client.on('error', (error: Error) => {
-      if (!down)
-        log.error(
-          { err: error.message, client: name },
-          'redis connection error: events are not delivered until it is back',
-        );
-      down = true;
-    });
-    client.on('ready', () => {
-      if (down) log.info({ client: name }, 'redis connection restored');
-      down = false;
-    });
-  }
-  // Never an unhandled rejection (which would end the process): the mutation behind a publish has committed.
-  const guard = <T extends Redis>(client: T, methods: readonly string[]): T =>
-    new Proxy(client, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (typeof property !== 'string' || !methods.includes(property) || typeof value !== 'function') return value;
-        return (...args: unknown[]) =>
-          (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((error: Error) => {
-            log.error(
-              { err: error.message, command: property, channel: args[0] },
-              'redis command failed; event not delivered',
-            );
-            return 0;
-          });
-      },
-    });
+  logOutages(publishClient, 'publish', log);
+  logOutages(subscribeClient, 'subscribe', log);
   const redisTarget = createRedisEventTarget({
-    publishClient: guard(publishClient, ['publish']),
-    subscribeClient: guard(subscribeClient, ['subscribe', 'unsubscribe']),
+    publishClient: neverRejecting(publishClient, ['publish'], log),
+    subscribeClient: neverRejecting(subscribeClient, ['subscribe', 'unsubscribe'], log),
   });
   const pubsub = createPubSub<PubSubEvents>({
     eventTarget: countingTarget(redisTarget as EventTargetLike, counts) as never,
@@ -131,4 +116,42 @@ export function createEventBus(redisUrl: string | null, log: Logger): EventBus {
       subscribeClient.disconnect();
     },
   };
+}
+
+/** Logs the first error of an outage and its end, not every reconnection attempt. */
+function logOutages(client: Redis, name: string, log: Logger): void {
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (!down)
+      log.error(
+        { err: error.message, client: name },
+        'redis connection error: events are not delivered until it is back',
+      );
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) log.info({ client: name }, 'redis connection restored');
+    down = false;
+  });
+}
+
+/**
+ * The client with `methods` that log a failure instead of rejecting: never an unhandled rejection
+ * (which would end the process), as the mutation behind a publish has committed.
+ */
+function neverRejecting<T extends Redis>(client: T, methods: readonly string[], log: Logger): T {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof property !== 'string' || !methods.includes(property) || typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((error: Error) => {
+          log.error(
+            { err: error.message, command: property, channel: args[0] },
+            'redis command failed; event not delivered',
+          );
+          return 0;
+        });
+    },
+  });
 }

@@ -4,10 +4,13 @@ import type { AppConfig } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
-import { loadJobsConfig } from './jobs/config.ts';
+import { userGlobalId } from './ids.ts';
 import { createScheduler } from './jobs/scheduler.ts';
+import { loadLearnerModelParameters } from './learner-model-config.ts';
+import { limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
+import { dashboardPath } from './server/dashboard.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
 
 export interface RunningService {
@@ -18,11 +21,10 @@ export interface RunningService {
 }
 
 export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
-  // Read before anything starts, so a bad cron or JOBS_* value stops start-up with its message.
-  const jobsConfig = config.scheduler
-    ? loadJobsConfig(process.env, { timezone: config.jobsTimezone, nightlyCron: config.nightlyCron })
-    : null;
-  const db = await openDatabase(config.database);
+  const learnerModel = await loadLearnerModelParameters();
+  const jobs = { ...config.jobs, learnerModel };
+  const limits = limitsFromEnv();
+  const db = await openDatabase(config.database, { statementTimeoutMs: limits.statementTimeoutMs });
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
   try {
@@ -33,12 +35,21 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       if (loaded) log.info(loaded, 'demo data loaded into the empty database');
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
-    const app = createApp({ db, pubsub: bus.pubsub, log, key, graphiqlToken: tokens?.admin });
+    const app = createApp({
+      db,
+      pubsub: bus.pubsub,
+      log,
+      jobs,
+      key,
+      limits,
+      graphiqlToken: tokens?.admin,
+      adaptation: { learnerModel, targetSuccess: config.targetSuccess },
+    });
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
-    if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
+    if (tokens) printDevelopmentBanner(url, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
-    const scheduler = jobsConfig ? createScheduler(db, jobsConfig, { log, pubsub: bus.pubsub }) : null;
+    const scheduler = config.scheduler ? createScheduler(db, jobs, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
     return {
       url,
@@ -70,17 +81,23 @@ async function developmentTokens(db: Database, key: Uint8Array): Promise<Develop
     (await db.prisma.user.findUnique({ where: { email: DEMO_LEARNER_EMAIL } })) ??
     (await db.prisma.user.findFirst({ where: { role: 'LEARNER' }, orderBy: [{ createdAt: 'asc' }, { email: 'asc' }] }));
   return {
-    admin: await signToken(key, { userId: admin?.id ?? '00000000-0000-0000-0000-000000000000', role: 'ADMIN' }),
-    learner: learner ? await signToken(key, { userId: learner.id, role: 'LEARNER' }) : null,
+    // Staff subjects need not be users; the API's own ids are what an identity service would send.
+    admin: await signToken(key, { userId: admin ? userGlobalId(admin.id) : 'development-admin', role: 'ADMIN' }),
+    learner: learner ? await signToken(key, { userId: userGlobalId(learner.id), role: 'LEARNER' }) : null,
     learnerEmail: learner?.email ?? null,
   };
 }
 
-function printDevelopmentBanner(graphiqlUrl: string, tokens: DevelopmentTokens): void {
+function printDevelopmentBanner(url: string, tokens: DevelopmentTokens): void {
+  const dashboard = `${url}${dashboardPath}/#token=`;
   const lines = [
     '',
     `Development mode (no JWT_SECRET): tokens are signed with a secret kept in DATA_DIR.`,
-    `GraphiQL: ${graphiqlUrl}  (opens with the admin token in its headers)`,
+    `GraphiQL: ${url}${graphqlPath}  (opens with the admin token in its headers)`,
+    '',
+    `Dashboard as the admin:`,
+    `  ${dashboard}${tokens.admin}`,
+    ...(tokens.learner ? [`Dashboard as ${tokens.learnerEmail}:`, `  ${dashboard}${tokens.learner}`] : []),
     '',
     `Admin token:`,
     `  ${tokens.admin}`,

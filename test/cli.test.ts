@@ -103,11 +103,19 @@ test('npm start: demo data, tokens to paste, graceful shutdown, data kept across
   const [adminToken, learnerToken] = tokensIn(first.output());
   expect(adminToken).toBeDefined();
   expect(learnerToken).toBeDefined();
+  // Ready links to the dashboard (built by npm install), served by the same server.
+  const origin = new URL(first.url).origin;
+  expect(first.output()).toContain(`${origin}/dashboard/#token=${adminToken}`);
+  expect(first.output()).toContain(`${origin}/dashboard/#token=${learnerToken}`);
+  const page = await fetch(`${origin}/dashboard/`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('<div id="app">');
   const endpoint = `${first.url}/graphql`;
   const questions = await post(
     endpoint,
     learnerToken!,
-    '{ questions(first: 5) { edges { node { id } } } me { email sessions(first: 1) { edges { node { summary { accuracy } } } } } }',
+    '{ questions(first: 5) { edges { node { id } } } ' +
+      'me { email sessions(first: 1) { edges { node { summary { accuracy } } } } } }',
   );
   expect(questions.errors).toBeUndefined();
   expect(JSON.stringify(questions.data)).toContain('learner@learnloop.dev');

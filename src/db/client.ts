@@ -51,7 +51,8 @@ export function databaseConfigFrom(env: NodeJS.ProcessEnv = process.env): Databa
     return { kind: 'postgres', url, poolSize: Number(env.DATABASE_POOL_SIZE) || 10 };
   }
   throw new DatabaseConfigError(
-    `DATABASE_URL=${redactUrl(url)} is not supported: use postgresql://user:password@host:5432/db for PostgreSQL, memory:// for an in-memory database, or leave it unset to keep data in DATA_DIR.`,
+    `DATABASE_URL=${redactUrl(url)} is not supported: use postgresql://user:password@host:5432/db for PostgreSQL, ` +
+      'memory:// for an in-memory database, or leave it unset to keep data in DATA_DIR.',
   );
 }
 
@@ -60,6 +61,11 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Called with each SQL statement Prisma sends (tests count them). */
   onQuery?: (sql: string) => void;
+  /**
+   * PostgreSQL statement_timeout of every pooled connection (the API's API_STATEMENT_TIMEOUT_MS); job
+   * runs and dedicated connections (migrations) lift it. PGlite runs one statement at a time: none.
+   */
+  statementTimeoutMs?: number;
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -99,7 +105,8 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
   } catch (error) {
     await releaseLock();
     throw new DatabaseConfigError(
-      `cannot open the embedded database in ${dataDir}: ${(error as Error).message}. Remove the directory to start afresh, or set DATA_DIR.`,
+      `cannot open the embedded database in ${dataDir}: ${(error as Error).message}. ` +
+        'Remove the directory to start afresh, or set DATA_DIR.',
     );
   }
   const prisma = prismaClient(new PrismaPGlite(pglite), options.onQuery);
@@ -140,7 +147,8 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       const pid = Number(await readFile(lockPath, 'utf8').catch(() => ''));
       if (pid && pid !== process.pid && isAlive(pid)) {
         throw new DatabaseConfigError(
-          `the embedded database in ${dataDir} is in use by process ${pid}: stop it first, or give this process its own DATA_DIR (or use DATABASE_URL=postgresql://…).`,
+          `the embedded database in ${dataDir} is in use by process ${pid}: stop it first, ` +
+            'or give this process its own DATA_DIR (or use DATABASE_URL=postgresql://…).',
         );
       }
       await rm(lockPath, { force: true }); // left by a process that is gone
@@ -173,7 +181,12 @@ async function openPostgres(
   options: OpenOptions,
 ): Promise<Database> {
   const label = `PostgreSQL at ${redactUrl(config.url)}`;
-  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize,
+    connectionTimeoutMillis: 10_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   try {
@@ -182,7 +195,8 @@ async function openPostgres(
   } catch (error) {
     await pool.end().catch(() => {});
     throw new DatabaseConfigError(
-      `cannot reach ${label}: ${(error as Error).message}. Start PostgreSQL or fix DATABASE_URL (unset it to use the embedded database).`,
+      `cannot reach ${label}: ${(error as Error).message}. ` +
+        'Start PostgreSQL or fix DATABASE_URL (unset it to use the embedded database).',
     );
   }
   const prisma = prismaClient(new PrismaPg(pool, { statementNameGenerator: preparedStatementName }), options.onQuery);
@@ -192,12 +206,16 @@ async function openPostgres(
     label,
     async connect() {
       const client = await pool.connect();
+      if (options.statementTimeoutMs) await client.query('SET statement_timeout = 0');
       return {
         query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
         exec: async (sql: string) => {
           await client.query(sql);
         },
-        release: async () => client.release(),
+        release: async () => {
+          if (options.statementTimeoutMs) await client.query('RESET statement_timeout').catch(() => {});
+          client.release();
+        },
       };
     },
     async close() {

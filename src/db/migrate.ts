@@ -53,8 +53,10 @@ export async function applyMigrations(conn: MigrationConnection, migrations?: Mi
     const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
     if (failed) {
       throw new MigrationError(
-        `Migration ${failed.migration_name} failed earlier and was not rolled back (Prisma P3009); its error is in _prisma_migrations.logs. ` +
-          `Fix the database by hand, then run: UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = '${failed.migration_name}' AND finished_at IS NULL`,
+        `Migration ${failed.migration_name} failed earlier and was not rolled back (Prisma P3009); ` +
+          'its error is in _prisma_migrations.logs. Fix the database by hand, then run: ' +
+          `UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = '${failed.migration_name}' ` +
+          'AND finished_at IS NULL',
         'P3009',
       );
     }
@@ -65,7 +67,8 @@ export async function applyMigrations(conn: MigrationConnection, migrations?: Mi
       const row = applied.get(file.name);
       if (row && !equivalentChecksums(file.sql).includes(row.checksum)) {
         throw new MigrationError(
-          `Migration ${file.name} was edited after it was applied (checksum differs). Restore the file as it shipped and put the change in a new migration (npm run db:migration -- <name>).`,
+          `Migration ${file.name} was edited after it was applied (checksum differs). Restore the file as it shipped ` +
+            'and put the change in a new migration (npm run db:migration -- <name>).',
           'CHECKSUM',
         );
       }
@@ -91,7 +94,8 @@ async function ensureHistoryTable(conn: MigrationConnection): Promise<void> {
   )) as [{ count: number }];
   if (count > 0) {
     throw new MigrationError(
-      `The database schema is not empty but has no migration history (Prisma P3005). Point DATABASE_URL at an empty database, or baseline this one.`,
+      'The database schema is not empty but has no migration history (Prisma P3005). ' +
+        'Point DATABASE_URL at an empty database, or baseline this one.',
       'P3005',
     );
   }
@@ -101,7 +105,8 @@ async function ensureHistoryTable(conn: MigrationConnection): Promise<void> {
 async function applyOne(conn: MigrationConnection, file: MigrationFile): Promise<void> {
   const id = randomUUID();
   await conn.query(
-    'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
+    `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
+     VALUES ($1, $2, $3, now(), 0)`,
     [id, file.checksum, file.name],
   );
   try {

@@ -41,3 +41,13 @@ export function dateValue(date: string): Date {
 export function dateString(value: Date): string {
   return value.toISOString().slice(0, 10);
 }
+
+/** Whether `zone` is an IANA time zone this runtime knows (UTC, Europe/Berlin, Asia/Kolkata, …). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

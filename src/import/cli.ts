@@ -4,10 +4,9 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { isTimeZone, loadConfig } from '../config.ts';
+import { loadConfig } from '../config.ts';
 import { type Database, openDatabase } from '../db/client.ts';
-import { addDays, isDay } from '../domain/calendar.ts';
-import { loadJobsConfig } from '../jobs/config.ts';
+import { addDays, isDay, isTimeZone } from '../domain/calendar.ts';
 import { startOfDay } from '../jobs/slots.ts';
 import { exportXapi } from './export-xapi.ts';
 import { type RebuildReport, rebuildDerivedState } from './rebuild.ts';
@@ -35,7 +34,7 @@ function progressBar() {
 
 function jobsConfig() {
   const app = loadConfig();
-  return { app, jobs: loadJobsConfig(process.env, { timezone: app.jobsTimezone, nightlyCron: app.nightlyCron }) };
+  return { app, jobs: app.jobs };
 }
 
 export async function importCommand(args: string[]): Promise<void> {
@@ -171,7 +170,7 @@ export function formatRebuildReport(r: RebuildReport): string {
     `  mastery: ${r.learners} learners, ${r.masteries} scores, ${r.historyPoints} history points${compared}`,
     `  ${r.masteryAtAttemptUpdated} attempts' masteryAtAttempt set, ${r.questionsRescored} questions rescored`,
     `  sessions: ${r.sessionsClosed} abandoned closed, ${r.sessionSummaries} summaries stored`,
-    `  ${r.patterns} learning patterns, ${r.plans} learners planned`,
+    `  ${r.patterns} learning patterns, ${r.plans} learners planned, ${r.learnerModelReplayed} learner-model states replayed`,
     `  ms: ${Object.entries(r.ms)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,

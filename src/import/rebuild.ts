@@ -9,7 +9,9 @@
 //                 running sums start from zero; the sums over one window equal those over many)
 //   3. sessions   abandoned sessions closed, summaries and analytics stored where missing (the
 //                 NIGHTLY step and analytics:recompute)
-//   4. learners   learning patterns and tomorrow's plan as the last NIGHTLY computes them
+//   4. learners   the live learner model (its NIGHTLY step: question refits, state replays), the
+//                 cohort overview's daily rollup, learning patterns and tomorrow's plan as the last
+//                 NIGHTLY computes them
 //
 // It acts as of the last NIGHTLY slot up to now (or the latest watermark, if a run went further)
 // and records a NIGHTLY run for that slot, so the next scheduled run goes on from there. Run it
@@ -27,7 +29,9 @@ import type { JobsConfig } from '../jobs/config.ts';
 import type { RunContext } from '../jobs/context.ts';
 import { jobsLockKey, lockJobs, setWorkMemory } from '../jobs/ledger.ts';
 import { cronSlots, scheduledRunDate } from '../jobs/slots.ts';
+import { rollUpActivity } from '../jobs/steps/activity-rollup.ts';
 import { closeAbandonedSessions } from '../jobs/steps/close-sessions.ts';
+import { updateLearnerModel } from '../jobs/steps/learner-model.ts';
 import { storeLearningPatterns } from '../jobs/steps/learning-patterns.ts';
 import { planTomorrow } from '../jobs/steps/plans.ts';
 import { updateQuestionStatistics } from '../jobs/steps/question-stats.ts';
@@ -62,6 +66,8 @@ export interface RebuildReport {
   sessionSummaries: number;
   patterns: number;
   plans: number;
+  /** Learners whose live-model state was replayed from their attempts. */
+  learnerModelReplayed: number;
   ms: Record<string, number>;
 }
 
@@ -119,12 +125,19 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
   );
   const closed = await timed('closeSessions', () => inJobsLock((tx) => closeAbandonedSessions(ctx(tx))));
   const summaries = await timed('sessionAnalytics', () => recomputeMissingSessionAnalytics(db));
-  const learners = await timed('patternsAndPlans', () =>
+  const learners = await timed('modelPatternsAndPlans', () =>
     inJobsLock(async (tx) => {
+      // The live learner model's nightly half over what the last run has not seen: its refit reads
+      // the window, its replay every learner whose state is not a replay of their attempts.
+      const model = await updateLearnerModel({ ...ctx(tx), windowStart: schedule.previousWatermark });
+      // The cohort overview's rollup, from the beginning: imported attempts lie before its mark.
+      await tx.$executeRaw`DELETE FROM daily_activity`;
+      await tx.$executeRaw`DELETE FROM activity_rollup_mark`;
+      await rollUpActivity(ctx(tx));
       const patterns = await storeLearningPatterns(ctx(tx));
       const plans = await planTomorrow(ctx(tx));
       if (asOf) await recordNightlyRun(tx, asOf);
-      return { ...patterns, ...plans };
+      return { ...model, ...patterns, ...plans };
     }),
   );
   return {
@@ -136,17 +149,25 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
     sessionSummaries: summaries.summaries,
     patterns: learners.patterns ?? 0,
     plans: learners.learnersPlanned ?? 0,
+    learnerModelReplayed: learners.learnersReplayed ?? 0,
     ms,
   };
 }
 
 /** NIGHTLY slots from the first attempt to the last slot up to now; MASTERY_DECAY slots up to now. */
-async function replaySchedule(db: Database, config: JobsConfig, now: Date): Promise<ReplaySchedule> {
+interface RebuildSchedule extends ReplaySchedule {
+  /** Where the last NIGHTLY run before the rebuild stopped (null: none ran). */
+  previousWatermark: Date | null;
+}
+
+async function replaySchedule(db: Database, config: JobsConfig, now: Date): Promise<RebuildSchedule> {
   const [bounds] = await db.prisma.$queryRaw<{ first: Date | null; watermark: Date | null }[]>`
     SELECT (SELECT min(recorded_at) FROM attempts) AS first,
            (SELECT max(watermark) FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED') AS watermark`;
   const parameters = { ...config.mastery };
-  if (!bounds?.first) return { nightly: [], decay: [], parameters, historyActiveDays: config.historyActiveDays };
+  const previousWatermark = bounds?.watermark ?? null;
+  if (!bounds?.first)
+    return { nightly: [], decay: [], parameters, historyActiveDays: config.historyActiveDays, previousWatermark };
   const after = new Date(bounds.first.getTime() - 1);
   const nightly: NightlySlot[] = cronSlots(config.nightlyCron, config.timezone, after, now, 100_000).map((slot) => ({
     at: slot.getTime(),
@@ -159,7 +180,7 @@ async function replaySchedule(db: Database, config: JobsConfig, now: Date): Prom
   const decay = cronSlots(config.decayCron, config.timezone, after, now, 1_000_000).map((slot) => ({
     at: slot.getTime(),
   }));
-  return { nightly, decay, parameters, historyActiveDays: config.historyActiveDays };
+  return { nightly, decay, parameters, historyActiveDays: config.historyActiveDays, previousWatermark };
 }
 
 interface LogRow {

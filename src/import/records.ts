@@ -3,8 +3,7 @@
 // says what is wrong with it. Values in the existing system's style: context 'session'/'practice'/
 // 'daily' (any case), booleans true/false/t/f/1/0, JSON arrays for units and options, timestamps
 // without a zone in the import's time zone (UTC by default), with a zone as written.
-import { isTimeZone } from '../config.ts';
-import { isDay } from '../domain/calendar.ts';
+import { isDay, isTimeZone } from '../domain/calendar.ts';
 import type { AttemptContext, DifficultyBand, Role } from '../generated/prisma/client.ts';
 import { wallClockInstant } from '../jobs/slots.ts';
 

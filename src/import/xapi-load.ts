@@ -33,7 +33,11 @@ export async function loadStatements(
     for (const { record, index } of attempts) {
       const userId = users.get(actorKey(record));
       const questionId = questions.get(record.question.externalId);
-      if (!userId) refused.push({ index, reason: `actor ${actorKey(record)} is no known user (give an mbox)` });
+      if (!userId)
+        refused.push({
+          index,
+          reason: `actor ${actorKey(record)} is no known user (give an mbox, or an account named by a user's externalId)`,
+        });
       else if (!questionId)
         refused.push({
           index,
@@ -101,13 +105,20 @@ async function resolveUsers(run: SqlRunner, source: string, attempts: XapiAttemp
     );
     for (const u of users) ids.set(u.email, u.id);
   }
-  const accounts = [...new Set(attempts.filter((a) => !a.actor.email).map((a) => a.actor.account!))];
+  const accounts = dedupe(
+    attempts.filter((a) => !a.actor.email).map((a) => a.actor),
+    (a) => a.account!,
+  );
   if (accounts.length > 0) {
-    const keys = await run<{ source_id: string; target_id: string }>(
-      `SELECT source_id, target_id::text FROM import_keys WHERE source = $1 AND entity = 'user' AND source_id = ANY($2::text[])`,
-      [source, accounts],
+    const matched = await run<{ account: string; id: string }>(
+      `SELECT t.account, COALESCE(u.id, k.target_id)::text AS id
+       FROM unnest($2::text[], $3::text[]) AS t(account, name)
+       LEFT JOIN users u ON u.external_id = t.name
+       LEFT JOIN import_keys k ON k.source = $1 AND k.entity = 'user' AND k.source_id = t.account
+       WHERE u.id IS NOT NULL OR k.target_id IS NOT NULL`,
+      [source, accounts.map((a) => a.account!), accounts.map((a) => a.accountName!)],
     );
-    for (const k of keys) ids.set(k.source_id, k.target_id);
+    for (const m of matched) ids.set(m.account, m.id);
   }
   return ids;
 }

@@ -3,7 +3,8 @@
 // attempt, or to "skipped" for verbs other than answered/attempted.
 //
 //   actor            mbox mailto:<email> → the user with that email (created when missing, named by
-//                    actor.name); an account → the user an earlier import mapped it to
+//                    actor.name); an account → the user whose externalId is its name, else the user
+//                    an earlier import mapped the account to
 //   object.id        the question whose externalId it is (urn:learnloop:question:<externalId> as
 //                    Learnloop writes it, or the IRI itself); a definition carrying category,
 //                    subcategory and difficulty band in its extensions creates a missing question
@@ -64,6 +65,8 @@ export interface XapiActor {
   email: string | null;
   /** homePage|name of an account actor. */
   account: string | null;
+  /** The account's name: the user whose externalId it is. */
+  accountName: string | null;
   name: string | null;
   timezone: string | null;
 }
@@ -152,6 +155,7 @@ export function xapiRecord(record: SourceRecord): XapiRecord {
     actor: {
       email: s.actor.mbox ? s.actor.mbox.slice('mailto:'.length).toLowerCase() : null,
       account: s.actor.account ? `${s.actor.account.homePage}|${s.actor.account.name}` : null,
+      accountName: s.actor.account?.name ?? null,
       name: s.actor.name ?? null,
       timezone:
         typeof contextExtensions[extension.timezone] === 'string'

@@ -12,12 +12,14 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { addDays, daysBetween, isDay } from '../domain/calendar.ts';
 import type { JobName } from '../generated/prisma/client.ts';
-import { type JobsConfig, JobsConfigError, loadJobsConfig } from './config.ts';
+import { loadLearnerModelParameters } from '../learner-model-config.ts';
+import { type JobsConfig, JobsConfigError } from './config.ts';
 import { type JobRequest, JobRequestError, resolveRequest, runJob, type StepEvent } from './run.ts';
 import { slotClosingDay } from './slots.ts';
 import { jobSteps } from './steps/index.ts';
 
-export const jobUsage = `  job nightly|decay|patterns [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--at ISO-instant]
+export const jobUsage = `  job nightly|decay|patterns [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]
+                             [--at ISO-instant]
                                  run a job by hand, or backfill a range of days in order`;
 
 const jobNames: Record<string, JobName> = { nightly: 'NIGHTLY', decay: 'MASTERY_DECAY', patterns: 'PATTERNS' };
@@ -101,10 +103,11 @@ export function plannedRuns(
 async function run(args: string[]): Promise<void> {
   const request = parse(args);
   const appConfig = loadConfig();
-  const config = loadJobsConfig(process.env, { timezone: appConfig.jobsTimezone, nightlyCron: appConfig.nightlyCron });
+  const config = appConfig.jobs;
   const runs = plannedRuns(request, config);
   for (const planned of runs) resolveRequest(planned, config); // refuse a bad request before opening the database
   const steps = jobSteps[request.job].length;
+  config.learnerModel = await loadLearnerModelParameters();
   const db = await openDatabase(appConfig.database);
   const tty = process.stderr.isTTY === true;
   const bar = tty
@@ -140,13 +143,15 @@ async function run(args: string[]): Promise<void> {
         case 'succeeded':
           bar?.update((index + 1) * steps, { step: 'done' });
           line(
-            `${label} (as of ${asOf}): SUCCEEDED in ${((Date.now() - started) / 1000).toFixed(1)} s — ${summary(result.run.stats)}`,
+            `${label} (as of ${asOf}): SUCCEEDED in ${((Date.now() - started) / 1000).toFixed(1)} s — ` +
+              summary(result.run.stats),
           );
           break;
         case 'already-succeeded':
           bar?.update((index + 1) * steps, { step: 'already done' });
           line(
-            `${label} (as of ${asOf}): already done by run ${result.run.id} at ${result.run.finishedAt?.toISOString()}; nothing to do`,
+            `${label} (as of ${asOf}): already done by run ${result.run.id} ` +
+              `at ${result.run.finishedAt?.toISOString()}; nothing to do`,
           );
           break;
         case 'busy':
@@ -154,14 +159,14 @@ async function run(args: string[]): Promise<void> {
             `${label} (as of ${asOf}): being run by ${result.run.owner} since ${result.run.startedAt.toISOString()}`,
           );
           process.stderr.write(
-            `learnloop: ${label} is running elsewhere; try again when it has finished${runs.length > 1 ? ' (later days were not run)' : ''}\n`,
+            `learnloop: ${label} is running elsewhere; try again when it has finished${laterDaysNote(runs)}\n`,
           );
           process.exitCode = 1;
           return;
         case 'failed':
           line(`${label} (as of ${asOf}): FAILED`);
           process.stderr.write(
-            `learnloop: ${label} failed, nothing of it was applied: ${result.run.error}${runs.length > 1 ? ' (later days were not run)' : ''}\n`,
+            `learnloop: ${label} failed, nothing of it was applied: ${result.run.error}${laterDaysNote(runs)}\n`,
           );
           process.exitCode = 1;
           return;
@@ -171,6 +176,11 @@ async function run(args: string[]): Promise<void> {
     bar?.stop();
     await db.close();
   }
+}
+
+/** Said when a run of a backfill stops it: the days after it were not run. */
+function laterDaysNote(runs: readonly unknown[]): string {
+  return runs.length > 1 ? ' (later days were not run)' : '';
 }
 
 function summary(stats: unknown): string {

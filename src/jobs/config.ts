@@ -1,7 +1,9 @@
 // Configuration of the scheduled jobs, from the environment (README: "Jobs").
 import { z } from 'zod';
-import { ConfigError, isTimeZone } from '../config.ts';
+import { isTimeZone } from '../domain/calendar.ts';
+import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import { type MasteryParameters, masteryDefaults } from '../domain/mastery.ts';
+import { ConfigError } from '../errors.ts';
 import { AttemptContext } from '../generated/prisma/enums.ts';
 import { parseCron } from './slots.ts';
 
@@ -37,6 +39,8 @@ export interface JobsConfig {
   retention: { planDays: number; learningPatternDays: number; jobRunDays: number };
   /** MasteryHistory is written for learners who practised in this many days before the run. */
   historyActiveDays: number;
+  /** The live learner model's parameters (the --fit file, read at start; src/learner-model-config.ts). */
+  learnerModel: LearnerModelParameters;
 }
 
 const contexts = Object.values(AttemptContext) as [AttemptContext, ...AttemptContext[]];
@@ -71,7 +75,7 @@ export class JobsConfigError extends ConfigError {
   override name = 'JobsConfigError';
 }
 
-/** Reads the jobs' settings; `overrides` win (the service passes what it already parsed, tests pass theirs). */
+/** Reads the jobs' settings (loadConfig does, once); `overrides` win (tests and benchmarks pass theirs). */
 export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<JobsConfig> = {}): JobsConfig {
   const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
@@ -94,6 +98,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
     mastery: { ...masteryDefaults, alpha: e.MASTERY_ALPHA },
     retention: { planDays: 90, learningPatternDays: 90, jobRunDays: 180 },
     historyActiveDays: 30,
+    learnerModel: defaultLearnerModelParameters,
     ...overrides,
   };
   if (!isTimeZone(config.timezone))
@@ -106,7 +111,8 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
       parseCron(cron, config.timezone);
     } catch (error) {
       throw new JobsConfigError(
-        `${name}="${cron}" is not a cron expression (${(error as Error).message}); e.g. "0 2 * * *", or with seconds "*/5 * * * * *".`,
+        `${name}="${cron}" is not a cron expression (${(error as Error).message}); ` +
+          'e.g. "0 2 * * *", or with seconds "*/5 * * * * *".',
       );
     }
   }

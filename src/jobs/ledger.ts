@@ -93,6 +93,11 @@ export async function setWorkMemory(tx: Transaction, megabytes: number): Promise
   await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${Math.max(1, Math.floor(megabytes))}MB'`);
 }
 
+/** A run's statements are bounded by JOBS_TX_TIMEOUT_SECONDS, not by the API's statement timeout. */
+export async function liftStatementTimeout(tx: Transaction): Promise<void> {
+  await tx.$executeRawUnsafe('SET LOCAL statement_timeout = 0');
+}
+
 /** The watermark of the latest successful run of a job: attempts up to it have been processed. */
 export async function previousWatermark(tx: Transaction, job: JobName): Promise<Date | null> {
   const [row] = await tx.$queryRaw<{ watermark: Date | null }[]>`
@@ -117,7 +122,8 @@ export async function markSucceeded(
 /** After the work transaction rolled back: nothing of it was applied; the slot may be run again. */
 export async function markFailed(db: Database, runId: string, owner: string, message: string): Promise<void> {
   await db.prisma.$executeRaw`
-    UPDATE job_runs SET status = 'FAILED', finished_at = clock_timestamp(), lease_until = NULL, error = ${message.slice(0, 2000)}
+    UPDATE job_runs
+    SET status = 'FAILED', finished_at = clock_timestamp(), lease_until = NULL, error = ${message.slice(0, 2000)}
     WHERE id = ${runId}::uuid AND owner = ${owner} AND status = 'RUNNING'`;
 }
 

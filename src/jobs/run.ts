@@ -12,13 +12,15 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../db/client.ts';
 import { isDay, localDate } from '../domain/calendar.ts';
+import { databaseFailure } from '../error-masking.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
 import type { JobsConfig } from './config.ts';
-import type { RunContext, StepStats } from './context.ts';
+import type { RunContext, StepStats, Transaction } from './context.ts';
 import {
   claimRun,
+  liftStatementTimeout,
   lockJobs,
   lockOwnRun,
   markFailed,
@@ -110,81 +112,126 @@ export async function runJob(
   const claim = await claimRun(db, { job, slot, runDate: date, owner, leaseMs: config.leaseMs });
   if (claim.outcome === 'succeeded') return { outcome: 'already-succeeded', run: claim.run };
   if (claim.outcome === 'busy') return { outcome: 'busy', run: claim.run };
-  const runId = claim.run.id;
-  log?.info({ job, slot, at, date, runId }, 'job run started');
+  const claimed: ClaimedRun = { job, at, date, slot, owner, runId: claim.run.id };
+  log?.info({ job, slot, at, date, runId: claimed.runId }, 'job run started');
 
   const settle = at.getTime() + config.settleMs - Date.now();
   if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
 
-  const steps = jobSteps[job];
   const started = performance.now();
-  const committed: (() => void | Promise<void>)[] = [];
+  const committed: AfterCommit[] = [];
+  const progress: Progress = { step: null };
   try {
-    const done = await db.prisma.$transaction(
-      async (tx) => {
-        if (!(await lockOwnRun(tx, runId, owner))) return false; // taken over meanwhile: it is someone else's now
-        await lockJobs(tx);
-        await setWorkMemory(tx, config.workMemMb);
-        const windowStart = job === 'NIGHTLY' ? await previousWatermark(tx, job) : null;
-        const stale = windowStart !== null && at.getTime() < windowStart.getTime();
-        const windowEnd = windowStart !== null && stale ? windowStart : at;
-        committed.length = 0;
-        const ctx: RunContext = {
-          tx,
-          job,
-          runId,
-          slot,
-          at,
-          date,
-          windowStart,
-          windowEnd,
-          stale,
-          config,
-          log: log ?? silentLog,
-          pubsub: options.pubsub ?? null,
-          afterCommit: (callback) => void committed.push(callback),
-        };
-        const counts: StepStats = {};
-        const stepMs: Record<string, number> = {};
-        for (const [index, step] of steps.entries()) {
-          const t0 = performance.now();
-          Object.assign(counts, await step.run(ctx));
-          stepMs[step.name] = Math.round(performance.now() - t0);
-          options.onStep?.({ job, step: step.name, index, total: steps.length, ms: stepMs[step.name]! });
-          await options.afterStep?.(step.name, ctx);
-        }
-        const stats = {
-          ...(job === 'NIGHTLY'
-            ? { window: { after: windowStart?.toISOString() ?? null, upTo: windowEnd.toISOString() }, stale }
-            : {}),
-          ...counts,
-          stepMs,
-        };
-        await markSucceeded(tx, runId, job === 'NIGHTLY' ? windowEnd : null, stats);
-        return true;
-      },
-      { timeout: config.transactionTimeoutMs, maxWait: config.transactionMaxWaitMs },
-    );
-    const run = await db.prisma.jobRun.findUniqueOrThrow({ where: { id: runId } });
+    const done = await db.prisma.$transaction((tx) => runSteps(tx, config, claimed, options, committed, progress), {
+      timeout: config.transactionTimeoutMs,
+      maxWait: config.transactionMaxWaitMs,
+    });
+    const run = await db.prisma.jobRun.findUniqueOrThrow({ where: { id: claimed.runId } });
     if (!done) return { outcome: run.status === 'SUCCEEDED' ? 'already-succeeded' : 'busy', run };
-    log?.info({ job, slot, runId, ms: Math.round(performance.now() - started), stats: run.stats }, 'job run succeeded');
-    for (const callback of committed) {
-      try {
-        await callback();
-      } catch (error) {
-        log?.error(
-          { job, slot, runId, err: error },
-          'after-commit work of a job run failed (the run itself succeeded)',
-        );
-      }
-    }
+    const ms = Math.round(performance.now() - started);
+    log?.info({ job, slot, runId: claimed.runId, ms, stats: run.stats }, 'job run succeeded');
+    await runAfterCommit(committed, claimed, log);
     return { outcome: 'succeeded', run };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    log?.error({ job, slot, runId, err: error }, 'job run failed; nothing of it was applied');
-    await markFailed(db, runId, owner, message);
-    return { outcome: 'failed', run: await db.prisma.jobRun.findUniqueOrThrow({ where: { id: runId } }) };
+    const { step } = progress;
+    log?.error({ job, slot, runId: claimed.runId, step, err: error }, 'job run failed; nothing of it was applied');
+    await markFailed(db, claimed.runId, owner, failureForPeople(error, step, claimed.runId));
+    return { outcome: 'failed', run: await db.prisma.jobRun.findUniqueOrThrow({ where: { id: claimed.runId } }) };
+  }
+}
+
+/** A run this process has claimed: what it runs, as of when, as whom. */
+interface ClaimedRun extends Required<JobRequest> {
+  owner: string;
+  runId: string;
+}
+
+type AfterCommit = () => void | Promise<void>;
+
+/** The step a run is in (null before the first and after the last), for its failure message. */
+interface Progress {
+  step: string | null;
+}
+
+/**
+ * The run's transaction: locks its row and the jobs, runs the steps in order and marks it SUCCEEDED.
+ * False when the row was taken over meanwhile (it is someone else's now). Work registered with
+ * afterCommit lands in `committed`.
+ */
+async function runSteps(
+  tx: Transaction,
+  config: JobsConfig,
+  claimed: ClaimedRun,
+  options: RunOptions,
+  committed: AfterCommit[],
+  progress: Progress,
+): Promise<boolean> {
+  const { job, runId, at } = claimed;
+  await liftStatementTimeout(tx);
+  if (!(await lockOwnRun(tx, runId, claimed.owner))) return false;
+  await lockJobs(tx);
+  await setWorkMemory(tx, config.workMemMb);
+  const windowStart = job === 'NIGHTLY' ? await previousWatermark(tx, job) : null;
+  const stale = windowStart !== null && at.getTime() < windowStart.getTime();
+  const windowEnd = windowStart !== null && stale ? windowStart : at;
+  committed.length = 0;
+  const ctx: RunContext = {
+    ...claimed,
+    tx,
+    windowStart,
+    windowEnd,
+    stale,
+    config,
+    log: options.log ?? silentLog,
+    pubsub: options.pubsub ?? null,
+    afterCommit: (callback) => void committed.push(callback),
+  };
+  const steps = jobSteps[job];
+  const counts: StepStats = {};
+  const stepMs: Record<string, number> = {};
+  for (const [index, step] of steps.entries()) {
+    progress.step = step.name;
+    const t0 = performance.now();
+    Object.assign(counts, await step.run(ctx));
+    stepMs[step.name] = Math.round(performance.now() - t0);
+    options.onStep?.({ job, step: step.name, index, total: steps.length, ms: stepMs[step.name]! });
+    await options.afterStep?.(step.name, ctx);
+  }
+  progress.step = null;
+  const window = { after: windowStart?.toISOString() ?? null, upTo: windowEnd.toISOString() };
+  const stats = { ...(job === 'NIGHTLY' ? { window, stale } : {}), ...counts, stepMs };
+  await markSucceeded(tx, runId, job === 'NIGHTLY' ? windowEnd : null, stats);
+  return true;
+}
+
+/** Work a committed run registered (e.g. publishing plan changes); a failure there is logged, the run stands. */
+async function runAfterCommit(callbacks: readonly AfterCommit[], run: ClaimedRun, log: Logger | undefined) {
+  for (const callback of callbacks) {
+    try {
+      await callback();
+    } catch (error) {
+      log?.error(
+        { job: run.job, slot: run.slot, runId: run.runId, err: error },
+        'after-commit work of a job run failed (the run itself succeeded)',
+      );
+    }
   }
 }
 
 const silentLog = createLogger('silent');
+
+/**
+ * What JobRun.error says: where the run stopped and what to do, never the database's own text (host,
+ * SQL, values); the log has the detail under the run's id.
+ */
+function failureForPeople(error: unknown, step: string | null, runId: string): string {
+  const where = step ? `in step ${step}` : 'before its steps';
+  const failure = databaseFailure(error);
+  const why =
+    failure === 'UNAVAILABLE'
+      ? 'the database was unavailable or busy (run it again)'
+      : failure === 'TIMEOUT'
+        ? 'a statement took too long'
+        : 'an unexpected error';
+  return `The run failed ${where} and nothing of it was applied: ${why} (details in the server log, run ${runId}).`;
+}

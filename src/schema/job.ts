@@ -1,6 +1,7 @@
 // Jobs in the API: runJob (admin), jobRuns (coach/admin), and the usage statistics NIGHTLY computes.
+
+import { dateString } from '../domain/calendar.ts';
 import { badInput, conflict } from '../errors.ts';
-import { type JobsConfig, loadJobsConfig } from '../jobs/config.ts';
 import { JobRequestError, runJob } from '../jobs/run.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { AttemptContextEnum, JobNameEnum, JobStatusEnum } from './enums.ts';
@@ -74,16 +75,8 @@ builder.prismaObject('UsageStat', {
   }),
 });
 
-let jobsConfig: JobsConfig | null = null;
-/** The jobs' settings, read from the environment once. */
-function config(): JobsConfig {
-  jobsConfig ??= loadJobsConfig();
-  return jobsConfig;
-}
-
 const dayMs = 86_400_000;
 const maxUsageDays = 366;
-const isoDate = (date: Date) => date.toISOString().slice(0, 10);
 
 builder.queryFields((t) => ({
   jobRuns: t.prismaConnection({
@@ -102,7 +95,9 @@ builder.queryFields((t) => ({
   }),
   usageStats: t.prismaField({
     type: ['UsageStat'],
-    description: `Usage per day from \`from\` to \`to\` (inclusive, at most ${maxUsageDays} days), oldest first; a day is listed once a NIGHTLY run has closed it (coach/admin).`,
+    description:
+      `Usage per day from \`from\` to \`to\` (inclusive, at most ${maxUsageDays} days), oldest first; ` +
+      'a day is listed once a NIGHTLY run has closed it (coach/admin).',
     authScopes: { staff: true },
     args: { from: t.arg({ type: 'Date', required: true }), to: t.arg({ type: 'Date', required: true }) },
     complexity: (args) => ({
@@ -113,7 +108,7 @@ builder.queryFields((t) => ({
       ),
     }),
     resolve: (query, _root, { from, to }, ctx) => {
-      if (from.getTime() > to.getTime()) throw badInput(`from ${isoDate(from)} is after to ${isoDate(to)}.`);
+      if (from.getTime() > to.getTime()) throw badInput(`from ${dateString(from)} is after to ${dateString(to)}.`);
       if ((to.getTime() - from.getTime()) / dayMs + 1 > maxUsageDays)
         throw badInput(`Ask for at most ${maxUsageDays} days at a time.`);
       return ctx.db.prisma.usageStat.findMany({
@@ -129,7 +124,11 @@ builder.mutationFields((t) => ({
   runJob: t.prismaField({
     type: 'JobRun',
     description:
-      'Runs a job now and returns its run (admin). `at`: the instant the run acts as of (default now; it is the slot, so a second call with the same `at` returns the same run). `date`: the day a NIGHTLY run closes (default: the date of `at` in JOBS_TZ). A run that fails is returned with status FAILED and its error; nothing of it was applied.',
+      'Runs a job now and returns its run (admin). `at`: the instant the run acts as of ' +
+      '(default now; it is the slot, so a second call with the same `at` returns the same run). ' +
+      '`date`: the day a NIGHTLY run closes ' +
+      '(default: the date of `at` in JOBS_TZ). A run that fails is returned with status FAILED and its error; ' +
+      'nothing of it was applied.',
     authScopes: { admin: true },
     args: {
       job: t.arg({ type: JobNameEnum, required: true }),
@@ -139,15 +138,16 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const result = await runJob(
         ctx.db,
-        config(),
-        { job: args.job, at: args.at ?? undefined, date: args.date ? isoDate(args.date) : undefined },
+        ctx.jobs,
+        { job: args.job, at: args.at ?? undefined, date: args.date ? dateString(args.date) : undefined },
         { log: ctx.log, pubsub: ctx.pubsub },
       ).catch((error: unknown) => {
         throw error instanceof JobRequestError ? badInput(error.message) : error;
       });
       if (result.outcome === 'busy') {
         throw conflict(
-          `A ${args.job} run for ${result.run.slot.toISOString()} has been running since ${result.run.startedAt.toISOString()}: ask again when it has finished.`,
+          `A ${args.job} run for ${result.run.slot.toISOString()} has been running since ` +
+            `${result.run.startedAt.toISOString()}: ask again when it has finished.`,
         );
       }
       return ctx.db.prisma.jobRun.findUniqueOrThrow({ ...query, where: { id: result.run.id } });

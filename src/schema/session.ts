@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { notFound } from '../errors.ts';
+import { publishPlanChanges, publishSessionEnded } from '../pubsub.ts';
 import { endSession, startSession } from '../services/sessions.ts';
 import { builder } from './builder.ts';
 import { DifficultyBandEnum } from './enums.ts';
@@ -123,14 +124,16 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (query, _root, args, ctx) => {
-      const ended = await endSession(ctx.db, ctx.viewer!, args.id.id, args.endedAt ?? null);
+      const ended = await endSession(
+        ctx.db,
+        ctx.viewer!,
+        args.id.id,
+        ctx.adaptation.learnerModel,
+        args.endedAt ?? null,
+      );
       // Published after the transaction committed: subscribers never hear of what might roll back.
-      if (ended.planChange)
-        ctx.pubsub.publish('plan-adjusted', ended.userId, { adjustmentId: ended.planChange.adjustmentId });
-      if (ended.changed) {
-        ctx.pubsub.publish('session-ended', ended.userId, { sessionId: ended.sessionId, userId: ended.userId });
-        ctx.pubsub.publish('session-ended-all', { sessionId: ended.sessionId, userId: ended.userId });
-      }
+      if (ended.planChange) publishPlanChanges(ctx.pubsub, [ended.planChange]);
+      if (ended.changed) publishSessionEnded(ctx.pubsub, ended);
       return ctx.db.prisma.session.findUniqueOrThrow({ ...query, where: { id: ended.sessionId } });
     },
   }),

@@ -16,6 +16,7 @@ import {
   type SessionAggregate,
   type SubcategoryDayAggregate,
 } from '../domain/learning-patterns.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { Transaction } from './transaction.ts';
 
 /** Anything that runs raw SQL: the Prisma client or a transaction. */
@@ -97,13 +98,19 @@ const bySubcategoryDay = 0b100;
  */
 export const recordedBeforeAnsweredSlack = '1 day';
 
-async function aggregateWindow(db: SqlClient, userIds: readonly string[], days: number, now: Date) {
-  // Each statement works out every learner's window start itself (local midnight, DST-aware).
-  const groups = await db.$queryRaw<AttemptGroupRow[]>`
-    WITH w AS (
+/** Each learner's window start, local midnight `days - 1` days before today (DST-aware): a CTE body. */
+function windowStarts(userIds: readonly string[], days: number, now: Date) {
+  return Prisma.sql`
       SELECT u.id AS user_id, u.timezone,
-             ((((${now}::timestamptz AT TIME ZONE u.timezone)::date - ${days - 1}::int)::timestamp) AT TIME ZONE u.timezone) AS starts_at
-      FROM users u WHERE u.id = ANY(${userIds}::uuid[])
+             (((${now}::timestamptz AT TIME ZONE u.timezone)::date - ${days - 1}::int)::timestamp)
+               AT TIME ZONE u.timezone AS starts_at
+      FROM users u WHERE u.id = ANY(${userIds}::uuid[])`;
+}
+
+async function aggregateWindow(db: SqlClient, userIds: readonly string[], days: number, now: Date) {
+  // Each statement works out every learner's window start itself.
+  const groups = await db.$queryRaw<AttemptGroupRow[]>`
+    WITH w AS (${windowStarts(userIds, days, now)}
     ), a AS (
       SELECT w.user_id,
              extract(hour FROM COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE w.timezone)::int AS hour,
@@ -123,15 +130,14 @@ async function aggregateWindow(db: SqlClient, userIds: readonly string[], days: 
     FROM a
     GROUP BY GROUPING SETS ((user_id), (user_id, hour), (user_id, day), (user_id, subcategory, day))`;
   const sessions = await db.$queryRaw<SessionRow[]>`
-    WITH w AS (
-      SELECT u.id AS user_id,
-             ((((${now}::timestamptz AT TIME ZONE u.timezone)::date - ${days - 1}::int)::timestamp) AT TIME ZONE u.timezone) AS starts_at
-      FROM users u WHERE u.id = ANY(${userIds}::uuid[])
+    WITH w AS (${windowStarts(userIds, days, now)}
     )
     SELECT s.user_id::text AS user_id,
-           COALESCE(s.duration_sec, GREATEST(0, round(extract(epoch FROM s.ended_at - s.started_at))))::float8 / 60 AS minutes,
+           COALESCE(s.duration_sec, GREATEST(0, round(extract(epoch FROM s.ended_at - s.started_at))))::float8 / 60
+             AS minutes,
            -- The stored summary; computed from the attempts only for a session that lacks one.
-           COALESCE(sm.accuracy, (SELECT avg(x.correct::int)::float8 FROM attempts x WHERE x.session_id = s.id)) AS accuracy
+           COALESCE(sm.accuracy, (SELECT avg(x.correct::int)::float8 FROM attempts x WHERE x.session_id = s.id))
+             AS accuracy
     FROM w
     JOIN sessions s ON s.user_id = w.user_id
     LEFT JOIN session_summaries sm ON sm.session_id = s.id

@@ -1,7 +1,9 @@
 // Daily plans: the nightly job builds tomorrow's plan for every active learner, and endSession
-// adjusts the learner's plan at once. Both go through replanLearners: three set-based statements per
-// chunk of learners (lock, read every input, write units and adjustments), whatever their number; the
-// allocation itself is the pure learnerPlan (src/domain/plan-adjustment.ts).
+// adjusts the learner's plan at once. Both go through replanLearners: a fixed number of set-based
+// statements per chunk of learners (lock; read every input: the bank's importance, nightly scores,
+// practice, the live model's states and priors; write units and adjustments), whatever their number;
+// the allocation itself is the pure learnerPlan (src/domain/plan-adjustment.ts), its mastery the
+// live estimate now (src/domain/learner-model.ts).
 // The learners' rows are locked (FOR NO KEY UPDATE, in id order) for the rest of the transaction, so
 // two replans of one learner (two sessions ending at once, a session ending during the nightly run)
 // run one after the other and each adjustment's `before` is the plan the other left.
@@ -10,9 +12,11 @@
 // so an id a client holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { randomUUID } from 'node:crypto';
 import { dateString } from '../domain/calendar.ts';
+import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
 import type { PlanTrigger, PlanUnitStatus } from '../generated/prisma/client.ts';
+import { learnerModelStates, liveEstimate, SubcategoryPriors } from './learner-state.ts';
 import type { Transaction } from './transaction.ts';
 
 /** A plan unit as a plan adjustment records it (before and after). */
@@ -28,7 +32,7 @@ export interface PlanRequest {
   userId: string;
   /** YYYY-MM-DD in the learner's time zone. */
   planDate: string;
-  /** The attempts of a session just ended: they update mastery provisionally and weigh its subcategories. */
+  /** The attempts of a session just ended: their accuracy weighs its subcategories. */
   sessionAttempts?: readonly (MasteryAttempt & { subcategory: string })[];
 }
 
@@ -41,11 +45,17 @@ export interface PlanChange {
 }
 
 export interface ReplanOptions {
+  /** The instant the plans are made at: the live estimates are read as of it (forgetting applied). */
   now: Date;
+  /** The live model's hyperparameters (default: the model's defaults). */
+  learnerModel?: LearnerModelParameters;
   sessionId?: string | null;
 }
 
-/** Statement size: learners whose plans are read and written per statement (500 keeps a night of 100,000 learners under 1 GiB). */
+/**
+ * Statement size: learners whose plans are read and written per statement (500 keeps a night of 100,000 learners under
+ * 1 GiB).
+ */
 const chunkSize = 500;
 
 /**
@@ -84,9 +94,9 @@ async function replanChunk(
   tx: Transaction,
   requests: readonly PlanRequest[],
   trigger: PlanTrigger,
-  { now, sessionId = null }: ReplanOptions,
+  { now, learnerModel = defaultLearnerModelParameters, sessionId = null }: ReplanOptions,
 ): Promise<PlanChange[]> {
-  const inputs = await loadInputs(tx, requests);
+  const inputs = await loadInputs(tx, requests, learnerModel, now);
   const planned = requests.map((request) => {
     const units = learnerPlan({
       budget: inputs.budget.get(request.userId) ?? 0,
@@ -102,15 +112,12 @@ async function replanChunk(
     // A unit already marked DONE or SKIPPED keeps its status when the plan is rebuilt.
     const statusOf = new Map(before.map((unit) => [unit.subcategory, unit.status]));
     const after = units.map((unit): UnitSnapshot => ({ ...unit, status: statusOf.get(unit.subcategory) ?? 'PENDING' }));
-    return {
-      request,
-      version: (stored?.version ?? 0) + 1,
-      before: JSON.stringify(before),
-      after: JSON.stringify(after),
-    };
+    return { request, version: (stored?.version ?? 0) + 1, before, after };
   });
   // Ids made here rather than returned by the INSERT: nothing to read back.
-  const changed = planned.filter((p) => p.before !== p.after).map((p) => ({ ...p, id: randomUUID() }));
+  const changed = planned
+    .filter((p) => JSON.stringify(p.before) !== JSON.stringify(p.after))
+    .map((p) => ({ ...p, id: randomUUID() }));
   if (changed.length === 0) return [];
   await writePlans(tx, changed, trigger, sessionId);
   return changed.map((p) => ({ adjustmentId: p.id, userId: p.request.userId, planDate: p.request.planDate, trigger }));
@@ -118,19 +125,28 @@ async function replanChunk(
 
 export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
 
-async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Promise<LearnerInputs> {
+async function loadInputs(
+  tx: Transaction,
+  requests: readonly PlanRequest[],
+  learnerModel: LearnerModelParameters,
+  now: Date,
+): Promise<LearnerInputs> {
   const userIds = [...new Set(requests.map((r) => r.userId))];
   // The lock serialises replans of one learner (NO KEY UPDATE leaves inserts that reference the user
   // alone). It is its own statement so that the reads below see what a replan we waited for committed.
   const users = await tx.$queryRaw<{ id: string; budget: number }[]>`
-    SELECT id, daily_question_budget AS budget FROM users WHERE id = ANY(${userIds}::uuid[]) ORDER BY id FOR NO KEY UPDATE`;
+    SELECT id, daily_question_budget AS budget FROM users
+    WHERE id = ANY(${userIds}::uuid[])
+    ORDER BY id
+    FOR NO KEY UPDATE`;
   // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
   const [row] = await tx.$queryRaw<
     { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
   >`
     SELECT
       (SELECT coalesce(json_agg(json_build_array(subcategory, importance) ORDER BY subcategory), '[]')
-       FROM (SELECT subcategory, avg(importance_index)::float8 AS importance FROM questions GROUP BY subcategory) i) AS importance,
+       FROM (SELECT subcategory, avg(importance_index)::float8 AS importance FROM questions GROUP BY subcategory) i)
+        AS importance,
       (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, score)), '[]')
        FROM masteries WHERE user_id = ANY(${userIds}::uuid[])) AS masteries,
       (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, last)), '[]')
@@ -139,6 +155,16 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
              WHERE a.user_id = ANY(${userIds}::uuid[])
              GROUP BY a.user_id, q.subcategory) p) AS practice`;
   const { importance, masteries, practice } = row!;
+  // Mastery is the live estimate where the model holds state; the nightly score elsewhere (history
+  // from before the learner's state existed, until NIGHTLY replays it).
+  const states = await learnerModelStates(tx, userIds);
+  const priors = await SubcategoryPriors.load(tx);
+  const estimates: [string, string, number][] = masteries.filter(([u, s]) => !states.get(u)!.skills.has(s));
+  for (const [userId, state] of states) {
+    for (const subcategory of state.skills.keys()) {
+      estimates.push([userId, subcategory, liveEstimate(learnerModel, state, subcategory, priors, now)]);
+    }
+  }
 
   const nested = <V>(rows: [string, string, V][]) => {
     const map = new Map<string, Map<string, V>>();
@@ -152,7 +178,7 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
   return {
     importance: new Map(importance),
     budget: new Map(users.map((u) => [u.id, u.budget])),
-    mastery: nested(masteries),
+    mastery: nested(estimates),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
     existing: await storedPlans(tx, requests),
   };
@@ -179,14 +205,24 @@ export async function storedPlans(
 /** Appends the next version of every changed plan, in one statement. */
 async function writePlans(
   tx: Transaction,
-  changed: { id: string; request: PlanRequest; version: number; before: string; after: string }[],
+  changed: { id: string; request: PlanRequest; version: number; before: UnitSnapshot[]; after: UnitSnapshot[] }[],
   trigger: PlanTrigger,
   sessionId: string | null,
 ): Promise<void> {
   // One JSON document rather than arrays of JSON strings: nothing to escape on the way.
-  const rows = `[${changed.map((p) => `{"id":"${p.id}","u":"${p.request.userId}","d":"${p.request.planDate}","v":${p.version},"b":${p.before},"a":${p.after}}`).join(',')}]`;
+  const rows = JSON.stringify(
+    changed.map((p) => ({
+      id: p.id,
+      user_id: p.request.userId,
+      plan_date: p.request.planDate,
+      version: p.version,
+      before: p.before,
+      after: p.after,
+    })),
+  );
   await tx.$executeRaw`
     INSERT INTO plan_adjustments (id, user_id, plan_date, version, trigger, session_id, before, after)
-    SELECT id, u, d, v, ${trigger}::"PlanTrigger", ${sessionId}::uuid, b, a
-    FROM json_to_recordset(${rows}::json) AS t(id uuid, u uuid, d date, v int, b json, a json)`;
+    SELECT r.id, r.user_id, r.plan_date, r.version, ${trigger}::"PlanTrigger", ${sessionId}::uuid, r.before, r.after
+    FROM json_to_recordset(${rows}::json)
+      AS r(id uuid, user_id uuid, plan_date date, version int, before json, after json)`;
 }

@@ -20,12 +20,13 @@ export async function upsertQuestions<Q extends Omit<Prisma.QuestionFindManyArgs
   if (questions.length === 0) return [];
   await db.prisma.$executeRaw`
     INSERT INTO questions (external_id, category, subcategory, difficulty_band, answer, answer_key, options, updated_at)
-    SELECT e, c, s, b::"DifficultyBand", a, k, o::jsonb, now()
+    SELECT t.external_id, t.category, t.subcategory, t.difficulty_band::"DifficultyBand", t.answer, t.answer_key,
+           t.options::jsonb, now()
     FROM unnest(${questions.map((q) => q.externalId)}::text[], ${questions.map((q) => q.category)}::text[],
                 ${questions.map((q) => q.subcategory)}::text[], ${questions.map((q) => q.difficultyBand)}::text[],
                 ${questions.map((q) => q.answer)}::text[], ${questions.map((q) => answerKey(q.answer))}::text[],
-                ${questions.map((q) => (q.options === undefined || q.options === null ? null : JSON.stringify(q.options)))}::text[])
-      AS t(e, c, s, b, a, k, o)
+                ${questions.map((q) => (q.options == null ? null : JSON.stringify(q.options)))}::text[])
+      AS t(external_id, category, subcategory, difficulty_band, answer, answer_key, options)
     ON CONFLICT (external_id) DO UPDATE SET
       category = EXCLUDED.category, subcategory = EXCLUDED.subcategory, difficulty_band = EXCLUDED.difficulty_band,
       answer = EXCLUDED.answer, answer_key = EXCLUDED.answer_key, options = EXCLUDED.options, updated_at = now()`;

@@ -1,10 +1,11 @@
-import type { Viewer } from '../auth.ts';
+import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
+import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
 import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
 import { badInput, conflict, forbidden, notFound } from '../errors.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import { checkDeviceTime } from './attempts.ts';
 import { type PlanChange, replanLearners } from './plans.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
@@ -23,17 +24,18 @@ type SessionQuery = Omit<Prisma.SessionFindUniqueArgs, 'where'>;
 /** Starts a session for the viewer; a repeated clientSessionId returns the session it started. */
 export async function startSession<Q extends SessionQuery>(db: Database, query: Q, viewer: Viewer, input: NewSession) {
   checkDeviceTime('startedAt', input.startedAt);
-  const user = await db.prisma.user.findUnique({ where: { id: viewer.userId }, select: { id: true } });
-  if (!user) throw notFound(`The user ${viewer.userId} of your token`);
+  const userId = actingUserId(viewer);
+  const user = await db.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
+  if (!user) throw notFound(`The user ${userId} of your token`);
   if (input.clientSessionId !== null) {
-    const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+    const existing = await findByClientId(db, query, userId, input.clientSessionId);
     if (existing) return sameSessionOrConflict(existing, input);
   }
   try {
     return await db.prisma.session.create({
       ...query,
       data: {
-        userId: viewer.userId,
+        userId,
         units: input.units,
         notes: input.notes,
         clientSessionId: input.clientSessionId,
@@ -43,7 +45,7 @@ export async function startSession<Q extends SessionQuery>(db: Database, query: 
   } catch (error) {
     // Two identical requests raced: the other one created it.
     if (input.clientSessionId !== null && isUniqueViolation(error)) {
-      const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+      const existing = await findByClientId(db, query, userId, input.clientSessionId);
       if (existing) return sameSessionOrConflict(existing, input);
     }
     throw error;
@@ -67,7 +69,8 @@ function sameSessionOrConflict<T>(existing: T, input: NewSession): T {
     (input.startedAt && stored.startedAt && stored.startedAt.getTime() !== input.startedAt.getTime())
   ) {
     throw conflict(
-      `clientSessionId ${stored.clientSessionId} already started a session with other units, notes or startedAt: use a new clientSessionId for a new session.`,
+      `clientSessionId ${stored.clientSessionId} already started a session with other units, notes or startedAt: ` +
+        'use a new clientSessionId for a new session.',
     );
   }
   return existing;
@@ -99,6 +102,7 @@ export async function endSession(
   db: Database,
   viewer: Viewer,
   sessionId: string,
+  learnerModel: LearnerModelParameters,
   endedAt: Date | null = null,
 ): Promise<EndedSession> {
   checkDeviceTime('endedAt', endedAt);
@@ -115,7 +119,8 @@ export async function endSession(
     await tx.$executeRaw`
       UPDATE sessions s SET ended_at = e.ended_at,
         duration_sec = GREATEST(0, round(extract(epoch FROM e.ended_at - s.started_at)))::int
-      FROM (SELECT COALESCE(${endedAt}::timestamptz, GREATEST(now(), max(a.recorded_at), max(a.answered_at))) AS ended_at
+      FROM (SELECT COALESCE(${endedAt}::timestamptz,
+                            ${ceilToMillisecond(Prisma.sql`GREATEST(now(), max(a.recorded_at), max(a.answered_at))`)}) AS ended_at
             FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
       WHERE s.id = ${sessionId}::uuid`;
     const attempts = (await sessionsAttempts(tx, [sessionId])).get(sessionId)!;
@@ -126,7 +131,7 @@ export async function endSession(
       tx,
       [{ userId: session.user_id, planDate: addDays(localDate(now, session.timezone), 1), sessionAttempts: attempts }],
       'SESSION_END',
-      { now, sessionId },
+      { now, sessionId, learnerModel },
     );
     return { sessionId, userId: session.user_id, changed: true, planChange };
   });
@@ -144,6 +149,14 @@ async function checkEndedAt(tx: Transaction, session: LockedSession, endedAt: Da
     throw badInput(`endedAt ${endedAt.toISOString()} is before the session's last answer (${last.at.toISOString()}).`);
 }
 
+/**
+ * An instant rounded up to the millisecond sessions.ended_at keeps (attempts.recorded_at keeps
+ * microseconds): storing it as is would round it, sometimes to before the session's last attempt.
+ */
+export function ceilToMillisecond(instant: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`date_trunc('milliseconds', ${instant} + interval '999 microseconds')`;
+}
+
 export interface EndedSessionAttempt extends SessionAttempt {
   hintUsed: boolean;
 }
@@ -154,8 +167,8 @@ export async function sessionsAttempts(
   sessionIds: readonly string[],
 ): Promise<Map<string, EndedSessionAttempt[]>> {
   const rows = await tx.$queryRaw<(EndedSessionAttempt & { sessionId: string })[]>`
-    SELECT a.session_id::text AS "sessionId", a.correct, a.time_sec AS "timeSec", a.hint_used AS "hintUsed", q.subcategory,
-           q.difficulty_band::text AS "difficultyBand"
+    SELECT a.session_id::text AS "sessionId", a.correct, a.time_sec AS "timeSec", a.hint_used AS "hintUsed",
+           q.subcategory, q.difficulty_band::text AS "difficultyBand"
     FROM attempts a JOIN questions q ON q.id = a.question_id
     WHERE a.session_id = ANY(${sessionIds}::uuid[])
     ORDER BY a.session_id, a.recorded_at, a.id`;

@@ -34,7 +34,10 @@ const EndSession = graphql(`
   mutation AnalyticsEndSession($id: ID!) {
     endSession(id: $id) {
       id endedAt durationSec
-      summary { questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered difficultyDistribution { easy medium hard } }
+      summary {
+        questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered
+        difficultyDistribution { easy medium hard }
+      }
       analytics { learningVelocity conceptSwitches attentionSpanMinutes optimalDifficultyRange }
     }
   }
@@ -44,7 +47,10 @@ const ReadSession = graphql(`
   query AnalyticsReadSession($id: ID!) {
     session(id: $id) {
       id endedAt durationSec
-      summary { questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered difficultyDistribution { easy medium hard } }
+      summary {
+        questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered
+        difficultyDistribution { easy medium hard }
+      }
       analytics { learningVelocity conceptSwitches attentionSpanMinutes optimalDifficultyRange }
     }
   }
@@ -201,7 +207,7 @@ const fatigueAnalytics = {
 };
 
 describe('session summary and analytics through the API', () => {
-  test('a fatigue session: summary and analytics as worked out by hand, stored once and read back unchanged later', async () => {
+  test('a fatigue session: summary and analytics as worked out by hand, stored once, read back unchanged', async () => {
     const ended = await sessionWith(world.alice, fatigue);
     expect(ended.summary).toEqual(fatigueSummary);
     expect(ended.analytics).toMatchObject(fatigueAnalytics);
@@ -223,7 +229,7 @@ describe('session summary and analytics through the API', () => {
     await upsertBank();
   });
 
-  test('an all-wrong session: velocity 0, the span is the whole session, the easier of two equally distant bands', async () => {
+  test('an all-wrong session: velocity 0, the span is the whole session, the easier of equidistant bands', async () => {
     const ended = await sessionWith(world.bob, [
       { externalId: 'AN-GEO-M', correct: false, timeSec: 4 },
       { externalId: 'AN-GEO-E', correct: false, timeSec: 6 },
@@ -269,7 +275,7 @@ describe('session summary and analytics through the API', () => {
 });
 
 describe('recompute-analytics', () => {
-  test('stores what endSession would have for ended sessions that lack it, in chunks, and leaves the rest alone', async () => {
+  test('stores what endSession would have for ended sessions that lack it, in chunks; the rest is kept', async () => {
     const carol = await createPerson(server, world.admin.token, 'Carol Imported');
     const ended = [
       await sessionWith(carol, fatigue),
@@ -350,7 +356,7 @@ describe('recompute-analytics', () => {
 });
 
 describe('User.activity', () => {
-  test('one point per day in the learner’s time zone, zero days included, across both DST changes of New York', async () => {
+  test('one point per day in the learner’s time zone, zero days included, across New York’s DST changes', async () => {
     const nia = await createPerson(server, world.admin.token, 'Nia New York', 'LEARNER', 'America/New_York');
     const at = (answeredAt: string, correct = true): Step => ({
       externalId: 'AN-ALG-M',
@@ -394,8 +400,9 @@ describe('User.activity', () => {
   test('sessions and their minutes on the day they started, in a half-hour zone', async () => {
     const kiran = await createPerson(server, world.admin.token, 'Kiran Kolkata', 'LEARNER', 'Asia/Kolkata');
     await record(kiran, null, [
-      { externalId: 'AN-GEO-E', correct: true, timeSec: 10, answeredAt: '2026-01-10T18:29:00Z' }, // 23:59 IST on the 10th
-      { externalId: 'AN-GEO-E', correct: false, timeSec: 10, answeredAt: '2026-01-10T18:30:00Z' }, // 00:00 IST on the 11th
+      // 23:59 IST on the 10th, then 00:00 IST on the 11th
+      { externalId: 'AN-GEO-E', correct: true, timeSec: 10, answeredAt: '2026-01-10T18:29:00Z' },
+      { externalId: 'AN-GEO-E', correct: false, timeSec: 10, answeredAt: '2026-01-10T18:30:00Z' },
     ]);
     const points = dataOf(
       await server.request(Activity, { id: kiran.id, from: '2026-01-10', to: '2026-01-11' }, kiran.token),
@@ -497,7 +504,8 @@ describe('who may read the new fields', () => {
       name: 'cohortOverview',
       query: () => ({
         query:
-          '{ cohortOverview(from: "2026-01-01", to: "2026-01-31") { from subcategories { subcategory } atRisk { reason user { id } } } }',
+          '{ cohortOverview(from: "2026-01-01", to: "2026-01-31") ' +
+          '{ from subcategories { subcategory } atRisk { reason user { id } } } }',
         variables: {},
       }),
       expect: staffOnly,

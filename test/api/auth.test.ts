@@ -78,7 +78,8 @@ const cases: Case[] = [
     name: 'User.masteries, masteryHistory, sessions',
     operation: () => ({
       query:
-        'query($id: ID!) { user(id: $id) { masteries { score } masteryHistory(subcategory: "Algebra") { score } sessions(first: 5) { edges { node { id } } } } }',
+        'query($id: ID!) { user(id: $id) { masteries { score } masteryHistory(subcategory: "Algebra") { score } ' +
+        'sessions(first: 5) { edges { node { id } } } } }',
       variables: { id: world.alice.id },
     }),
     expect: ownData,
@@ -187,7 +188,7 @@ describe('tokens', () => {
     expect(response.errors?.[0]?.message).toMatch(/expired/);
   });
 
-  test('a token that worked stops working when it expires (verified tokens are remembered only until then)', async () => {
+  test('a token that worked stops working when it expires (a verified token is remembered until then)', async () => {
     const expiresAt = Math.floor(Date.now() / 1000) + 2;
     const token = await sign({ sub: world.alice.userId, role: 'LEARNER' }, expiresAt);
     expect((await server.request('{ me { id } }', {}, token)).errors).toBeUndefined();

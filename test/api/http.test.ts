@@ -47,7 +47,9 @@ test('GraphiQL is served to browsers', async () => {
 
 describe('limits', () => {
   test('too deep a query is refused with a code', async () => {
-    const deep = `{ me { sessions { edges { node { user { sessions { edges { node { user { sessions { edges { node { id } } } } } } } } } } } } }`;
+    const deep =
+      '{ me { sessions { edges { node { user { sessions { edges { node { user { sessions { edges { node { id } } } ' +
+      '} } } } } } } } } }';
     const response = await server.request(deep, {}, world.alice.token);
     expect(codesOf(response)).toContain('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).toMatch(/depth/i);
@@ -62,7 +64,9 @@ describe('limits', () => {
 
   test('too costly a query is refused', async () => {
     const response = await server.request(
-      `{ questions(first: 100) { edges { node { id } } } users(first: 100) { edges { node { sessions(first: 100) { edges { node { attempts { id question { id } } } } } } } } }`,
+      '{ questions(first: 100) { edges { node { id } } } ' +
+        'users(first: 100) { edges { node { sessions(first: 100) { edges { node { attempts { id question { id } } } ' +
+        '} } } } } }',
       {},
       world.coach.token,
     );

@@ -127,7 +127,8 @@ describe('learningPatterns in a half-hour time zone (Asia/Kolkata, UTC+5:30)', (
     expect(patterns.windowDays).toBe(7);
     // No ended session: no duration, rather than a made-up one.
     expect(patterns.optimalSessionDurationMinutes).toBeNull();
-    // base: 5 + 10 + 10 + 2 = 27 attempts, 5 + 8 + 9 + 0 = 22 correct, difficulty (5·0.2 + 10·0.5 + 10·0.8 + 2·0.4) / 27;
+    // base: 5 + 10 + 10 + 2 = 27 attempts, 5 + 8 + 9 + 0 = 22 correct,
+    // difficulty (5·0.2 + 10·0.5 + 10·0.8 + 2·0.4) / 27;
     // next: 1 + 4 = 5 attempts, 1 + 3 = 4 correct, difficulty (0.4 + 4·0.2) / 5.
     expect(patterns.difficultyProgression).toEqual([
       { date: base, meanDifficulty: expect.closeTo(14.8 / 27, 12), accuracy: 22 / 27, attempts: 27 },
@@ -249,7 +250,7 @@ describe('learningPatterns across a DST change (America/New_York, 2026-03-08: 02
 });
 
 describe('optimalSessionDurationMinutes', () => {
-  test('the 15-minute bucket with the best mean accuracy among buckets of ≥ 2 ended sessions; its mean duration', async () => {
+  test('the 15-minute bucket with the best mean accuracy among buckets of ≥ 2 ended sessions: its mean', async () => {
     const sam = await createPerson(server, world.admin.token, 'Sam Sessions');
     // [correct answers…], duration in seconds (set afterwards, as an import would have them).
     const sessions: [boolean[], number | null][] = [

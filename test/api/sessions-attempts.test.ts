@@ -23,7 +23,10 @@ const EndSession = graphql(`
     endSession(id: $id) {
       id endedAt durationSec
       attempts { id correct }
-      summary { questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered difficultyDistribution { easy medium hard } }
+      summary {
+        questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered
+        difficultyDistribution { easy medium hard }
+      }
       analytics { learningVelocity conceptSwitches attentionSpanMinutes optimalDifficultyRange }
     }
   }
@@ -125,7 +128,7 @@ describe('sessions and attempts', () => {
     expect(again.summary).toEqual(ended.summary);
   });
 
-  test('a retried attempt returns the first and writes nothing; other content under the same key is CONFLICT', async () => {
+  test('a retried attempt returns the first and writes nothing; other content under its key is CONFLICT', async () => {
     const { startSession } = dataOf(await server.request(StartSession, {}, world.bob.token));
     const input = attemptInput({
       sessionId: startSession.id,

@@ -128,19 +128,21 @@ describe(`applying the committed migrations (${testDatabaseKind})`, () => {
     expect(plansAsVersions).toBeGreaterThan(0);
     await applyMigrations(conn, committed.slice(0, plansAsVersions));
     const [ann, bob] = ['a0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000002'];
+    const plan = (algebraStatus: string) =>
+      JSON.stringify([
+        { subcategory: 'Algebra', targetQuestions: 20, priority: 1, reason: 'weak', status: algebraStatus },
+        { subcategory: 'Geometry', targetQuestions: 10, priority: 2, reason: 'review', status: 'PENDING' },
+      ]);
     await conn.exec(`
-      INSERT INTO users (id, name, email) VALUES ('${ann}', 'Ann', 'ann@example.com'), ('${bob}', 'Bob', 'bob@example.com');
+      INSERT INTO users (id, name, email)
+      VALUES ('${ann}', 'Ann', 'ann@example.com'), ('${bob}', 'Bob', 'bob@example.com');
       -- Ann's plan: made by NIGHTLY, then a unit marked DONE (both adjustments kept).
       INSERT INTO plan_units (user_id, plan_date, subcategory, target_questions, priority, reason, status) VALUES
-        ('${ann}', '2025-03-02', 'Algebra', 20, 1, 'weak', 'DONE'), ('${ann}', '2025-03-02', 'Geometry', 10, 2, 'review', 'PENDING');
+        ('${ann}', '2025-03-02', 'Algebra', 20, 1, 'weak', 'DONE'),
+        ('${ann}', '2025-03-02', 'Geometry', 10, 2, 'review', 'PENDING');
       INSERT INTO plan_adjustments (user_id, plan_date, trigger, before, after, created_at) VALUES
-        ('${ann}', '2025-03-02', 'NIGHTLY', '[]',
-         '[{"subcategory":"Algebra","targetQuestions":20,"priority":1,"reason":"weak","status":"PENDING"},{"subcategory":"Geometry","targetQuestions":10,"priority":2,"reason":"review","status":"PENDING"}]',
-         '2025-03-02 02:00:00+00'),
-        ('${ann}', '2025-03-02', 'MANUAL',
-         '[{"subcategory":"Algebra","targetQuestions":20,"priority":1,"reason":"weak","status":"PENDING"},{"subcategory":"Geometry","targetQuestions":10,"priority":2,"reason":"review","status":"PENDING"}]',
-         '[{"subcategory":"Algebra","targetQuestions":20,"priority":1,"reason":"weak","status":"DONE"},{"subcategory":"Geometry","targetQuestions":10,"priority":2,"reason":"review","status":"PENDING"}]',
-         '2025-03-02 09:00:00+00');
+        ('${ann}', '2025-03-02', 'NIGHTLY', '[]', '${plan('PENDING')}', '2025-03-02 02:00:00+00'),
+        ('${ann}', '2025-03-02', 'MANUAL', '${plan('PENDING')}', '${plan('DONE')}', '2025-03-02 09:00:00+00');
       -- Bob's plan: its adjustments already past retention.
       INSERT INTO plan_units (user_id, plan_date, subcategory, target_questions, priority, reason) VALUES
         ('${bob}', '2025-03-02', 'Reading', 30, 1, 'new');`);

@@ -65,7 +65,7 @@ async function liveWorld(db: TestDatabase): Promise<void> {
     const user = await db.prisma.user.create({
       data: { name: learner.name, email: learner.email, timezone: learner.timezone },
     });
-    const viewer = { userId: user.id, role: 'LEARNER' as const };
+    const viewer = { subject: user.id, userId: user.id, role: 'LEARNER' as const };
     const sessionIds = new Map<string, string>();
     for (const s of learner.sessions) {
       events.push({
@@ -84,7 +84,7 @@ async function liveWorld(db: TestDatabase): Promise<void> {
       events.push({
         at: s.endedAt.getTime(),
         order: 2,
-        run: () => endSession(db, viewer, sessionIds.get(s.id)!, s.endedAt),
+        run: () => endSession(db, viewer, sessionIds.get(s.id)!, config.learnerModel, s.endedAt),
       });
     }
     for (const a of learner.attempts) {
@@ -92,17 +92,22 @@ async function liveWorld(db: TestDatabase): Promise<void> {
         at: a.createdAt.getTime(),
         order: 1,
         run: async () => {
-          const stored = await recordAttempt(db, viewer, {
-            sessionId: a.sessionId ? sessionIds.get(a.sessionId)! : null,
-            questionId: questionId.get(a.questionId)!,
-            userAnswer: a.userAnswer,
-            options: questions.find((q) => q.id === a.questionId)!.options,
-            timeSec: a.timeSec,
-            hintUsed: a.hintUsed,
-            context: a.context.toUpperCase() as 'SESSION',
-            answeredAt: a.createdAt,
-            clientAttemptId: a.id,
-          });
+          const stored = await recordAttempt(
+            db,
+            viewer,
+            {
+              sessionId: a.sessionId ? sessionIds.get(a.sessionId)! : null,
+              questionId: questionId.get(a.questionId)!,
+              userAnswer: a.userAnswer,
+              options: questions.find((q) => q.id === a.questionId)!.options,
+              timeSec: a.timeSec,
+              hintUsed: a.hintUsed,
+              context: a.context.toUpperCase() as 'SESSION',
+              answeredAt: a.createdAt,
+              clientAttemptId: a.id,
+            },
+            config.learnerModel,
+          );
           // Live, the server records it as it is answered.
           await db.prisma.attempt.update({ where: { id: stored.id }, data: { recordedAt: a.createdAt } });
         },

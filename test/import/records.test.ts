@@ -177,7 +177,7 @@ describe('xAPI', () => {
     expect(record).toEqual({
       kind: 'attempt',
       statementId: exported.id,
-      actor: { email: 'ann@example.com', account: null, name: 'Ann', timezone: 'Europe/Berlin' },
+      actor: { email: 'ann@example.com', account: null, accountName: null, name: 'Ann', timezone: 'Europe/Berlin' },
       question: {
         externalId: 'ALG 1/2',
         definition: { category: 'Quantitative', subcategory: 'Algebra', difficultyBand: 'EASY', answer: 'x = 2' },

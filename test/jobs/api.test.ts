@@ -12,12 +12,18 @@ const RunJob = graphql(`
 `);
 const JobRuns = graphql(`
   query JobRuns($job: JobName, $first: Int, $after: String) {
-    jobRuns(job: $job, first: $first, after: $after) { edges { node { id job slot status } } pageInfo { hasNextPage endCursor } }
+    jobRuns(job: $job, first: $first, after: $after) {
+      edges { node { id job slot status } }
+      pageInfo { hasNextPage endCursor }
+    }
   }
 `);
 const UsageStats = graphql(`
   query UsageStats($from: Date!, $to: Date!) {
-    usageStats(from: $from, to: $to) { date activeUsers sessions attempts accuracy averageSessionMinutes byContext { context activeUsers attempts accuracy } }
+    usageStats(from: $from, to: $to) {
+      date activeUsers sessions attempts accuracy averageSessionMinutes
+      byContext { context activeUsers attempts accuracy }
+    }
   }
 `);
 

@@ -42,7 +42,7 @@ const N3 = at('2025-03-04T02:00:00Z');
 const day = (n: number, time: string) => at(`2025-03-0${n}T${time}Z`);
 
 describe('mastery EWMA', () => {
-  test('three nights by hand: credit 1 / 0.5 with a hint / 0, α 0.6, prior 0.5, practice and daily attempts not counted', async () => {
+  test('three nights by hand: credit 1 / 0.5 with a hint / 0, α 0.6, prior 0.5, SESSION attempts only', async () => {
     const q = await createQuestions(
       db,
       ['A1', 'A2', 'A3', 'G1', 'G2'].map((id) => ({
@@ -53,7 +53,8 @@ describe('mastery EWMA', () => {
     const u = await createLearners(db, ['Ann', 'Bob']);
     const ann = u.get('Ann')!;
     const bob = u.get('Bob')!;
-    // Day 1: Ann's Algebra credits 1, 0.5, 1 → performance 5/6 → 0.6·5/6 + 0.4·0.5 = 0.7. A practice miss does not count.
+    // Day 1: Ann's Algebra credits 1, 0.5, 1 → performance 5/6 → 0.6·5/6 + 0.4·0.5 = 0.7.
+    // A practice miss does not count.
     await insertAttempts(db, [
       { userId: ann, questionId: q.get('A1')!, correct: true, recordedAt: day(1, '10:00:00') },
       { userId: ann, questionId: q.get('A2')!, correct: true, hintUsed: true, recordedAt: day(1, '10:01:00') },
@@ -267,7 +268,7 @@ describe('question statistics', () => {
 });
 
 describe('abandoned sessions', () => {
-  test('sessions idle for SESSION_IDLE_MINUTES are ended at their last attempt, with summary and analytics', async () => {
+  test('sessions idle for SESSION_IDLE_MINUTES end at their last attempt, with summary and analytics', async () => {
     const q = await createQuestions(db, [
       { externalId: 'A1', subcategory: 'Algebra', band: 'EASY' },
       { externalId: 'A2', subcategory: 'Algebra', band: 'HARD' },
@@ -331,7 +332,8 @@ describe('usage statistics', () => {
     await db.prisma.session.createMany({
       data: [
         { userId: ann, startedAt: at('2025-03-01T05:30:00Z'), endedAt: at('2025-03-01T06:10:00Z'), durationSec: 2400 },
-        { userId: cid, startedAt: at('2025-03-01T04:00:00Z'), endedAt: at('2025-03-01T04:30:00Z'), durationSec: 1800 }, // the day before there
+        // Cid's is on the day before there:
+        { userId: cid, startedAt: at('2025-03-01T04:00:00Z'), endedAt: at('2025-03-01T04:30:00Z'), durationSec: 1800 },
       ],
     });
     await insertAttempts(db, [
@@ -391,7 +393,7 @@ describe('usage statistics', () => {
 });
 
 describe('cleanup', () => {
-  test('deletes plans (every version) and job runs past retention, never attempts, sessions or the latest watermark', async () => {
+  test('deletes plans (every version) and job runs past retention; never attempts, sessions, watermark', async () => {
     const q = await createQuestions(db, [{ externalId: 'A1', subcategory: 'Algebra' }]);
     const ann = (await createLearners(db, ['Ann'])).get('Ann')!;
     const old = at('2024-01-01T10:00:00Z');

@@ -94,7 +94,7 @@ describe('schedule', () => {
 });
 
 describeOnlyOn('postgres', 'several schedulers on one PostgreSQL', () => {
-  test('two schedulers racing on a seconds cron run each slot once; a restart after downtime catches up in order', async () => {
+  test('two schedulers racing on a seconds cron run each slot once; a restart after downtime catches up', async () => {
     const config = testJobsConfig({ nightlyCron: '*/2 * * * * *', decayCron: never });
     const instances = await Promise.all(
       [1, 2, 3].map(() => openDatabase({ kind: 'postgres', url: db.url!, poolSize: 3 }, { migrate: false })),

@@ -16,7 +16,10 @@ export const RealtimeSessionEnded = graphql(`
   subscription RealtimeSessionEnded($userId: ID) {
     sessionEnded(userId: $userId) {
       id endedAt durationSec user { id }
-      summary { questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered difficultyDistribution { easy medium hard } }
+      summary {
+        questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered
+        difficultyDistribution { easy medium hard }
+      }
       analytics { learningVelocity conceptSwitches attentionSpanMinutes optimalDifficultyRange }
     }
   }

@@ -47,7 +47,7 @@ async function storedPlan(person: Person, date: string) {
 }
 
 describe('planAdjusted', () => {
-  test("a brand-new learner's session end pushes tomorrow's plan once, over graphql-ws and SSE, equal to the stored plan", async () => {
+  test("a new learner's session end pushes tomorrow's plan once, over graphql-ws and SSE, as stored", async () => {
     const learner = await newLearner('Nadia New');
     const tomorrow = addDays(localDate(new Date(), 'UTC'), 1);
     const ws = wsSubscribe(client(learner.token), RealtimePlanAdjusted, { userId: learner.id });
@@ -99,7 +99,7 @@ describe('planAdjusted', () => {
     await listening(learner, 0);
   });
 
-  test('a later session adjusts the plan it left: before is the previous after, unit ids and statuses are kept', async () => {
+  test('a later session adjusts the plan it left: before = the previous after; unit ids, statuses kept', async () => {
     const learner = await newLearner('Sam Second');
     const ws = wsSubscribe(client(learner.token), RealtimePlanAdjusted, { userId: learner.id });
     await listening(learner, 1);
@@ -152,7 +152,7 @@ describe('planAdjusted', () => {
     expect(await ws.inbox.unreadAfter(300)).toEqual([]);
   });
 
-  test('setPlanUnitStatus publishes a MANUAL adjustment; the same status again, or a stranger, publishes nothing', async () => {
+  test('setPlanUnitStatus publishes a MANUAL adjustment; the same status again, or a stranger, none', async () => {
     const learner = await newLearner('Mia Manual');
     const stranger = await newLearner('Stan Stranger');
     await endSession(server, learner.token, await playSession(server, world, learner.token, { Algebra: 'wrong' }));
@@ -188,7 +188,8 @@ describe('planAdjusted', () => {
     dataOf(await server.request(RealtimeSetPlanUnitStatus, { id: unit.id, status: 'DONE' }, world.coach.token));
     expect(adjustmentOf(await ws.inbox.next(2_000))).toMatchObject({ trigger: 'MANUAL' });
 
-    // A unit id names (learner, date, subcategory): one the plan does not hold is NOT_FOUND, a made-up one BAD_USER_INPUT.
+    // A unit id names (learner, date, subcategory): one the plan does not hold is NOT_FOUND,
+    // a made-up one BAD_USER_INPUT.
     const [typename, userId, planDate] = Buffer.from(unit.id, 'base64').toString('utf8').split(':');
     const absent = Buffer.from(`${typename}:${userId}:${planDate}:Astrology`).toString('base64');
     expect(
@@ -221,7 +222,7 @@ describe('planAdjusted', () => {
     expect(nightly.after.reduce((sum, u) => sum + u.targetQuestions, 0)).toBe(30);
   });
 
-  test('a nightly replan, published after commit with publishPlanChanges, reaches the subscriber as NIGHTLY', async () => {
+  test('a nightly replan, published after commit by publishPlanChanges, reaches subscribers as NIGHTLY', async () => {
     const learner = await newLearner('Nora Nightly');
     const ws = wsSubscribe(client(learner.token), RealtimePlanAdjusted, { userId: learner.id });
     await listening(learner, 1);
@@ -279,7 +280,7 @@ describe('refusals: nothing is delivered to someone not allowed', () => {
     expect(server.bus.listenerCount(planTopic(learner))).toBe(0);
   });
 
-  test('a bad token: the WebSocket connection is refused (4401, UNAUTHENTICATED); SSE answers UNAUTHENTICATED', async () => {
+  test('a bad token: the WebSocket is refused (4401, UNAUTHENTICATED); SSE answers UNAUTHENTICATED', async () => {
     const learner = await newLearner('Bea Badtoken');
     const forged = `${learner.token.slice(0, -4)}AAAA`;
     const badClient = client(forged);
@@ -299,7 +300,7 @@ describe('refusals: nothing is delivered to someone not allowed', () => {
 });
 
 describeOnlyOn('postgres', 'replans of one learner are serialised', () => {
-  test('a session ending while another replan of the learner is uncommitted waits for it and adjusts what it left', async () => {
+  test('a session ending while another replan of the learner is open waits, then adjusts what it left', async () => {
     const learner = await newLearner('Walt Waiting');
     const ws = wsSubscribe(client(learner.token), RealtimePlanAdjusted, { userId: learner.id });
     await listening(learner, 1);

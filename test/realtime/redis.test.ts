@@ -28,7 +28,8 @@ function requireRedisUrl(): string {
   const url = process.env.REDIS_URL;
   if (!url) {
     throw new Error(
-      'REDIS_URL is not set: the postgres test project checks pub/sub across instances through Redis (CI sets REDIS_URL=redis://127.0.0.1:6379).',
+      'REDIS_URL is not set: the postgres test project checks pub/sub across instances through Redis ' +
+        '(CI sets REDIS_URL=redis://127.0.0.1:6379).',
     );
   }
   return url;

@@ -16,7 +16,10 @@ export const RealtimeEndSession = graphql(`
   mutation RealtimeEndSession($id: ID!) {
     endSession(id: $id) {
       id endedAt durationSec user { id }
-      summary { questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered difficultyDistribution { easy medium hard } }
+      summary {
+        questionsAttempted questionsCorrect accuracy averageTimePerQuestion topicsCovered
+        difficultyDistribution { easy medium hard }
+      }
       analytics { learningVelocity conceptSwitches attentionSpanMinutes optimalDifficultyRange }
     }
   }

@@ -4,9 +4,11 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { type Role, secretKey, signToken } from '../../src/auth.ts';
 import type { OpenOptions } from '../../src/db/client.ts';
+import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
 import { type App, createApp, graphqlPath } from '../../src/server.ts';
+import type { AdaptationSettings } from '../../src/services/learner-state.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const testSecret = 'test-secret-for-learnloop-suite-0123456789';
@@ -38,13 +40,27 @@ export interface TestServerOptions extends OpenOptions {
   db?: TestDatabase;
   redisUrl?: string | null;
   log?: Logger;
+  /** The built dashboard to serve at /dashboard (default dist/dashboard). */
+  dashboardDir?: string;
+  /** The jobs' settings runJob uses (default: from the environment). */
+  jobs?: JobsConfig;
+  /** The learner model's parameters and TARGET_SUCCESS (default: the defaults). */
+  adaptation?: AdaptationSettings;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const db = options.db ?? (await createTestDatabase(options));
   const log = options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const bus = createEventBus(options.redisUrl ?? null, log);
-  const app = createApp({ db, pubsub: bus.pubsub, log, key: testKey });
+  const app = createApp({
+    db,
+    pubsub: bus.pubsub,
+    log,
+    jobs: options.jobs ?? loadJobsConfig(),
+    key: testKey,
+    adaptation: options.adaptation,
+    dashboardDir: options.dashboardDir,
+  });
   const url = await app.start(0, '127.0.0.1');
   const endpoint = `${url}${graphqlPath}`;
   return {

@@ -13,7 +13,8 @@ export async function cleanup(ctx: RunContext): Promise<StepStats> {
   const planAdjustmentsDeleted = await tx.$executeRaw`
     DELETE FROM plan_adjustments WHERE plan_date < ${date}::date - ${planDays}::int`;
   const learningPatternsDeleted = await tx.$executeRaw`
-    DELETE FROM learning_patterns WHERE computed_at < ${at}::timestamptz - ${learningPatternDays}::int * interval '1 day'`;
+    DELETE FROM learning_patterns
+    WHERE computed_at < ${at}::timestamptz - ${learningPatternDays}::int * interval '1 day'`;
   const jobRunsDeleted = await tx.$executeRaw`
     DELETE FROM job_runs j
     WHERE j.slot < ${at}::timestamptz - ${jobRunDays}::int * interval '1 day'

@@ -12,7 +12,9 @@ export async function decayMastery(ctx: RunContext): Promise<StepStats> {
   const decayed = await tx.$executeRaw`
     UPDATE masteries m
     SET score = ${decayFloor}::float8 + (m.score - ${decayFloor}::float8)
-                * power(2::float8, -(extract(epoch FROM ${at}::timestamptz - GREATEST(m.updated_at, m.decayed_at))::float8 / 3600) / ${halfLifeHours}::float8),
+                * power(2::float8,
+                        -(extract(epoch FROM ${at}::timestamptz - GREATEST(m.updated_at, m.decayed_at))::float8 / 3600)
+                        / ${halfLifeHours}::float8),
         decayed_at = ${at}::timestamptz
     WHERE GREATEST(m.updated_at, m.decayed_at) < ${at}::timestamptz
       AND NOT EXISTS (SELECT 1 FROM attempts a

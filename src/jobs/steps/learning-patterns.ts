@@ -4,12 +4,13 @@
 // many learners there are.
 import { DEFAULT_PATTERN_DAYS, learningPatternsForUsers } from '../../services/learning-patterns.ts';
 import type { RunContext, StepStats } from '../context.ts';
-import { activeLearnerIds } from './active-learners.ts';
+import { activeLearnerIds, withUsableTimeZones } from './active-learners.ts';
 
 const chunkSize = 2_000;
 
 export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats> {
-  const learners = await activeLearnerIds(ctx, DEFAULT_PATTERN_DAYS);
+  const active = await activeLearnerIds(ctx, DEFAULT_PATTERN_DAYS);
+  const { usable: learners, unusable } = await withUsableTimeZones(ctx, active);
   let written = 0;
   for (let i = 0; i < learners.length; i += chunkSize) {
     const patterns = [
@@ -17,13 +18,14 @@ export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats>
     ];
     if (patterns.length === 0) continue;
     written += await ctx.tx.$executeRaw`
-      INSERT INTO learning_patterns (user_id, computed_at, window_days, optimal_session_duration_minutes, best_hour_of_day,
-                                     difficulty_progression, concept_retention)
+      INSERT INTO learning_patterns (user_id, computed_at, window_days, optimal_session_duration_minutes,
+                                     best_hour_of_day, difficulty_progression, concept_retention)
       SELECT u, ${ctx.at}::timestamptz, w, d, h, p::jsonb, r::jsonb
       FROM unnest(${patterns.map(([userId]) => userId)}::uuid[], ${patterns.map(([, p]) => p.windowDays)}::int[],
-                  ${patterns.map(([, p]) => p.optimalSessionDurationMinutes)}::float8[], ${patterns.map(([, p]) => p.bestHourOfDay)}::int[],
+                  ${patterns.map(([, p]) => p.optimalSessionDurationMinutes)}::float8[],
+                  ${patterns.map(([, p]) => p.bestHourOfDay)}::int[],
                   ${patterns.map(([, p]) => JSON.stringify(p.difficultyProgression))}::text[],
                   ${patterns.map(([, p]) => JSON.stringify(p.conceptRetention))}::text[]) AS t(u, w, d, h, p, r)`;
   }
-  return { patterns: written };
+  return { patterns: written, ...(unusable > 0 ? { patternLearnersSkipped: unusable } : {}) };
 }

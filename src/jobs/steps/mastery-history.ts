@@ -14,8 +14,9 @@ export async function writeMasteryHistory(ctx: RunContext): Promise<StepStats> {
     INSERT INTO mastery_history (user_id, subcategory, date, score)
     SELECT m.user_id, m.subcategory, ${date}::date, m.score
     FROM masteries m
-    WHERE m.user_id IN (SELECT p.user_id FROM masteries p
-                        WHERE p.last_practiced_at > ${at}::timestamptz - ${config.historyActiveDays}::int * interval '1 day')
+    WHERE m.user_id IN (
+      SELECT p.user_id FROM masteries p
+      WHERE p.last_practiced_at > ${at}::timestamptz - ${config.historyActiveDays}::int * interval '1 day')
     ON CONFLICT (user_id, subcategory, date) DO UPDATE SET score = EXCLUDED.score
     WHERE mastery_history.score IS DISTINCT FROM EXCLUDED.score`;
   return { historyRowsWritten: rows };

@@ -18,7 +18,8 @@ export async function updateMastery(ctx: RunContext): Promise<StepStats> {
              max(a.recorded_at) AS last_practiced_at
       FROM attempts a
       JOIN questions q ON q.id = a.question_id
-      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity') AND a.recorded_at <= ${windowEnd}::timestamptz
+      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity')
+        AND a.recorded_at <= ${windowEnd}::timestamptz
         AND a.context::text = ANY(${config.masteryContexts}::text[])
       GROUP BY a.user_id, q.subcategory
     ),
@@ -39,6 +40,7 @@ export async function updateMastery(ctx: RunContext): Promise<StepStats> {
           last_practiced_at = EXCLUDED.last_practiced_at, updated_at = EXCLUDED.updated_at
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM upserted)::int AS masteries, COALESCE((SELECT sum(attempts) FROM next_scores), 0)::int AS attempts`;
+    SELECT (SELECT count(*) FROM upserted)::int AS masteries,
+           COALESCE((SELECT sum(attempts) FROM next_scores), 0)::int AS attempts`;
   return { masteriesUpdated: result?.masteries ?? 0, masteryAttempts: result?.attempts ?? 0 };
 }

@@ -29,15 +29,18 @@ export async function updateQuestionStatistics(ctx: RunContext): Promise<StepSta
              count(a.mastery_at_attempt) FILTER (WHERE a.correct)::int AS x_correct_n,
              COALESCE(sum(a.mastery_at_attempt) FILTER (WHERE a.correct), 0)::float8 AS x_correct_sum
       FROM attempts a
-      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity') AND a.recorded_at <= ${windowEnd}::timestamptz
+      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity')
+        AND a.recorded_at <= ${windowEnd}::timestamptz
       GROUP BY a.question_id
     ),
     sequenced AS (
       SELECT a.user_id, q.subcategory, a.correct,
-             lag(a.question_id) OVER (PARTITION BY a.user_id, q.subcategory ORDER BY a.recorded_at, a.id) AS previous_question
+             lag(a.question_id) OVER (PARTITION BY a.user_id, q.subcategory ORDER BY a.recorded_at, a.id)
+               AS previous_question
       FROM attempts a
       JOIN questions q ON q.id = a.question_id
-      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity') AND a.recorded_at <= ${windowEnd}::timestamptz
+      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity')
+        AND a.recorded_at <= ${windowEnd}::timestamptz
     ),
     follow_ups AS (
       SELECT previous_question AS id, count(*)::int AS n, count(*) FILTER (WHERE correct)::int AS n_correct
@@ -49,7 +52,8 @@ export async function updateQuestionStatistics(ctx: RunContext): Promise<StepSta
                     ELSE (SELECT a.question_id
                           FROM attempts a
                           JOIN questions q ON q.id = a.question_id
-                          WHERE a.user_id = s.user_id AND q.subcategory = s.subcategory AND a.recorded_at <= ${windowStart}::timestamptz
+                          WHERE a.user_id = s.user_id AND q.subcategory = s.subcategory
+                            AND a.recorded_at <= ${windowStart}::timestamptz
                           ORDER BY a.recorded_at DESC, a.id DESC
                           LIMIT 1)
                END AS previous_question
@@ -93,11 +97,10 @@ export async function updateQuestionStatistics(ctx: RunContext): Promise<StepSta
              (q.attempts_count - q.correct_count + 1)::float8 / (q.attempts_count + 2) AS difficulty,
              CASE
                WHEN q.mastery_n < 2 OR q.mastery_correct_n = 0 OR q.mastery_correct_n = q.mastery_n THEN NULL
-               WHEN q.mastery_sq_sum / q.mastery_n - (q.mastery_sum / q.mastery_n) * (q.mastery_sum / q.mastery_n) < ${MIN_MASTERY_VARIANCE}::float8 THEN NULL
+               WHEN m.mastery_variance < ${MIN_MASTERY_VARIANCE}::float8 THEN NULL
                ELSE LEAST(1::float8, GREATEST(-1::float8,
-                      ((q.mastery_correct_sum / q.mastery_correct_n - (q.mastery_sum - q.mastery_correct_sum) / (q.mastery_n - q.mastery_correct_n))
-                        / sqrt(q.mastery_sq_sum / q.mastery_n - (q.mastery_sum / q.mastery_n) * (q.mastery_sum / q.mastery_n)))
-                      * sqrt((q.mastery_correct_n::float8 / q.mastery_n) * (1 - q.mastery_correct_n::float8 / q.mastery_n))))
+                      ((m.mean_mastery_correct - m.mean_mastery_wrong) / sqrt(m.mastery_variance))
+                      * sqrt(m.share_correct * (1 - m.share_correct))))
              END AS discrimination,
              CASE
                WHEN q.follow_up_n = 0 THEN NULL
@@ -106,6 +109,15 @@ export async function updateQuestionStatistics(ctx: RunContext): Promise<StepSta
              END AS learning_impact
       FROM questions q
       JOIN subcategory_accuracy s ON s.subcategory = q.subcategory
+      -- The point-biserial's parts (NULL where a count is 0: the CASE above then never reads them).
+      CROSS JOIN LATERAL (SELECT q.mastery_sum / NULLIF(q.mastery_n, 0) AS mean_mastery) mean
+      CROSS JOIN LATERAL (
+        SELECT q.mastery_sq_sum / NULLIF(q.mastery_n, 0) - mean.mean_mastery * mean.mean_mastery AS mastery_variance,
+               q.mastery_correct_sum / NULLIF(q.mastery_correct_n, 0) AS mean_mastery_correct,
+               (q.mastery_sum - q.mastery_correct_sum) / NULLIF(q.mastery_n - q.mastery_correct_n, 0)
+                 AS mean_mastery_wrong,
+               q.mastery_correct_n::float8 / NULLIF(q.mastery_n, 0) AS share_correct
+      ) m
     ),
     scored AS (
       SELECT c.*, COALESCE(c.learning_impact, 0) + COALESCE(c.discrimination, 0) AS importance

@@ -21,7 +21,8 @@ export async function computeUsageStatistics(ctx: RunContext): Promise<StepStats
       WHERE a.recorded_at >= day.starts AND a.recorded_at < day.ends
     ),
     day_sessions AS (
-      SELECT count(*)::int AS sessions, avg(s.duration_sec) FILTER (WHERE s.ended_at IS NOT NULL)::float8 / 60 AS average_minutes
+      SELECT count(*)::int AS sessions,
+             avg(s.duration_sec) FILTER (WHERE s.ended_at IS NOT NULL)::float8 / 60 AS average_minutes
       FROM sessions s, day
       WHERE s.started_at >= day.starts AND s.started_at < day.ends
     ),
@@ -34,7 +35,8 @@ export async function computeUsageStatistics(ctx: RunContext): Promise<StepStats
              ORDER BY c.ordinal) AS contexts
       FROM unnest(enum_range(NULL::"AttemptContext")) WITH ORDINALITY AS c(context, ordinal)
     )
-    INSERT INTO usage_stats (date, active_users, sessions, attempts, accuracy, average_session_minutes, by_context, computed_at)
+    INSERT INTO usage_stats (date, active_users, sessions, attempts, accuracy, average_session_minutes, by_context,
+                             computed_at)
     SELECT ${date}::date,
            (SELECT count(DISTINCT user_id) FROM day_attempts)::int,
            day_sessions.sessions,

@@ -1,0 +1,130 @@
+// graphql-ws on the HTTP server's port and path, executing through the Yoga app's envelop (the same
+// plugins, limits and context as over HTTP), the way graphql-yoga's examples/graphql-ws attaches it.
+import type { IncomingMessage, Server } from 'node:http';
+import type { DocumentNode, ExecutionArgs } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Authenticator, Context } from './context.ts';
+import { apiError } from './errors.ts';
+import { type Limits, PerKeyCap } from './limits.ts';
+import { withCode } from './request-errors.ts';
+import type { ServerContext } from './server.ts';
+import { atInstant, tokenExpiredMessage } from './token-expiry.ts';
+
+export interface WebSocketAttachment {
+  /** Closes every connection (1001) and the WebSocket server. */
+  close(): Promise<void>;
+}
+
+type Extra = { request: IncomingMessage; socket: WebSocket };
+
+export function attachWebSocket(
+  server: Server,
+  path: string,
+  yoga: YogaServerInstance<ServerContext, Context>,
+  authenticator: Authenticator,
+  limits: Limits,
+): WebSocketAttachment {
+  // Messages are capped like HTTP bodies: a larger one closes the socket (1009).
+  const wss = new WebSocketServer({ server, path, maxPayload: limits.messageBytes });
+  const connectionsPerUser = new PerKeyCap(limits.connectionsPerUser);
+  const sockets = new Set<WebSocket>();
+  wss.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  useServer<Record<string, unknown>, Extra>(
+    {
+      onConnect: (ctx) =>
+        authenticateConnection(authenticator, ctx.connectionParams, ctx.extra.socket, connectionsPerUser, limits),
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, params) => {
+        // The new operation is already counted among the connection's subscriptions.
+        if (Object.keys(ctx.subscriptions).length > limits.subscriptionsPerConnection) {
+          return [
+            apiError(
+              'RATE_LIMITED',
+              `At most ${limits.subscriptionsPerConnection} operations per connection: ` +
+                'complete one first, or open another connection.',
+            ),
+          ];
+        }
+        const enveloped = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          connectionParams: ctx.connectionParams,
+        });
+        let document: DocumentNode;
+        try {
+          document = enveloped.parse(params.query);
+        } catch (error) {
+          return [withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)))];
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: enveloped.schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+    },
+    wss,
+  );
+  return {
+    async close() {
+      for (const socket of sockets) socket.close(1001, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A token that is present but bad closes the connection with 4401 and the reason
+ * "UNAUTHENTICATED: …" (graphql-ws clients treat 4401 as final and do not retry with the same
+ * token); a missing one is refused per subscription with UNAUTHENTICATED. A user past their
+ * connection cap is closed with 4429 (final too: no reconnect storm), and a connection closes with
+ * 4401 when its token expires.
+ */
+async function authenticateConnection(
+  authenticator: Authenticator,
+  connectionParams: Record<string, unknown> | undefined,
+  socket: WebSocket,
+  connectionsPerUser: PerKeyCap,
+  limits: Limits,
+): Promise<boolean> {
+  const header = connectionParams?.authorization ?? connectionParams?.Authorization;
+  if (header === undefined || header === null || header === '') return true;
+  const { viewer, authError, tokenExpiresAt } = await authenticator.authenticate(String(header));
+  if (!viewer) {
+    socket.close(4401, closeReason(`UNAUTHENTICATED: ${authError ?? 'bad token'}`));
+    return false;
+  }
+  const release = connectionsPerUser.acquire(viewer.userId ?? viewer.subject);
+  if (!release) {
+    const cap = `at most ${limits.connectionsPerUser} connections per user: close one first`;
+    socket.close(4429, closeReason(`RATE_LIMITED: ${cap}`));
+    return false;
+  }
+  socket.once('close', release);
+  if (tokenExpiresAt !== null) {
+    const cancel = atInstant(tokenExpiresAt, () => socket.close(4401, `UNAUTHENTICATED: ${tokenExpiredMessage}`));
+    socket.once('close', cancel);
+  }
+  return true;
+}
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8. */
+function closeReason(text: string): string {
+  let reason = text;
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
+}
