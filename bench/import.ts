@@ -27,9 +27,11 @@ import { loadJobsConfig } from '../src/jobs/config.ts';
 import { defer, unwind } from './cleanup.ts';
 
 const usage =
-  'usage: npm run bench:import -- [--only postgres|pglite] [--learners N=100000] [--attempts N=1000000] [--days N=90]\n' +
+  'usage: npm run bench:import -- [--only postgres|pglite] [--learners N=100000] [--attempts N=1000000]\n' +
+  '         [--days N=90]\n' +
   '         [--pglite-learners N=10000] [--pglite-attempts N=100000] [--keep]\n' +
-  '  BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): the server the bench database is created on';
+  '  BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): the server the bench database\n' +
+  '  is created on';
 
 const { values: args } = parseArgs({
   options: {

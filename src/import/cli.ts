@@ -14,8 +14,8 @@ import { type ImportReport, importTables } from './run.ts';
 import { csvDirectory, postgresSource, type TableSource } from './sources.ts';
 import { xapiFile } from './xapi-source.ts';
 
-export const importUsage = `  import <directory | statements.jsonl> [--from postgresql://…] [--source NAME] [--timezone TZ]
-         [--max-errors N] [--no-rebuild]
+export const importUsage = `  import <directory | statements.jsonl> [--from postgresql://…] [--source NAME]
+         [--timezone TZ] [--max-errors N] [--no-rebuild]
                                  bring the existing system's tables (CSV files in a directory, or
                                  its database with --from) or xAPI statements in; then rebuild
   rebuild                        recompute every derived state from the attempt log in history order
@@ -148,7 +148,8 @@ export function formatImportReport(report: ImportReport): string {
   }
   if (report.unlinkedSessionAttempts > 0) {
     lines.push(
-      `  ${report.unlinkedSessionAttempts} session attempts lie in no session of their learner: kept as SESSION attempts without a session`,
+      `  ${report.unlinkedSessionAttempts} session attempts lie in no session of their learner: ` +
+        'kept as SESSION attempts without a session',
     );
   }
   const shown = report.refusals.slice(0, 100);
@@ -162,7 +163,8 @@ export function formatRebuildReport(r: RebuildReport): string {
   const c = r.historyCompared;
   const compared =
     c.points > 0
-      ? `; ${c.points} imported points also replayed: mean |difference| ${c.meanAbsoluteDifference!.toFixed(4)}, max ${c.maxAbsoluteDifference!.toFixed(4)}`
+      ? `; ${c.points} imported points also replayed: mean |difference| ` +
+        `${c.meanAbsoluteDifference!.toFixed(4)}, max ${c.maxAbsoluteDifference!.toFixed(4)}`
       : '';
   const seconds = (Object.values(r.ms).reduce((a, b) => a + b, 0) / 1000).toFixed(1);
   return `${[
@@ -170,7 +172,8 @@ export function formatRebuildReport(r: RebuildReport): string {
     `  mastery: ${r.learners} learners, ${r.masteries} scores, ${r.historyPoints} history points${compared}`,
     `  ${r.masteryAtAttemptUpdated} attempts' masteryAtAttempt set, ${r.questionsRescored} questions rescored`,
     `  sessions: ${r.sessionsClosed} abandoned closed, ${r.sessionSummaries} summaries stored`,
-    `  ${r.patterns} learning patterns, ${r.plans} learners planned, ${r.learnerModelReplayed} learner-model states replayed`,
+    `  ${r.patterns} learning patterns, ${r.plans} learners planned, ` +
+      `${r.learnerModelReplayed} learner-model states replayed`,
     `  ms: ${Object.entries(r.ms)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,

@@ -30,7 +30,8 @@ export async function exportXapi(db: Database, range: ExportRange, out: Writable
       LEFT JOIN sessions s ON s.id = a.session_id
       WHERE a.recorded_at >= COALESCE(${range.from}::timestamptz, '-infinity')
         AND a.recorded_at < COALESCE(${range.to}::timestamptz, 'infinity')
-        AND (${after?.at ?? null}::timestamptz IS NULL OR (a.recorded_at, a.id) > (${after?.at ?? null}::timestamptz, ${after?.id ?? null}::uuid))
+        AND (${after?.at ?? null}::timestamptz IS NULL
+             OR (a.recorded_at, a.id) > (${after?.at ?? null}::timestamptz, ${after?.id ?? null}::uuid))
       ORDER BY a.recorded_at, a.id
       LIMIT ${pageSize}`;
     if (page.length === 0) return written;

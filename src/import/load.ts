@@ -101,9 +101,10 @@ export async function loadQuestions(
   if (fresh.length > 0) {
     await conn.transaction(async () => {
       const questions = await conn.run<{ id: string; external_id: string }>(
-        `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-                        AS t(x, c, s, b, a, k, o)),
-              created AS (INSERT INTO questions (external_id, category, subcategory, difficulty_band, answer, answer_key, options)
+        `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                             $7::text[]) AS t(x, c, s, b, a, k, o)),
+              created AS (INSERT INTO questions (external_id, category, subcategory, difficulty_band, answer,
+                                                 answer_key, options)
                           SELECT x, c, s, b::"DifficultyBand", a, k, o::jsonb FROM input
                           ON CONFLICT (external_id) DO NOTHING RETURNING id, external_id)
          SELECT id::text, external_id FROM created

@@ -303,7 +303,8 @@ async function writeReplay(
   const written = { masteries: 0, history: 0, masteryAtAttempt: 0 };
   if (masteries.length > 0) {
     written.masteries = await count(
-      `WITH w AS (INSERT INTO masteries (user_id, subcategory, score, attempts_count, last_practiced_at, updated_at, decayed_at)
+      `WITH w AS (INSERT INTO masteries (user_id, subcategory, score, attempts_count, last_practiced_at, updated_at,
+                                     decayed_at)
                   SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::int[], $5::timestamptz[],
                                        $6::timestamptz[], $7::timestamptz[]) RETURNING 1)
        SELECT count(*)::int AS n FROM w`,

@@ -36,7 +36,9 @@ export async function loadStatements(
       if (!userId)
         refused.push({
           index,
-          reason: `actor ${actorKey(record)} is no known user (give an mbox, or an account named by a user's externalId)`,
+          reason:
+            `actor ${actorKey(record)} is no known user ` +
+            "(give an mbox, or an account named by a user's externalId)",
         });
       else if (!questionId)
         refused.push({
@@ -184,7 +186,8 @@ async function registrationSessions(
     FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS t(u, c, st, en)
     ON CONFLICT (user_id, client_session_id) DO UPDATE SET started_at = LEAST(s.started_at, EXCLUDED.started_at),
       duration_sec = CASE WHEN s.ended_at IS NOT NULL
-                          THEN GREATEST(0, round(extract(epoch FROM s.ended_at - LEAST(s.started_at, EXCLUDED.started_at))))::int END
+                          THEN GREATEST(0, round(extract(epoch FROM
+                                 s.ended_at - LEAST(s.started_at, EXCLUDED.started_at))))::int END
     RETURNING s.user_id::text AS "userId", s.client_session_id AS "clientSessionId", s.id::text AS id`,
     [
       sessions.map((s) => s.userId),

@@ -145,7 +145,8 @@ const ImportAttemptsResultRef = builder.objectRef<ImportAttemptsResult>('ImportA
     refused: t.expose('refused', { type: [ImportRefusalRef] }),
     beforeWatermark: t.exposeInt('beforeWatermark', {
       description:
-        'Stored rows answered before the last NIGHTLY run: they reach mastery and question statistics by `npm run rebuild`.',
+        'Stored rows answered before the last NIGHTLY run: they reach mastery and question statistics ' +
+        'by `npm run rebuild`.',
     }),
   }),
 });
@@ -153,7 +154,9 @@ const ImportAttemptsResultRef = builder.objectRef<ImportAttemptsResult>('ImportA
 builder.mutationFields((t) => ({
   importAttempts: t.field({
     type: ImportAttemptsResultRef,
-    description: `Stores attempts of any learners (admin; at most ${maxImportAttempts} a call), graded like recordAttempt and recorded at their answeredAt. A bad row is refused with its index; the others land.`,
+    description:
+      `Stores attempts of any learners (admin; at most ${maxImportAttempts} a call), graded like recordAttempt ` +
+      'and recorded at their answeredAt. A bad row is refused with its index; the others land.',
     authScopes: { admin: true },
     args: { input: t.arg({ type: [ImportAttemptInput], required: true }) },
     resolve: (_root, { input }, ctx) =>

@@ -62,7 +62,8 @@ const insertSql = `
              row_number() OVER (PARTITION BY i.user_id, i.question_id ORDER BY i.answered_at, i.ord) AS nth
       FROM input i
       JOIN questions q ON q.id = i.question_id
-      WHERE NOT EXISTS (SELECT 1 FROM attempts e WHERE e.user_id = i.user_id AND e.client_attempt_id = i.client_attempt_id)
+      WHERE NOT EXISTS (SELECT 1 FROM attempts e
+                        WHERE e.user_id = i.user_id AND e.client_attempt_id = i.client_attempt_id)
     )
     INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
                                time_sec, hint_used, answered_at, recorded_at, client_attempt_id)

@@ -128,8 +128,10 @@ export async function endSession(
     await tx.$executeRaw`
       UPDATE sessions s SET ended_at = e.ended_at,
         duration_sec = GREATEST(0, round(extract(epoch FROM e.ended_at - s.started_at)))::int
-      FROM (SELECT COALESCE(${endedAt}::timestamptz,
-                            ${ceilToMillisecond(Prisma.sql`GREATEST(now(), max(a.recorded_at), max(a.answered_at))`)}) AS ended_at
+      FROM (SELECT COALESCE(
+                     ${endedAt}::timestamptz,
+                     ${ceilToMillisecond(Prisma.sql`GREATEST(now(), max(a.recorded_at), max(a.answered_at))`)}
+                   ) AS ended_at
             FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
       WHERE s.id = ${sessionId}::uuid`;
     const attempts = (await sessionsAttempts(tx, [sessionId])).get(sessionId)!;

@@ -96,7 +96,7 @@ describe('late data', () => {
     expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
   });
 
-  test('importAttempts stores good rows of many learners, refuses bad ones by index, and writes nothing twice', async () => {
+  test('importAttempts stores good rows of many learners, refuses bad ones by index, no row twice', async () => {
     const [q1, q2] = world.questions;
     const rows = [
       { userId: world.alice.id, questionId: q1!.id, userAnswer: q1!.answer, answeredAt: hoursAgo(50) },

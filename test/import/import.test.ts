@@ -173,15 +173,20 @@ describeOnlyOn('postgres', 'import from the existing system’s PostgreSQL', () 
       // The existing system's schema (../shared/seed/), users and questions as the import describes them.
       await client.query(`
         CREATE TABLE users (id UUID PRIMARY KEY, name TEXT, email TEXT, timezone TEXT, role TEXT);
-        CREATE TABLE questions (id UUID PRIMARY KEY, category TEXT, subcategory TEXT, difficulty_band TEXT, answer TEXT, options JSON);
-        CREATE TABLE sessions (id UUID PRIMARY KEY, user_id UUID REFERENCES users(id), started_at TIMESTAMP DEFAULT NOW(),
-          ended_at TIMESTAMP NULL, duration_sec INTEGER NULL, units JSON DEFAULT '[]', notes TEXT NULL);
-        CREATE TABLE attempts (id UUID PRIMARY KEY, user_id UUID REFERENCES users(id), question_id UUID REFERENCES questions(id),
-          attempt_no INTEGER NOT NULL, context VARCHAR(20) NOT NULL, options JSON, user_answer TEXT NOT NULL,
-          correct BOOLEAN NOT NULL, time_sec INTEGER NOT NULL, hint_used BOOLEAN DEFAULT FALSE, created_at TIMESTAMP DEFAULT NOW());
-        CREATE TABLE mastery_history (id UUID PRIMARY KEY, user_id UUID REFERENCES users(id), subcategory VARCHAR(100) NOT NULL,
-          mastery_score NUMERIC(3,2), recorded_date DATE NOT NULL, created_at TIMESTAMP DEFAULT NOW());`);
-      // The CSV rows as the existing system holds them: json_populate_recordset casts each text to its column's type.
+        CREATE TABLE questions (id UUID PRIMARY KEY, category TEXT, subcategory TEXT, difficulty_band TEXT,
+          answer TEXT, options JSON);
+        CREATE TABLE sessions (id UUID PRIMARY KEY, user_id UUID REFERENCES users(id),
+          started_at TIMESTAMP DEFAULT NOW(), ended_at TIMESTAMP NULL, duration_sec INTEGER NULL,
+          units JSON DEFAULT '[]', notes TEXT NULL);
+        CREATE TABLE attempts (id UUID PRIMARY KEY, user_id UUID REFERENCES users(id),
+          question_id UUID REFERENCES questions(id), attempt_no INTEGER NOT NULL, context VARCHAR(20) NOT NULL,
+          options JSON, user_answer TEXT NOT NULL, correct BOOLEAN NOT NULL, time_sec INTEGER NOT NULL,
+          hint_used BOOLEAN DEFAULT FALSE, created_at TIMESTAMP DEFAULT NOW());
+        CREATE TABLE mastery_history (id UUID PRIMARY KEY, user_id UUID REFERENCES users(id),
+          subcategory VARCHAR(100) NOT NULL, mastery_score NUMERIC(3,2), recorded_date DATE NOT NULL,
+          created_at TIMESTAMP DEFAULT NOW());`);
+      // The CSV rows as the existing system holds them: json_populate_recordset casts each text to its
+      // column's type.
       for (const table of ['users', 'questions', 'sessions', 'attempts', 'mastery_history']) {
         const records: Record<string, string>[] = parse(await readFile(path.join(dir, 'export', `${table}.csv`)), {
           columns: true,
