@@ -10,6 +10,7 @@ import { type RangeHalf, riskReason } from '../domain/at-risk.ts';
 import { addDays, daysBetween } from '../domain/calendar.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { recordedBeforeAnsweredSlack } from './learning-patterns.ts';
+import { zoneOrUtc } from './time-zones.ts';
 
 /** The longest range activity and cohortOverview accept, in days (from and to included). */
 export const MAX_RANGE_DAYS = 366;
@@ -44,7 +45,7 @@ export async function activityFor(db: SqlClient, userId: string, from: string, t
     { date: string; sessions: number; minutes: number; attempts: number; correct: number }[]
   >`
     WITH u AS (
-      SELECT id, timezone,
+      SELECT id, ${zoneOrUtc(Prisma.sql`timezone`)} AS timezone,
              (${from}::date::timestamp AT TIME ZONE timezone) AS starts_at,
              ((${to}::date + 1)::timestamp AT TIME ZONE timezone) AS ends_at
       FROM users WHERE id = ${userId}::uuid
@@ -66,7 +67,7 @@ export async function activityFor(db: SqlClient, userId: string, from: string, t
     )
     SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(s.sessions, 0) AS sessions, COALESCE(s.minutes, 0) AS minutes,
            COALESCE(a.attempts, 0) AS attempts, COALESCE(a.correct, 0) AS correct
-    FROM (SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g) d
+    FROM ${rangeDays(from, to)} d
     LEFT JOIN a ON a.day = d.day
     LEFT JOIN s ON s.day = d.day
     ORDER BY d.day`;
@@ -143,7 +144,7 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
     ), s AS (
       SELECT x.day, count(*)::int AS sessions
       FROM (
-        SELECT (s.started_at AT TIME ZONE u.timezone)::date AS day
+        SELECT (s.started_at AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day
         FROM sessions s JOIN users u ON u.id = s.user_id AND u.role = 'LEARNER'
         WHERE s.started_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
           AND s.started_at < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
@@ -153,7 +154,7 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
     )
     SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(a.attempts, 0) AS attempts,
            COALESCE(a.correct, 0) AS correct, COALESCE(a.learners, 0) AS learners, COALESCE(s.sessions, 0) AS sessions
-    FROM (SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g) d
+    FROM ${rangeDays(from, to)} d
     LEFT JOIN a ON a.day = d.day
     LEFT JOIN s ON s.day = d.day
     ORDER BY d.day`;
@@ -257,6 +258,11 @@ export async function atRiskLearners(
   });
 }
 
+/** Every day from `from` to `to` (inclusive) as rows of `day`, to join each day's figures to. */
+function rangeDays(from: string, to: string) {
+  return Prisma.sql`(SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g)`;
+}
+
 /** Up to when daily_activity holds the attempts (null before the first NIGHTLY run with it). */
 async function rollupMark(db: SqlClient): Promise<Date | null> {
   const [row] = await db.$queryRaw<{ up_to: Date }[]>`SELECT up_to FROM activity_rollup_mark WHERE id = 1`;
@@ -281,12 +287,9 @@ function rangeActivity(from: string, to: string, mark: Date | null) {
     SELECT x.user_id, x.subcategory, x.day, count(*)::int, count(*) FILTER (WHERE x.correct)::int
     FROM (
       SELECT a.user_id, q.subcategory, a.correct,
-             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE u.zone)::date AS day
+             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day
       FROM attempts a
-      -- A zone the database does not know (stored before createUser checked) counts as UTC
-      -- rather than failing every coach's overview.
-      JOIN (SELECT id, CASE WHEN timezone IN (SELECT name FROM pg_timezone_names) THEN timezone ELSE 'UTC' END AS zone
-            FROM users WHERE role = 'LEARNER') u ON u.id = a.user_id
+      JOIN users u ON u.id = a.user_id AND u.role = 'LEARNER'
       JOIN questions q ON q.id = a.question_id
       WHERE a.recorded_at > COALESCE(${mark}::timestamptz, '-infinity'::timestamptz)
         AND a.recorded_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
