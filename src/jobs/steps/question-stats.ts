@@ -16,9 +16,16 @@ import { LEARNING_IMPACT_SHRINKAGE, MIN_MASTERY_VARIANCE } from '../../domain/qu
 import type { RunContext, StepStats } from '../context.ts';
 
 export async function updateQuestionStatistics(ctx: RunContext): Promise<StepStats> {
-  const { tx, windowStart, windowEnd } = ctx;
   if (ctx.stale) return { questionsUpdated: 0, questionsRescored: 0 };
-  const touched = await tx.$queryRaw<{ subcategory: string }[]>`
+  const touched = await addWindowToSums(ctx);
+  const subcategories = [...new Set(touched.map((t) => t.subcategory))].sort();
+  if (subcategories.length === 0) return { questionsUpdated: 0, questionsRescored: 0 };
+  return { questionsUpdated: touched.length, questionsRescored: await rescore(ctx, subcategories) };
+}
+
+/** Statement 1: the window's attempts added to the running sums; the subcategory of each question updated. */
+function addWindowToSums({ tx, windowStart, windowEnd }: RunContext): Promise<{ subcategory: string }[]> {
+  return tx.$queryRaw<{ subcategory: string }[]>`
     WITH counts AS (
       SELECT a.question_id AS id,
              count(*)::int AS n,
@@ -83,10 +90,11 @@ export async function updateQuestionStatistics(ctx: RunContext): Promise<StepSta
     FROM delta d
     WHERE q.id = d.id
     RETURNING q.subcategory`;
-  const subcategories = [...new Set(touched.map((t) => t.subcategory))].sort();
-  if (subcategories.length === 0) return { questionsUpdated: 0, questionsRescored: 0 };
+}
 
-  const rescored = await tx.$executeRaw`
+/** Statement 2: every question of the subcategories rescored from its sums; how many were. */
+function rescore({ tx, at }: RunContext, subcategories: readonly string[]): Promise<number> {
+  return tx.$executeRaw`
     WITH subcategory_accuracy AS (
       SELECT subcategory, sum(correct_count)::float8 / NULLIF(sum(attempts_count), 0) AS accuracy
       FROM questions WHERE subcategory = ANY(${subcategories}::text[])
@@ -135,8 +143,7 @@ export async function updateQuestionStatistics(ctx: RunContext): Promise<StepSta
     )
     UPDATE questions q
     SET difficulty = r.difficulty, discrimination = r.discrimination, learning_impact = r.learning_impact,
-        importance_index = r.importance_index, stats_updated_at = ${ctx.at}::timestamptz
+        importance_index = r.importance_index, stats_updated_at = ${at}::timestamptz
     FROM ranked r
     WHERE q.id = r.id`;
-  return { questionsUpdated: touched.length, questionsRescored: rescored };
 }
