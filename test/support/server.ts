@@ -5,6 +5,7 @@ import { print } from 'graphql';
 import { type Role, secretKey, signToken } from '../../src/auth.ts';
 import type { OpenOptions } from '../../src/db/client.ts';
 import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.ts';
+import { type Limits, limitsFromEnv } from '../../src/limits.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
 import { type App, createApp, graphqlPath } from '../../src/server.ts';
@@ -46,6 +47,8 @@ export interface TestServerOptions extends OpenOptions {
   jobs?: JobsConfig;
   /** The learner model's parameters and TARGET_SUCCESS (default: the defaults). */
   adaptation?: AdaptationSettings;
+  /** Abuse limits to change (the rest from the environment's defaults). */
+  limits?: Partial<Limits>;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -60,6 +63,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     key: testKey,
     adaptation: options.adaptation,
     dashboardDir: options.dashboardDir,
+    limits: { ...limitsFromEnv({}), ...options.limits },
   });
   const url = await app.start(0, '127.0.0.1');
   const endpoint = `${url}${graphqlPath}`;
