@@ -223,7 +223,8 @@ async function main() {
     );
     console.log(
       `   ${clientCount} clients: ${latencies.length} requests, p50 ${ms(quantile(latencies, 0.5))}, ` +
-        `p95 ${ms(quantile(latencies, 0.95))}, p99 ${ms(quantile(latencies, 0.99))}, max ${ms(latencies.at(-1) ?? 0)}; ` +
+        `p95 ${ms(quantile(latencies, 0.95))}, p99 ${ms(quantile(latencies, 0.99))}, ` +
+        `max ${ms(latencies.at(-1) ?? 0)}; ` +
         `errors ${JSON.stringify(Object.fromEntries(errors))}`,
     );
   }

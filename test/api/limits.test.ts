@@ -62,7 +62,8 @@ describe('analytics priced by learners × days', () => {
   test('a year of the cohort passes alone; three aliased years of it over 30,000 learners are refused', async () => {
     const db = await createTestDatabase();
     await db.prisma.$executeRaw`
-      INSERT INTO users (name, email) SELECT 'L' || g, 'l' || g || '@price.example.com' FROM generate_series(1, 30000) g`;
+      INSERT INTO users (name, email)
+      SELECT 'L' || g, 'l' || g || '@price.example.com' FROM generate_series(1, 30000) g`;
     const priced = await startTestServer({ db });
     try {
       const { admin } = await createWorld(priced);
@@ -70,7 +71,7 @@ describe('analytics priced by learners × days', () => {
       const one = await priced.request(`{ cohortOverview(${year}) { from } }`, {}, admin.token);
       expect(one.errors).toBeUndefined();
       const three = await priced.request(
-        `{ a: cohortOverview(${year}) { from } b: cohortOverview(${year}) { from } c: cohortOverview(${year}) { from } }`,
+        `{ ${['a', 'b', 'c'].map((alias) => `${alias}: cohortOverview(${year}) { from }`).join(' ')} }`,
         {},
         admin.token,
       );
