@@ -4,12 +4,12 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { type Role, secretKey, signToken } from '../../src/auth.ts';
 import type { OpenOptions } from '../../src/db/client.ts';
+import type { AdaptationSettings } from '../../src/domain/learner-model.ts';
 import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.ts';
 import { type Limits, limitsFromEnv } from '../../src/limits.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
 import { type App, createApp, graphqlPath } from '../../src/server.ts';
-import type { AdaptationSettings } from '../../src/services/learner-state.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const testSecret = 'test-secret-for-learnloop-suite-0123456789';
@@ -49,6 +49,10 @@ export interface TestServerOptions extends OpenOptions {
   adaptation?: AdaptationSettings;
   /** Abuse limits to change (the rest from the environment's defaults). */
   limits?: Partial<Limits>;
+  /** The token GraphiQL opens with (as development mode gives it). */
+  graphiqlToken?: string;
+  /** CORS_ORIGINS (default: the server's own origin). */
+  corsOrigins?: string[];
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -64,6 +68,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     adaptation: options.adaptation,
     dashboardDir: options.dashboardDir,
     limits: { ...limitsFromEnv({}), ...options.limits },
+    graphiqlToken: options.graphiqlToken,
+    corsOrigins: options.corsOrigins,
+    redisState: bus.redisState,
   });
   const url = await app.start(0, '127.0.0.1');
   const endpoint = `${url}${graphqlPath}`;
