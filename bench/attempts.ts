@@ -29,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Database } from '../src/db/client.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { cleanupMark, defer, unwind } from './cleanup.ts';
 import { isLocalHost, machineTimes, mainThreadTimes, postgresDelta, postgresTimes } from './cpu.ts';
 import type { BenchLearner, BenchQuestion } from './http-worker.ts';
@@ -339,7 +340,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
           const question = seeded.questions[Math.floor(Math.random() * seeded.questions.length)]!;
           await recordAttempt(
             db,
-            { userId: learner.userId, role: 'LEARNER' },
+            { subject: learner.userId, userId: learner.userId, role: 'LEARNER' },
             {
               sessionId: learner.sessionId,
               questionId: question.id,
@@ -351,6 +352,7 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
               answeredAt: new Date(),
               clientAttemptId: `${serviceTag}-${serviceSequence++}`,
             },
+            defaultLearnerModelParameters,
           );
           return null;
         }),

@@ -19,6 +19,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { answerKey } from '../src/domain/grading.ts';
+import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
 
@@ -252,7 +253,12 @@ async function main(): Promise<number> {
       return attempted === size ? null : `summary has ${attempted} attempts, not ${size}`;
     };
     const inProcess = async (s: BenchSession): Promise<string | null> => {
-      const ended = await endSession(db, { userId: s.userId, role: 'LEARNER' }, s.sessionId);
+      const ended = await endSession(
+        db,
+        { subject: s.userId, userId: s.userId, role: 'LEARNER' },
+        s.sessionId,
+        defaultLearnerModelParameters,
+      );
       return ended.changed ? null : 'the session had already ended';
     };
     const warm = sessions.slice(0, warmup);

@@ -9,7 +9,7 @@ import { type Database, DatabaseConfigError, openDatabase } from './db/client.ts
 import { MigrationError } from './db/migrate.ts';
 import { ConfigError } from './errors.ts';
 import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
-import { uuidPattern } from './ids.ts';
+import { userGlobalId, userIdOfSubject } from './ids.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
 import { forwardedCommands, runInHoldingServer } from './server/local-admin.ts';
@@ -19,7 +19,8 @@ import { recomputeMissingSessionAnalytics } from './services/recompute-analytics
 const usage = `usage: learnloop <command>
   serve                          serve the GraphQL API (default)
   token <email|user id> [--role LEARNER|COACH|ADMIN] [--expires 30d]
-                                 print a bearer token for a user (with an id and --role,
+                                 print a bearer token for a user, its sub the user's id as the
+                                 API gives it out (with an id and --role,
                                  without opening the database: works while a server runs)
   recompute-analytics [--chunk-size 500]
                                  store the summary and analytics of ended sessions that lack
@@ -62,11 +63,11 @@ async function token(args: string[]): Promise<void> {
   if (!who) throw new UsageError('token needs an email or a user id');
   const config = loadConfig();
   const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
-  const sign = (viewer: { userId: string; role: Role }) =>
-    signToken(key, viewer, values.expires).catch(() => {
+  const sign = (claims: { userId: string; role: Role }) =>
+    signToken(key, { userId: userGlobalId(claims.userId), role: claims.role }, values.expires).catch(() => {
       throw new UsageError(`--expires ${values.expires} is not a duration: give e.g. 30d, 12h or 90m`);
     });
-  const userId = userIdOf(who);
+  const userId = userIdOfSubject(who);
   if (values.role !== undefined) {
     // With an id and a role no lookup is needed: this works while a server holds the embedded database.
     if (!roles.includes(values.role as Role)) throw new UsageError(`--role must be one of ${roles.join(', ')}`);
@@ -107,13 +108,6 @@ async function recomputeAnalytics(args: string[]): Promise<void> {
   } finally {
     await db.close();
   }
-}
-
-/** A user id as stored, or as the API gives it out (a global ID), or null for an email. */
-function userIdOf(value: string): string | null {
-  if (uuidPattern.test(value)) return value;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  return decoded.startsWith('User:') && uuidPattern.test(decoded.slice(5)) ? decoded.slice(5) : null;
 }
 
 class UsageError extends Error {}

@@ -19,6 +19,8 @@ export interface AppConfig {
   scheduler: boolean;
   /** Origins a browser may call the API from (with credentials); null: the server's own origin only. */
   corsOrigins: string[] | null;
+  /** TARGET_SUCCESS: the success rate nextQuestions aims at. */
+  targetSuccess: number;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -40,6 +42,11 @@ const envSchema = z.object({
   SCHEDULER: flag,
   CORS_ORIGINS: z.string().optional(),
   LOG_LEVEL: z.string().optional(),
+  TARGET_SUCCESS: z.coerce
+    .number()
+    .gt(0, 'must lie strictly between 0 and 1')
+    .lt(1, 'must lie strictly between 0 and 1')
+    .default(0.75),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -68,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     demoData: e.DEMO_DATA,
     scheduler: e.SCHEDULER,
     corsOrigins: e.CORS_ORIGINS === undefined ? null : corsOriginsFrom(e.CORS_ORIGINS),
+    targetSuccess: e.TARGET_SUCCESS,
   };
 }
 

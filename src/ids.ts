@@ -28,3 +28,20 @@ export function parsePlanUnitId(id: string): PlanUnitKey | null {
 export function isRawId(typename: string, id: string): boolean {
   return typename === 'PlanUnit' ? parsePlanUnitId(id) !== null : uuidPattern.test(id);
 }
+
+/** The id of a User as the API gives it out (a Relay global ID). */
+export function userGlobalId(userId: string): string {
+  return Buffer.from(`User:${userId}`).toString('base64');
+}
+
+/**
+ * The stored user id a token subject names by its form: a raw UUID (any case), or a User id as the
+ * API gives it out; null when it is neither (it may still be an externalId).
+ */
+export function userIdOfSubject(subject: string): string | null {
+  if (uuidPattern.test(subject)) return subject.toLowerCase();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(subject)) return null;
+  const decoded = Buffer.from(subject, 'base64').toString('utf8');
+  const id = decoded.slice(5);
+  return decoded.startsWith('User:') && uuidPattern.test(id) ? id.toLowerCase() : null;
+}

@@ -3,12 +3,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { Authenticator, type Context } from './context.ts';
 import type { Database } from './db/client.ts';
+import { maskError } from './error-masking.ts';
 import { ConfigError } from './errors.ts';
+import { refuseUnstorableText } from './input-guard.ts';
 import type { JobsConfig } from './jobs/config.ts';
+import { HeavyWork, type Limits, limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import type { PubSub, RedisState } from './pubsub.ts';
@@ -16,9 +19,12 @@ import { codeRequestErrors } from './request-errors.ts';
 import { requestLog } from './request-log.ts';
 import { schema } from './schema/index.ts';
 import { corsPolicy } from './server/cors.ts';
+import { dashboardHandler } from './server/dashboard.ts';
 import { graphiqlOptions, graphiqlRenderer } from './server/graphiql.ts';
 import { health, type Probe, readiness } from './server/health.ts';
 import { openResponses } from './server/streams.ts';
+import { type AdaptationSettings, defaultAdaptation } from './services/learner-state.ts';
+import { endSubscriptionsAtTokenExpiry } from './token-expiry.ts';
 import { attachWebSocket } from './websocket.ts';
 
 export interface AppOptions {
@@ -31,6 +37,12 @@ export interface AppOptions {
   key: Uint8Array;
   /** A token GraphiQL opens with (development mode). */
   graphiqlToken?: string;
+  /** The learner model's parameters and TARGET_SUCCESS (default: the model's defaults, 0.75). */
+  adaptation?: AdaptationSettings;
+  /** Abuse limits (default: from the environment, src/limits.ts). */
+  limits?: Limits;
+  /** The built dashboard served at /dashboard (default dist/dashboard). */
+  dashboardDir?: string;
   /** Origins allowed to call with credentials (CORS_ORIGINS); null or absent: the server's own. */
   corsOrigins?: string[] | null;
   /** Redis as /ready shows it. */
@@ -60,13 +72,18 @@ export type ServerContext = {
 };
 
 export function createApp(options: AppOptions): App {
-  const authenticator = new Authenticator(options.db, options.key);
+  const limits = options.limits ?? limitsFromEnv();
+  const authenticator = new Authenticator(options.db, options.key, limits.jwtMaxTtlSeconds);
+  const heavy = new HeavyWork(() => options.db.prisma.user.count({ where: { role: 'LEARNER' } }), limits.heavyQueries);
+  void heavy.refresh();
   const metrics = createMetrics(options.db);
-  const yoga = createYogaApp(options, authenticator, metrics.plugins);
+  const yoga = createYogaApp(options, authenticator, heavy, metrics.plugins);
+  const dashboard = dashboardHandler(options.dashboardDir);
   const responses = openResponses();
   const probe = (res: ServerResponse, { status, body }: Probe) =>
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = createServer((req, res) => {
+    if (dashboard(req, res)) return;
     const path = req.url?.split('?')[0]?.replace(/\/$/, '');
     if (path === '/health') return probe(res, health());
     if (path === '/ready') {
@@ -76,7 +93,7 @@ export function createApp(options: AppOptions): App {
     responses.track(req, res);
     void yoga(req, res);
   });
-  const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator);
+  const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator, limits);
   metrics.watch(server, webSocket.connections);
   return {
     server,
@@ -103,9 +120,11 @@ const stopGraceMs = 5_000;
 function createYogaApp(
   options: AppOptions,
   authenticator: Authenticator,
+  heavy: HeavyWork,
   metricsPlugins: Plugin[],
 ): YogaServerInstance<ServerContext, Context> {
   const { db, pubsub, log, jobs } = options;
+  const adaptation = options.adaptation ?? defaultAdaptation;
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: graphqlPath,
@@ -115,9 +134,9 @@ function createYogaApp(
     cors: corsPolicy(options.corsOrigins ?? null),
     context: async ({ request, wsAuthorization }) => {
       const header = wsAuthorization !== undefined ? wsAuthorization : request.headers.get('authorization');
-      return { db, pubsub, log, jobs, ...(await authenticator.authenticate(header)) };
+      return { db, pubsub, log, jobs, adaptation, heavy, ...(await authenticator.authenticate(header)) };
     },
-    maskedErrors: { maskError: maskUnexpected(log) },
+    maskedErrors: { maskError: (error, message) => maskError(error, message, log) },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
       info: (...args) => log.info(args.map(String).join(' ')),
@@ -136,7 +155,7 @@ const tagRefusal = [
     Object.assign(error.extensions as Record<string, unknown>, { code: 'BAD_USER_INPUT' }),
 ];
 
-/** The Yoga plugins, in order: request limits, then the error coding. Add a plugin here. */
+/** The Yoga plugins, in order: request limits, the error coding, unstorable text, token expiry. */
 function yogaPlugins(_options: AppOptions): YogaPlugins {
   const armor = new EnvelopArmor({
     maxDepth: { n: 10, onReject: tagRefusal },
@@ -147,18 +166,7 @@ function yogaPlugins(_options: AppOptions): YogaPlugins {
     costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   });
-  return [...armor.protect().plugins, codeRequestErrors];
-}
-
-/** Expected errors (ours, with a code, and GraphQL's own) pass; anything else is logged and masked. */
-function maskUnexpected(log: Logger) {
-  return (error: unknown, message: string): Error => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof GraphQLError || (error instanceof GraphQLError && !error.originalError))
-      return error as Error;
-    log.error({ err: original }, 'unexpected error');
-    return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-  };
+  return [...armor.protect().plugins, codeRequestErrors, refuseUnstorableText, endSubscriptionsAtTokenExpiry];
 }
 
 function listen(server: Server, port: number, host: string): Promise<string> {

@@ -6,9 +6,13 @@ import { type Database, openDatabase } from './db/client.ts';
 import { processDemoHistory } from './demo/history.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
+import { userGlobalId } from './ids.ts';
 import { createScheduler } from './jobs/scheduler.ts';
+import { loadLearnerModelParameters } from './learner-model-config.ts';
+import { limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
+import { dashboardPath } from './server/dashboard.ts';
 import { type LocalAdmin, startLocalAdmin } from './server/local-admin.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
 
@@ -29,7 +33,10 @@ export async function startService(
   log: Logger,
   options: ServiceOptions = {},
 ): Promise<RunningService> {
-  const db = await openDatabase(config.database);
+  const learnerModel = await loadLearnerModelParameters();
+  const jobs = { ...config.jobs, learnerModel };
+  const limits = limitsFromEnv();
+  const db = await openDatabase(config.database, { statementTimeoutMs: limits.statementTimeoutMs });
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
   let localAdmin: LocalAdmin | null = null;
@@ -40,7 +47,7 @@ export async function startService(
       const loaded = await loadDemoData(db);
       if (loaded) {
         log.info(loaded, 'demo data loaded into the empty database');
-        log.info(await processDemoHistory(db, config.jobs), 'demo history processed as the scheduler would have');
+        log.info(await processDemoHistory(db, jobs), 'demo history processed as the scheduler would have');
       }
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
@@ -48,9 +55,11 @@ export async function startService(
       db,
       pubsub: bus.pubsub,
       log,
-      jobs: config.jobs,
+      jobs,
       key,
+      limits,
       graphiqlToken: tokens?.admin,
+      adaptation: { learnerModel, targetSuccess: config.targetSuccess },
       corsOrigins: config.corsOrigins,
       redisState: bus.redisState,
     });
@@ -62,9 +71,9 @@ export async function startService(
         : null;
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
-    if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
+    if (tokens) printDevelopmentBanner(url, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
-    const scheduler = config.scheduler ? createScheduler(db, config.jobs, { log, pubsub: bus.pubsub }) : null;
+    const scheduler = config.scheduler ? createScheduler(db, jobs, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
     return {
       url,
@@ -98,17 +107,23 @@ async function developmentTokens(db: Database, key: Uint8Array): Promise<Develop
     (await db.prisma.user.findUnique({ where: { email: DEMO_LEARNER_EMAIL } })) ??
     (await db.prisma.user.findFirst({ where: { role: 'LEARNER' }, orderBy: [{ createdAt: 'asc' }, { email: 'asc' }] }));
   return {
-    admin: await signToken(key, { userId: admin?.id ?? '00000000-0000-0000-0000-000000000000', role: 'ADMIN' }),
-    learner: learner ? await signToken(key, { userId: learner.id, role: 'LEARNER' }) : null,
+    // Staff subjects need not be users; the API's own ids are what an identity service would send.
+    admin: await signToken(key, { userId: admin ? userGlobalId(admin.id) : 'development-admin', role: 'ADMIN' }),
+    learner: learner ? await signToken(key, { userId: userGlobalId(learner.id), role: 'LEARNER' }) : null,
     learnerEmail: learner?.email ?? null,
   };
 }
 
-function printDevelopmentBanner(graphiqlUrl: string, tokens: DevelopmentTokens): void {
+function printDevelopmentBanner(url: string, tokens: DevelopmentTokens): void {
+  const dashboard = `${url}${dashboardPath}/#token=`;
   const lines = [
     '',
     `Development mode (no JWT_SECRET): tokens are signed with a secret kept in DATA_DIR.`,
-    `GraphiQL: ${graphiqlUrl}  (opens with the admin token in its headers)`,
+    `GraphiQL: ${url}${graphqlPath}  (opens with the admin token in its headers)`,
+    '',
+    `Dashboard as the admin:`,
+    `  ${dashboard}${tokens.admin}`,
+    ...(tokens.learner ? [`Dashboard as ${tokens.learnerEmail}:`, `  ${dashboard}${tokens.learner}`] : []),
     '',
     `Admin token:`,
     `  ${tokens.admin}`,

@@ -71,6 +71,11 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Called with each SQL statement Prisma sends (tests count them). */
   onQuery?: (sql: string) => void;
+  /**
+   * PostgreSQL statement_timeout of every pooled connection (the API's API_STATEMENT_TIMEOUT_MS); job
+   * runs and dedicated connections (migrations) lift it. PGlite runs one statement at a time: none.
+   */
+  statementTimeoutMs?: number;
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -186,7 +191,12 @@ async function openPostgres(
   options: OpenOptions,
 ): Promise<Database> {
   const label = `PostgreSQL at ${redactUrl(config.url)}`;
-  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize,
+    connectionTimeoutMillis: 10_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   try {
@@ -207,12 +217,16 @@ async function openPostgres(
     pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolSize }),
     async connect() {
       const client = await pool.connect();
+      if (options.statementTimeoutMs) await client.query('SET statement_timeout = 0');
       return {
         query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
         exec: async (sql: string) => {
           await client.query(sql);
         },
-        release: async () => client.release(),
+        release: async () => {
+          if (options.statementTimeoutMs) await client.query('RESET statement_timeout').catch(() => {});
+          client.release();
+        },
       };
     },
     async close() {

@@ -22,14 +22,22 @@ export interface AttemptLog {
   learner: Int32Array;
   learnerSubcategory: Int32Array;
   question: Int32Array;
+  /** Dense index (0..) of the question's subcategory. */
+  subcategory: Int32Array;
+  /** The question's difficultyBand: 0 EASY, 1 MEDIUM, 2 HARD. */
+  band: Uint8Array;
   correct: Uint8Array;
   hintUsed: Uint8Array;
   /** 1 when the attempt's context is one the EWMA learns from (MASTERY_CONTEXTS). */
   teachesMastery: Uint8Array;
   /** Epoch milliseconds. */
   recordedAt: Float64Array;
+  /** When the learner answered (answeredAt, else recordedAt), epoch milliseconds: the live model's clock. */
+  answeredAt: Float64Array;
   /** Attempt.masteryAtAttempt; NaN where none was recorded. */
   storedMastery: Float64Array;
+  /** Attempt.predictedCorrect, the live model's prediction as recordAttempt stored it; NaN where none. */
+  storedPrediction: Float64Array;
   /** 1 for the attempts to score (the evaluation range); the others only warm the models up. */
   scored: Uint8Array;
 }
@@ -139,6 +147,8 @@ export interface PredictionScore {
   /** Mean negative log-likelihood, predictions clipped to [1e-6, 1 − 1e-6]. */
   logLoss: number | null;
   rmse: number | null;
+  /** The largest |mean predicted − observed accuracy| over the bins holding ≥ 1% of the attempts. */
+  worstCalibrationGap: number | null;
   calibration: CalibrationBin[];
 }
 
@@ -158,7 +168,7 @@ export function scorePredictions(
   for (let i = 0; i < predictions.length; i++) if (include[i] && !Number.isNaN(predictions[i]!)) index.push(i);
   const n = index.length;
   const calibration = calibrationTable(index, predictions, outcomes, bins);
-  if (n === 0) return { attempts: 0, auc: null, logLoss: null, rmse: null, calibration };
+  if (n === 0) return { attempts: 0, auc: null, logLoss: null, rmse: null, worstCalibrationGap: null, calibration };
   let logLoss = 0;
   let squared = 0;
   for (const i of index) {
@@ -172,6 +182,7 @@ export function scorePredictions(
     auc: areaUnderCurve(index, predictions, outcomes),
     logLoss: logLoss / n,
     rmse: Math.sqrt(squared / n),
+    worstCalibrationGap: worstGap(calibration, n),
     calibration,
   };
 }
@@ -196,6 +207,33 @@ function areaUnderCurve(index: number[], predictions: Float64Array, outcomes: Ui
   const negatives = sorted.length - positives;
   if (positives === 0 || negatives === 0) return null;
   return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+function worstGap(calibration: CalibrationBin[], attempts: number): number | null {
+  let worst: number | null = null;
+  for (const bin of calibration) {
+    if (bin.attempts < attempts / 100 || bin.meanPredicted === null || bin.observedAccuracy === null) continue;
+    worst = Math.max(worst ?? 0, Math.abs(bin.meanPredicted - bin.observedAccuracy));
+  }
+  return worst;
+}
+
+/**
+ * A learner's deterministic place in [0, 1): FNV-1a of the id (after a salt, for a second split),
+ * mixed by MurmurHash3's finaliser so that ids differing in one character land far apart.
+ */
+export function learnerShare(id: string, salt = ''): number {
+  let hash = 0x811c9dc5;
+  for (const ch of `${salt}${id}`) {
+    hash ^= ch.codePointAt(0)!;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) / 2 ** 32;
 }
 
 function calibrationTable(
@@ -223,7 +261,8 @@ function calibrationTable(
   }));
 }
 
-function countOf(indices: Int32Array): number {
+/** How many distinct dense indices a column holds (its largest plus one). */
+export function countOf(indices: Int32Array): number {
   let max = -1;
   for (const i of indices) if (i > max) max = i;
   return max + 1;

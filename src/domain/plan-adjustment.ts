@@ -1,8 +1,8 @@
 // SPEC 5 — a learner's plan from what is known of them: the nightly rebuild and the session-end
-// adjustment are the same pure function. With a session just ended, its attempts update mastery
-// provisionally (the nightly EWMA step, src/domain/mastery.ts; nothing is stored from it) and weigh
-// its subcategories by their session accuracy; the allocation itself is allocatePlan.
-import { type MasteryAttempt, provisionalMastery } from './mastery.ts';
+// adjustment are the same pure function. Mastery is the live learner model's estimate
+// (src/domain/learner-model.ts), which every attempt has already moved, so a session just ended
+// only weighs its subcategories by their session accuracy; the allocation itself is allocatePlan.
+import type { MasteryAttempt } from './mastery.ts';
 import { allocatePlan, type PlannedUnit, type SubcategoryState } from './plan.ts';
 import { accuracyBySubcategory } from './session-summary.ts';
 
@@ -15,7 +15,10 @@ export interface LearnerPlanInput {
   planDate: string;
   /** Every subcategory of the question bank with its importance (0..1). */
   importance: ReadonlyMap<string, number>;
-  /** The learner's stored mastery scores; a subcategory absent here was never scored. */
+  /**
+   * The learner's live estimates now (forgetting applied; the session's attempts included), or the
+   * nightly score where the model holds no state yet; a subcategory absent here is unknown (the prior).
+   */
   mastery: ReadonlyMap<string, number>;
   /** When the learner last practised each subcategory; absent: never. */
   lastPractice: ReadonlyMap<string, Date>;
@@ -25,11 +28,10 @@ export interface LearnerPlanInput {
   sessionAttempts?: readonly MasteryAttempt[];
 }
 
-/** The per-subcategory inputs of the allocation, after the session's provisional update. */
+/** The per-subcategory inputs of the allocation. */
 export function planStates(input: LearnerPlanInput): SubcategoryState[] {
-  const session = input.sessionAttempts ?? [];
-  const mastery = session.length > 0 ? provisionalMastery(input.mastery, session) : input.mastery;
-  const sessionAccuracy = accuracyBySubcategory(session);
+  const { mastery } = input;
+  const sessionAccuracy = accuracyBySubcategory(input.sessionAttempts ?? []);
   return [...input.importance].map(([subcategory, importance]) => {
     const last = input.lastPractice.get(subcategory);
     return {

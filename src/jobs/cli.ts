@@ -12,6 +12,7 @@ import { openCommandDatabase, setExitCode, stderr, stdout } from '../command-io.
 import { loadConfig } from '../config.ts';
 import { addDays, daysBetween, isDay } from '../domain/calendar.ts';
 import type { JobName } from '../generated/prisma/client.ts';
+import { loadLearnerModelParameters } from '../learner-model-config.ts';
 import { type JobsConfig, JobsConfigError } from './config.ts';
 import { type JobRequest, JobRequestError, resolveRequest, runJob, type StepEvent } from './run.ts';
 import { slotClosingDay } from './slots.ts';
@@ -106,6 +107,7 @@ async function run(args: string[]): Promise<void> {
   const runs = plannedRuns(request, config);
   for (const planned of runs) resolveRequest(planned, config); // refuse a bad request before opening the database
   const steps = jobSteps[request.job].length;
+  config.learnerModel = await loadLearnerModelParameters();
   const db = await openCommandDatabase(appConfig.database);
   const tty = stderr.isTTY;
   const bar = tty

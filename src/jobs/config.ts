@@ -1,6 +1,7 @@
 // Configuration of the scheduled jobs, from the environment (README: "Jobs").
 import { z } from 'zod';
 import { isTimeZone } from '../domain/calendar.ts';
+import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import { type MasteryParameters, masteryDefaults } from '../domain/mastery.ts';
 import { ConfigError } from '../errors.ts';
 import { AttemptContext } from '../generated/prisma/enums.ts';
@@ -38,6 +39,8 @@ export interface JobsConfig {
   retention: { planDays: number; learningPatternDays: number; jobRunDays: number };
   /** MasteryHistory is written for learners who practised in this many days before the run. */
   historyActiveDays: number;
+  /** The live learner model's parameters (the --fit file, read at start; src/learner-model-config.ts). */
+  learnerModel: LearnerModelParameters;
 }
 
 const contexts = Object.values(AttemptContext) as [AttemptContext, ...AttemptContext[]];
@@ -95,6 +98,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
     mastery: { ...masteryDefaults, alpha: e.MASTERY_ALPHA },
     retention: { planDays: 90, learningPatternDays: 90, jobRunDays: 180 },
     historyActiveDays: 30,
+    learnerModel: defaultLearnerModelParameters,
     ...overrides,
   };
   if (!isTimeZone(config.timezone))

@@ -90,6 +90,11 @@ export async function setWorkMemory(tx: Transaction, megabytes: number): Promise
   await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${Math.max(1, Math.floor(megabytes))}MB'`);
 }
 
+/** A run's statements are bounded by JOBS_TX_TIMEOUT_SECONDS, not by the API's statement timeout. */
+export async function liftStatementTimeout(tx: Transaction): Promise<void> {
+  await tx.$executeRawUnsafe('SET LOCAL statement_timeout = 0');
+}
+
 /** The watermark of the latest successful run of a job: attempts up to it have been processed. */
 export async function previousWatermark(tx: Transaction, job: JobName): Promise<Date | null> {
   const [row] = await tx.$queryRaw<{ watermark: Date | null }[]>`

@@ -22,6 +22,19 @@ builder.prismaNode('Attempt', {
     answeredAt: t.expose('answeredAt', { type: 'DateTime', nullable: true, description: "The client's clock." }),
     recordedAt: t.expose('recordedAt', { type: 'DateTime', description: "The server's clock." }),
     clientAttemptId: t.exposeString('clientAttemptId'),
+    predictedCorrect: t.exposeFloat('predictedCorrect', {
+      nullable: true,
+      description:
+        "The live model's P(correct) for this attempt, made before it was graded (it never depends on the answer). " +
+        'Null for attempts recorded before the model or imported.',
+    }),
+    masteryAfter: t.exposeFloat('masteryAfter', {
+      nullable: true,
+      description:
+        "The live estimate of the question's subcategory right after this attempt " +
+        '(Mastery.estimate as it stood then). ' +
+        'Null for attempts recorded before the model or imported.',
+    }),
   }),
 });
 
@@ -54,19 +67,26 @@ builder.mutationFields((t) => ({
     type: 'Attempt',
     description: 'Records and grades an answer of the signed-in learner. Idempotent on clientAttemptId.',
     authScopes: { authenticated: true },
+    // The attempt returned is the viewer's own by construction: Attempt's readsUser check would repeat it.
+    skipTypeScopes: true,
     args: { input: t.arg({ type: RecordAttemptInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const attempt = await recordAttempt(ctx.db, ctx.viewer!, {
-        sessionId: input.sessionId?.id ?? null,
-        questionId: input.questionId.id,
-        userAnswer: input.userAnswer,
-        options: input.options ?? null,
-        timeSec: input.timeSec,
-        hintUsed: input.hintUsed ?? false,
-        context: input.context ?? 'SESSION',
-        answeredAt: input.answeredAt ?? null,
-        clientAttemptId: input.clientAttemptId,
-      });
+      const attempt = await recordAttempt(
+        ctx.db,
+        ctx.viewer!,
+        {
+          sessionId: input.sessionId?.id ?? null,
+          questionId: input.questionId.id,
+          userAnswer: input.userAnswer,
+          options: input.options ?? null,
+          timeSec: input.timeSec,
+          hintUsed: input.hintUsed ?? false,
+          context: input.context ?? 'SESSION',
+          answeredAt: input.answeredAt ?? null,
+          clientAttemptId: input.clientAttemptId,
+        },
+        ctx.adaptation.learnerModel,
+      );
       // The stored row answers a selection of its own fields; relations need the query.
       if (Object.keys(query).length === 0) return attempt;
       return ctx.db.prisma.attempt.findUniqueOrThrow({ ...query, where: { id: attempt.id } });

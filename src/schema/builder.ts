@@ -5,12 +5,13 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { DateResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { JSONResolver } from 'graphql-scalars';
 import type { Context } from '../context.ts';
 import { apiError, badInput, forbidden, unauthenticated } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import { isRawId } from '../ids.ts';
+import { BoundedDateResolver, BoundedDateTimeResolver } from './scalars.ts';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -113,8 +114,8 @@ function describeRefusal(failure: { kind: string; scope?: string; failures?: unk
   return 'You may not access this.';
 }
 
-builder.addScalarType('DateTime', DateTimeResolver);
-builder.addScalarType('Date', DateResolver);
+builder.addScalarType('DateTime', BoundedDateTimeResolver);
+builder.addScalarType('Date', BoundedDateResolver);
 builder.addScalarType('JSON', JSONResolver);
 
 builder.queryType({});

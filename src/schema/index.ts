@@ -9,5 +9,6 @@ import './attempt.ts';
 import './plan.ts';
 import './analytics.ts';
 import './job.ts';
+import './next-questions.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

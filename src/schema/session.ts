@@ -111,7 +111,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { id: t.arg.globalID({ required: true, for: SessionRef }) },
     resolve: async (query, _root, args, ctx) => {
-      const ended = await endSession(ctx.db, ctx.viewer!, args.id.id);
+      const ended = await endSession(ctx.db, ctx.viewer!, args.id.id, ctx.adaptation.learnerModel);
       // Published after the transaction committed: subscribers never hear of what might roll back.
       if (ended.planChange) publishPlanChanges(ctx.pubsub, [ended.planChange]);
       if (ended.changed) publishSessionEnded(ctx.pubsub, ended);

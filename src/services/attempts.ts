@@ -1,8 +1,20 @@
-import type { Viewer } from '../auth.ts';
+import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
+import {
+  estimate,
+  type LearnerModelParameters,
+  newLearnerAbility,
+  newSubcategoryPrior,
+  type SkillState,
+  type SubcategoryPrior,
+  updateAfterAttempt,
+} from '../domain/learner-model.ts';
+import { attemptCredit } from '../domain/mastery.ts';
+import type { DifficultyBand } from '../domain/types.ts';
 import { badInput, conflict, forbidden, notFound } from '../errors.ts';
 import type { Attempt, AttemptContext } from '../generated/prisma/client.ts';
+import { questionParameters } from './learner-state.ts';
 
 export interface AttemptInput {
   sessionId: string | null;
@@ -32,48 +44,140 @@ export function checkAttemptInput(input: AttemptInput, now = new Date()): void {
 }
 
 /**
- * attemptNo races with other attempts of the same learner on the same question are retried: each
- * round one of them wins, so this many can arrive at once (a real learner sends one at a time).
+ * attemptNo races with other attempts of the same learner on the same question, and attempts of the
+ * same learner that changed their model state in between, are retried: each round one of them wins,
+ * so this many can arrive at once (a real learner sends one at a time).
  */
 const maxInsertTries = 25;
 
+/** What recordAttempt reads before it writes: the question, and the learner's model state for it. */
+interface ModelInputs {
+  user_exists: boolean;
+  subcategory: string;
+  band: DifficultyBand;
+  answer_key: string;
+  model_difficulty: number | null;
+  model_attempts: number;
+  model_information: number | null;
+  prior_difficulty: number | null;
+  prior_attempts: number | null;
+  theta: number | null;
+  attempts: number | null;
+  version: number | null;
+  skill_theta: number | null;
+  skill_attempts: number | null;
+  skill_credit_sum: number | null;
+  skill_last_attempt_at: Date | null;
+  /** The learner's latest earlier answer to this question (null: none). */
+  previous_credit: number | null;
+  previous_at: Date | null;
+}
+
 /**
- * Records an attempt, graded on the server. One statement on the happy path: it locks the session
- * row (KEY SHARE: what the foreign key takes anyway; endSession locks FOR UPDATE) against a concurrent
- * endSession, numbers the attempt, stores the learner's mastery, and returns the row. Idempotent on
- * (user, clientAttemptId): a retry returns the first attempt.
+ * Records an attempt, graded on the server, with the live model's prediction made before grading
+ * and the learner's new model state (docs/learner-model-api.md). Two statements on the happy path:
+ *  1. read the question and the learner's state (creating the learner's state row on their first
+ *     attempt, marked for a NIGHTLY replay of any history recorded before it);
+ *  2. one statement that locks the learner's state row if its version is still the one read, locks
+ *     the session row (KEY SHARE: what the foreign key takes anyway; endSession locks FOR UPDATE)
+ *     against a concurrent endSession, numbers and inserts the attempt, and writes the new learner
+ *     and skill state, all or nothing. A state another attempt changed in between inserts nothing:
+ *     the loop reads again, so no update is lost.
+ * The prediction and update are the pure model's, in JS. The question's parameters are only read:
+ * NIGHTLY refits them. Idempotent on (user, clientAttemptId): a retry returns the first attempt and
+ * changes nothing.
  */
-export async function recordAttempt(db: Database, viewer: Viewer, input: AttemptInput): Promise<Attempt> {
+export async function recordAttempt(
+  db: Database,
+  viewer: Viewer,
+  input: AttemptInput,
+  model: LearnerModelParameters,
+): Promise<Attempt> {
   checkAttemptInput(input);
+  const userId = actingUserId(viewer);
   const optionsJson = input.options === null || input.options === undefined ? null : JSON.stringify(input.options);
+  const userAnswerKey = answerKey(input.userAnswer);
   for (let tries = 0; tries < maxInsertTries; tries++) {
+    const [read] = await db.prisma.$queryRaw<ModelInputs[]>`
+      WITH first_state AS (
+        INSERT INTO learner_states (user_id, replay_from)
+        SELECT u.id, (SELECT min(COALESCE(a.answered_at, a.recorded_at)) FROM attempts a WHERE a.user_id = u.id)
+        FROM users u
+        WHERE u.id = ${userId}::uuid
+          AND NOT EXISTS (SELECT 1 FROM learner_states l WHERE l.user_id = u.id)
+        ON CONFLICT DO NOTHING)
+      SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ${userId}::uuid) AS user_exists,
+             q.subcategory, q.difficulty_band::text AS band, q.answer_key, q.model_difficulty, q.model_attempts,
+             q.model_information, p.difficulty AS prior_difficulty, p.attempts AS prior_attempts,
+             l.theta, l.attempts, l.version, s.theta AS skill_theta, s.attempts AS skill_attempts,
+             s.credit_sum AS skill_credit_sum, s.last_attempt_at AS skill_last_attempt_at,
+             r.credit AS previous_credit, r.at AS previous_at
+      FROM questions q
+      LEFT JOIN subcategory_priors p ON p.subcategory = q.subcategory
+      LEFT JOIN learner_states l ON l.user_id = ${userId}::uuid
+      LEFT JOIN skill_states s ON s.user_id = ${userId}::uuid AND s.subcategory = q.subcategory
+      LEFT JOIN LATERAL (
+        SELECT CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END::float8 AS credit,
+               COALESCE(a.answered_at, a.recorded_at) AS at
+        FROM attempts a WHERE a.user_id = ${userId}::uuid AND a.question_id = q.id
+        ORDER BY a.attempt_no DESC LIMIT 1) r ON true
+      WHERE q.id = ${input.questionId}::uuid`;
+    if (!read) throw notFound('This question');
+    if (!read.user_exists) throw notFound(`The user ${userId} of your token`);
+    const correct = read.answer_key === userAnswerKey;
+    const step = modelStep(model, read, input, correct);
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
-      WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
-                            ${input.sessionId}::uuid AS session_id),
-           q AS (SELECT q.id, q.subcategory, q.answer_key FROM questions q, input WHERE q.id = input.question_id),
+      WITH input AS (SELECT ${userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
+                            ${input.sessionId}::uuid AS session_id, ${step.at}::timestamptz AS at),
+           state AS (SELECT l.user_id FROM learner_states l, input
+                     WHERE l.user_id = input.user_id AND l.version = ${read.version ?? 0} FOR UPDATE OF l),
+           q AS (SELECT q.id, q.subcategory FROM questions q, input WHERE q.id = input.question_id),
            s AS (SELECT s.id FROM sessions s, input
                  WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
-                 FOR KEY SHARE OF s)
-      INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
-                                 time_sec, hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
-      SELECT input.user_id, q.id, input.session_id,
-             COALESCE((SELECT max(p.attempt_no) FROM attempts p
-                       WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
-             ${input.context}::"AttemptContext", ${optionsJson}::jsonb, ${input.userAnswer},
-             q.answer_key = ${answerKey(input.userAnswer)},
-             ${input.timeSec}, ${input.hintUsed}, ${input.answeredAt}, clock_timestamp(), ${input.clientAttemptId},
-             (SELECT m.score FROM masteries m WHERE m.user_id = input.user_id AND m.subcategory = q.subcategory)
-      FROM q, input
-      WHERE input.session_id IS NULL OR EXISTS (SELECT 1 FROM s)
-      ON CONFLICT DO NOTHING
-      RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId",
-                a.attempt_no AS "attemptNo", a.context::text AS context, a.options, a.user_answer AS "userAnswer",
-                a.correct, a.time_sec AS "timeSec",
-                a.hint_used AS "hintUsed", a.answered_at AS "answeredAt", a.recorded_at AS "recordedAt",
-                a.client_attempt_id AS "clientAttemptId", a.mastery_at_attempt AS "masteryAtAttempt"`;
+                 FOR KEY SHARE OF s),
+           inserted AS (
+             INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer,
+                                        correct, time_sec, hint_used, answered_at, recorded_at, client_attempt_id,
+                                        mastery_at_attempt, predicted_correct, mastery_after)
+             SELECT input.user_id, q.id, input.session_id,
+                    COALESCE((SELECT max(p.attempt_no) FROM attempts p
+                              WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
+                    ${input.context}::"AttemptContext", ${optionsJson}::jsonb, ${input.userAnswer}, ${correct},
+                    ${input.timeSec}, ${input.hintUsed}, ${input.answeredAt}, clock_timestamp(),
+                    ${input.clientAttemptId},
+                    (SELECT m.score FROM masteries m WHERE m.user_id = input.user_id AND m.subcategory = q.subcategory),
+                    ${step.predicted}, ${step.masteryAfter}
+             FROM q, input
+             WHERE (input.session_id IS NULL OR EXISTS (SELECT 1 FROM s)) AND EXISTS (SELECT 1 FROM state)
+             ON CONFLICT DO NOTHING
+             RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId",
+                       a.attempt_no AS "attemptNo", a.context::text AS context, a.options,
+                       a.user_answer AS "userAnswer", a.correct, a.time_sec AS "timeSec",
+                       a.hint_used AS "hintUsed", a.answered_at AS "answeredAt", a.recorded_at AS "recordedAt",
+                       a.client_attempt_id AS "clientAttemptId", a.mastery_at_attempt AS "masteryAtAttempt",
+                       a.predicted_correct AS "predictedCorrect", a.mastery_after AS "masteryAfter"),
+           learner AS (
+             UPDATE learner_states l
+             SET theta = ${step.learner.theta}, attempts = ${step.learner.attempts}, version = l.version + 1,
+                 state_at = GREATEST(l.state_at, input.at),
+                 -- Older than the state: applied out of answeredAt order, so NIGHTLY replays the learner.
+                 replay_from = CASE WHEN input.at < l.state_at THEN LEAST(l.replay_from, input.at)
+                                    ELSE l.replay_from END,
+                 updated_at = now()
+             FROM input WHERE l.user_id = input.user_id AND EXISTS (SELECT 1 FROM inserted)),
+           skill AS (
+             INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, last_attempt_at,
+                                            updated_at)
+             SELECT input.user_id, q.subcategory, ${step.skill.theta}, ${step.skill.attempts},
+                    ${step.skill.creditSum}, ${step.skillLastAttemptAt}::timestamptz, now()
+             FROM input, q WHERE EXISTS (SELECT 1 FROM inserted)
+             ON CONFLICT (user_id, subcategory) DO UPDATE
+             SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
+                 last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
+      SELECT * FROM inserted`;
     if (inserted) return inserted;
     const existing = await db.prisma.attempt.findUnique({
-      where: { userId_clientAttemptId: { userId: viewer.userId, clientAttemptId: input.clientAttemptId } },
+      where: { userId_clientAttemptId: { userId, clientAttemptId: input.clientAttemptId } },
     });
     if (existing) {
       if (!sameAttempt(existing, input)) {
@@ -84,10 +188,50 @@ export async function recordAttempt(db: Database, viewer: Viewer, input: Attempt
       }
       return existing;
     }
-    await explainRefusal(db, viewer, input);
-    // Nothing refused it: another attempt on the same question took this attemptNo first; go again.
+    await explainRefusal(db, userId, input);
+    // Nothing refused it: another attempt of this learner changed their state, or took this attemptNo; go again.
   }
-  throw conflict('Too many simultaneous attempts on this question: retry the request.');
+  throw conflict('Too many simultaneous attempts by this learner: retry the request.');
+}
+
+/** The model's prediction (from the state before the attempt: the answer plays no part) and the state after. */
+function modelStep(model: LearnerModelParameters, read: ModelInputs, input: AttemptInput, correct: boolean) {
+  const prior: SubcategoryPrior =
+    read.prior_difficulty === null
+      ? newSubcategoryPrior()
+      : { difficulty: read.prior_difficulty, attempts: read.prior_attempts ?? 0 };
+  const question = questionParameters(
+    model,
+    {
+      band: read.band,
+      difficulty: read.model_difficulty,
+      attempts: read.model_attempts,
+      information: read.model_information,
+    },
+    prior,
+  );
+  const learner = read.theta === null ? newLearnerAbility() : { theta: read.theta, attempts: read.attempts ?? 0 };
+  const skill: SkillState | null =
+    read.skill_theta === null
+      ? null
+      : {
+          theta: read.skill_theta,
+          attempts: read.skill_attempts ?? 0,
+          creditSum: read.skill_credit_sum ?? 0,
+          lastAttemptAt: read.skill_last_attempt_at?.getTime() ?? null,
+        };
+  // The model's clock: when the learner answered, else now (recordedAt is the database's clock at insert).
+  const at = input.answeredAt ?? new Date();
+  const credit = attemptCredit({ correct, hintUsed: input.hintUsed });
+  const previous =
+    read.previous_credit === null ? null : { credit: read.previous_credit, atMs: read.previous_at!.getTime() };
+  const update = updateAfterAttempt(model, learner, skill, question, prior, credit, at.getTime(), previous);
+  return {
+    ...update,
+    at,
+    masteryAfter: estimate(model, update.learner, update.skill, prior, at.getTime()),
+    skillLastAttemptAt: update.skill.lastAttemptAt === null ? null : new Date(update.skill.lastAttemptAt),
+  };
 }
 
 function sameAttempt(
@@ -99,10 +243,12 @@ function sameAttempt(
     hintUsed: boolean;
     context: string;
     answeredAt: Date | null;
+    options: unknown;
   },
   input: AttemptInput,
 ): boolean {
   return (
+    canonicalJson(stored.options ?? null) === canonicalJson(input.options ?? null) &&
     stored.questionId === input.questionId &&
     stored.sessionId === input.sessionId &&
     stored.userAnswer === input.userAnswer &&
@@ -113,8 +259,17 @@ function sameAttempt(
   );
 }
 
+/** JSON with object keys sorted, as jsonb keeps them: equal values give equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /** Throws the reason an insert was refused, if there is one. */
-async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput): Promise<void> {
+async function explainRefusal(db: Database, userId: string, input: AttemptInput): Promise<void> {
   const question = await db.prisma.question.findUnique({ where: { id: input.questionId }, select: { id: true } });
   if (!question) throw notFound('This question');
   if (!input.sessionId) return;
@@ -123,7 +278,7 @@ async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput)
     select: { userId: true, endedAt: true },
   });
   if (!session) throw notFound('This session');
-  if (session.userId !== viewer.userId)
+  if (session.userId !== userId)
     throw forbidden('This session belongs to another learner: record attempts into your own sessions.');
   if (session.endedAt) {
     throw conflict(

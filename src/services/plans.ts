@@ -1,7 +1,9 @@
 // Daily plans: the nightly job builds tomorrow's plan for every active learner, and endSession
-// adjusts the learner's plan at once. Both go through replanLearners: three set-based statements per
-// chunk of learners (lock, read every input, write units and adjustments), whatever their number; the
-// allocation itself is the pure learnerPlan (src/domain/plan-adjustment.ts).
+// adjusts the learner's plan at once. Both go through replanLearners: a fixed number of set-based
+// statements per chunk of learners (lock; read every input: the bank's importance, nightly scores,
+// practice, the live model's states and priors; write units and adjustments), whatever their number;
+// the allocation itself is the pure learnerPlan (src/domain/plan-adjustment.ts), its mastery the
+// live estimate now (src/domain/learner-model.ts).
 // The learners' rows are locked (FOR NO KEY UPDATE, in id order) for the rest of the transaction, so
 // two replans of one learner (two sessions ending at once, a session ending during the nightly run)
 // run one after the other and each adjustment's `before` is the plan the other left.
@@ -10,9 +12,11 @@
 // so an id a client holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { randomUUID } from 'node:crypto';
 import { dateString } from '../domain/calendar.ts';
+import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
 import type { PlanTrigger, PlanUnitStatus } from '../generated/prisma/client.ts';
+import { learnerModelStates, liveEstimate, SubcategoryPriors } from './learner-state.ts';
 import type { Transaction } from './transaction.ts';
 
 /** A plan unit as a plan adjustment records it (before and after). */
@@ -28,7 +32,7 @@ export interface PlanRequest {
   userId: string;
   /** YYYY-MM-DD in the learner's time zone. */
   planDate: string;
-  /** The attempts of a session just ended: they update mastery provisionally and weigh its subcategories. */
+  /** The attempts of a session just ended: their accuracy weighs its subcategories. */
   sessionAttempts?: readonly (MasteryAttempt & { subcategory: string })[];
 }
 
@@ -41,7 +45,10 @@ export interface PlanChange {
 }
 
 export interface ReplanOptions {
+  /** The instant the plans are made at: the live estimates are read as of it (forgetting applied). */
   now: Date;
+  /** The live model's hyperparameters (default: the model's defaults). */
+  learnerModel?: LearnerModelParameters;
   sessionId?: string | null;
 }
 
@@ -87,9 +94,9 @@ async function replanChunk(
   tx: Transaction,
   requests: readonly PlanRequest[],
   trigger: PlanTrigger,
-  { now, sessionId = null }: ReplanOptions,
+  { now, learnerModel = defaultLearnerModelParameters, sessionId = null }: ReplanOptions,
 ): Promise<PlanChange[]> {
-  const inputs = await loadInputs(tx, requests);
+  const inputs = await loadInputs(tx, requests, learnerModel, now);
   const planned = requests.map((request) => {
     const units = learnerPlan({
       budget: inputs.budget.get(request.userId) ?? 0,
@@ -118,7 +125,12 @@ async function replanChunk(
 
 export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
 
-async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Promise<LearnerInputs> {
+async function loadInputs(
+  tx: Transaction,
+  requests: readonly PlanRequest[],
+  learnerModel: LearnerModelParameters,
+  now: Date,
+): Promise<LearnerInputs> {
   const userIds = [...new Set(requests.map((r) => r.userId))];
   // The lock serialises replans of one learner (NO KEY UPDATE leaves inserts that reference the user
   // alone). It is its own statement so that the reads below see what a replan we waited for committed.
@@ -143,6 +155,16 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
              WHERE a.user_id = ANY(${userIds}::uuid[])
              GROUP BY a.user_id, q.subcategory) p) AS practice`;
   const { importance, masteries, practice } = row!;
+  // Mastery is the live estimate where the model holds state; the nightly score elsewhere (history
+  // from before the learner's state existed, until NIGHTLY replays it).
+  const states = await learnerModelStates(tx, userIds);
+  const priors = await SubcategoryPriors.load(tx);
+  const estimates: [string, string, number][] = masteries.filter(([u, s]) => !states.get(u)!.skills.has(s));
+  for (const [userId, state] of states) {
+    for (const subcategory of state.skills.keys()) {
+      estimates.push([userId, subcategory, liveEstimate(learnerModel, state, subcategory, priors, now)]);
+    }
+  }
 
   const nested = <V>(rows: [string, string, V][]) => {
     const map = new Map<string, Map<string, V>>();
@@ -156,7 +178,7 @@ async function loadInputs(tx: Transaction, requests: readonly PlanRequest[]): Pr
   return {
     importance: new Map(importance),
     budget: new Map(users.map((u) => [u.id, u.budget])),
-    mastery: nested(masteries),
+    mastery: nested(estimates),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
     existing: await storedPlans(tx, requests),
   };

@@ -1,10 +1,11 @@
-import type { Viewer } from '../auth.ts';
+import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
+import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
 import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import { type PlanChange, replanLearners } from './plans.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
 import type { Transaction } from './transaction.ts';
@@ -19,21 +20,22 @@ type SessionQuery = Omit<Prisma.SessionFindUniqueArgs, 'where'>;
 
 /** Starts a session for the viewer; a repeated clientSessionId returns the session it started. */
 export async function startSession<Q extends SessionQuery>(db: Database, query: Q, viewer: Viewer, input: NewSession) {
-  const user = await db.prisma.user.findUnique({ where: { id: viewer.userId }, select: { id: true } });
-  if (!user) throw notFound(`The user ${viewer.userId} of your token`);
+  const userId = actingUserId(viewer);
+  const user = await db.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
+  if (!user) throw notFound(`The user ${userId} of your token`);
   if (input.clientSessionId !== null) {
-    const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+    const existing = await findByClientId(db, query, userId, input.clientSessionId);
     if (existing) return sameSessionOrConflict(existing, input);
   }
   try {
     return await db.prisma.session.create({
       ...query,
-      data: { userId: viewer.userId, units: input.units, notes: input.notes, clientSessionId: input.clientSessionId },
+      data: { userId, units: input.units, notes: input.notes, clientSessionId: input.clientSessionId },
     });
   } catch (error) {
     // Two identical requests raced: the other one created it.
     if (input.clientSessionId !== null && isUniqueViolation(error)) {
-      const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+      const existing = await findByClientId(db, query, userId, input.clientSessionId);
       if (existing) return sameSessionOrConflict(existing, input);
     }
     throw error;
@@ -76,7 +78,12 @@ interface LockedSession {
  * Ends a session: sets endedAt and durationSec in one transaction with the session's derived rows.
  * Idempotent: a second call changes nothing.
  */
-export async function endSession(db: Database, viewer: Viewer, sessionId: string): Promise<EndedSession> {
+export async function endSession(
+  db: Database,
+  viewer: Viewer,
+  sessionId: string,
+  learnerModel: LearnerModelParameters,
+): Promise<EndedSession> {
   return db.prisma.$transaction(async (tx) => {
     const [session] = await tx.$queryRaw<LockedSession[]>`
       SELECT s.id, s.user_id, s.started_at, s.ended_at, u.timezone
@@ -89,7 +96,7 @@ export async function endSession(db: Database, viewer: Viewer, sessionId: string
     await tx.$executeRaw`
       UPDATE sessions s SET ended_at = e.ended_at,
         duration_sec = GREATEST(0, round(extract(epoch FROM e.ended_at - s.started_at)))::int
-      FROM (SELECT GREATEST(now(), max(a.recorded_at), max(a.answered_at)) AS ended_at
+      FROM (SELECT ${ceilToMillisecond(Prisma.sql`GREATEST(now(), max(a.recorded_at), max(a.answered_at))`)} AS ended_at
             FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
       WHERE s.id = ${sessionId}::uuid`;
     const attempts = (await sessionsAttempts(tx, [sessionId])).get(sessionId)!;
@@ -100,10 +107,18 @@ export async function endSession(db: Database, viewer: Viewer, sessionId: string
       tx,
       [{ userId: session.user_id, planDate: addDays(localDate(now, session.timezone), 1), sessionAttempts: attempts }],
       'SESSION_END',
-      { now, sessionId },
+      { now, sessionId, learnerModel },
     );
     return { sessionId, userId: session.user_id, changed: true, planChange };
   });
+}
+
+/**
+ * An instant rounded up to the millisecond sessions.ended_at keeps (attempts.recorded_at keeps
+ * microseconds): storing it as is would round it, sometimes to before the session's last attempt.
+ */
+export function ceilToMillisecond(instant: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`date_trunc('milliseconds', ${instant} + interval '999 microseconds')`;
 }
 
 export interface EndedSessionAttempt extends SessionAttempt {

@@ -113,7 +113,9 @@ describe('pagination', () => {
   });
 });
 
-test('recordAttempt answers a selection of its own fields with its one INSERT statement', async () => {
+// Two statements: the read of the question and the learner's model state, and the INSERT that also
+// writes the new state (issue 11 allows the model one statement more than the INSERT alone).
+test('recordAttempt answers a selection of its own fields with its two statements', async () => {
   statements.length = 0;
   counting = true;
   const input = {
@@ -128,7 +130,7 @@ test('recordAttempt answers a selection of its own fields with its one INSERT st
   };
   const { recordAttempt } = dataOf(await server.request(RecordScalars, { input }, world.bob.token));
   counting = false;
-  expect(statements, statements.join('\n')).toHaveLength(1);
+  expect(statements, statements.join('\n')).toHaveLength(2);
   const stored = await server.db.prisma.attempt.findUniqueOrThrow({ where: { id: rawId(recordAttempt.id) } });
   expect(recordAttempt).toEqual({
     id: recordAttempt.id,

@@ -1,8 +1,9 @@
 // SPEC 4.4 — the evaluation's metrics and replays, worked by hand.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { type AttemptLog, replayElo, replayEwma, scorePredictions } from '../../src/domain/evaluation.ts';
+import { replayElo, replayEwma, scorePredictions } from '../../src/domain/evaluation.ts';
 import { decayedScore, masteryDefaults } from '../../src/domain/mastery.ts';
+import { logOf } from '../support/attempt-log.ts';
 
 const params = masteryDefaults;
 const hour = 3_600_000;
@@ -10,33 +11,6 @@ const day = 24 * hour;
 const T0 = Date.parse('2025-03-01T00:00:00Z');
 /** NIGHTLY runs at 02:00 on the days after T0. */
 const runs = [1, 2, 3, 4, 5, 6].map((d) => T0 + d * day + 2 * hour);
-
-interface Logged {
-  learner?: number;
-  pair?: number;
-  question?: number;
-  correct: boolean;
-  hint?: boolean;
-  teaches?: boolean;
-  at: number;
-  stored?: number | null;
-  scored?: boolean;
-}
-
-function logOf(attempts: Logged[]): AttemptLog {
-  return {
-    length: attempts.length,
-    learner: Int32Array.from(attempts.map((a) => a.learner ?? 0)),
-    learnerSubcategory: Int32Array.from(attempts.map((a) => a.pair ?? 0)),
-    question: Int32Array.from(attempts.map((a) => a.question ?? 0)),
-    correct: Uint8Array.from(attempts.map((a) => (a.correct ? 1 : 0))),
-    hintUsed: Uint8Array.from(attempts.map((a) => (a.hint ? 1 : 0))),
-    teachesMastery: Uint8Array.from(attempts.map((a) => (a.teaches === false ? 0 : 1))),
-    recordedAt: Float64Array.from(attempts.map((a) => a.at)),
-    storedMastery: Float64Array.from(attempts.map((a) => a.stored ?? Number.NaN)),
-    scored: Uint8Array.from(attempts.map((a) => (a.scored === false ? 0 : 1))),
-  };
-}
 
 const all = (n: number) => new Uint8Array(n).fill(1);
 

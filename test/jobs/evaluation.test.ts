@@ -1,8 +1,13 @@
 // SPEC 4.4 — `npm run evaluate` over a stored log: the replayed EWMA predicts with exactly the scores
 // the NIGHTLY runs stored, only the attempts from --from on are scored, and bad options are refused.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
+import { defaultLearnerModelParameters } from '../../src/domain/learner-model.ts';
 import { runJob } from '../../src/jobs/run.ts';
+import { loadLearnerModelParameters } from '../../src/learner-model-config.ts';
 import { type EvaluationReport, evaluateModels } from '../../src/services/model-evaluation.ts';
 import { type CommandDatabase, commandDatabase } from '../support/commands.ts';
 import { type AttemptSpec, at, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
@@ -69,6 +74,8 @@ test('the replayed EWMA predicts each scored attempt with the score the NIGHTLY 
       nightlyCron: config.nightlyCron,
       timezone: 'UTC',
       from: '2025-03-03',
+      learnerModel: defaultLearnerModelParameters,
+      trainFraction: 0, // everyone held out: the EWMA is checked on every scored attempt
       pageSize: 4, // several pages, the first ending between Ben's two attempts of the same instant
     });
     stored = new Map((await db.prisma.mastery.findMany()).map((m) => [`${m.userId}|${m.subcategory}`, m.score]));
@@ -87,30 +94,80 @@ test('the replayed EWMA predicts each scored attempt with the score the NIGHTLY 
   expect(ewma.parameters).toEqual({ alpha: 0.6, halfLifeHours: 720 });
   expect(ewma.score.attempts).toBe(4);
   expect(ewma.score.logLoss).toBeCloseTo(logLoss, 12);
-  expect(report.models.map((m) => m.model)).toEqual(['EWMA', 'ELO', 'STORED']);
+  expect(report.models.map((m) => m.model)).toEqual(['LIVE', 'PREDICTED', 'EWMA', 'ELO', 'BKT', 'STORED']);
   expect(report.models.find((m) => m.model === 'STORED')!.score).toMatchObject({
     attempts: 1,
     rmse: expect.closeTo(0.3, 12),
   });
 });
 
-test('npm run evaluate prints one row per α × half-life and the baselines; bad options exit 2', async () => {
-  const table = await evaluate('--alpha', '0.6,0.9', '--half-life-hours', '720', '--from', '2025-03-03');
+test('the stored predictedCorrect is scored as recorded, where the column exists', async () => {
+  const db = await openDatabase(commands.database);
+  try {
+    // The column comes with the live model's migration; a log from before it has none (read as null).
+    await db.prisma.$executeRawUnsafe(
+      'ALTER TABLE attempts ADD COLUMN IF NOT EXISTS predicted_correct double precision',
+    );
+    await db.prisma.$executeRawUnsafe(
+      `UPDATE attempts SET predicted_correct = 0.8 WHERE recorded_at >= '2025-03-03T00:00:00Z'`,
+    );
+    const report = await evaluateModels(db.prisma, {
+      alphas: [config.mastery.alpha],
+      halfLivesHours: [config.mastery.halfLifeHours],
+      mastery: config.mastery,
+      masteryContexts: config.masteryContexts,
+      nightlyCron: config.nightlyCron,
+      timezone: 'UTC',
+      learnerModel: defaultLearnerModelParameters,
+      trainFraction: 0,
+    });
+    const predicted = report.models.find((m) => m.model === 'PREDICTED')!;
+    // The scored day's outcomes: right, right, wrong, wrong.
+    expect(predicted.score.attempts).toBe(4);
+    expect(predicted.score.rmse).toBeCloseTo(Math.sqrt((0.04 + 0.04 + 0.64 + 0.64) / 4), 12);
+    expect(report.models.find((m) => m.model === 'LIVE')!.score.attempts).toBe(11);
+  } finally {
+    await db.prisma.$executeRawUnsafe('UPDATE attempts SET predicted_correct = NULL');
+    await db.close();
+  }
+});
+
+test('npm run evaluate prints the table on held-out learners, valid JSON, and writes --fit', async () => {
+  const table = await evaluate('--alpha', '0.6,0.9', '--half-life-hours', '720', '--train-fraction', '0');
   expect(table.code).toBe(0);
-  expect(table.stdout).toContain('11 attempts replayed (2 learners), 4 scored');
-  expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.6 halfLifeHours=720 \| 4 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
-  expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.9 halfLifeHours=720 \| 4 \|/);
-  expect(table.stdout).toMatch(/\| ELO \| a=0\.8 b=0\.05 \| 4 \|/);
-  expect(table.stdout).toContain('Calibration of the best EWMA');
+  expect(table.stdout).toContain('11 attempts replayed (2 learners: 0 training, 2 held out), 11 scored');
+  expect(table.stdout).toMatch(/\| LIVE \| fitted on the training learners \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+  expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.6 halfLifeHours=720 \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+  expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.9 halfLifeHours=720 \| 11 \|/);
+  expect(table.stdout).toMatch(/\| ELO \| a=0\.8 b=0\.05 \| 11 \|/);
+  expect(table.stdout).toMatch(/\| BKT \| subcategories=2 \| 11 \|/);
+  expect(table.stdout).toContain('Calibration of the live model');
 
-  const json = await evaluate('--json');
+  // The default split: each learner lands on one side by the hash of their id, every model scored there.
+  const fitFile = path.join(await mkdtemp(path.join(tmpdir(), 'evaluate-')), 'learner-model.json');
+  const json = await evaluate('--json', '--fit', fitFile);
   expect(json.code).toBe(0);
-  expect(JSON.parse(json.stdout)).toMatchObject({ attemptsReplayed: 11, attemptsScored: 11 });
+  const report = JSON.parse(json.stdout) as EvaluationReport;
+  expect(report).toMatchObject({ attemptsReplayed: 11, learners: 2, trainFraction: 0.8 });
+  expect(report.trainingLearners + report.heldOutLearners).toBe(2);
+  for (const m of report.models.filter((m) => m.model !== 'PREDICTED' && m.model !== 'STORED'))
+    expect(m.score.attempts).toBe(report.attemptsScored);
+  expect(await loadLearnerModelParameters(fitFile, { required: true })).toEqual(report.learnerModel);
+}, 90_000);
 
+test('bad options exit 2 with one clear line', async () => {
   const bad = await evaluate('--alpha', '2');
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('--alpha takes a comma-separated list of weights in (0, 1]');
+  const negative = await evaluate('--half-life-hours', '-3');
+  expect(negative.code).toBe(2);
+  expect(negative.stderr.split('\n')[0]).toBe(
+    'learnloop: --half-life-hours takes a comma-separated list of positive hours, not "-3"',
+  );
+  const fraction = await evaluate('--train-fraction', '1.5');
+  expect(fraction.code).toBe(2);
+  expect(fraction.stderr).toContain('--train-fraction takes the share of learners to fit on, in [0, 1)');
   const backwards = await evaluate('--from', '2025-03-03', '--to', '2025-03-01');
   expect(backwards.code).toBe(2);
   expect(backwards.stderr).toContain('--from 2025-03-03 is after --to 2025-03-01');
-});
+}, 90_000);

@@ -17,7 +17,7 @@ export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
     ctx.tx,
     learners.map((userId) => ({ userId, planDate })),
     'NIGHTLY',
-    { now: ctx.at },
+    { now: ctx.at, learnerModel: ctx.config.learnerModel },
   );
   ctx.afterCommit(() => {
     if (ctx.pubsub) publishPlanChanges(ctx.pubsub, changes);

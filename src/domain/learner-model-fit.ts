@@ -1,0 +1,385 @@
+// Replaying and fitting the live learner model (src/domain/learner-model.ts) on an attempt log:
+// question difficulties and subcategory priors learnt from training learners, the hyperparameters
+// tuned by coordinate search on log-loss, and the final Platt calibration. Pure; the evaluation
+// (src/services/model-evaluation.ts) and `npm run evaluate -- --fit` stand on it.
+import { type AttemptLog, countOf } from './evaluation.ts';
+import {
+  type LearnerAbility,
+  type LearnerModelParameters,
+  newLearnerAbility,
+  newSubcategoryPrior,
+  type PreviousAnswer,
+  type QuestionParameters,
+  questionPrior,
+  refitSubcategoryPrior,
+  type SkillState,
+  type SubcategoryPrior,
+  updateAfterAttempt,
+} from './learner-model.ts';
+import { attemptCredit } from './mastery.ts';
+import { type DifficultyBand, difficultyBands } from './types.ts';
+
+/** What the model knows of questions and subcategories (NIGHTLY's refits, in production). */
+export interface LiveModelTables {
+  questions: QuestionParameters[];
+  subcategories: SubcategoryPrior[];
+}
+
+/** The log's indices in the order learners answered (answeredAt, then log order). */
+export function answeredOrder(log: AttemptLog): Int32Array {
+  const order = Int32Array.from({ length: log.length }, (_, i) => i);
+  return order.sort((a, b) => log.answeredAt[a]! - log.answeredAt[b]! || a - b);
+}
+
+/** The attempts of the learners `learnerMask` marks (1), as a per-attempt mask. */
+export function attemptsOf(log: AttemptLog, learnerMask: Uint8Array): Uint8Array {
+  const mask = new Uint8Array(log.length);
+  for (let i = 0; i < log.length; i++) mask[i] = learnerMask[log.learner[i]!]!;
+  return mask;
+}
+
+/** Per question: Σ attempts, Σ credit, Σ predicted, Σ predicted·(1 − predicted) (NIGHTLY's GROUP BY). */
+interface QuestionSums {
+  attempts: Float64Array;
+  credit: Float64Array;
+  predicted: Float64Array;
+  variance: Float64Array;
+}
+
+const creditOf = (log: AttemptLog, i: number) =>
+  attemptCredit({ correct: log.correct[i] === 1, hintUsed: log.hintUsed[i] === 1 });
+
+/**
+ * The model's prediction before each attempt of the included ones (NaN for the others), each learner
+ * replayed online in answeredAt order with the given question and subcategory tables held fixed.
+ */
+export function replayLearnerModel(
+  log: AttemptLog,
+  order: Int32Array,
+  include: Uint8Array,
+  params: LearnerModelParameters,
+  tables: LiveModelTables,
+  sums?: QuestionSums,
+): Float64Array {
+  const learners: (LearnerAbility | undefined)[] = new Array(countOf(log.learner));
+  const skills: (SkillState | undefined)[] = new Array(countOf(log.learnerSubcategory));
+  const predictions = new Float64Array(log.length).fill(Number.NaN);
+  const questionCount = countOf(log.question);
+  const previous = new Map<number, PreviousAnswer>();
+  for (const i of order) {
+    if (!include[i]) continue;
+    const learner = log.learner[i]!;
+    const pair = log.learnerSubcategory[i]!;
+    const question = log.question[i]!;
+    const credit = creditOf(log, i);
+    const answered = learner * questionCount + question;
+    const update = updateAfterAttempt(
+      params,
+      learners[learner] ?? newLearnerAbility(),
+      skills[pair] ?? null,
+      tables.questions[question]!,
+      tables.subcategories[log.subcategory[i]!]!,
+      credit,
+      log.answeredAt[i]!,
+      previous.get(answered) ?? null,
+    );
+    previous.set(answered, { credit, atMs: log.answeredAt[i]! });
+    learners[learner] = update.learner;
+    skills[pair] = update.skill;
+    predictions[i] = update.predicted;
+    if (sums) {
+      sums.attempts[question]! += 1;
+      sums.credit[question]! += credit;
+      sums.predicted[question]! += update.predicted;
+      sums.variance[question]! += update.predicted * (1 - update.predicted);
+    }
+  }
+  return predictions;
+}
+
+/** Each question's subcategory and band, as the log has them. */
+function questionFacts(log: AttemptLog): { subcategory: Int32Array; band: Uint8Array } {
+  const questions = countOf(log.question);
+  const subcategory = new Int32Array(questions);
+  const band = new Uint8Array(questions);
+  for (let i = 0; i < log.length; i++) {
+    subcategory[log.question[i]!] = log.subcategory[i]!;
+    band[log.question[i]!] = log.band[i]!;
+  }
+  return { subcategory, band };
+}
+
+/** Tables without data: every subcategory at 0, every question at its band's prior. */
+export function priorTables(log: AttemptLog, params: LearnerModelParameters): LiveModelTables {
+  const facts = questionFacts(log);
+  const subcategories = Array.from({ length: countOf(log.subcategory) }, newSubcategoryPrior);
+  const questions = Array.from(facts.subcategory, (s, q) =>
+    questionPrior(params, difficultyBands[facts.band[q]!]!, subcategories[s]!),
+  );
+  return { questions, subcategories };
+}
+
+/**
+ * Question difficulties, subcategory priors and band offsets learnt from the included attempts:
+ * `passes` rounds of replaying them and taking a Newton step of the penalised likelihood in each
+ * difficulty (the prior being the question's band prior with questionPriorInformation). Questions
+ * without included attempts keep their prior. Returns the band offsets too (for --fit).
+ */
+export function fitTables(
+  log: AttemptLog,
+  order: Int32Array,
+  include: Uint8Array,
+  params: LearnerModelParameters,
+  passes = 4,
+): { tables: LiveModelTables; bandOffset: Record<DifficultyBand, number> } {
+  const facts = questionFacts(log);
+  const questionCount = facts.subcategory.length;
+  let current = { ...params, bandOffset: { ...params.bandOffset } };
+  let tables = priorTables(log, current);
+  const s = params.calibrationSlope;
+  for (let pass = 0; pass < passes; pass++) {
+    const sums: QuestionSums = {
+      attempts: new Float64Array(questionCount),
+      credit: new Float64Array(questionCount),
+      predicted: new Float64Array(questionCount),
+      variance: new Float64Array(questionCount),
+    };
+    replayLearnerModel(log, order, include, current, tables, sums);
+    const information = params.questionPriorInformation;
+    const questions = tables.questions.map((q, k) => {
+      if (sums.attempts[k] === 0) return q;
+      const prior = tables.subcategories[facts.subcategory[k]!]!.difficulty + current.bandOffset[bandOf(facts, k)];
+      const gradient = s * (sums.predicted[k]! - sums.credit[k]!) - information * (q.difficulty - prior);
+      const curvature = information + s * s * sums.variance[k]!;
+      return { difficulty: q.difficulty + gradient / curvature, attempts: sums.attempts[k]!, information: curvature };
+    });
+    // Subcategories: attempt-weighted mean difficulty of their questions, band offsets removed.
+    const weight = new Float64Array(tables.subcategories.length);
+    const weighted = new Float64Array(tables.subcategories.length);
+    questions.forEach((q, k) => {
+      weight[facts.subcategory[k]!]! += q.attempts;
+      weighted[facts.subcategory[k]!]! += q.attempts * (q.difficulty - current.bandOffset[bandOf(facts, k)]);
+    });
+    const subcategories = tables.subcategories.map((_, j) =>
+      refitSubcategoryPrior(current, { attempts: weight[j]!, weightedDifficultySum: weighted[j]! }),
+    );
+    current = { ...current, bandOffset: fitBandOffsets(facts, questions, subcategories, current) };
+    tables = {
+      subcategories,
+      questions: questions.map((q, k) =>
+        q.attempts > 0 ? q : questionPrior(current, bandOf(facts, k), subcategories[facts.subcategory[k]!]!),
+      ),
+    };
+  }
+  return { tables, bandOffset: current.bandOffset };
+}
+
+const bandOf = (facts: { band: Uint8Array }, question: number) => difficultyBands[facts.band[question]!]!;
+
+/** Each band's attempt-weighted mean of (difficulty − subcategory difficulty), shrunk toward the current offset. */
+function fitBandOffsets(
+  facts: { subcategory: Int32Array; band: Uint8Array },
+  questions: QuestionParameters[],
+  subcategories: SubcategoryPrior[],
+  params: LearnerModelParameters,
+): Record<DifficultyBand, number> {
+  const pseudo = params.subcategoryPriorAttempts;
+  const offsets = { ...params.bandOffset };
+  for (const [b, band] of difficultyBands.entries()) {
+    let n = 0;
+    let sum = 0;
+    questions.forEach((q, k) => {
+      if (facts.band[k] !== b || q.attempts === 0) return;
+      n += q.attempts;
+      sum += q.attempts * (q.difficulty - subcategories[facts.subcategory[k]!]!.difficulty);
+    });
+    offsets[band] = (sum + pseudo * params.bandOffset[band]) / (n + pseudo);
+  }
+  return offsets;
+}
+
+const clip = 1e-6;
+
+/** Mean log-loss of the included predictions against correctness. */
+export function logLossOf(predictions: Float64Array, log: AttemptLog, include: Uint8Array): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < log.length; i++) {
+    if (!include[i]) continue;
+    const p = Math.min(1 - clip, Math.max(clip, predictions[i]!));
+    sum -= log.correct[i] === 1 ? Math.log(p) : Math.log(1 - p);
+    n++;
+  }
+  return n === 0 ? Number.NaN : sum / n;
+}
+
+/**
+ * Two-piece Platt scaling: the slope, intercept and low slope of σ(slope·z + lowSlope·min(z, 0) +
+ * intercept) that minimise log-loss over the included predictions, z being each prediction's
+ * uncalibrated logit (Newton's method on the three, slightly ridged so that it always has a step).
+ */
+export function fitCalibration(
+  predictions: Float64Array,
+  log: AttemptLog,
+  include: Uint8Array,
+  params: LearnerModelParameters,
+): Pick<LearnerModelParameters, 'calibrationSlope' | 'calibrationIntercept' | 'calibrationLowSlope'> {
+  const z: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < log.length; i++) {
+    if (!include[i]) continue;
+    const p = Math.min(1 - 1e-9, Math.max(1e-9, predictions[i]!));
+    z.push(uncalibrated(params, Math.log(p / (1 - p))));
+    y.push(log.correct[i]!);
+  }
+  // w = (slope, lowSlope, intercept) on the features (z, min(z, 0), 1).
+  let w = [params.calibrationSlope, params.calibrationLowSlope, params.calibrationIntercept];
+  for (let step = 0; step < 30 && z.length > 0; step++) {
+    const gradient = [0, 0, 0];
+    const hessian = [
+      [1e-6, 0, 0],
+      [0, 1e-6, 0],
+      [0, 0, 1e-6],
+    ];
+    for (let k = 0; k < z.length; k++) {
+      const x = [z[k]!, Math.min(z[k]!, 0), 1];
+      const p = 1 / (1 + Math.exp(-(w[0]! * x[0]! + w[1]! * x[1]! + w[2]!)));
+      const weight = p * (1 - p);
+      for (let r = 0; r < 3; r++) {
+        gradient[r]! += (p - y[k]!) * x[r]!;
+        for (let c = 0; c < 3; c++) hessian[r]![c]! += weight * x[r]! * x[c]!;
+      }
+    }
+    const delta = solve3(hessian, gradient);
+    w = w.map((v, r) => v - delta[r]!);
+    // Keep both pieces increasing.
+    w[0] = Math.max(0.05, w[0]!);
+    w[1] = Math.max(0.05 - w[0]!, w[1]!);
+    if (Math.abs(delta[0]!) + Math.abs(delta[1]!) + Math.abs(delta[2]!) < 1e-9) break;
+  }
+  return { calibrationSlope: w[0]!, calibrationLowSlope: w[1]!, calibrationIntercept: w[2]! };
+}
+
+/** The logit z before calibration, from a calibrated one (the calibration is increasing, so invertible). */
+function uncalibrated(params: LearnerModelParameters, calibrated: number): number {
+  const above = (calibrated - params.calibrationIntercept) / params.calibrationSlope;
+  if (above >= 0) return above;
+  return (calibrated - params.calibrationIntercept) / (params.calibrationSlope + params.calibrationLowSlope);
+}
+
+/** Solves the 3 × 3 system A·x = b (Cramer's rule; A is a positive-definite Hessian). */
+function solve3(A: number[][], b: number[]): number[] {
+  const det = (m: number[][]) =>
+    m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) -
+    m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) +
+    m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+  const d = det(A);
+  if (!(Math.abs(d) > 0)) return [0, 0, 0];
+  return [0, 1, 2].map((column) => det(A.map((row, r) => row.map((v, c) => (c === column ? b[r]! : v)))) / d);
+}
+
+/** The hyperparameters coordinate search moves, each by these factors (0 tried for the rates). */
+const tuned = [
+  'abilityK',
+  'abilityKDecay',
+  'skillK',
+  'skillKDecay',
+  'successWeight',
+  'failureWeight',
+  'repeatWeight',
+  'repeatHalfLifeHours',
+  'forgettingRate',
+  'forgettingScaleHours',
+] as const;
+const factors = [0.5, 0.75, 1.33, 2];
+/** Factors tried on questionPriorInformation. */
+const priorFactors = [0.125, 0.25, 0.5, 2];
+/** These may be 0 (or, failureWeight, of either sign). */
+const canVanish = new Set([
+  'abilityKDecay',
+  'skillKDecay',
+  'successWeight',
+  'failureWeight',
+  'repeatWeight',
+  'forgettingRate',
+]);
+
+export interface LearnerModelFit {
+  params: LearnerModelParameters;
+  /** Tables learnt from all the training attempts with the fitted parameters. */
+  tables: LiveModelTables;
+  /** Log-loss on the tuning learners, before and after. */
+  tuningLogLoss: { start: number; fitted: number };
+}
+
+/**
+ * Fits the live model on the training learners: their first part learns the question tables, the
+ * rest scores hyperparameter candidates (coordinate search on log-loss) and fits the calibration;
+ * the final tables are learnt from all of them. `tuneMask` ⊂ training attempts.
+ */
+export function fitLearnerModel(
+  log: AttemptLog,
+  order: Int32Array,
+  fitMask: Uint8Array,
+  tuneMask: Uint8Array,
+  start: LearnerModelParameters,
+  { rounds = 3, onStep }: { rounds?: number; onStep?: (what: string) => void } = {},
+): LearnerModelFit {
+  const score = (candidate: LearnerModelParameters, tables: LiveModelTables) =>
+    logLossOf(replayLearnerModel(log, order, tuneMask, candidate, tables), log, tuneMask);
+  // The prior's weight on question difficulties first (each choice relearns the tables).
+  let learnt = fitTables(log, order, fitMask, start);
+  let params = { ...start, bandOffset: learnt.bandOffset };
+  const startLoss = score(params, learnt.tables);
+  let best = startLoss;
+  for (const f of priorFactors) {
+    const candidate = { ...start, questionPriorInformation: start.questionPriorInformation * f };
+    const tables = fitTables(log, order, fitMask, candidate);
+    const loss = score({ ...candidate, bandOffset: tables.bandOffset }, tables.tables);
+    if (loss < best - 1e-6) {
+      best = loss;
+      learnt = tables;
+      params = { ...candidate, bandOffset: tables.bandOffset };
+    }
+  }
+  onStep?.(`questionPriorInformation=${params.questionPriorInformation.toPrecision(3)} log-loss ${best.toFixed(4)}`);
+  for (let round = 0; round < rounds; round++) {
+    for (const name of tuned) {
+      const original = params[name];
+      const candidates = factors.map((f) => original * f);
+      if (canVanish.has(name)) candidates.push(0);
+      if (original === 0) candidates.push(0.01, 0.1);
+      if (name === 'failureWeight') candidates.push(-original || -0.1, original === 0 ? -0.01 : 0);
+      const tryValue = (value: number) => {
+        const candidate = { ...params, [name]: value };
+        const loss = score(candidate, learnt.tables);
+        if (!(loss < best - 1e-6)) return false;
+        best = loss;
+        params = candidate;
+        return true;
+      };
+      for (const value of candidates) tryValue(value);
+      // The best at an end of the range: go on that way while it helps.
+      const end = original !== 0 && params[name] !== original ? params[name] / original : 0;
+      if (end === factors[0] || end === factors[factors.length - 1])
+        for (let k = 0; k < 5 && tryValue(params[name] * end); k++);
+      onStep?.(`${name}=${params[name].toPrecision(3)} log-loss ${best.toFixed(4)}`);
+    }
+  }
+  // Calibrate, then let the tables follow the calibrated slope; twice, as each moves the other.
+  let tables = learnt.tables;
+  for (let k = 0; k < 2; k++) {
+    const calibration = fitCalibration(replayLearnerModel(log, order, tuneMask, params, tables), log, tuneMask, params);
+    params = { ...params, ...calibration };
+    tables = fitTables(log, order, fitMask, params).tables;
+  }
+  const fitted = score(params, tables);
+  const training = new Uint8Array(log.length);
+  for (let i = 0; i < log.length; i++) training[i] = fitMask[i]! | tuneMask[i]!;
+  const final = fitTables(log, order, training, params);
+  return {
+    params: { ...params, bandOffset: final.bandOffset },
+    tables: final.tables,
+    tuningLogLoss: { start: startLoss, fitted },
+  };
+}

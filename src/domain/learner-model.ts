@@ -1,0 +1,296 @@
+// The live learner model (issue 11): P(correct | learner, question, now) before an attempt and the
+// learner's new state after it. Pure, numbers only (times are epoch milliseconds), every state
+// JSON-serialisable. docs/learner-model.md says what it is, why, and how it was measured.
+//
+// An Elo / IRT-style logistic model (Pelánek 2016) with forgetting by time since last practice:
+//
+//   z = θ(learner) + δ(learner, subcategory) − b(question)
+//       + successWeight · ln(1 + successes) + failureWeight · ln(1 + failures)
+//       − forgettingRate · log2(1 + idle / scale)
+//       + repeatWeight · (2·previous credit − 1) · 2^(−hours since / repeatHalfLifeHours)
+//   P = σ(calibrationSlope · z + calibrationLowSlope · min(z, 0) + calibrationIntercept)
+//
+// θ is the learner's global ability, δ their offset in one subcategory (0 for a subcategory never
+// practised: it borrows the global ability), b the question's difficulty (a question without data
+// starts at its subcategory's typical difficulty plus its band's offset); the last term is the
+// learner's previous answer to the same question, when there is one. After an attempt with
+// credit c (1, 0.5 with a hint, 0): θ += K_θ(n_θ)·(c − P), δ += K_δ(n_δ)·(c − P), with the
+// uncertainty-scaled steps K(n) = k / (1 + decay·n). Question difficulties never move on the write
+// path: NIGHTLY refits them (refitQuestionParameters) from aggregates of the night's attempts.
+
+import type { DifficultyBand } from './types.ts';
+
+export interface LearnerModelParameters {
+  /** K of the global ability: abilityK / (1 + abilityKDecay · attempts so far). */
+  abilityK: number;
+  abilityKDecay: number;
+  /** K of the learner × subcategory offset: skillK / (1 + skillKDecay · attempts in the subcategory). */
+  skillK: number;
+  skillKDecay: number;
+  /**
+   * PFA-style practice terms (Pavlik et al. 2009): + successWeight · ln(1 + credits earned in the
+   * subcategory) + failureWeight · ln(1 + credits missed there). successWeight ≥ 0.
+   */
+  successWeight: number;
+  failureWeight: number;
+  /**
+   * The learner's previous answer to the same question: + repeatWeight · (2·credit − 1) of logit
+   * (a wrong one lowers), halving every repeatHalfLifeHours since it was given.
+   */
+  repeatWeight: number;
+  repeatHalfLifeHours: number;
+  /** Logit lost to forgetting: forgettingRate · log2(1 + idle hours / forgettingScaleHours). */
+  forgettingRate: number;
+  forgettingScaleHours: number;
+  /** Difficulty of a question without data, relative to its subcategory's typical difficulty. */
+  bandOffset: Record<DifficultyBand, number>;
+  /** Prior information (inverse variance, logit⁻²) of a question's difficulty around its prior. */
+  questionPriorInformation: number;
+  /** Pseudo-attempts pulling a subcategory's typical difficulty toward 0 (the mean learner). */
+  subcategoryPriorAttempts: number;
+  /** Platt scaling of the logit, fitted on training learners. */
+  calibrationSlope: number;
+  calibrationIntercept: number;
+  /**
+   * Added to the slope below z = 0 (a two-piece Platt scaling: the low predictions are often off in
+   * another way than the many high ones). calibrationSlope + calibrationLowSlope > 0.
+   */
+  calibrationLowSlope: number;
+}
+
+/**
+ * Defaults: the middle of what --fit found on five public data sets and the demo simulation
+ * (docs/learner-model.md); `npm run evaluate -- --fit` tunes them on an operator's own log.
+ */
+export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = Object.freeze({
+  abilityK: 0.4,
+  abilityKDecay: 0.02,
+  skillK: 0.3,
+  skillKDecay: 0.01,
+  successWeight: 0.25,
+  failureWeight: 0.05,
+  repeatWeight: 0.5,
+  repeatHalfLifeHours: 48,
+  forgettingRate: 0.03,
+  forgettingScaleHours: 1,
+  bandOffset: Object.freeze({ EASY: -1, MEDIUM: 0, HARD: 1 }),
+  questionPriorInformation: 2,
+  subcategoryPriorAttempts: 20,
+  calibrationSlope: 1,
+  calibrationIntercept: 0,
+  calibrationLowSlope: 0,
+});
+
+/** The learner's global ability, one per learner. */
+export interface LearnerAbility {
+  theta: number;
+  attempts: number;
+}
+
+/** One learner in one subcategory. */
+export interface SkillState {
+  /** Offset to the global ability in this subcategory. */
+  theta: number;
+  attempts: number;
+  /** Sum of the credits earned here (successes, a hinted one counting half). */
+  creditSum: number;
+  lastAttemptAt: number | null;
+}
+
+/** One question; changed by NIGHTLY only. */
+export interface QuestionParameters {
+  difficulty: number;
+  attempts: number;
+  /** Information (inverse variance) of the difficulty: the prior's plus every refit's. */
+  information: number;
+}
+
+/** A subcategory's typical question difficulty: new questions start from it, estimate() reads it. */
+export interface SubcategoryPrior {
+  difficulty: number;
+  attempts: number;
+}
+
+export const newLearnerAbility = (): LearnerAbility => ({ theta: 0, attempts: 0 });
+export const newSkillState = (): SkillState => ({ theta: 0, attempts: 0, creditSum: 0, lastAttemptAt: null });
+export const newSubcategoryPrior = (): SubcategoryPrior => ({ difficulty: 0, attempts: 0 });
+
+/** The parameters of a question without data: its subcategory's typical difficulty plus its band's offset. */
+export function questionPrior(
+  params: LearnerModelParameters,
+  band: DifficultyBand,
+  subcategory: SubcategoryPrior,
+): QuestionParameters {
+  return {
+    difficulty: subcategory.difficulty + params.bandOffset[band],
+    attempts: 0,
+    information: params.questionPriorInformation,
+  };
+}
+
+const hourMs = 3_600_000;
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+/** Keeps predictions strictly inside (0, 1) in floating point. */
+const bounded = (p: number) => Math.min(1 - 1e-9, Math.max(1e-9, p));
+
+/** Logit lost to forgetting since the last attempt in the subcategory (0 when never practised). */
+export function forgettingPenalty(params: LearnerModelParameters, skill: SkillState | null, nowMs: number): number {
+  if (skill?.lastAttemptAt == null) return 0;
+  const idleHours = Math.max(0, nowMs - skill.lastAttemptAt) / hourMs;
+  return params.forgettingRate * Math.log2(1 + idleHours / params.forgettingScaleHours);
+}
+
+/** The uncalibrated logit z of a question of the given difficulty (successes and failures in credits). */
+function logit(
+  params: LearnerModelParameters,
+  learner: LearnerAbility,
+  skill: SkillState | null,
+  difficulty: number,
+  nowMs: number,
+): number {
+  const practice = skill
+    ? params.successWeight * Math.log1p(skill.creditSum) +
+      params.failureWeight * Math.log1p(Math.max(0, skill.attempts - skill.creditSum))
+    : 0;
+  return learner.theta + (skill?.theta ?? 0) + practice - difficulty - forgettingPenalty(params, skill, nowMs);
+}
+
+const calibrated = (params: LearnerModelParameters, z: number) =>
+  bounded(
+    sigmoid(params.calibrationSlope * z + params.calibrationLowSlope * Math.min(z, 0) + params.calibrationIntercept),
+  );
+
+/**
+ * P(correct) of the learner on the question at `nowMs`, before the attempt (never depends on its
+ * answer). `previous`: the learner's latest earlier answer to this question, if any.
+ */
+export function predictCorrect(
+  params: LearnerModelParameters,
+  learner: LearnerAbility,
+  skill: SkillState | null,
+  question: QuestionParameters,
+  _subcategory: SubcategoryPrior,
+  nowMs: number,
+  previous: PreviousAnswer | null = null,
+): number {
+  return calibrated(
+    params,
+    logit(params, learner, skill, question.difficulty, nowMs) + repeatTerm(params, previous, nowMs),
+  );
+}
+
+/** The learner's latest earlier answer to the same question (Attempt: credit and answeredAt). */
+export interface PreviousAnswer {
+  credit: number;
+  atMs: number;
+}
+
+function repeatTerm(params: LearnerModelParameters, previous: PreviousAnswer | null, nowMs: number): number {
+  if (previous === null || params.repeatWeight === 0) return 0;
+  const hours = Math.max(0, nowMs - previous.atMs) / hourMs;
+  return params.repeatWeight * (2 * previous.credit - 1) * 2 ** (-hours / params.repeatHalfLifeHours);
+}
+
+/** P(correct) on a typical question of the subcategory at `nowMs`, forgetting included (Mastery.estimate). */
+export function estimate(
+  params: LearnerModelParameters,
+  learner: LearnerAbility,
+  skill: SkillState | null,
+  subcategory: SubcategoryPrior,
+  nowMs: number,
+): number {
+  return calibrated(params, logit(params, learner, skill, subcategory.difficulty, nowMs));
+}
+
+export interface AttemptUpdate {
+  learner: LearnerAbility;
+  skill: SkillState;
+  /** The prediction made before the attempt (Attempt.predictedCorrect). */
+  predicted: number;
+}
+
+/**
+ * The learner's state after an attempt with `credit` (1, 0.5 correct with a hint, 0) at `atMs`.
+ * `skill` null: the learner's first attempt in the subcategory; `previous`: their latest earlier
+ * answer to this question (null: none).
+ */
+export function updateAfterAttempt(
+  params: LearnerModelParameters,
+  learner: LearnerAbility,
+  skill: SkillState | null,
+  question: QuestionParameters,
+  subcategory: SubcategoryPrior,
+  credit: number,
+  atMs: number,
+  previous: PreviousAnswer | null = null,
+): AttemptUpdate {
+  const predicted = predictCorrect(params, learner, skill, question, subcategory, atMs, previous);
+  const surprise = credit - predicted;
+  const current = skill ?? newSkillState();
+  return {
+    predicted,
+    learner: {
+      theta: learner.theta + (params.abilityK / (1 + params.abilityKDecay * learner.attempts)) * surprise,
+      attempts: learner.attempts + 1,
+    },
+    skill: {
+      theta: current.theta + (params.skillK / (1 + params.skillKDecay * current.attempts)) * surprise,
+      attempts: current.attempts + 1,
+      creditSum: current.creditSum + credit,
+      lastAttemptAt: Math.max(atMs, current.lastAttemptAt ?? atMs),
+    },
+  };
+}
+
+/**
+ * What NIGHTLY sums over one question's (or subcategory's) new attempts, from the stored
+ * predictions: COUNT(*), SUM(credit), SUM(predicted_correct), SUM(predicted_correct·(1 − predicted_correct)).
+ */
+export interface AttemptAggregate {
+  attempts: number;
+  creditSum: number;
+  predictedSum: number;
+  predictedVarianceSum: number;
+}
+
+/**
+ * A question's parameters after a night's attempts: one Newton step of the logistic likelihood in
+ * the difficulty, the stored information acting as the prior (a Laplace filter). The night's
+ * predictions were all made with the stored difficulty, so the step is exact to first order; more
+ * data than predicted correct lowers the difficulty, and each night weighs less as information grows.
+ */
+export function refitQuestionParameters(
+  params: LearnerModelParameters,
+  current: QuestionParameters,
+  night: AttemptAggregate,
+): QuestionParameters {
+  if (night.attempts === 0) return current;
+  const s = params.calibrationSlope;
+  const information = current.information + s * s * night.predictedVarianceSum;
+  return {
+    difficulty: current.difficulty + (s * (night.predictedSum - night.creditSum)) / information,
+    attempts: current.attempts + night.attempts,
+    information,
+  };
+}
+
+/** Sums over a subcategory's questions with data: Σ attempts and Σ attempts · difficulty. */
+export interface SubcategoryQuestions {
+  attempts: number;
+  weightedDifficultySum: number;
+}
+
+/**
+ * A subcategory's typical difficulty: its questions' difficulties weighted by their attempts (the
+ * questions learners actually meet), shrunk toward 0 by subcategoryPriorAttempts pseudo-attempts.
+ * One GROUP BY over questions gives its input.
+ */
+export function refitSubcategoryPrior(
+  params: LearnerModelParameters,
+  questions: SubcategoryQuestions,
+): SubcategoryPrior {
+  return {
+    difficulty: questions.weightedDifficultySum / (questions.attempts + params.subcategoryPriorAttempts),
+    attempts: questions.attempts,
+  };
+}

@@ -1,0 +1,230 @@
+// NIGHTLY step: the live learner model's nightly half (docs/learner-model-api.md). The write path
+// moves only the learner's state; this step
+//  1. refits the parameters of the questions the window's attempts touched, from their aggregates
+//     (count, Σ credit, Σ predictedCorrect, Σ p(1 − p): one GROUP BY) and the running sums stored
+//     on the question, with refitQuestionParameters; then every subcategory's prior from one
+//     GROUP BY over the questions, with refitSubcategoryPrior. One multi-row statement each writes
+//     them back;
+//  2. replays, in answeredAt order, the learners whose state is not a replay of their attempts in
+//     that order: those recordAttempt marked (an attempt older than their state, or history from
+//     before their state existed) and those with attempts the write path never saw (imported: no
+//     masteryAfter). In chunks of learners: lock their state rows, read their attempts (one
+//     statement), replay with updateAfterAttempt, write the states back (one statement). A learner
+//     whose attempt arrives during the run waits for the lock, then applies it on the replayed state.
+import {
+  type AttemptAggregate,
+  type LearnerAbility,
+  type LearnerModelParameters,
+  newLearnerAbility,
+  type PreviousAnswer,
+  refitQuestionParameters,
+  refitSubcategoryPrior,
+  type SkillState,
+  updateAfterAttempt,
+} from '../../domain/learner-model.ts';
+import type { DifficultyBand } from '../../domain/types.ts';
+import { questionParameters, SubcategoryPriors } from '../../services/learner-state.ts';
+import type { RunContext, StepStats, Transaction } from '../context.ts';
+
+export async function updateLearnerModel(ctx: RunContext): Promise<StepStats> {
+  if (ctx.stale) return { questionsRefitted: 0, subcategoryPriors: 0, learnersReplayed: 0, attemptsReplayed: 0 };
+  const questionsRefitted = await refitQuestions(ctx);
+  const subcategoryPriors = await refitPriors(ctx);
+  const { learners, attempts } = await replayLearners(ctx);
+  return { questionsRefitted, subcategoryPriors, learnersReplayed: learners, attemptsReplayed: attempts };
+}
+
+/** One question's parameters and the window's aggregates of its attempts with a stored prediction. */
+interface QuestionNight extends AttemptAggregate {
+  id: string;
+  subcategory: string;
+  band: DifficultyBand;
+  difficulty: number | null;
+  model_attempts: number;
+  information: number | null;
+}
+
+async function refitQuestions(ctx: RunContext): Promise<number> {
+  const { tx, windowStart, windowEnd } = ctx;
+  const model = ctx.config.learnerModel;
+  const [row] = await tx.$queryRaw<{ nights: string | null }[]>`
+    SELECT json_agg(json_build_object(
+             'id', q.id, 'subcategory', q.subcategory, 'band', q.difficulty_band, 'difficulty', q.model_difficulty,
+             'model_attempts', q.model_attempts, 'information', q.model_information, 'attempts', w.n,
+             'creditSum', w.credit_sum, 'predictedSum', w.predicted_sum,
+             'predictedVarianceSum', w.predicted_variance_sum))::text AS nights
+    FROM (SELECT a.question_id, count(*)::int AS n,
+                 sum(CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END)::float8 AS credit_sum,
+                 sum(a.predicted_correct)::float8 AS predicted_sum,
+                 sum(a.predicted_correct * (1 - a.predicted_correct))::float8 AS predicted_variance_sum
+          FROM attempts a
+          WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity')
+            AND a.recorded_at <= ${windowEnd}::timestamptz AND a.predicted_correct IS NOT NULL
+          GROUP BY a.question_id) w
+    JOIN questions q ON q.id = w.question_id`;
+  const nights: QuestionNight[] = row?.nights ? JSON.parse(row.nights) : [];
+  if (nights.length === 0) return 0;
+  const priors = await SubcategoryPriors.load(tx);
+  const refitted = nights.map((night) => {
+    const current = questionParameters(
+      model,
+      {
+        band: night.band,
+        difficulty: night.difficulty,
+        attempts: night.model_attempts,
+        information: night.information,
+      },
+      priors.of(night.subcategory),
+    );
+    return { id: night.id, ...refitQuestionParameters(model, current, night) };
+  });
+  return tx.$executeRaw`
+    UPDATE questions q
+    SET model_difficulty = r.difficulty, model_attempts = r.attempts, model_information = r.information
+    FROM json_to_recordset(${JSON.stringify(refitted)}::json)
+      AS r(id uuid, difficulty float8, attempts int, information float8)
+    WHERE q.id = r.id`;
+}
+
+async function refitPriors(ctx: RunContext): Promise<number> {
+  const { tx } = ctx;
+  const sums = await tx.$queryRaw<{ subcategory: string; attempts: number; weighted: number }[]>`
+    SELECT subcategory, sum(model_attempts)::int AS attempts,
+           sum(model_attempts * model_difficulty)::float8 AS weighted
+    FROM questions WHERE model_difficulty IS NOT NULL
+    GROUP BY subcategory`;
+  if (sums.length === 0) return 0;
+  const priors = sums.map((s) => ({
+    subcategory: s.subcategory,
+    ...refitSubcategoryPrior(ctx.config.learnerModel, { attempts: s.attempts, weightedDifficultySum: s.weighted }),
+  }));
+  return tx.$executeRaw`
+    INSERT INTO subcategory_priors (subcategory, difficulty, attempts, updated_at)
+    SELECT subcategory, difficulty, attempts, ${ctx.at}::timestamptz
+    FROM json_to_recordset(${JSON.stringify(priors)}::json) AS r(subcategory text, difficulty float8, attempts int)
+    ON CONFLICT (subcategory) DO UPDATE
+    SET difficulty = EXCLUDED.difficulty, attempts = EXCLUDED.attempts, updated_at = EXCLUDED.updated_at`;
+}
+
+/** Learners replayed per chunk (one lock, one read and one write statement each). */
+const replayChunkSize = 1000;
+
+async function replayLearners(ctx: RunContext): Promise<{ learners: number; attempts: number }> {
+  const { tx, windowStart, windowEnd } = ctx;
+  // Learners with imported attempts in the window get a state row first, so every learner replayed has one to lock.
+  const rows = await tx.$queryRaw<{ user_id: string }[]>`
+    WITH imported AS (
+      SELECT DISTINCT a.user_id FROM attempts a
+      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity')
+        AND a.recorded_at <= ${windowEnd}::timestamptz AND a.mastery_after IS NULL),
+    created AS (
+      INSERT INTO learner_states (user_id) SELECT user_id FROM imported ON CONFLICT DO NOTHING)
+    SELECT user_id::text FROM imported
+    UNION
+    SELECT user_id::text FROM learner_states WHERE replay_from IS NOT NULL
+    ORDER BY user_id`;
+  const userIds = rows.map((r) => r.user_id);
+  let attempts = 0;
+  for (let i = 0; i < userIds.length; i += replayChunkSize) {
+    attempts += await replayChunk(tx, ctx.config.learnerModel, userIds.slice(i, i + replayChunkSize));
+  }
+  return { learners: userIds.length, attempts };
+}
+
+/**
+ * An attempt as the replay reads it:
+ * [userId, questionId, subcategory, band, difficulty, attempts, information, credit, atMs].
+ */
+type ReplayRow = [string, string, string, DifficultyBand, number | null, number, number | null, number, number];
+
+async function replayChunk(tx: Transaction, model: LearnerModelParameters, userIds: string[]): Promise<number> {
+  // Locked before reading, so the read below sees every attempt committed before the lock was granted.
+  await tx.$queryRaw`
+    SELECT user_id FROM learner_states WHERE user_id = ANY(${userIds}::uuid[]) ORDER BY user_id FOR UPDATE`;
+  // The attempts of the chunk in the model's time order (answeredAt, else recordedAt), as one JSON
+  // document: PostgreSQL prints float8 in shortest round-trip form, so nothing is lost on the way.
+  const [read] = await tx.$queryRaw<{ attempts: string | null }[]>`
+    SELECT json_agg(json_build_array(a.user_id, a.question_id, q.subcategory, q.difficulty_band, q.model_difficulty,
+                                     q.model_attempts, q.model_information,
+                                     CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END,
+                                     floor(extract(epoch FROM COALESCE(a.answered_at, a.recorded_at)) * 1000))
+                    ORDER BY a.user_id, COALESCE(a.answered_at, a.recorded_at), a.recorded_at, a.id)::text AS attempts
+    FROM attempts a JOIN questions q ON q.id = a.question_id
+    WHERE a.user_id = ANY(${userIds}::uuid[])`;
+  const attempts: ReplayRow[] = read?.attempts ? JSON.parse(read.attempts) : [];
+  const priors = await SubcategoryPriors.load(tx);
+  const states = new Map<
+    string,
+    {
+      learner: LearnerAbility;
+      skills: Map<string, SkillState>;
+      answers: Map<string, PreviousAnswer>;
+      at: number | null;
+    }
+  >(userIds.map((id) => [id, { learner: newLearnerAbility(), skills: new Map(), answers: new Map(), at: null }]));
+  for (const [
+    userId,
+    questionId,
+    subcategory,
+    band,
+    difficulty,
+    questionAttempts,
+    information,
+    credit,
+    atMs,
+  ] of attempts) {
+    const state = states.get(userId)!;
+    const prior = priors.of(subcategory);
+    const question = questionParameters(model, { band, difficulty, attempts: questionAttempts, information }, prior);
+    const update = updateAfterAttempt(
+      model,
+      state.learner,
+      state.skills.get(subcategory) ?? null,
+      question,
+      prior,
+      credit,
+      atMs,
+      state.answers.get(questionId) ?? null,
+    );
+    state.answers.set(questionId, { credit, atMs });
+    state.learner = update.learner;
+    state.skills.set(subcategory, update.skill);
+    state.at = atMs;
+  }
+  const learners = [...states].map(([userId, s]) => ({
+    u: userId,
+    theta: s.learner.theta,
+    attempts: s.learner.attempts,
+    at: s.at === null ? null : new Date(s.at).toISOString(),
+  }));
+  const skills = [...states].flatMap(([userId, s]) =>
+    [...s.skills].map(([subcategory, skill]) => ({
+      u: userId,
+      s: subcategory,
+      theta: skill.theta,
+      attempts: skill.attempts,
+      credit: skill.creditSum,
+      last: skill.lastAttemptAt === null ? null : new Date(skill.lastAttemptAt).toISOString(),
+    })),
+  );
+  // The chunk's states in one statement: learners, their skills, and skills no attempt supports any more.
+  await tx.$executeRaw`
+    WITH learners AS (
+      UPDATE learner_states l
+      SET theta = r.theta, attempts = r.attempts, version = l.version + 1, state_at = r.at, replay_from = NULL,
+          updated_at = now()
+      FROM json_to_recordset(${JSON.stringify(learners)}::json) AS r(u uuid, theta float8, attempts int, at timestamptz)
+      WHERE l.user_id = r.u),
+    skills AS (
+      SELECT * FROM json_to_recordset(${JSON.stringify(skills)}::json)
+        AS r(u uuid, s text, theta float8, attempts int, credit float8, last timestamptz)),
+    removed AS (
+      DELETE FROM skill_states k WHERE k.user_id = ANY(${userIds}::uuid[])
+        AND NOT EXISTS (SELECT 1 FROM skills r WHERE r.u = k.user_id AND r.s = k.subcategory))
+    INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, last_attempt_at, updated_at)
+    SELECT u, s, theta, attempts, credit, last, now() FROM skills
+    ON CONFLICT (user_id, subcategory) DO UPDATE
+    SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
+        last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at`;
+  return attempts.length;
+}

@@ -1,0 +1,177 @@
+// Replaying and fitting the live model on a log: the replay is the model's own update applied in
+// answeredAt order, the held-out split is deterministic, and the fit learns what generated the data.
+import { describe, expect, test } from 'vitest';
+import { learnerShare } from '../../src/domain/evaluation.ts';
+import {
+  defaultLearnerModelParameters,
+  newLearnerAbility,
+  newSubcategoryPrior,
+  questionPrior,
+  updateAfterAttempt,
+} from '../../src/domain/learner-model.ts';
+import {
+  answeredOrder,
+  attemptsOf,
+  fitCalibration,
+  fitLearnerModel,
+  fitTables,
+  logLossOf,
+  priorTables,
+  replayLearnerModel,
+} from '../../src/domain/learner-model-fit.ts';
+import { type Logged, logOf } from '../support/attempt-log.ts';
+
+const params = { ...defaultLearnerModelParameters, repeatWeight: 1 };
+const hour = 3_600_000;
+
+describe('the held-out split', () => {
+  test('a learner’s share is deterministic, uniform, and another salt is another split', () => {
+    const ids = Array.from({ length: 10_000 }, (_, k) => `learner-${k}`);
+    const shares = ids.map((id) => learnerShare(id));
+    expect(ids.map((id) => learnerShare(id))).toEqual(shares);
+    const training = shares.filter((s) => s < 0.8).length;
+    expect(training).toBeGreaterThan(7800);
+    expect(training).toBeLessThan(8200);
+    const salted = ids.map((id) => learnerShare(id, 'tune'));
+    const both = shares.filter((s, k) => s < 0.5 && salted[k]! < 0.5).length;
+    expect(both).toBeGreaterThan(2300); // independent halves: about a quarter
+    expect(both).toBeLessThan(2700);
+  });
+});
+
+describe('replayLearnerModel', () => {
+  test('applies updateAfterAttempt to each included attempt in answeredAt order', () => {
+    // Recorded in one order, answered in another (an offline app syncing late).
+    const log = logOf([
+      { learner: 0, pair: 0, question: 0, correct: true, at: 10 * hour, answeredAt: 3 * hour },
+      { learner: 0, pair: 0, question: 1, correct: false, at: 11 * hour, answeredAt: 1 * hour },
+      { learner: 1, pair: 1, question: 0, correct: true, at: 12 * hour },
+      { learner: 0, pair: 0, question: 1, correct: true, hint: true, at: 13 * hour, answeredAt: 2 * hour },
+    ]);
+    const order = answeredOrder(log);
+    expect([...order]).toEqual([1, 3, 0, 2]);
+    const tables = priorTables(log, params);
+    const include = Uint8Array.from([1, 1, 0, 1]); // learner 1 left out
+    const predictions = replayLearnerModel(log, order, include, params, tables);
+    const sub = tables.subcategories[0]!;
+    const q0 = questionPrior(params, 'MEDIUM', newSubcategoryPrior());
+    const first = updateAfterAttempt(params, newLearnerAbility(), null, q0, sub, 0, 1 * hour);
+    const second = updateAfterAttempt(params, first.learner, first.skill, q0, sub, 0.5, 2 * hour, {
+      credit: 0,
+      atMs: 1 * hour,
+    });
+    const third = updateAfterAttempt(params, second.learner, second.skill, q0, sub, 1, 3 * hour);
+    expect(predictions[1]).toBe(first.predicted);
+    expect(predictions[3]).toBe(second.predicted);
+    expect(predictions[0]).toBe(third.predicted);
+    expect(predictions[2]).toBeNaN();
+  });
+});
+
+/** Learners of ability θ ~ U(−2, 2) answering questions of difficulty −2…2 by the logistic model. */
+function simulatedLog(learners: number, attemptsEach: number): { log: ReturnType<typeof logOf>; truth: number[] } {
+  let seed = 7;
+  const random = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const truth = Array.from({ length: 40 }, (_, q) => -2 + (4 * q) / 39);
+  const attempts: Logged[] = [];
+  for (let l = 0; l < learners; l++) {
+    const ability = -2 + 4 * random();
+    for (let t = 0; t < attemptsEach; t++) {
+      const question = Math.floor(random() * truth.length);
+      const p = 1 / (1 + Math.exp(-(ability - truth[question]!)));
+      const subcategory = question % 4;
+      attempts.push({
+        learner: l,
+        pair: l * 4 + subcategory,
+        question,
+        subcategory,
+        correct: random() < p,
+        at: Date.UTC(2025, 0, 1) + t * 30_000 + l,
+      });
+    }
+  }
+  attempts.sort((a, b) => a.at - b.at);
+  return { log: logOf(attempts), truth };
+}
+
+function correlation(xs: number[], ys: number[]): number {
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const [mx, my] = [mean(xs), mean(ys)];
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  xs.forEach((x, k) => {
+    sxy += (x - mx) * (ys[k]! - my);
+    sxx += (x - mx) ** 2;
+    syy += (ys[k]! - my) ** 2;
+  });
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+describe('fitCalibration', () => {
+  test('recovers the two-piece Platt scaling that generated the outcomes', () => {
+    let seed = 99;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const n = 40_000;
+    const z = Array.from({ length: n }, () => -4 + 8 * random());
+    const truth = (x: number) => 1.4 * x - 0.5 * Math.min(x, 0) + 0.3;
+    const log = logOf(z.map((x, k) => ({ correct: random() < 1 / (1 + Math.exp(-truth(x))), at: k })));
+    const predictions = Float64Array.from(z, (x) => 1 / (1 + Math.exp(-x)));
+    const fitted = fitCalibration(predictions, log, new Uint8Array(n).fill(1), defaultLearnerModelParameters);
+    expect(fitted.calibrationSlope).toBeCloseTo(1.4, 1);
+    expect(fitted.calibrationLowSlope).toBeCloseTo(-0.5, 1);
+    expect(fitted.calibrationIntercept).toBeCloseTo(0.3, 1);
+  });
+});
+
+describe('fitting', () => {
+  const { log, truth } = simulatedLog(400, 40);
+  const order = answeredOrder(log);
+  const learnerCount = 400;
+  const byLearner = (pick: (l: number) => boolean) =>
+    Uint8Array.from({ length: learnerCount }, (_, l) => (pick(l) ? 1 : 0));
+
+  test('fitTables learns the question difficulties that generated the answers', () => {
+    const { tables } = fitTables(
+      log,
+      order,
+      attemptsOf(
+        log,
+        byLearner(() => true),
+      ),
+      params,
+    );
+    const learnt = truth.map((_, q) => tables.questions[q]!.difficulty);
+    expect(correlation(learnt, truth)).toBeGreaterThan(0.95);
+  });
+
+  test('fitLearnerModel tunes on training learners and predicts held-out ones better than the priors', () => {
+    const fitting = attemptsOf(
+      log,
+      byLearner((l) => l < 240),
+    );
+    const tuning = attemptsOf(
+      log,
+      byLearner((l) => l >= 240 && l < 320),
+    );
+    const heldOut = attemptsOf(
+      log,
+      byLearner((l) => l >= 320),
+    );
+    const fit = fitLearnerModel(log, order, fitting, tuning, defaultLearnerModelParameters, { rounds: 1 });
+    expect(fit.tuningLogLoss.fitted).toBeLessThan(fit.tuningLogLoss.start);
+    const fitted = logLossOf(replayLearnerModel(log, order, heldOut, fit.params, fit.tables), log, heldOut);
+    const priors = logLossOf(
+      replayLearnerModel(log, order, heldOut, defaultLearnerModelParameters, priorTables(log, params)),
+      log,
+      heldOut,
+    );
+    expect(fitted).toBeLessThan(priors - 0.02);
+  });
+});

@@ -1,0 +1,238 @@
+// The live learner model (issue 11): prediction and update worked by hand, the nightly refits, and
+// the properties the product relies on.
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  defaultLearnerModelParameters,
+  estimate,
+  type LearnerAbility,
+  type LearnerModelParameters,
+  newLearnerAbility,
+  newSubcategoryPrior,
+  predictCorrect,
+  type QuestionParameters,
+  questionPrior,
+  refitQuestionParameters,
+  refitSubcategoryPrior,
+  type SkillState,
+  updateAfterAttempt,
+} from '../../src/domain/learner-model.ts';
+
+const hour = 3_600_000;
+const T0 = Date.parse('2025-03-01T09:00:00Z');
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+const params: LearnerModelParameters = {
+  ...defaultLearnerModelParameters,
+  abilityK: 0.4,
+  abilityKDecay: 0.5,
+  skillK: 0.8,
+  skillKDecay: 1,
+  forgettingRate: 0.1,
+  forgettingScaleHours: 1,
+  bandOffset: { EASY: -1, MEDIUM: 0, HARD: 1 },
+  questionPriorInformation: 4,
+  subcategoryPriorAttempts: 10,
+  successWeight: 0,
+  failureWeight: 0,
+  repeatWeight: 0,
+  repeatHalfLifeHours: 24,
+  calibrationSlope: 1,
+  calibrationIntercept: 0,
+};
+const subcategory = newSubcategoryPrior();
+const medium: QuestionParameters = { difficulty: 0, attempts: 0, information: 4 };
+
+describe('prediction and update by hand', () => {
+  test('a new learner on a new question of a new subcategory: P = σ(0) = 0.5', () => {
+    expect(predictCorrect(params, newLearnerAbility(), null, medium, subcategory, T0)).toBe(0.5);
+  });
+
+  test('a correct answer moves the ability by K_θ(0)·(1 − P) and the offset by K_δ(0)·(1 − P)', () => {
+    const first = updateAfterAttempt(params, newLearnerAbility(), null, medium, subcategory, 1, T0);
+    expect(first.predicted).toBe(0.5);
+    expect(first.learner).toEqual({ theta: 0.4 * 0.5, attempts: 1 });
+    expect(first.skill).toEqual({ theta: 0.8 * 0.5, attempts: 1, creditSum: 1, lastAttemptAt: T0 });
+    // 30 s later: z = 0.2 + 0.4 − 0 − 0.1·log2(1 + 1/120).
+    const z = 0.6 - 0.1 * Math.log2(1 + 30_000 / hour);
+    const next = predictCorrect(params, first.learner, first.skill, medium, subcategory, T0 + 30_000);
+    expect(next).toBeCloseTo(sigmoid(z), 12);
+    // A wrong answer then: surprise −P, steps K_θ(1) = 0.4/1.5 and K_δ(1) = 0.8/2.
+    const second = updateAfterAttempt(params, first.learner, first.skill, medium, subcategory, 0, T0 + 30_000);
+    expect(second.predicted).toBeCloseTo(sigmoid(z), 12);
+    expect(second.learner.theta).toBeCloseTo(0.2 - (0.4 / 1.5) * sigmoid(z), 12);
+    expect(second.skill.theta).toBeCloseTo(0.4 - 0.4 * sigmoid(z), 12);
+    expect(second.skill.creditSum).toBe(1);
+  });
+
+  test('a hinted correct answer earns half: at P = 0.5 it changes nothing but the counts', () => {
+    const hinted = updateAfterAttempt(params, newLearnerAbility(), null, medium, subcategory, 0.5, T0);
+    expect(hinted.learner.theta).toBe(0);
+    expect(hinted.skill.theta).toBe(0);
+    expect(hinted.skill.creditSum).toBe(0.5);
+  });
+
+  test('forgetting: three idle hours cost 0.1·log2(1 + 3) = 0.2 of logit', () => {
+    const learner: LearnerAbility = { theta: 1, attempts: 10 };
+    const skill: SkillState = { theta: 0.5, attempts: 5, creditSum: 4, lastAttemptAt: T0 };
+    expect(predictCorrect(params, learner, skill, medium, subcategory, T0 + 3 * hour)).toBeCloseTo(sigmoid(1.3), 12);
+  });
+
+  test('a subcategory new to a known learner borrows their global ability', () => {
+    const learner: LearnerAbility = { theta: 1.2, attempts: 50 };
+    expect(estimate(params, learner, null, subcategory, T0)).toBeCloseTo(sigmoid(1.2), 12);
+  });
+
+  test('PFA terms: + successWeight·ln(1 + successes) + failureWeight·ln(1 + failures), in credits', () => {
+    const pfa = { ...params, successWeight: 0.3, failureWeight: -0.2, forgettingRate: 0 };
+    const skill: SkillState = { theta: 0, attempts: 6, creditSum: 3.5, lastAttemptAt: T0 };
+    const z = 0.3 * Math.log(4.5) - 0.2 * Math.log(3.5);
+    expect(predictCorrect(pfa, newLearnerAbility(), skill, medium, subcategory, T0)).toBeCloseTo(sigmoid(z), 12);
+  });
+
+  test('the previous answer to the same question: ± repeatWeight, halving every repeatHalfLifeHours', () => {
+    const repeat = { ...params, repeatWeight: 2, repeatHalfLifeHours: 10 };
+    const learner = newLearnerAbility();
+    const wrongJustNow = { credit: 0, atMs: T0 };
+    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, wrongJustNow)).toBeCloseTo(sigmoid(-2), 12);
+    const rightTenHoursAgo = { credit: 1, atMs: T0 - 10 * hour };
+    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, rightTenHoursAgo)).toBeCloseTo(
+      sigmoid(1),
+      12,
+    );
+    // A hinted one (credit 0.5) says nothing; the update passes it on to its prediction.
+    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, { credit: 0.5, atMs: T0 })).toBe(0.5);
+    const update = updateAfterAttempt(repeat, learner, null, medium, subcategory, 1, T0, wrongJustNow);
+    expect(update.predicted).toBeCloseTo(sigmoid(-2), 12);
+    expect(update.learner.theta).toBeCloseTo(0.4 * (1 - sigmoid(-2)), 12);
+  });
+
+  test('calibration: P = σ(slope·z + lowSlope·min(z, 0) + intercept)', () => {
+    const scaled = { ...params, calibrationSlope: 0.8, calibrationIntercept: 0.3, calibrationLowSlope: -0.2 };
+    const learner: LearnerAbility = { theta: 1, attempts: 3 };
+    expect(predictCorrect(scaled, learner, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(0.8 + 0.3), 12);
+    const weak: LearnerAbility = { theta: -1, attempts: 3 };
+    expect(predictCorrect(scaled, weak, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(-0.8 + 0.2 + 0.3), 12);
+  });
+
+  test('a question without data starts at its subcategory difficulty plus its band offset', () => {
+    const prior = { difficulty: 0.3, attempts: 100 };
+    expect(questionPrior(params, 'HARD', prior)).toEqual({ difficulty: 1.3, attempts: 0, information: 4 });
+    expect(questionPrior(params, 'EASY', prior).difficulty).toBeCloseTo(-0.7, 12);
+  });
+});
+
+describe('nightly refits', () => {
+  test('question: one Newton step, the stored information as the prior', () => {
+    // 10 attempts predicted at 0.5 each (Σp = 5, Σp(1−p) = 2.5), 8 credits earned: easier than thought.
+    const refit = refitQuestionParameters(params, medium, {
+      attempts: 10,
+      creditSum: 8,
+      predictedSum: 5,
+      predictedVarianceSum: 2.5,
+    });
+    expect(refit.information).toBe(6.5);
+    expect(refit.difficulty).toBeCloseTo((5 - 8) / 6.5, 12);
+    expect(refit.attempts).toBe(10);
+    // A night without attempts changes nothing.
+    const none = { attempts: 0, creditSum: 0, predictedSum: 0, predictedVarianceSum: 0 };
+    expect(refitQuestionParameters(params, refit, none)).toBe(refit);
+  });
+
+  test('subcategory: attempt-weighted mean difficulty of its questions, shrunk toward 0', () => {
+    // Questions of difficulty 1 (30 attempts) and −1 (10 attempts): (30 − 10) / (40 + 10).
+    expect(refitSubcategoryPrior(params, { attempts: 40, weightedDifficultySum: 20 })).toEqual({
+      difficulty: 0.4,
+      attempts: 40,
+    });
+  });
+});
+
+const finite = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+const arbitraryParams = fc.record({
+  successWeight: finite(0, 1),
+  failureWeight: finite(-1, 1),
+  repeatWeight: finite(0, 3),
+  repeatHalfLifeHours: finite(0.1, 1000),
+  abilityK: finite(0, 2),
+  abilityKDecay: finite(0, 1),
+  skillK: finite(0, 2),
+  skillKDecay: finite(0, 1),
+  forgettingRate: finite(0, 1),
+  forgettingScaleHours: finite(0.01, 1000),
+  calibrationSlope: finite(0.1, 3),
+  calibrationIntercept: finite(-2, 2),
+  calibrationLowSlope: finite(-0.09, 2),
+});
+const arbitraryLearner = fc.record({ theta: finite(-6, 6), attempts: fc.nat(1000) });
+const arbitrarySkill = fc.option(
+  fc.record({
+    theta: finite(-6, 6),
+    attempts: fc.nat(500),
+    creditSum: finite(0, 500),
+    lastAttemptAt: fc.option(fc.integer({ min: T0 - 1000 * hour, max: T0 }), { nil: null }),
+  }),
+  { nil: null },
+);
+const arbitraryQuestion = fc.record({
+  difficulty: finite(-6, 6),
+  attempts: fc.nat(1000),
+  information: finite(0.1, 100),
+});
+const arbitrarySubcategory = fc.record({ difficulty: finite(-4, 4), attempts: fc.nat(1000) });
+
+/** One model call's inputs, the parameters drawn over their whole range. */
+const arbitraryCase = fc.record({
+  params: arbitraryParams.map((p) => ({ ...params, ...p })),
+  learner: arbitraryLearner,
+  skill: arbitrarySkill,
+  question: arbitraryQuestion,
+  sub: arbitrarySubcategory,
+});
+
+describe('properties', () => {
+  test('predictions are in (0, 1) and do not depend on the answer', () => {
+    const previous = fc.option(fc.record({ credit: fc.constantFrom(0, 0.5, 1), atMs: fc.constant(T0) }), { nil: null });
+    fc.assert(
+      fc.property(arbitraryCase, fc.integer({ min: 0, max: 1000 * hour }), previous, (c, later, before) => {
+        const at = T0 + later;
+        const predicted = predictCorrect(c.params, c.learner, c.skill, c.question, c.sub, at, before);
+        expect(predicted).toBeGreaterThan(0);
+        expect(predicted).toBeLessThan(1);
+        for (const credit of [0, 0.5, 1]) {
+          const update = updateAfterAttempt(c.params, c.learner, c.skill, c.question, c.sub, credit, at, before);
+          expect(update.predicted).toBe(predicted);
+        }
+      }),
+    );
+  });
+
+  test('a correct answer never lowers the estimate', () => {
+    fc.assert(
+      fc.property(arbitraryCase, (c) => {
+        const before = estimate(c.params, c.learner, c.skill, c.sub, T0);
+        const after = updateAfterAttempt(c.params, c.learner, c.skill, c.question, c.sub, 1, T0);
+        expect(estimate(c.params, after.learner, after.skill, c.sub, T0)).toBeGreaterThanOrEqual(before);
+      }),
+    );
+  });
+
+  test('more idle time never raises the estimate', () => {
+    fc.assert(
+      fc.property(arbitraryCase, fc.nat(10_000 * hour), fc.nat(10_000 * hour), (c, idle, more) => {
+        const sooner = estimate(c.params, c.learner, c.skill, c.sub, T0 + idle);
+        expect(estimate(c.params, c.learner, c.skill, c.sub, T0 + idle + more)).toBeLessThanOrEqual(sooner);
+      }),
+    );
+  });
+
+  test('the update is deterministic: the same inputs give the same outputs (a retry changes nothing)', () => {
+    fc.assert(
+      fc.property(arbitraryCase, fc.constantFrom(0, 0.5, 1), (c, credit) => {
+        const once = updateAfterAttempt(c.params, c.learner, c.skill, c.question, c.sub, credit, T0);
+        expect(updateAfterAttempt(c.params, c.learner, c.skill, c.question, c.sub, credit, T0)).toEqual(once);
+        expect(JSON.parse(JSON.stringify(once))).toEqual(once);
+      }),
+    );
+  });
+});
