@@ -17,6 +17,7 @@ import { databaseFailure } from '../error-masking.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
+import { applyPendingReplans } from '../services/pending-replans.ts';
 import type { JobsConfig } from './config.ts';
 import type { RunContext, StepStats, Transaction } from './context.ts';
 import {
@@ -153,6 +154,10 @@ async function runResolvedJob(
     const ms = Math.round(performance.now() - started);
     log?.info({ job, slot, runId: claimed.runId, ms, stats: run.stats }, 'job run succeeded');
     await runAfterCommit(committed, claimed, log);
+    // Sessions that ended while this run held their learners get their adjustments now.
+    await applyPendingReplans(db, options.pubsub ?? null, config.learnerModel).catch((error: unknown) => {
+      log?.error({ job, runId: claimed.runId, err: error }, 'pending session-end replans stay pending');
+    });
     return { outcome: 'succeeded', run };
   } catch (error) {
     const { step } = progress;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { notFound } from '../errors.ts';
 import { publishPlanChanges, publishSessionEnded } from '../pubsub.ts';
+import { retryPendingReplan } from '../services/pending-replans.ts';
 import { endSession, startSession } from '../services/sessions.ts';
 import { builder } from './builder.ts';
 import { DifficultyBandEnum } from './enums.ts';
@@ -114,6 +115,9 @@ builder.mutationFields((t) => ({
       const ended = await endSession(ctx.db, ctx.viewer!, args.id.id, ctx.adaptation.learnerModel);
       // Published after the transaction committed: subscribers never hear of what might roll back.
       if (ended.planChange) publishPlanChanges(ctx.pubsub, [ended.planChange]);
+      if (ended.replanPending) {
+        retryPendingReplan(ctx.db, ctx.pubsub, ctx.adaptation.learnerModel, ended.sessionId, ctx.log);
+      }
       if (ended.changed) publishSessionEnded(ctx.pubsub, ended);
       return ctx.db.prisma.session.findUniqueOrThrow({ ...query, where: { id: ended.sessionId } });
     },

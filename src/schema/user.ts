@@ -118,16 +118,6 @@ builder.prismaObjectFields('User', (t) => ({
   }),
 }));
 
-builder.prismaObject('Mastery', {
-  fields: (t) => ({
-    subcategory: t.exposeString('subcategory'),
-    score: t.exposeFloat('score', { description: 'EWMA mastery, 0..1.' }),
-    attemptsCount: t.exposeInt('attemptsCount'),
-    lastPracticedAt: t.expose('lastPracticedAt', { type: 'DateTime', nullable: true }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-  }),
-});
-
 builder.prismaObject('MasteryHistory', {
   name: 'MasteryPoint',
   fields: (t) => ({

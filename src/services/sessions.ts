@@ -6,7 +6,7 @@ import { analyzeSession } from '../domain/session-analytics.ts';
 import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { Prisma } from '../generated/prisma/client.ts';
-import { type PlanChange, replanLearners } from './plans.ts';
+import { type PlanChange, type PlanRequest, replanLearners } from './plans.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
 import type { Transaction } from './transaction.ts';
 
@@ -64,6 +64,8 @@ export interface EndedSession {
   changed: boolean;
   /** Tomorrow's plan as this session adjusted it (null when unchanged): publish it after commit. */
   planChange: PlanChange | null;
+  /** A job run held the learner: the adjustment is pending (retryPendingReplan applies it). */
+  replanPending: boolean;
 }
 
 interface LockedSession {
@@ -73,6 +75,12 @@ interface LockedSession {
   ended_at: Date | null;
   timezone: string;
 }
+
+/**
+ * A burst of session ends (a class finishing at once) queues for a pool connection rather than
+ * failing after Prisma's default 2 s; nothing in the transaction waits for a job run's locks.
+ */
+const endSessionTransaction = { maxWait: 15_000, timeout: 15_000 };
 
 /**
  * Ends a session: sets endedAt and durationSec in one transaction with the session's derived rows.
@@ -91,7 +99,8 @@ export async function endSession(
     if (!session) throw notFound('This session');
     if (viewer.role !== 'ADMIN' && viewer.userId !== session.user_id)
       throw forbidden('You may end only your own sessions.');
-    if (session.ended_at) return { sessionId, userId: session.user_id, changed: false, planChange: null };
+    if (session.ended_at)
+      return { sessionId, userId: session.user_id, changed: false, planChange: null, replanPending: false };
     // The session lasts until now, or until its last answer when a client clock ran ahead.
     await tx.$executeRaw`
       UPDATE sessions s SET ended_at = e.ended_at,
@@ -101,16 +110,25 @@ export async function endSession(
       WHERE s.id = ${sessionId}::uuid`;
     const attempts = (await sessionsAttempts(tx, [sessionId])).get(sessionId)!;
     await storeSessionAnalytics(tx, sessionId, attempts);
-    // Tomorrow in the learner's time zone, adjusted from this session at once.
+    // Tomorrow in the learner's time zone, adjusted from this session at once — unless a job run holds
+    // the learner: then the session ends now and the adjustment follows (src/services/pending-replans.ts).
     const now = new Date();
+    const planDate = addDays(localDate(now, session.timezone), 1);
+    const skippedLocked: PlanRequest[] = [];
     const [planChange = null] = await replanLearners(
       tx,
-      [{ userId: session.user_id, planDate: addDays(localDate(now, session.timezone), 1), sessionAttempts: attempts }],
+      [{ userId: session.user_id, planDate, sessionAttempts: attempts }],
       'SESSION_END',
-      { now, sessionId, learnerModel },
+      { now, sessionId, learnerModel, skippedLocked },
     );
-    return { sessionId, userId: session.user_id, changed: true, planChange };
-  });
+    const replanPending = skippedLocked.length > 0;
+    if (replanPending) {
+      await tx.$executeRaw`
+        INSERT INTO pending_replans (session_id, user_id, plan_date)
+        VALUES (${sessionId}::uuid, ${session.user_id}::uuid, ${planDate}::date) ON CONFLICT DO NOTHING`;
+    }
+    return { sessionId, userId: session.user_id, changed: true, planChange, replanPending };
+  }, endSessionTransaction);
 }
 
 /**
