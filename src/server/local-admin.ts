@@ -17,8 +17,8 @@ import type { Logger } from '../logger.ts';
 export const forwardedCommands = new Set(['token', 'job', 'export', 'erase']);
 
 const commandsPath = '/commands';
-/** The CLI's token lives a minute: it is made for one request. */
-const tokenTtlSeconds = 60;
+/** The CLI's token lives a minute (it is made for one request); verified with a little slack. */
+const tokenTtlSeconds = 120;
 const stateFile = (dataDir: string) => path.join(dataDir, 'server.json');
 
 export interface LocalAdmin {
@@ -100,7 +100,7 @@ export async function runInHoldingServer(
     () => null,
   );
   if (!state?.pid || !state.url || state.pid === process.pid || !isAlive(state.pid)) return null;
-  const token = await signToken(key, { userId: 'learnloop-cli', role: 'ADMIN' }, tokenTtlSeconds);
+  const token = await signToken(key, { userId: 'learnloop-cli', role: 'ADMIN' }, '1m');
   let response: Response;
   try {
     response = await fetch(`${state.url}${commandsPath}`, {

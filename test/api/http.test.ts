@@ -131,7 +131,11 @@ test('a database that goes away: masked errors (no stack, no internals), /ready 
   }
 });
 
-test('a token whose subject is not a user id is UNAUTHENTICATED', async () => {
-  const token = await server.tokenFor('not-a-uuid', 'COACH');
-  expect(codesOf(await server.request('{ me { id } }', {}, token))).toEqual(['UNAUTHENTICATED']);
+test('a learner token whose subject names no user is UNAUTHENTICATED; a staff subject may be any string', async () => {
+  const learner = await server.tokenFor('not-a-user', 'LEARNER');
+  expect(codesOf(await server.request('{ me { id } }', {}, learner))).toEqual(['UNAUTHENTICATED']);
+  const coach = await server.tokenFor('not-a-uuid', 'COACH');
+  const response = await server.request<{ me: null }, Record<string, never>>('{ me { id } }', {}, coach);
+  expect(codesOf(response)).toEqual([]);
+  expect(response.data?.me).toBeNull();
 });
