@@ -64,7 +64,7 @@ async function token(args: string[]): Promise<void> {
   const config = loadConfig();
   const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
   const sign = (claims: { userId: string; role: Role }) =>
-    signToken(key, { userId: userGlobalId(claims.userId), role: claims.role }, values.expires).catch(() => {
+    signToken(key, claims, values.expires).catch(() => {
       throw new UsageError(`--expires ${values.expires} is not a duration: give e.g. 30d, 12h or 90m`);
     });
   const userId = userIdOfSubject(who);
@@ -72,14 +72,14 @@ async function token(args: string[]): Promise<void> {
     // With an id and a role no lookup is needed: this works while a server holds the embedded database.
     if (!roles.includes(values.role as Role)) throw new UsageError(`--role must be one of ${roles.join(', ')}`);
     if (!userId) throw new UsageError('--role goes with a user id, not an email');
-    stdout.write(`${await sign({ userId, role: values.role as Role })}\n`);
+    stdout.write(`${await sign({ userId: userGlobalId(userId), role: values.role as Role })}\n`);
     return;
   }
   const db = await openCommandDatabase(config.database, { migrate: false });
   try {
     const user = await db.prisma.user.findFirst({ where: userId ? { id: userId } : { email: who.toLowerCase() } });
     if (!user) throw new UsageError(`no user ${who}`);
-    stdout.write(`${await sign({ userId: user.id, role: user.role as Role })}\n`);
+    stdout.write(`${await sign({ userId: userGlobalId(user.id), role: user.role as Role })}\n`);
   } finally {
     await db.close();
   }

@@ -17,10 +17,10 @@ export interface AppConfig {
   jobs: JobsConfig;
   demoData: boolean;
   scheduler: boolean;
-  /** Origins a browser may call the API from (with credentials); null: the server's own origin only. */
-  corsOrigins: string[] | null;
   /** TARGET_SUCCESS: the success rate nextQuestions aims at. */
   targetSuccess: number;
+  /** Origins a browser may call the API from (with credentials); null: the server's own origin only. */
+  corsOrigins: string[] | null;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -40,13 +40,13 @@ const envSchema = z.object({
   JWT_SECRET: z.string().optional(),
   DEMO_DATA: flag,
   SCHEDULER: flag,
-  CORS_ORIGINS: z.string().optional(),
-  LOG_LEVEL: z.string().optional(),
   TARGET_SUCCESS: z.coerce
     .number()
     .gt(0, 'must lie strictly between 0 and 1')
     .lt(1, 'must lie strictly between 0 and 1')
     .default(0.75),
+  CORS_ORIGINS: z.string().optional(),
+  LOG_LEVEL: z.string().optional(),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -74,8 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobs: loadJobsConfig(env),
     demoData: e.DEMO_DATA,
     scheduler: e.SCHEDULER,
-    corsOrigins: e.CORS_ORIGINS === undefined ? null : corsOriginsFrom(e.CORS_ORIGINS),
     targetSuccess: e.TARGET_SUCCESS,
+    corsOrigins: e.CORS_ORIGINS === undefined ? null : corsOriginsFrom(e.CORS_ORIGINS),
   };
 }
 

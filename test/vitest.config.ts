@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 // browser, the process's signals and configuration errors) run on PGlite only.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const databaseTests = ['test/**/*.test.ts'];
-const pureTests = ['test/domain/**/*.test.ts'];
+const pureTests = ['test/domain/**/*.test.ts', 'test/layers.test.ts'];
 const pgliteOnlyTests = ['test/browser/**/*.test.ts', 'test/shutdown.test.ts'];
 
 const databaseProject = (name: string, testDatabase: string, exclude: string[]) => ({

@@ -51,3 +51,29 @@ export function isTimeZone(zone: string): boolean {
     return false;
   }
 }
+
+/** The offset of a time zone from UTC at an instant, in milliseconds. */
+function zoneOffsetMs(instant: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(instant);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
+}
+
+/** The instant a calendar day ('YYYY-MM-DD') begins in a time zone (as SQL's `date::timestamp AT TIME ZONE tz`). */
+export function startOfDay(date: string, timeZone: string): Date {
+  const midnightUtc = Date.parse(`${date}T00:00:00Z`);
+  let instant = midnightUtc - zoneOffsetMs(new Date(midnightUtc), timeZone);
+  // Once more with the offset in force at that instant (a DST change between the two guesses).
+  instant = midnightUtc - zoneOffsetMs(new Date(instant), timeZone);
+  return new Date(instant);
+}

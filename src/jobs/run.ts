@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Database } from '../db/client.ts';
+import type { Transaction } from '../db/types.ts';
 import { isDay, localDate } from '../domain/calendar.ts';
 import { databaseFailure } from '../error-masking.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
@@ -19,7 +20,7 @@ import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
 import { applyPendingReplans } from '../services/pending-replans.ts';
 import type { JobsConfig } from './config.ts';
-import type { RunContext, StepStats, Transaction } from './context.ts';
+import type { RunContext, StepStats } from './context.ts';
 import {
   claimRun,
   liftStatementTimeout,

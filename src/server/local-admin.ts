@@ -17,8 +17,6 @@ import type { Logger } from '../logger.ts';
 export const forwardedCommands = new Set(['token', 'job', 'export', 'erase']);
 
 const commandsPath = '/commands';
-/** The CLI's token lives a minute (it is made for one request); verified with a little slack. */
-const tokenTtlSeconds = 120;
 const stateFile = (dataDir: string) => path.join(dataDir, 'server.json');
 
 export interface LocalAdmin {
@@ -33,6 +31,9 @@ export interface LocalAdminOptions {
   run(argv: string[]): Promise<CommandOutput>;
 }
 
+/** The CLI's token for the holding server lives this long. */
+const commandTokenSeconds = 60;
+
 export async function startLocalAdmin(options: LocalAdminOptions): Promise<LocalAdmin> {
   const { dataDir, key, log, run } = options;
   const server = createServer((req, res) => {
@@ -41,10 +42,13 @@ export async function startLocalAdmin(options: LocalAdminOptions): Promise<Local
     if (req.method !== 'POST' || req.url !== commandsPath) return reply(404, { error: 'not found' });
     void (async () => {
       const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const verified = token ? await verifyToken(key, token, tokenTtlSeconds).catch(() => null) : null;
-      if (verified?.claims.role !== 'ADMIN') {
-        return reply(401, { error: 'an ADMIN token signed with the server secret' });
-      }
+      const viewer = token
+        ? await verifyToken(key, token, commandTokenSeconds).then(
+            (v) => v.claims,
+            () => null,
+          )
+        : null;
+      if (viewer?.role !== 'ADMIN') return reply(401, { error: 'an ADMIN token signed with the server secret' });
       const argv = (JSON.parse(await body(req)) as { argv?: unknown }).argv;
       if (
         !Array.isArray(argv) ||
@@ -100,7 +104,11 @@ export async function runInHoldingServer(
     () => null,
   );
   if (!state?.pid || !state.url || state.pid === process.pid || !isAlive(state.pid)) return null;
-  const token = await signToken(key, { userId: 'learnloop-cli', role: 'ADMIN' }, '1m');
+  const token = await signToken(
+    key,
+    { userId: '00000000-0000-0000-0000-000000000000', role: 'ADMIN' },
+    `${commandTokenSeconds}s`,
+  );
   let response: Response;
   try {
     response = await fetch(`${state.url}${commandsPath}`, {

@@ -12,8 +12,8 @@ import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plu
 import type { GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Database } from './db/client.ts';
-import { type JobRunFinished, jobRunEvents } from './jobs/run.ts';
+import type { Database } from '../db/client.ts';
+import { type JobRunFinished, jobRunEvents } from '../jobs/run.ts';
 
 export const metricsPath = '/metrics';
 
