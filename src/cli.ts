@@ -170,7 +170,7 @@ async function main(argv: string[]): Promise<void> {
 /** Says what went wrong (one line for an operator's mistake, not a stack trace); returns the exit code. */
 function reportFailure(error: unknown): number {
   if (error instanceof UsageError || error instanceof EvaluateUsageError) {
-    stderr.write(`learnloop: ${error.message} (all commands and options: npx tsx src/cli.ts help)\n`);
+    stderr.write(`learnloop: ${error.message}\n`);
     return 2;
   }
   if (error instanceof ConfigError || error instanceof DatabaseConfigError || error instanceof MigrationError) {
