@@ -10,6 +10,7 @@ import { MigrationError } from './db/migrate.ts';
 import { ConfigError } from './errors.ts';
 import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
 import { userGlobalId, userIdOfSubject } from './ids.ts';
+import { exportXapiCommand, ImportCommandError, importCommand, importUsage, rebuildCommand } from './import/cli.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
 import { forwardedCommands, runInHoldingServer } from './server/local-admin.ts';
@@ -30,7 +31,8 @@ const usage = `usage: learnloop <command>
                                  store the summary and analytics of ended sessions that lack
                                  them (imported data); existing rows are left as they are
 ${jobUsage}
-${evaluateUsage}`;
+${evaluateUsage}
+${importUsage}`;
 
 async function serve(): Promise<void> {
   const config = loadConfig();
@@ -158,6 +160,12 @@ async function main(argv: string[]): Promise<void> {
       return recomputeAnalytics(rest);
     case 'evaluate':
       return evaluateCommand(rest);
+    case 'import':
+      return importCommand(rest);
+    case 'rebuild':
+      return rebuildCommand(rest);
+    case 'export-xapi':
+      return exportXapiCommand(rest);
     case 'help':
     case '--help':
       stdout.write(`${usage}\n`);
@@ -169,7 +177,7 @@ async function main(argv: string[]): Promise<void> {
 
 /** Says what went wrong (one line for an operator's mistake, not a stack trace); returns the exit code. */
 function reportFailure(error: unknown): number {
-  if (error instanceof UsageError || error instanceof EvaluateUsageError) {
+  if (error instanceof UsageError || error instanceof EvaluateUsageError || error instanceof ImportCommandError) {
     stderr.write(`learnloop: ${error.message}\n`);
     return 2;
   }

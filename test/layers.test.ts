@@ -32,7 +32,9 @@ const allowed: Record<string, readonly string[]> = {
   jobs: ['jobs/steps', 'services', 'shared', 'domain', 'db', 'generated'],
   schema: ['services', 'jobs', 'shared', 'domain', 'db', 'generated'],
   demo: ['jobs', 'jobs/config', 'services', 'shared', 'domain', 'db', 'generated'],
-  entry: ['schema', 'services', 'jobs', 'jobs/steps', 'demo', 'shared', 'domain', 'db', 'generated'],
+  // Bringing history in: sources and loading, then the derived state rebuilt with the jobs' steps.
+  import: ['jobs', 'jobs/steps', 'jobs/config', 'jobs/context', 'services', 'shared', 'domain', 'db', 'generated'],
+  entry: ['schema', 'services', 'jobs', 'jobs/steps', 'demo', 'import', 'shared', 'domain', 'db', 'generated'],
 };
 
 /** A few single files other layers may reach into: the jobs' settings and the steps' context. */
@@ -63,6 +65,7 @@ describe('layers', () => {
 
   test('every import under src/ follows the dependency rule', () => {
     const crossings: string[] = [];
+    expect(files.map(layerOf).filter((layer) => !allowed[layer])).toEqual([]); // a new folder needs its rule
     for (const file of files) {
       const layer = layerOf(file);
       for (const target of importsOf(file)) {

@@ -78,8 +78,11 @@ export async function lockOwnRun(tx: Transaction, runId: string, owner: string):
  * mastery steps of NIGHTLY and MASTERY_DECAY must not interleave. Held until the transaction ends.
  */
 export async function lockJobs(tx: Transaction): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(7270736950)`;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${jobsLockKey}::bigint)`;
 }
+
+/** The advisory lock every job run (and a rebuild) holds for its transaction. */
+export const jobsLockKey = 7270736950;
 
 /**
  * Memory for the sorts and hashes of the run's statements (window over every attempt of the night,

@@ -31,15 +31,17 @@ export interface AttemptInput {
 export const maxClockSkewMs = 5 * 60_000;
 
 export function checkAttemptInput(input: AttemptInput, now = new Date()): void {
+  checkDeviceTime('answeredAt', input.answeredAt, now);
   if (input.context === 'SESSION' && !input.sessionId)
     throw badInput('An attempt with context SESSION needs a sessionId (or use context PRACTICE or DAILY).');
   if (input.context !== 'SESSION' && input.sessionId)
     throw badInput(`A ${input.context} attempt belongs to no session: leave sessionId out or use context SESSION.`);
-  if (input.answeredAt && input.answeredAt.getTime() > now.getTime() + maxClockSkewMs) {
-    throw badInput(
-      `answeredAt ${input.answeredAt.toISOString()} is more than 5 minutes in the future: check the device clock.`,
-    );
-  }
+}
+
+/** A device's clock may run ahead of the server's by maxClockSkewMs, no more (startedAt, answeredAt, endedAt). */
+export function checkDeviceTime(field: string, time: Date | null, now = new Date()): void {
+  if (time && time.getTime() > now.getTime() + maxClockSkewMs)
+    throw badInput(`${field} ${time.toISOString()} is more than 5 minutes in the future: check the device clock.`);
 }
 
 /**
@@ -187,7 +189,7 @@ function modelStep(
   };
 }
 
-function sameAttempt(
+export function sameAttempt(
   stored: {
     questionId: string;
     sessionId: string | null;

@@ -1,7 +1,8 @@
 // A learner's data, all of it: export as one JSON document, or erase in one transaction.
 //
 // Where a learner's rows are is found in one place, learnerTables(): the users row itself, every table
-// with a user_id column, and every table with a session_id column (rows of the learner's sessions).
+// with a user_id column, every table with a session_id column (rows of the learner's sessions), and
+// the tables of linkedTables that point at them under another name.
 // Every other table must be named in anonymousTables (aggregates that name nobody: question
 // statistics, usage counts, job runs); test/erasure.test.ts fails on a table that is neither, so a new
 // table holding learner data cannot be forgotten here.
@@ -18,6 +19,15 @@ export const anonymousTables = [
   'activity_rollup_mark',
   'erasures',
 ] as const;
+
+/** Tables that point at a learner's rows under another name: add such a table here. */
+const linkedTables: LearnerTable[] = [
+  // What an import brought in: the source's ids of the learner and of their sessions.
+  {
+    table: 'import_keys',
+    where: 'target_id = $1::uuid OR target_id IN (SELECT id FROM sessions WHERE user_id = $1::uuid)',
+  },
+];
 
 type Client = Pick<Database['prisma'], '$queryRawUnsafe' | '$executeRawUnsafe'>;
 
@@ -45,7 +55,12 @@ export async function learnerTables(db: Client): Promise<LearnerTable[]> {
     ];
     tables.push({ table, where: conditions.join(' OR ') });
   }
-  return [...tables, { table: 'sessions', where: 'user_id = $1::uuid' }, { table: 'users', where: 'id = $1::uuid' }];
+  return [
+    ...tables,
+    ...linkedTables,
+    { table: 'sessions', where: 'user_id = $1::uuid' },
+    { table: 'users', where: 'id = $1::uuid' },
+  ];
 }
 
 const quoted = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;

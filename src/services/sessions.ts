@@ -6,8 +6,9 @@ import { addDays, localDate } from '../domain/calendar.ts';
 import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
 import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
+import { badInput, conflict, forbidden, notFound } from '../errors.ts';
 import { Prisma } from '../generated/prisma/client.ts';
+import { checkDeviceTime } from './attempts.ts';
 import { type PlanChange, type PlanRequest, replanLearners } from './plans.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
 
@@ -15,12 +16,15 @@ export interface NewSession {
   units: string[];
   notes: string | null;
   clientSessionId: string | null;
+  /** When the session started on the device (an offline app syncing later); null: now. */
+  startedAt: Date | null;
 }
 
 type SessionQuery = Omit<Prisma.SessionFindUniqueArgs, 'where'>;
 
 /** Starts a session for the viewer; a repeated clientSessionId returns the session it started. */
 export async function startSession<Q extends SessionQuery>(db: Database, query: Q, viewer: Viewer, input: NewSession) {
+  checkDeviceTime('startedAt', input.startedAt);
   const userId = actingUserId(viewer);
   const user = await db.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
   if (!user) throw notFound(`The user ${userId} of your token`);
@@ -31,7 +35,13 @@ export async function startSession<Q extends SessionQuery>(db: Database, query: 
   try {
     return await db.prisma.session.create({
       ...query,
-      data: { userId, units: input.units, notes: input.notes, clientSessionId: input.clientSessionId },
+      data: {
+        userId,
+        units: input.units,
+        notes: input.notes,
+        clientSessionId: input.clientSessionId,
+        ...(input.startedAt ? { startedAt: input.startedAt } : {}),
+      },
     });
   } catch (error) {
     // Two identical requests raced: the other one created it.
@@ -48,10 +58,19 @@ function findByClientId<Q extends SessionQuery>(db: Database, query: Q, userId: 
 }
 
 function sameSessionOrConflict<T>(existing: T, input: NewSession): T {
-  const stored = existing as unknown as { units: string[]; notes: string | null; clientSessionId: string };
-  if (JSON.stringify(stored.units) !== JSON.stringify(input.units) || stored.notes !== input.notes) {
+  const stored = existing as unknown as {
+    units: string[];
+    notes: string | null;
+    clientSessionId: string;
+    startedAt?: Date;
+  };
+  if (
+    JSON.stringify(stored.units) !== JSON.stringify(input.units) ||
+    stored.notes !== input.notes ||
+    (input.startedAt && stored.startedAt && stored.startedAt.getTime() !== input.startedAt.getTime())
+  ) {
     throw conflict(
-      `clientSessionId ${stored.clientSessionId} already started a session with other units or notes: ` +
+      `clientSessionId ${stored.clientSessionId} already started a session with other units, notes or startedAt: ` +
         'use a new clientSessionId for a new session.',
     );
   }
@@ -85,14 +104,17 @@ const endSessionTransaction = { maxWait: 15_000, timeout: 15_000 };
 
 /**
  * Ends a session: sets endedAt and durationSec in one transaction with the session's derived rows.
- * Idempotent: a second call changes nothing.
+ * Idempotent: a second call changes nothing. `endedAt` is the device's time of the end (a session
+ * synced later): not in the future, not before the session's start or its last answer.
  */
 export async function endSession(
   db: Database,
   viewer: Viewer,
   sessionId: string,
   learnerModel: LearnerModelParameters,
+  endedAt: Date | null = null,
 ): Promise<EndedSession> {
+  checkDeviceTime('endedAt', endedAt);
   return db.prisma.$transaction(async (tx) => {
     const [session] = await tx.$queryRaw<LockedSession[]>`
       SELECT s.id, s.user_id, s.started_at, s.ended_at, u.timezone
@@ -102,11 +124,15 @@ export async function endSession(
       throw forbidden('You may end only your own sessions.');
     if (session.ended_at)
       return { sessionId, userId: session.user_id, changed: false, planChange: null, replanPending: false };
-    // The session lasts until now, or until its last answer when a client clock ran ahead.
+    if (endedAt) await checkEndedAt(tx, session, endedAt);
+    // The session lasts until endedAt, else until now, or until its last answer when a client clock ran ahead.
     await tx.$executeRaw`
       UPDATE sessions s SET ended_at = e.ended_at,
         duration_sec = ${durationSeconds('s.started_at', 'e.ended_at')}::int
-      FROM (SELECT ${ceilToMillisecond(Prisma.sql`GREATEST(now(), max(a.recorded_at), max(a.answered_at))`)} AS ended_at
+      FROM (SELECT COALESCE(
+                     ${endedAt}::timestamptz,
+                     ${ceilToMillisecond(Prisma.sql`GREATEST(now(), max(a.recorded_at), max(a.answered_at))`)}
+                   ) AS ended_at
             FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
       WHERE s.id = ${sessionId}::uuid`;
     const attemptsBySession = await sessionsAttempts(tx, [sessionId]);
@@ -131,6 +157,18 @@ export async function endSession(
     }
     return { sessionId, userId: session.user_id, changed: true, planChange, replanPending };
   }, endSessionTransaction);
+}
+
+async function checkEndedAt(tx: Transaction, session: LockedSession, endedAt: Date): Promise<void> {
+  if (endedAt.getTime() < session.started_at.getTime())
+    throw badInput(
+      `endedAt ${endedAt.toISOString()} is before the session started (${session.started_at.toISOString()}).`,
+    );
+  // An attempt's time is its device time when it has one (a late sync is recorded later than it happened).
+  const [last] = await tx.$queryRaw<{ at: Date | null }[]>`
+    SELECT max(COALESCE(a.answered_at, a.recorded_at)) AS at FROM attempts a WHERE a.session_id = ${session.id}::uuid`;
+  if (last?.at && endedAt.getTime() < last.at.getTime())
+    throw badInput(`endedAt ${endedAt.toISOString()} is before the session's last answer (${last.at.toISOString()}).`);
 }
 
 /**
