@@ -6,6 +6,7 @@
 import { addDays, daysBetween } from '../domain/calendar.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { recordedBeforeAnsweredSlack, type SqlClient } from './learning-patterns.ts';
+import { zoneOrUtc } from './time-zones.ts';
 
 /** The longest range activity and cohortOverview accept, in days (from and to included). */
 export const MAX_RANGE_DAYS = 366;
@@ -40,7 +41,7 @@ export async function activityFor(db: SqlClient, userId: string, from: string, t
     { date: string; sessions: number; minutes: number; attempts: number; correct: number }[]
   >`
     WITH u AS (
-      SELECT id, timezone,
+      SELECT id, ${zoneOrUtc(Prisma.sql`timezone`)} AS timezone,
              (${from}::date::timestamp AT TIME ZONE timezone) AS starts_at,
              ((${to}::date + 1)::timestamp AT TIME ZONE timezone) AS ends_at
       FROM users WHERE id = ${userId}::uuid
@@ -140,7 +141,7 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
     ), s AS (
       SELECT x.day, count(*)::int AS sessions
       FROM (
-        SELECT (s.started_at AT TIME ZONE u.timezone)::date AS day
+        SELECT (s.started_at AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day
         FROM sessions s JOIN users u ON u.id = s.user_id AND u.role = 'LEARNER'
         WHERE s.started_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
           AND s.started_at < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
@@ -312,12 +313,9 @@ function rangeActivity(from: string, to: string, mark: Date | null) {
     SELECT x.user_id, x.subcategory, x.day, count(*)::int, count(*) FILTER (WHERE x.correct)::int
     FROM (
       SELECT a.user_id, q.subcategory, a.correct,
-             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE u.zone)::date AS day
+             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day
       FROM attempts a
-      -- A zone the database does not know (stored before createUser checked) counts as UTC
-      -- rather than failing every coach's overview.
-      JOIN (SELECT id, CASE WHEN timezone IN (SELECT name FROM pg_timezone_names) THEN timezone ELSE 'UTC' END AS zone
-            FROM users WHERE role = 'LEARNER') u ON u.id = a.user_id
+      JOIN users u ON u.id = a.user_id AND u.role = 'LEARNER'
       JOIN questions q ON q.id = a.question_id
       WHERE a.recorded_at > COALESCE(${mark}::timestamptz, '-infinity'::timestamptz)
         AND a.recorded_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'

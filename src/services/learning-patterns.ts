@@ -17,6 +17,7 @@ import {
   type SubcategoryDayAggregate,
 } from '../domain/learning-patterns.ts';
 import { Prisma } from '../generated/prisma/client.ts';
+import { zoneOrUtc } from './time-zones.ts';
 import type { Transaction } from './transaction.ts';
 
 /** Anything that runs raw SQL: the Prisma client or a transaction. */
@@ -101,10 +102,10 @@ export const recordedBeforeAnsweredSlack = '1 day';
 /** Each learner's window start, local midnight `days - 1` days before today (DST-aware): a CTE body. */
 function windowStarts(userIds: readonly string[], days: number, now: Date) {
   return Prisma.sql`
-      SELECT u.id AS user_id, u.timezone,
-             (((${now}::timestamptz AT TIME ZONE u.timezone)::date - ${days - 1}::int)::timestamp)
-               AT TIME ZONE u.timezone AS starts_at
-      FROM users u WHERE u.id = ANY(${userIds}::uuid[])`;
+      SELECT u.id AS user_id, u.zone AS timezone,
+             (((${now}::timestamptz AT TIME ZONE u.zone)::date - ${days - 1}::int)::timestamp)
+               AT TIME ZONE u.zone AS starts_at
+      FROM (SELECT id, ${zoneOrUtc(Prisma.sql`timezone`)} AS zone FROM users WHERE id = ANY(${userIds}::uuid[])) u`;
 }
 
 async function aggregateWindow(db: SqlClient, userIds: readonly string[], days: number, now: Date) {

@@ -46,6 +46,10 @@ export interface TestServerOptions extends OpenOptions {
   jobs?: JobsConfig;
   /** The learner model's parameters and TARGET_SUCCESS (default: the defaults). */
   adaptation?: AdaptationSettings;
+  /** The token GraphiQL opens with (as development mode gives it). */
+  graphiqlToken?: string;
+  /** CORS_ORIGINS (default: the server's own origin). */
+  corsOrigins?: string[];
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -60,6 +64,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     key: testKey,
     adaptation: options.adaptation,
     dashboardDir: options.dashboardDir,
+    graphiqlToken: options.graphiqlToken,
+    corsOrigins: options.corsOrigins,
+    redisState: bus.redisState,
   });
   const url = await app.start(0, '127.0.0.1');
   const endpoint = `${url}${graphqlPath}`;
