@@ -67,11 +67,12 @@ function caches(db: Database): Caches {
   return found;
 }
 
-export async function learnerInputs(db: Database, userId: string): Promise<CachedLearner> {
+/** The learner's state; null when no such user is stored (a staff token need not match one). */
+export async function learnerInputs(db: Database, userId: string): Promise<CachedLearner | null> {
   const cached = caches(db).learners.get(userId);
   if (cached) return cached;
   const loaded = await loadLearner(db, userId);
-  rememberLearner(db, userId, loaded);
+  if (loaded) rememberLearner(db, userId, loaded);
   return loaded;
 }
 
@@ -123,7 +124,7 @@ export function forget(db: Database, userId: string, questionId: string): void {
  * The learner's state, skills and latest answer per question, in one statement. A learner's first
  * attempt creates their state row here, marked for a NIGHTLY replay of any history recorded before it.
  */
-async function loadLearner(db: Database, userId: string): Promise<CachedLearner> {
+async function loadLearner(db: Database, userId: string): Promise<CachedLearner | null> {
   const [row] = await db.prisma.$queryRaw<
     {
       user_exists: boolean;
@@ -151,7 +152,7 @@ async function loadLearner(db: Database, userId: string): Promise<CachedLearner>
                   FROM attempts a WHERE a.user_id = ${userId}::uuid
                   ORDER BY a.question_id, a.attempt_no DESC) p) AS answers
     FROM (SELECT 1) one LEFT JOIN learner_states l ON l.user_id = ${userId}::uuid`;
-  if (!row?.user_exists) throw notFound(`The user ${userId} of your token`);
+  if (!row?.user_exists) return null;
   return {
     // A state row created by this very statement is not visible to it: version 0, a new learner.
     version: row.version ?? 0,

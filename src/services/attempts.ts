@@ -74,6 +74,11 @@ export async function recordAttempt(
   for (let tries = 0; tries < maxInsertTries; tries++) {
     const question = await questionInputs(db, input.questionId);
     const state = await learnerInputs(db, viewer.userId);
+    if (!state) {
+      // A staff token without a stored user: say what else is wrong first (someone else's session).
+      await explainRefusal(db, viewer, input);
+      throw notFound(`The user ${viewer.userId} of your token`);
+    }
     const correct = question.answerKey === userAnswerKey;
     const step = modelStep(model, state, question, input, correct);
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
