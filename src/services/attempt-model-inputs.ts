@@ -107,11 +107,35 @@ export async function questionInputs(db: Database, questionId: string): Promise<
   return question;
 }
 
-/** Keeps the state an attempt just wrote (never an older one over a newer). */
-export function rememberLearner(db: Database, userId: string, state: CachedLearner): void {
+function rememberLearner(db: Database, userId: string, state: CachedLearner): void {
   const learners = caches(db).learners;
   const current = learners.peek(userId);
-  if (!current || current.version < state.version) learners.set(userId, state);
+  if (!current || current.version <= state.version) learners.set(userId, state);
+}
+
+/**
+ * The state an attempt just wrote (version + 1), applied to the state it was computed from, in place:
+ * no copy of a long answer history per attempt. Safe because every use of a state is synchronous
+ * between the read and the write's await, and a write from an older version than the stored one
+ * never applies.
+ */
+export function learnerWritten(
+  db: Database,
+  userId: string,
+  state: CachedLearner,
+  written: {
+    learner: LearnerAbility;
+    subcategory: string;
+    skill: SkillState;
+    questionId: string;
+    answer: PreviousAnswer;
+  },
+): void {
+  state.version += 1;
+  state.learner = written.learner;
+  state.skills.set(written.subcategory, written.skill);
+  state.answers.set(written.questionId, written.answer);
+  rememberLearner(db, userId, state);
 }
 
 /** After a write that did not apply: the cached learner or question may be stale. */

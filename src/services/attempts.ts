@@ -10,9 +10,9 @@ import {
   type CachedQuestion,
   forget,
   learnerInputs,
+  learnerWritten,
   parametersOf,
   questionInputs,
-  rememberLearner,
 } from './attempt-model-inputs.ts';
 
 export interface AttemptInput {
@@ -133,11 +133,12 @@ export async function recordAttempt(
                  last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
       SELECT * FROM inserted`;
     if (inserted) {
-      rememberLearner(db, viewer.userId, {
-        version: state.version + 1,
+      learnerWritten(db, viewer.userId, state, {
         learner: step.learner,
-        skills: new Map(state.skills).set(question.subcategory, step.skill),
-        answers: new Map(state.answers).set(input.questionId, { credit: step.credit, atMs: step.at.getTime() }),
+        subcategory: question.subcategory,
+        skill: step.skill,
+        questionId: input.questionId,
+        answer: { credit: step.credit, atMs: step.at.getTime() },
       });
       return inserted;
     }
