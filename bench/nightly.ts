@@ -5,11 +5,7 @@
 //
 // For each backend (a fresh PostgreSQL database ll_bench_nightly_<random> on BENCH_DATABASE_URL,
 // dropped at the end unless --keep; then in-memory PGlite) it:
-//   1. seeds a simulation with multi-row INSERT … SELECT over generate_series (seeded: setseed):
-//      2,000 questions over 8 subcategories and 3 bands, the learners (activity skewed), sessions of
-//      ~5 attempts on one subcategory each (0.25% left open: abandoned), 80% of the attempts in
-//      sessions and 20% practice/daily, over the 30 days before the cutoff; correctness from a
-//      logistic of learner ability minus question hardness; the learner's mastery on 90% of them;
+//   1. seeds the simulation of bench/simulation.ts (seeded: setseed) over the 30 days before the cutoff;
 //   2. times the floor: the bare aggregates over the same attempts that NIGHTLY cannot do without
 //      (mean credit per (user, subcategory) of SESSION attempts, and counts per question), warm;
 //   3. times NIGHTLY over all of them (the first run: its window is every attempt), per step, and
@@ -26,6 +22,7 @@ import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { loadJobsConfig } from '../src/jobs/config.ts';
 import { runJob, type StepEvent } from '../src/jobs/run.ts';
 import { type Backend, benchDatabaseUrl, parseBenchOptions } from './options.ts';
+import { questionCount, simulationStatements } from './simulation.ts';
 
 const options = parseBenchOptions(
   'usage: npm run bench:nightly -- [--only postgres|pglite] [--learners N=100000] [--attempts N=1000000]\n' +
@@ -52,8 +49,6 @@ const sizes: Record<Backend, { learners: number; attempts: number }> = {
 const baseUrl = benchDatabaseUrl;
 
 const cutoff = new Date('2025-03-31T02:00:00Z'); // the NIGHTLY slot that closes 2025-03-30
-const questionCount = 2000;
-const subcategories = ['Algebra', 'Geometry', 'Arithmetic', 'Statistics', 'Vocabulary', 'Reading', 'Grammar', 'Logic'];
 const config = loadJobsConfig({}, { settleMs: 0 });
 
 // ---------------------------------------------------------------------------------------------
@@ -73,89 +68,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 
 // ---------------------------------------------------------------------------------------------
 // The simulation, in SQL.
-
-function seedStatements(learners: number, attempts: number): { label: string; sql: string }[] {
-  const sessionAttempts = Math.round(attempts * 0.8);
-  const sessions = Math.max(1, Math.round(sessionAttempts / 5));
-  const T = `'${cutoff.toISOString()}'::timestamptz`;
-  const subs = `ARRAY[${subcategories.map((s) => `'${s}'`).join(',')}]`;
-  return [
-    {
-      label: 'learners',
-      sql: `
-        CREATE TEMP TABLE bench_users AS
-          SELECT g AS idx, gen_random_uuid() AS id, (random() + random() + random() - 1.5) * 2 AS ability
-          FROM generate_series(0, ${learners - 1}) g;
-        INSERT INTO users (id, name, email, role, timezone, daily_question_budget, created_at)
-          SELECT id, 'Learner ' || idx, 'learner' || idx || '@bench.example', 'LEARNER', 'UTC', 30,
-                 ${T} - interval '60 days'
-          FROM bench_users;
-        CREATE INDEX ON bench_users (idx);`,
-    },
-    {
-      label: 'questions',
-      sql: `
-        CREATE TEMP TABLE bench_questions AS
-          SELECT g AS idx, gen_random_uuid() AS id, g % 8 AS sub, (g / 8) % 3 AS band,
-                 ((g / 8) % 3 - 1) + (random() - 0.5) AS hardness
-          FROM generate_series(0, ${questionCount - 1}) g;
-        INSERT INTO questions (id, external_id, category, subcategory, difficulty_band, answer, answer_key)
-          SELECT id, 'BENCH-' || idx, CASE WHEN sub < 4 THEN 'Quantitative' ELSE 'Verbal' END, (${subs})[sub + 1],
-                 (ARRAY['EASY', 'MEDIUM', 'HARD'])[band + 1]::"DifficultyBand", 'A', 'a'
-          FROM bench_questions;
-        CREATE INDEX ON bench_questions (idx);`,
-    },
-    {
-      label: 'sessions',
-      sql: `
-        CREATE TEMP TABLE bench_sessions AS
-          SELECT g AS idx, gen_random_uuid() AS id, floor(power(random(), 1.5) * ${learners})::int AS user_idx,
-                 ${T} - interval '1 hour' - random() * interval '30 days' AS started_at, floor(random() * 8)::int AS sub
-          FROM generate_series(0, ${sessions - 1}) g;
-        INSERT INTO sessions (id, user_id, started_at, ended_at, duration_sec, units)
-          SELECT s.id, u.id, s.started_at,
-                 CASE WHEN s.idx % 400 = 0 THEN NULL ELSE s.started_at + interval '20 minutes' END,
-                 CASE WHEN s.idx % 400 = 0 THEN NULL ELSE 1200 END,
-                 ARRAY[(${subs})[s.sub + 1]]
-          FROM bench_sessions s JOIN bench_users u ON u.idx = s.user_idx;
-        CREATE INDEX ON bench_sessions (idx);`,
-    },
-    {
-      label: 'attempts',
-      sql: `
-        INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec,
-                              hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
-        SELECT user_id, question_id, session_id,
-               row_number() OVER (PARTITION BY user_id, question_id ORDER BY recorded_at, j),
-               context::"AttemptContext", CASE WHEN correct THEN 'A' ELSE 'B' END, correct, time_sec, hint_used,
-               recorded_at - interval '2 seconds', recorded_at, 'bench-' || j, mastery
-        FROM (
-          SELECT p.j, u.id AS user_id, q.id AS question_id, p.session_id, p.context, p.recorded_at,
-                 random() < 1 / (1 + exp(q.hardness - u.ability)) AS correct,
-                 10 + random() * 50 AS time_sec, random() < 0.1 AS hint_used,
-                 CASE WHEN random() < 0.1 THEN NULL
-                      ELSE greatest(0, least(1, 1 / (1 + exp(-u.ability)) + (random() - 0.5) * 0.3)) END AS mastery
-          FROM (
-            SELECT j,
-                   CASE WHEN j < ${sessionAttempts} THEN s.user_idx
-                        ELSE floor(power(random(), 1.5) * ${learners})::int END AS user_idx,
-                   CASE WHEN j < ${sessionAttempts} THEN s.sub + 8 * floor(random() * ${questionCount / 8})::int
-                        ELSE floor(random() * ${questionCount})::int END AS question_idx,
-                   CASE WHEN j < ${sessionAttempts} THEN s.id END AS session_id,
-                   CASE WHEN j < ${sessionAttempts} THEN 'SESSION' WHEN j % 2 = 0 THEN 'PRACTICE' ELSE 'DAILY' END
-                     AS context,
-                   CASE WHEN j < ${sessionAttempts} THEN s.started_at + random() * interval '20 minutes'
-                        ELSE ${T} - interval '1 hour' - random() * interval '30 days' END AS recorded_at
-            FROM (SELECT j, floor(random() * ${sessions})::int AS session_idx
-                  FROM generate_series(0, ${attempts - 1}) j) r
-            LEFT JOIN bench_sessions s ON s.idx = r.session_idx AND r.j < ${sessionAttempts}
-          ) p
-          JOIN bench_users u ON u.idx = p.user_idx
-          JOIN bench_questions q ON q.idx = p.question_idx
-        ) a;`,
-    },
-  ];
-}
 
 /**
  * One more day of attempts, recorded in (cutoff, cutoff + 1 day], for the steady-state night. They
@@ -252,7 +164,7 @@ async function bench(backend: Backend): Promise<Result> {
     const c = conn;
     await c.exec(`SET max_parallel_workers_per_gather = 0; SELECT setseed(0.42)`); // reproducible random()
     const seedMs: Record<string, number> = {};
-    for (const { label, sql } of seedStatements(learners, attempts)) {
+    for (const { label, sql } of simulationStatements({ learners, attempts, cutoff, days: 30 })) {
       seedMs[label] = (await timed(() => c.exec(sql))).ms;
       console.log(`  seed ${label.padEnd(10)} ${(seedMs[label]! / 1000).toFixed(1).padStart(6)} s`);
     }

@@ -3,32 +3,37 @@
 // scores the mastery model on the attempt log (src/evaluate-cli.ts).
 import { parseArgs } from 'node:util';
 import { developmentSecret, type Role, roles, secretKey, signToken } from './auth.ts';
+import { type CommandOutput, captureCommand, openCommandDatabase, setExitCode, stderr, stdout } from './command-io.ts';
 import { loadConfig } from './config.ts';
-import { DatabaseConfigError, openDatabase } from './db/client.ts';
+import { type Database, DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
 import { ConfigError } from './errors.ts';
 import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
-import { uuidPattern } from './ids.ts';
+import { userGlobalId, userIdOfSubject } from './ids.ts';
+import { exportXapiCommand, ImportCommandError, importCommand, importUsage, rebuildCommand } from './import/cli.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
+import { forwardedCommands, runInHoldingServer } from './server/local-admin.ts';
 import { startService } from './service.ts';
 import { recomputeMissingSessionAnalytics } from './services/recompute-analytics.ts';
 
 const usage = `usage: learnloop <command>
   serve                          serve the GraphQL API (default)
   token <email|user id> [--role LEARNER|COACH|ADMIN] [--expires 30d]
-                                 print a bearer token for a user (with an id and --role,
+                                 print a bearer token for a user, its sub the user's id as the
+                                 API gives it out (with an id and --role,
                                  without opening the database: works while a server runs)
   recompute-analytics [--chunk-size 500]
                                  store the summary and analytics of ended sessions that lack
                                  them (imported data); existing rows are left as they are
 ${jobUsage}
-${evaluateUsage}`;
+${evaluateUsage}
+${importUsage}`;
 
 async function serve(): Promise<void> {
   const config = loadConfig();
   const log = createLogger();
-  const service = await startService(config, log);
+  const service = await startService(config, log, { runCommand });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -60,19 +65,23 @@ async function token(args: string[]): Promise<void> {
   if (!who) throw new UsageError('token needs an email or a user id');
   const config = loadConfig();
   const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
-  const userId = userIdOf(who);
+  const sign = (claims: { userId: string; role: Role }) =>
+    signToken(key, claims, values.expires).catch(() => {
+      throw new UsageError(`--expires ${values.expires} is not a duration: give e.g. 30d, 12h or 90m`);
+    });
+  const userId = userIdOfSubject(who);
   if (values.role !== undefined) {
     // With an id and a role no lookup is needed: this works while a server holds the embedded database.
     if (!roles.includes(values.role as Role)) throw new UsageError(`--role must be one of ${roles.join(', ')}`);
     if (!userId) throw new UsageError('--role goes with a user id, not an email');
-    process.stdout.write(`${await signToken(key, { userId, role: values.role as Role }, values.expires)}\n`);
+    stdout.write(`${await sign({ userId: userGlobalId(userId), role: values.role as Role })}\n`);
     return;
   }
-  const db = await openDatabase(config.database, { migrate: false });
+  const db = await openCommandDatabase(config.database, { migrate: false });
   try {
     const user = await db.prisma.user.findFirst({ where: userId ? { id: userId } : { email: who.toLowerCase() } });
     if (!user) throw new UsageError(`no user ${who}`);
-    process.stdout.write(`${await signToken(key, { userId: user.id, role: user.role as Role }, values.expires)}\n`);
+    stdout.write(`${await sign({ userId: userGlobalId(user.id), role: user.role as Role })}\n`);
   } finally {
     await db.close();
   }
@@ -103,13 +112,6 @@ async function recomputeAnalytics(args: string[]): Promise<void> {
   }
 }
 
-/** A user id as stored, or as the API gives it out (a global ID), or null for an email. */
-function userIdOf(value: string): string | null {
-  if (uuidPattern.test(value)) return value;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  return decoded.startsWith('User:') && uuidPattern.test(decoded.slice(5)) ? decoded.slice(5) : null;
-}
-
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
@@ -125,25 +127,54 @@ async function main(argv: string[]): Promise<void> {
       return recomputeAnalytics(rest);
     case 'evaluate':
       return evaluateCommand(rest);
+    case 'import':
+      return importCommand(rest);
+    case 'rebuild':
+      return rebuildCommand(rest);
+    case 'export-xapi':
+      return exportXapiCommand(rest);
     case 'help':
     case '--help':
-      process.stdout.write(`${usage}\n`);
+      stdout.write(`${usage}\n`);
       return;
     default:
       throw new UsageError(`unknown command ${command}`);
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  // Configuration and operator mistakes get one clear line, not a stack trace.
-  if (error instanceof UsageError || error instanceof EvaluateUsageError) {
-    process.stderr.write(`learnloop: ${error.message}\n${usage}\n`);
-    process.exit(2);
+/** Says what went wrong (one line for an operator's mistake, not a stack trace); returns the exit code. */
+function reportFailure(error: unknown): number {
+  if (error instanceof UsageError || error instanceof EvaluateUsageError || error instanceof ImportCommandError) {
+    stderr.write(`learnloop: ${error.message} (all commands and options: npx tsx src/cli.ts help)\n`);
+    return 2;
   }
   if (error instanceof ConfigError || error instanceof DatabaseConfigError || error instanceof MigrationError) {
-    process.stderr.write(`learnloop: ${error.message}\n`);
-    process.exit(1);
+    stderr.write(`learnloop: ${error.message}\n`);
+    return 1;
   }
-  process.stderr.write(`learnloop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+  stderr.write(`learnloop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+}
+
+/** A command the CLI asked the running server to run (src/server/local-admin.ts), with its database. */
+function runCommand(db: Database, argv: string[]): Promise<CommandOutput> {
+  return captureCommand(db, () => main(argv).catch((error: unknown) => setExitCode(reportFailure(error))));
+}
+
+/** While a server holds the embedded database, the commands it can run for us run there. */
+async function runHere(argv: string[]): Promise<void> {
+  const config = forwardedCommands.has(argv[0] ?? '') ? loadConfig() : null;
+  if (config?.database.kind === 'pglite' && config.database.dataDir) {
+    const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
+    const output = await runInHoldingServer(config.dataDir, key, argv);
+    if (output) {
+      process.stdout.write(output.stdout);
+      process.stderr.write(output.stderr);
+      process.exitCode = output.exitCode;
+      return;
+    }
+  }
+  await main(argv);
+}
+
+runHere(process.argv.slice(2)).catch((error: unknown) => process.exit(reportFailure(error)));

@@ -1,11 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import { bearerToken, TokenError, type VerifiedToken, type Viewer, verifyToken } from './auth.ts';
 import type { Database } from './db/client.ts';
-import { uuidPattern } from './ids.ts';
+import type { AdaptationSettings } from './domain/learner-model.ts';
+import { userIdOfSubject } from './ids.ts';
 import type { JobsConfig } from './jobs/config.ts';
+import type { HeavyWork } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
-import type { AdaptationSettings } from './services/learner-state.ts';
 
 export interface Context {
   db: Database;
@@ -18,55 +19,78 @@ export interface Context {
   viewer: Viewer | null;
   /** Why there is no viewer, for the UNAUTHENTICATED message. */
   authError: string | null;
+  /** When the viewer's token expires (ms since the epoch): open subscriptions end then. */
+  tokenExpiresAt: number | null;
+  /** Heavy analytics run through this (a concurrency limit), and are priced by its learner count. */
+  heavy: HeavyWork;
 }
+
+export type Authentication = Pick<Context, 'viewer' | 'authError' | 'tokenExpiresAt'>;
+
+/** A deleted user's token stops working within this long (docs/security.md). */
+export const subjectCacheMs = 4_000;
 
 /**
  * Resolves bearer tokens to viewers. A client sends the same token with every request: a verified
- * token is remembered until it expires (at most a minute), and so is a learner id known to exist, so
- * most requests cost neither an HMAC nor a lookup.
+ * token is remembered until it expires (at most a minute), and the user its subject names for a few
+ * seconds, so most requests cost neither an HMAC nor a lookup while a deleted user is locked out in
+ * under 5 s.
  */
 export class Authenticator {
   private readonly verified = new LRUCache<string, VerifiedToken>({ max: 10_000 });
-  private readonly knownUsers = new LRUCache<string, true>({ max: 100_000, ttl: 60_000 });
+  /** subject → stored user id, or null when it names none. */
+  private readonly subjects = new LRUCache<string, { userId: string | null }>({ max: 100_000, ttl: subjectCacheMs });
 
   constructor(
     private readonly db: Database,
     private readonly key: Uint8Array,
+    private readonly maxTtlSeconds: number,
   ) {}
 
-  async authenticate(header: string | null | undefined): Promise<Pick<Context, 'viewer' | 'authError'>> {
+  async authenticate(header: string | null | undefined): Promise<Authentication> {
     const token = bearerToken(header);
-    if (!token) return { viewer: null, authError: 'Sign in: send Authorization: Bearer <token>.' };
-    let viewer: Viewer;
+    if (!token) return refused('Sign in: send Authorization: Bearer <token>.');
+    let verified: VerifiedToken;
     try {
-      viewer = (await this.verify(token)).viewer;
+      verified = await this.verify(token);
     } catch (error) {
-      if (error instanceof TokenError) return { viewer: null, authError: error.message };
+      if (error instanceof TokenError) return refused(error.message);
       throw error;
     }
-    if (!uuidPattern.test(viewer.userId)) {
-      return { viewer: null, authError: `The token's subject ${viewer.userId} is not a user id.` };
+    const { userId: subject, role } = verified.claims;
+    const userId = await this.resolve(subject);
+    if (role === 'LEARNER' && userId === null) {
+      return refused(`The token's subject ${subject} is not a user here (a user id, or the user's externalId).`);
     }
-    if (viewer.role === 'LEARNER' && !(await this.userExists(viewer.userId))) {
-      return { viewer: null, authError: `The token's subject ${viewer.userId} is not a user here.` };
-    }
-    return { viewer, authError: null };
+    return { viewer: { subject, userId, role }, authError: null, tokenExpiresAt: verified.expiresAt };
   }
 
   private async verify(token: string): Promise<VerifiedToken> {
     const now = Date.now();
     const cached = this.verified.get(token);
-    if (cached && (cached.expiresAt === null || cached.expiresAt > now)) return cached;
-    const verified = await verifyToken(this.key, token);
-    const ttl = Math.min(60_000, (verified.expiresAt ?? Infinity) - now);
+    if (cached && cached.expiresAt > now) return cached;
+    const verified = await verifyToken(this.key, token, this.maxTtlSeconds);
+    const ttl = Math.min(60_000, verified.expiresAt - now);
     if (ttl > 0) this.verified.set(token, verified, { ttl });
     return verified;
   }
 
-  private async userExists(userId: string): Promise<boolean> {
-    if (this.knownUsers.has(userId)) return true;
-    const user = await this.db.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
-    if (user) this.knownUsers.set(userId, true);
-    return user !== null;
+  /** The stored user a subject names: by id (raw or as the API gives it out), else by externalId. */
+  private async resolve(subject: string): Promise<string | null> {
+    const cached = this.subjects.get(subject);
+    if (cached) return cached.userId;
+    const id = userIdOfSubject(subject);
+    const users = await this.db.prisma.user.findMany({
+      where: { OR: [...(id ? [{ id }] : []), { externalId: subject }] },
+      select: { id: true },
+      take: 2,
+    });
+    const userId = users.find((u) => u.id === id)?.id ?? users[0]?.id ?? null;
+    this.subjects.set(subject, { userId });
+    return userId;
   }
+}
+
+function refused(authError: string): Authentication {
+  return { viewer: null, authError, tokenExpiresAt: null };
 }

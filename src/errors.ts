@@ -5,7 +5,18 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'CONFLICT';
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'CONFLICT'
+  /** A per-user or per-connection cap was reached: close something, or retry later. */
+  | 'RATE_LIMITED'
+  /** The request did more work than API_STATEMENT_TIMEOUT_MS allows: ask for less. */
+  | 'TIMEOUT'
+  /** The database is unavailable or busy: retry after a moment (HTTP 503 with Retry-After). */
+  | 'UNAVAILABLE';
 
 /** An expected error: shown to the client with its code (Yoga masks everything else). */
 export function apiError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {

@@ -28,3 +28,32 @@ export function parsePlanUnitId(id: string): PlanUnitKey | null {
 export function isRawId(typename: string, id: string): boolean {
   return typename === 'PlanUnit' ? parsePlanUnitId(id) !== null : uuidPattern.test(id);
 }
+
+/** A Relay global ID as the API gives it out: base64 of `Typename:rawId`. */
+export function encodeGlobalId(typename: string, id: string): string {
+  return Buffer.from(`${typename}:${id}`).toString('base64');
+}
+
+/** The type name and raw id a global ID carries, or null for a string that is not one. */
+export function decodeGlobalId(globalId: string): { typename: string; id: string } | null {
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(globalId)) return null;
+  const decoded = Buffer.from(globalId, 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  if (separator <= 0) return null;
+  return { typename: decoded.slice(0, separator), id: decoded.slice(separator + 1) };
+}
+
+/** The id of a User as the API gives it out (a Relay global ID). */
+export function userGlobalId(userId: string): string {
+  return encodeGlobalId('User', userId);
+}
+
+/**
+ * The stored user id a token subject names by its form: a raw UUID (any case), or a User id as the
+ * API gives it out; null when it is neither (it may still be an externalId).
+ */
+export function userIdOfSubject(subject: string): string | null {
+  if (uuidPattern.test(subject)) return subject.toLowerCase();
+  const decoded = decodeGlobalId(subject);
+  return decoded?.typename === 'User' && uuidPattern.test(decoded.id) ? decoded.id.toLowerCase() : null;
+}

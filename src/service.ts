@@ -1,13 +1,19 @@
 // Boots Learnloop: configuration → database (migrated) → event bus → HTTP/WebSocket server.
 import { developmentSecret, secretKey, signToken } from './auth.ts';
+import type { CommandOutput } from './command-io.ts';
 import type { AppConfig } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { processDemoHistory } from './demo/history.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
+import { userGlobalId } from './ids.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import { loadLearnerModelParameters } from './learner-model-config.ts';
+import { limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
+import { dashboardPath } from './server/dashboard.ts';
+import { type LocalAdmin, startLocalAdmin } from './server/local-admin.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
 
 export interface RunningService {
@@ -17,18 +23,32 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
+export interface ServiceOptions {
+  /** Runs a CLI command in this process (for the CLI while this server holds the embedded database). */
+  runCommand?(db: Database, argv: string[]): Promise<CommandOutput>;
+}
+
+export async function startService(
+  config: AppConfig,
+  log: Logger,
+  options: ServiceOptions = {},
+): Promise<RunningService> {
   const learnerModel = await loadLearnerModelParameters();
   const jobs = { ...config.jobs, learnerModel };
-  const db = await openDatabase(config.database);
+  const limits = limitsFromEnv();
+  const db = await openDatabase(config.database, { statementTimeoutMs: limits.statementTimeoutMs });
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
+  let localAdmin: LocalAdmin | null = null;
   try {
     const developmentMode = config.jwtSecret === null;
     const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
     if (config.demoData) {
       const loaded = await loadDemoData(db);
-      if (loaded) log.info(loaded, 'demo data loaded into the empty database');
+      if (loaded) {
+        log.info(loaded, 'demo data loaded into the empty database');
+        log.info(await processDemoHistory(db, config.jobs), 'demo history processed as the scheduler would have');
+      }
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
     const app = createApp({
@@ -37,12 +57,21 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       log,
       jobs,
       key,
+      limits,
       graphiqlToken: tokens?.admin,
       adaptation: { learnerModel, targetSuccess: config.targetSuccess },
+      corsOrigins: config.corsOrigins,
+      redisState: bus.redisState,
     });
+    // The embedded database is this process's alone: the CLI asks it to run its commands.
+    const runCommand = options.runCommand;
+    localAdmin =
+      runCommand && db.kind === 'pglite' && config.database.kind === 'pglite' && config.database.dataDir
+        ? await startLocalAdmin({ dataDir: config.dataDir, key, log, run: (argv) => runCommand(db, argv) })
+        : null;
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
-    if (tokens) printDevelopmentBanner(`${url}${graphqlPath}`, tokens);
+    if (tokens) printDevelopmentBanner(url, tokens);
     // Scheduled jobs (SCHEDULER=0: none). Missed slots are caught up in the background.
     const scheduler = config.scheduler ? createScheduler(db, jobs, { log, pubsub: bus.pubsub }) : null;
     scheduler?.start();
@@ -51,6 +80,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       db,
       app,
       async stop() {
+        await localAdmin?.stop();
         await scheduler?.stop();
         await app.stop();
         await bus.close();
@@ -58,6 +88,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       },
     };
   } catch (error) {
+    await localAdmin?.stop();
     await bus.close();
     await db.close();
     throw error;
@@ -76,17 +107,23 @@ async function developmentTokens(db: Database, key: Uint8Array): Promise<Develop
     (await db.prisma.user.findUnique({ where: { email: DEMO_LEARNER_EMAIL } })) ??
     (await db.prisma.user.findFirst({ where: { role: 'LEARNER' }, orderBy: [{ createdAt: 'asc' }, { email: 'asc' }] }));
   return {
-    admin: await signToken(key, { userId: admin?.id ?? '00000000-0000-0000-0000-000000000000', role: 'ADMIN' }),
-    learner: learner ? await signToken(key, { userId: learner.id, role: 'LEARNER' }) : null,
+    // Staff subjects need not be users; the API's own ids are what an identity service would send.
+    admin: await signToken(key, { userId: admin ? userGlobalId(admin.id) : 'development-admin', role: 'ADMIN' }),
+    learner: learner ? await signToken(key, { userId: userGlobalId(learner.id), role: 'LEARNER' }) : null,
     learnerEmail: learner?.email ?? null,
   };
 }
 
-function printDevelopmentBanner(graphiqlUrl: string, tokens: DevelopmentTokens): void {
+function printDevelopmentBanner(url: string, tokens: DevelopmentTokens): void {
+  const dashboard = `${url}${dashboardPath}/#token=`;
   const lines = [
     '',
     `Development mode (no JWT_SECRET): tokens are signed with a secret kept in DATA_DIR.`,
-    `GraphiQL: ${graphiqlUrl}  (opens with the admin token in its headers)`,
+    `GraphiQL: ${url}${graphqlPath}  (opens with the admin token in its headers)`,
+    '',
+    `Dashboard as the admin:`,
+    `  ${dashboard}${tokens.admin}`,
+    ...(tokens.learner ? [`Dashboard as ${tokens.learnerEmail}:`, `  ${dashboard}${tokens.learner}`] : []),
     '',
     `Admin token:`,
     `  ${tokens.admin}`,

@@ -7,12 +7,18 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator, Context } from './context.ts';
+import { apiError } from './errors.ts';
+import { type Limits, PerKeyCap } from './limits.ts';
 import { withCode } from './request-errors.ts';
+import { authorizationIn, operationAuthorization } from './server/authorization.ts';
 import type { ServerContext } from './server.ts';
+import { atInstant, tokenExpiredMessage } from './token-expiry.ts';
 
 export interface WebSocketAttachment {
   /** Closes every connection (1001) and the WebSocket server. */
   close(): Promise<void>;
+  /** WebSocket connections open now. */
+  connections(): number;
 }
 
 type Extra = { request: IncomingMessage; socket: WebSocket };
@@ -22,8 +28,20 @@ export function attachWebSocket(
   path: string,
   yoga: YogaServerInstance<ServerContext, Context>,
   authenticator: Authenticator,
+  limits: Limits,
 ): WebSocketAttachment {
-  const wss = new WebSocketServer({ server, path });
+  // Messages are capped like HTTP bodies: a larger one closes the socket (1009). Upgrades are handed
+  // over by hand (noServer): a WebSocketServer bound to the HTTP server would repeat its errors (a port
+  // in use), and graphql-ws would print each as an internal error.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.messageBytes });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== path) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
+  const connectionsPerUser = new PerKeyCap(limits.connectionsPerUser);
   const sockets = new Set<WebSocket>();
   wss.on('connection', (socket) => {
     sockets.add(socket);
@@ -31,16 +49,28 @@ export function attachWebSocket(
   });
   useServer<Record<string, unknown>, Extra>(
     {
-      onConnect: (ctx) => authenticateConnection(authenticator, ctx.connectionParams, ctx.extra.socket),
+      onConnect: (ctx) =>
+        authenticateConnection(authenticator, ctx.connectionParams, ctx.extra.socket, connectionsPerUser, limits),
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onSubscribe: async (ctx, _id, params) => {
+        // The new operation is already counted among the connection's subscriptions.
+        if (Object.keys(ctx.subscriptions).length > limits.subscriptionsPerConnection) {
+          return [
+            apiError(
+              'RATE_LIMITED',
+              `At most ${limits.subscriptionsPerConnection} operations per connection: ` +
+                'complete one first, or open another connection.',
+            ),
+          ];
+        }
         const enveloped = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
           connectionParams: ctx.connectionParams,
+          wsAuthorization: operationAuthorization(params.extensions, ctx.connectionParams) ?? null,
         });
         let document: DocumentNode;
         try {
@@ -63,6 +93,7 @@ export function attachWebSocket(
     wss,
   );
   return {
+    connections: () => sockets.size,
     async close() {
       for (const socket of sockets) socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -73,19 +104,36 @@ export function attachWebSocket(
 /**
  * A token that is present but bad closes the connection with 4401 and the reason
  * "UNAUTHENTICATED: …" (graphql-ws clients treat 4401 as final and do not retry with the same
- * token); a missing one is refused per subscription with UNAUTHENTICATED.
+ * token); a missing one is refused per subscription with UNAUTHENTICATED. A user past their
+ * connection cap is closed with 4429 (final too: no reconnect storm), and a connection closes with
+ * 4401 when its token expires.
  */
 async function authenticateConnection(
   authenticator: Authenticator,
   connectionParams: Record<string, unknown> | undefined,
   socket: WebSocket,
+  connectionsPerUser: PerKeyCap,
+  limits: Limits,
 ): Promise<boolean> {
-  const header = connectionParams?.authorization ?? connectionParams?.Authorization;
-  if (header === undefined || header === null || header === '') return true;
-  const { viewer, authError } = await authenticator.authenticate(String(header));
-  if (viewer) return true;
-  socket.close(4401, closeReason(`UNAUTHENTICATED: ${authError ?? 'bad token'}`));
-  return false;
+  const header = authorizationIn(connectionParams);
+  if (header === undefined) return true;
+  const { viewer, authError, tokenExpiresAt } = await authenticator.authenticate(header);
+  if (!viewer) {
+    socket.close(4401, closeReason(`UNAUTHENTICATED: ${authError ?? 'bad token'}`));
+    return false;
+  }
+  const release = connectionsPerUser.acquire(viewer.userId ?? viewer.subject);
+  if (!release) {
+    const cap = `at most ${limits.connectionsPerUser} connections per user: close one first`;
+    socket.close(4429, closeReason(`RATE_LIMITED: ${cap}`));
+    return false;
+  }
+  socket.once('close', release);
+  if (tokenExpiresAt !== null) {
+    const cancel = atInstant(tokenExpiresAt, () => socket.close(4401, `UNAUTHENTICATED: ${tokenExpiredMessage}`));
+    socket.once('close', cancel);
+  }
+  return true;
 }
 
 /** A WebSocket close reason is at most 123 bytes of UTF-8. */

@@ -103,6 +103,13 @@ test('npm start: demo data, tokens to paste, graceful shutdown, data kept across
   const [adminToken, learnerToken] = tokensIn(first.output());
   expect(adminToken).toBeDefined();
   expect(learnerToken).toBeDefined();
+  // Ready links to the dashboard (built by npm install), served by the same server.
+  const origin = new URL(first.url).origin;
+  expect(first.output()).toContain(`${origin}/dashboard/#token=${adminToken}`);
+  expect(first.output()).toContain(`${origin}/dashboard/#token=${learnerToken}`);
+  const page = await fetch(`${origin}/dashboard/`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('<div id="app">');
   const endpoint = `${first.url}/graphql`;
   const questions = await post(
     endpoint,

@@ -21,7 +21,17 @@ export interface Database {
   label: string;
   /** A dedicated connection for migrations and scripts that need the simple query protocol. */
   connect(): Promise<MigrationConnection>;
+  /** The connection pool's use (PostgreSQL; PGlite is one in-process connection). */
+  pool?(): PoolUse;
   close(): Promise<void>;
+}
+
+export interface PoolUse {
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  max: number;
 }
 
 /** A configuration problem that stops start-up: its message is the one line a user sees. */
@@ -61,6 +71,11 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Called with each SQL statement Prisma sends (tests count them). */
   onQuery?: (sql: string) => void;
+  /**
+   * PostgreSQL statement_timeout of every pooled connection (the API's API_STATEMENT_TIMEOUT_MS); job
+   * runs and dedicated connections (migrations) lift it. PGlite runs one statement at a time: none.
+   */
+  statementTimeoutMs?: number;
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -152,7 +167,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   throw new DatabaseConfigError(`cannot lock the embedded database in ${dataDir}`);
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -176,7 +191,12 @@ async function openPostgres(
   options: OpenOptions,
 ): Promise<Database> {
   const label = `PostgreSQL at ${redactUrl(config.url)}`;
-  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize,
+    connectionTimeoutMillis: 10_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   try {
@@ -194,14 +214,19 @@ async function openPostgres(
     prisma,
     kind: 'postgres',
     label,
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolSize }),
     async connect() {
       const client = await pool.connect();
+      if (options.statementTimeoutMs) await client.query('SET statement_timeout = 0');
       return {
         query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
         exec: async (sql: string) => {
           await client.query(sql);
         },
-        release: async () => client.release(),
+        release: async () => {
+          if (options.statementTimeoutMs) await client.query('RESET statement_timeout').catch(() => {});
+          client.release();
+        },
       };
     },
     async close() {

@@ -7,8 +7,8 @@
 //              (a live owner locks its row for the whole work transaction), is re-claimed in one UPDATE;
 //   finish     inside the work transaction (markSucceeded), or after its rollback (markFailed).
 import type { Database } from '../db/client.ts';
+import type { Transaction } from '../db/types.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
-import type { Transaction } from './context.ts';
 
 export type Claim =
   /** The run is ours to execute. */
@@ -78,8 +78,11 @@ export async function lockOwnRun(tx: Transaction, runId: string, owner: string):
  * mastery steps of NIGHTLY and MASTERY_DECAY must not interleave. Held until the transaction ends.
  */
 export async function lockJobs(tx: Transaction): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(7270736950)`;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${jobsLockKey}::bigint)`;
 }
+
+/** The advisory lock every job run (and a rebuild) holds for its transaction. */
+export const jobsLockKey = 7270736950;
 
 /**
  * Memory for the sorts and hashes of the run's statements (window over every attempt of the night,
@@ -88,6 +91,11 @@ export async function lockJobs(tx: Transaction): Promise<void> {
  */
 export async function setWorkMemory(tx: Transaction, megabytes: number): Promise<void> {
   await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${Math.max(1, Math.floor(megabytes))}MB'`);
+}
+
+/** A run's statements are bounded by JOBS_TX_TIMEOUT_SECONDS, not by the API's statement timeout. */
+export async function liftStatementTimeout(tx: Transaction): Promise<void> {
+  await tx.$executeRawUnsafe('SET LOCAL statement_timeout = 0');
 }
 
 /** The watermark of the latest successful run of a job: attempts up to it have been processed. */

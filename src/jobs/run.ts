@@ -9,16 +9,21 @@
 //             the slot may be run again (by hand, or by the scheduler's catch-up)
 
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Database } from '../db/client.ts';
+import type { Transaction } from '../db/types.ts';
 import { isDay, localDate } from '../domain/calendar.ts';
+import { databaseFailure } from '../error-masking.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
+import { applyPendingReplans } from '../services/pending-replans.ts';
 import type { JobsConfig } from './config.ts';
-import type { RunContext, StepStats, Transaction } from './context.ts';
+import type { RunContext, StepStats } from './context.ts';
 import {
   claimRun,
+  liftStatementTimeout,
   lockJobs,
   lockOwnRun,
   markFailed,
@@ -98,13 +103,34 @@ export function resolveRequest(request: JobRequest, config: JobsConfig, now = ne
   return { job: request.job, at, date, slot: request.slot ?? at };
 }
 
+export interface JobRunFinished {
+  job: JobName;
+  outcome: RunOutcome;
+  seconds: number;
+}
+
+/** Every runJob call that got as far as the ledger, whoever made it (metrics count them). */
+export const jobRunEvents = new EventEmitter<{ finished: [JobRunFinished] }>();
+
 export async function runJob(
   db: Database,
   config: JobsConfig,
   request: JobRequest,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const { job, at, date, slot } = resolveRequest(request, config);
+  const started = performance.now();
+  const result = await runResolvedJob(db, config, resolveRequest(request, config), options);
+  const seconds = (performance.now() - started) / 1000;
+  jobRunEvents.emit('finished', { job: result.run.job, outcome: result.outcome, seconds });
+  return result;
+}
+
+async function runResolvedJob(
+  db: Database,
+  config: JobsConfig,
+  { job, at, date, slot }: Required<JobRequest>,
+  options: RunOptions,
+): Promise<RunResult> {
   const owner = options.owner ?? processOwner;
   const log = options.log;
   const claim = await claimRun(db, { job, slot, runDate: date, owner, leaseMs: config.leaseMs });
@@ -118,8 +144,9 @@ export async function runJob(
 
   const started = performance.now();
   const committed: AfterCommit[] = [];
+  const progress: Progress = { step: null };
   try {
-    const done = await db.prisma.$transaction((tx) => runSteps(tx, config, claimed, options, committed), {
+    const done = await db.prisma.$transaction((tx) => runSteps(tx, config, claimed, options, committed, progress), {
       timeout: config.transactionTimeoutMs,
       maxWait: config.transactionMaxWaitMs,
     });
@@ -128,11 +155,15 @@ export async function runJob(
     const ms = Math.round(performance.now() - started);
     log?.info({ job, slot, runId: claimed.runId, ms, stats: run.stats }, 'job run succeeded');
     await runAfterCommit(committed, claimed, log);
+    // Sessions that ended while this run held their learners get their adjustments now.
+    await applyPendingReplans(db, options.pubsub ?? null, config.learnerModel).catch((error: unknown) => {
+      log?.error({ job, runId: claimed.runId, err: error }, 'pending session-end replans stay pending');
+    });
     return { outcome: 'succeeded', run };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    log?.error({ job, slot, runId: claimed.runId, err: error }, 'job run failed; nothing of it was applied');
-    await markFailed(db, claimed.runId, owner, message);
+    const { step } = progress;
+    log?.error({ job, slot, runId: claimed.runId, step, err: error }, 'job run failed; nothing of it was applied');
+    await markFailed(db, claimed.runId, owner, failureForPeople(error, step, claimed.runId));
     return { outcome: 'failed', run: await db.prisma.jobRun.findUniqueOrThrow({ where: { id: claimed.runId } }) };
   }
 }
@@ -145,6 +176,11 @@ interface ClaimedRun extends Required<JobRequest> {
 
 type AfterCommit = () => void | Promise<void>;
 
+/** The step a run is in (null before the first and after the last), for its failure message. */
+interface Progress {
+  step: string | null;
+}
+
 /**
  * The run's transaction: locks its row and the jobs, runs the steps in order and marks it SUCCEEDED.
  * False when the row was taken over meanwhile (it is someone else's now). Work registered with
@@ -156,8 +192,10 @@ async function runSteps(
   claimed: ClaimedRun,
   options: RunOptions,
   committed: AfterCommit[],
+  progress: Progress,
 ): Promise<boolean> {
   const { job, runId, at } = claimed;
+  await liftStatementTimeout(tx);
   if (!(await lockOwnRun(tx, runId, claimed.owner))) return false;
   await lockJobs(tx);
   await setWorkMemory(tx, config.workMemMb);
@@ -180,12 +218,14 @@ async function runSteps(
   const counts: StepStats = {};
   const stepMs: Record<string, number> = {};
   for (const [index, step] of steps.entries()) {
+    progress.step = step.name;
     const t0 = performance.now();
     Object.assign(counts, await step.run(ctx));
     stepMs[step.name] = Math.round(performance.now() - t0);
     options.onStep?.({ job, step: step.name, index, total: steps.length, ms: stepMs[step.name]! });
     await options.afterStep?.(step.name, ctx);
   }
+  progress.step = null;
   const window = { after: windowStart?.toISOString() ?? null, upTo: windowEnd.toISOString() };
   const stats = { ...(job === 'NIGHTLY' ? { window, stale } : {}), ...counts, stepMs };
   await markSucceeded(tx, runId, job === 'NIGHTLY' ? windowEnd : null, stats);
@@ -207,3 +247,19 @@ async function runAfterCommit(callbacks: readonly AfterCommit[], run: ClaimedRun
 }
 
 const silentLog = createLogger('silent');
+
+/**
+ * What JobRun.error says: where the run stopped and what to do, never the database's own text (host,
+ * SQL, values); the log has the detail under the run's id.
+ */
+function failureForPeople(error: unknown, step: string | null, runId: string): string {
+  const where = step ? `in step ${step}` : 'before its steps';
+  const failure = databaseFailure(error);
+  const why =
+    failure === 'UNAVAILABLE'
+      ? 'the database was unavailable or busy (run it again)'
+      : failure === 'TIMEOUT'
+        ? 'a statement took too long'
+        : 'an unexpected error';
+  return `The run failed ${where} and nothing of it was applied: ${why} (details in the server log, run ${runId}).`;
+}

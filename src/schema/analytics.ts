@@ -9,13 +9,17 @@ import type {
   LearningPatternsResult,
 } from '../domain/learning-patterns.ts';
 import { badInput, notFound } from '../errors.ts';
+import { learnerDaysPerPoint } from '../limits.ts';
 import {
   type ActivityPoint,
   type AtRiskLearner,
   activityFor,
   atRiskLearners,
+  type CohortDay,
   type CohortSubcategory,
+  cohortDays,
   cohortSubcategories,
+  MASTERY_QUANTILES,
   MAX_RANGE_DAYS,
   rangeProblem,
 } from '../services/activity.ts';
@@ -107,6 +111,21 @@ const CohortSubcategoryRef = builder.objectRef<CohortSubcategory>('CohortSubcate
       nullable: true,
       description: 'Mean current mastery of those learners (null when none has one yet).',
     }),
+    masteryQuantiles: t.exposeFloatList('masteryQuantiles', {
+      description: `The current mastery of those learners at the quantiles ${MASTERY_QUANTILES.join(', ')} \
+(minimum, quartiles, maximum); empty when none has one yet.`,
+    }),
+  }),
+});
+
+const CohortDayRef = builder.objectRef<CohortDay>('CohortDay').implement({
+  description: "One day of the cohort (each learner's own calendar day).",
+  fields: (t) => ({
+    date: t.field({ type: 'Date', resolve: (d) => d.date }),
+    attempts: t.exposeInt('attempts', { description: 'Attempts answered that day, in any context.' }),
+    accuracy: t.exposeFloat('accuracy', { nullable: true, description: 'Null on a day without attempts.' }),
+    activeLearners: t.exposeInt('activeLearners', { description: 'Learners with an attempt that day.' }),
+    sessions: t.exposeInt('sessions', { description: 'Sessions started that day.' }),
   }),
 });
 
@@ -142,11 +161,17 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
   fields: (t) => ({
     from: t.field({ type: 'Date', resolve: (r) => r.from }),
     to: t.field({ type: 'Date', resolve: (r) => r.to }),
+    days: t.field({
+      type: [CohortDayRef],
+      complexity: { field: 5, multiplier: 30 },
+      description: 'Every day of the range, days without activity as zeros.',
+      resolve: (r, _args, ctx) => cohortDays(ctx.db.prisma, r.from, r.to),
+    }),
     subcategories: t.field({
       type: [CohortSubcategoryRef],
       complexity: { field: 5, multiplier: 10 },
       description: 'Every subcategory practised in the range, by name.',
-      resolve: (r, _args, ctx) => cohortSubcategories(ctx.db.prisma, r.from, r.to),
+      resolve: (r, _args, ctx) => ctx.heavy.run(() => cohortSubcategories(ctx.db.prisma, r.from, r.to)),
     }),
     atRisk: t.field({
       type: [AtRiskLearnerRef],
@@ -154,10 +179,16 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
       description:
         'At most 10 learners whose accuracy (−15 points or more) or attempts (half or fewer) dropped most ' +
         'from the first half of the range to the second, worst first, each with the reason.',
-      resolve: (r, _args, ctx) => atRiskLearners(ctx.db.prisma, r.from, r.to),
+      resolve: (r, _args, ctx) => ctx.heavy.run(() => atRiskLearners(ctx.db.prisma, r.from, r.to)),
     }),
   }),
 });
+
+/** Days in a range, inclusive (at least 1, for pricing before the range is checked). */
+function rangeDays(args: { from: Date; to: Date }): number {
+  const days = Math.round((args.to.getTime() - args.from.getTime()) / 86_400_000) + 1;
+  return Number.isFinite(days) ? Math.min(Math.max(days, 1), MAX_RANGE_DAYS) : 1;
+}
 
 /** The range of a query as YYYY-MM-DD strings, or BAD_USER_INPUT. */
 function checkedRange(args: { from: Date; to: Date }): CohortRange {
@@ -173,7 +204,8 @@ builder.prismaObjectFields('User', (t) => ({
   learningPatterns: t.field({
     type: LearningPatternsRef,
     authScopes: (user) => ({ readsUser: user.id }),
-    complexity: 5,
+    // One learner × the window's days, like activity.
+    complexity: (args) => 5 + Math.ceil((args.days ?? DEFAULT_PATTERN_DAYS) / 10),
     description:
       'How this learner learns best over the last `days` days ' +
       `(${MIN_PATTERN_DAYS}..${MAX_PATTERN_DAYS}, default ${DEFAULT_PATTERN_DAYS}).`,
@@ -213,6 +245,11 @@ builder.queryFields((t) => ({
   cohortOverview: t.field({
     type: CohortOverviewRef,
     authScopes: { staff: true },
+    // Priced by the work it does: every learner's attempts over every day of the range.
+    complexity: (args, ctx) => ({
+      field: 1 + Math.ceil((ctx.heavy.learners() * rangeDays(args)) / learnerDaysPerPoint),
+      multiplier: 1,
+    }),
     description:
       "Coaches and admins: every learner's practice per subcategory over a range " +
       `(at most ${MAX_RANGE_DAYS} days), and who is at risk.`,

@@ -1,9 +1,16 @@
 import { z } from 'zod';
 import { recordAttempt } from '../services/attempts.ts';
+import {
+  type ImportAttemptsResult,
+  type ImportRefusal,
+  importAttempts,
+  maxImportAttempts,
+} from '../services/import-attempts.ts';
 import { builder } from './builder.ts';
 import { AttemptContextEnum } from './enums.ts';
 import { QuestionRef } from './question.ts';
 import { SessionRef } from './session.ts';
+import { UserRef } from './user.ts';
 
 builder.prismaNode('Attempt', {
   id: { field: 'id' },
@@ -38,8 +45,14 @@ builder.prismaNode('Attempt', {
   }),
 });
 
-const RecordAttemptInput = builder.inputType('RecordAttemptInput', {
-  fields: (t) => ({
+type InputFields = PothosSchemaTypes.InputFieldBuilder<
+  typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never,
+  'InputObject'
+>;
+
+/** What recordAttempt and importAttempts both take of an answer. */
+function answerFields(t: InputFields) {
+  return {
     sessionId: t.globalID({ for: SessionRef, description: 'Required with context SESSION; absent otherwise.' }),
     questionId: t.globalID({ for: QuestionRef, required: true }),
     userAnswer: t.string({ required: true, validate: z.string().max(10_000) }),
@@ -49,6 +62,12 @@ const RecordAttemptInput = builder.inputType('RecordAttemptInput', {
       validate: z.number().min(0, 'must be 0 or more').max(86_400, 'must be at most 86400 (a day)'),
     }),
     hintUsed: t.boolean({ defaultValue: false }),
+  };
+}
+
+const RecordAttemptInput = builder.inputType('RecordAttemptInput', {
+  fields: (t) => ({
+    ...answerFields(t),
     context: t.field({ type: AttemptContextEnum, defaultValue: 'SESSION' }),
     answeredAt: t.field({
       type: 'DateTime',
@@ -91,5 +110,70 @@ builder.mutationFields((t) => ({
       if (Object.keys(query).length === 0) return attempt;
       return ctx.db.prisma.attempt.findUniqueOrThrow({ ...query, where: { id: attempt.id } });
     },
+  }),
+}));
+
+const ImportAttemptInput = builder.inputType('ImportAttemptInput', {
+  fields: (t) => ({
+    userId: t.globalID({ for: UserRef, required: true }),
+    ...answerFields(t),
+    context: t.field({ type: AttemptContextEnum, defaultValue: 'PRACTICE' }),
+    answeredAt: t.field({ type: 'DateTime', required: true, description: 'When the learner answered.' }),
+    idempotencyKey: t.string({
+      required: true,
+      validate: z.string().trim().min(1).max(200),
+      description: "Unique per learner (the attempt's clientAttemptId): a repeated row writes nothing.",
+    }),
+  }),
+});
+
+const ImportRefusalRef = builder.objectRef<ImportRefusal>('ImportRefusal').implement({
+  description: 'A row importAttempts did not store, and why.',
+  fields: (t) => ({
+    index: t.exposeInt('index', { description: 'Position of the row in the input list, from 0.' }),
+    code: t.exposeString('code', { description: 'BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or CONFLICT.' }),
+    reason: t.exposeString('reason'),
+  }),
+});
+
+const ImportAttemptsResultRef = builder.objectRef<ImportAttemptsResult>('ImportAttemptsResult').implement({
+  fields: (t) => ({
+    imported: t.exposeInt('imported', { description: 'Rows stored now.' }),
+    alreadyPresent: t.exposeInt('alreadyPresent', {
+      description: 'Rows whose idempotencyKey was stored before with the same content: nothing written.',
+    }),
+    refused: t.expose('refused', { type: [ImportRefusalRef] }),
+    beforeWatermark: t.exposeInt('beforeWatermark', {
+      description:
+        'Stored rows answered before the last NIGHTLY run: they reach mastery and question statistics ' +
+        'by `npm run rebuild`.',
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  importAttempts: t.field({
+    type: ImportAttemptsResultRef,
+    description:
+      `Stores attempts of any learners (admin; at most ${maxImportAttempts} a call), graded like recordAttempt ` +
+      'and recorded at their answeredAt. A bad row is refused with its index; the others land.',
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: [ImportAttemptInput], required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      importAttempts(
+        ctx.db,
+        input.map((row) => ({
+          userId: row.userId.id,
+          questionId: row.questionId.id,
+          sessionId: row.sessionId?.id ?? null,
+          userAnswer: row.userAnswer,
+          options: row.options ?? null,
+          timeSec: row.timeSec,
+          hintUsed: row.hintUsed ?? false,
+          context: row.context ?? 'PRACTICE',
+          answeredAt: row.answeredAt,
+          clientAttemptId: row.idempotencyKey,
+        })),
+      ),
   }),
 }));

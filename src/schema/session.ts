@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { notFound } from '../errors.ts';
 import { publishPlanChanges, publishSessionEnded } from '../pubsub.ts';
+import { retryPendingReplan } from '../services/pending-replans.ts';
 import { endSession, startSession } from '../services/sessions.ts';
 import { builder } from './builder.ts';
 import { DifficultyBandEnum } from './enums.ts';
@@ -75,6 +76,11 @@ const StartSessionInput = builder.inputType('StartSessionInput', {
       validate: z.string().trim().min(1).max(200),
       description: 'Idempotency key: a retry returns the same session.',
     }),
+    startedAt: t.field({
+      type: 'DateTime',
+      description:
+        'When the session started on the device (an offline app syncing later); default now. Not in the future.',
+    }),
   }),
 });
 
@@ -103,17 +109,34 @@ builder.mutationFields((t) => ({
         units: input?.units ?? [],
         notes: input?.notes ?? null,
         clientSessionId: input?.clientSessionId ?? null,
+        startedAt: input?.startedAt ?? null,
       }),
   }),
   endSession: t.prismaField({
     type: 'Session',
     description: 'Ends a session, storing its summary and analytics. A second call changes nothing.',
     authScopes: { authenticated: true },
-    args: { id: t.arg.globalID({ required: true, for: SessionRef }) },
+    args: {
+      id: t.arg.globalID({ required: true, for: SessionRef }),
+      endedAt: t.arg({
+        type: 'DateTime',
+        description:
+          'When it ended on the device (a session synced later): not in the future, not before its last answer.',
+      }),
+    },
     resolve: async (query, _root, args, ctx) => {
-      const ended = await endSession(ctx.db, ctx.viewer!, args.id.id, ctx.adaptation.learnerModel);
+      const ended = await endSession(
+        ctx.db,
+        ctx.viewer!,
+        args.id.id,
+        ctx.adaptation.learnerModel,
+        args.endedAt ?? null,
+      );
       // Published after the transaction committed: subscribers never hear of what might roll back.
       if (ended.planChange) publishPlanChanges(ctx.pubsub, [ended.planChange]);
+      if (ended.replanPending) {
+        retryPendingReplan(ctx.db, ctx.pubsub, ctx.adaptation.learnerModel, ended.sessionId, ctx.log);
+      }
       if (ended.changed) publishSessionEnded(ctx.pubsub, ended);
       return ctx.db.prisma.session.findUniqueOrThrow({ ...query, where: { id: ended.sessionId } });
     },

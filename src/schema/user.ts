@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { isTimeZone } from '../domain/calendar.ts';
 import { notFound } from '../errors.ts';
 import { learnerMasteries, type MasteryView } from '../services/learner-state.ts';
-import { createUser } from '../services/users.ts';
+import { type LearnerStats, learnerStats } from '../services/learner-stats.ts';
+import { createUser, maxUserUpsert, type UpsertUserResult, upsertUsers, userFields } from '../services/users.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { RoleEnum } from './enums.ts';
 
@@ -40,6 +40,10 @@ export const UserRef = builder.prismaNode('User', {
   fields: (t) => ({
     name: t.exposeString('name'),
     email: t.exposeString('email'),
+    externalId: t.exposeString('externalId', {
+      nullable: true,
+      description: "The identity provider's subject: a token's sub may name the user by it.",
+    }),
     role: t.expose('role', { type: RoleEnum }),
     timezone: t.exposeString('timezone', {
       description: 'IANA time zone: days and hours of the learner are counted in it.',
@@ -58,14 +62,18 @@ export const UserRef = builder.prismaNode('User', {
     }),
     masteryHistory: t.relation('masteryHistory', {
       complexity: { field: 1, multiplier: 30 },
+      description: 'Oldest first; every subcategory (by name within a day) unless one is given.',
       args: {
-        subcategory: t.arg.string({ required: true }),
+        subcategory: t.arg.string(),
         from: t.arg({ type: 'Date' }),
         to: t.arg({ type: 'Date' }),
       },
       query: (args) => ({
-        where: { subcategory: args.subcategory, date: { gte: args.from ?? undefined, lte: args.to ?? undefined } },
-        orderBy: { date: 'asc' },
+        where: {
+          subcategory: args.subcategory ?? undefined,
+          date: { gte: args.from ?? undefined, lte: args.to ?? undefined },
+        },
+        orderBy: [{ date: 'asc' }, { subcategory: 'asc' }],
       }),
     }),
     sessions: t.relatedConnection('sessions', {
@@ -81,6 +89,35 @@ export const UserRef = builder.prismaNode('User', {
   }),
 });
 
+const LearnerStatsRef = builder.objectRef<LearnerStats>('LearnerStats').implement({
+  description: "A learner's practice at a glance, over every attempt and session.",
+  fields: (t) => ({
+    lastActiveAt: t.expose('lastActiveAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the learner last answered; null before any attempt.',
+    }),
+    sessions: t.exposeInt('sessions'),
+    attempts: t.exposeInt('attempts'),
+    accuracy: t.exposeFloat('accuracy', { nullable: true, description: 'Over every attempt; null without any.' }),
+    meanMastery: t.exposeFloat('meanMastery', {
+      nullable: true,
+      description: 'Mean of the current mastery scores; null without any.',
+    }),
+    subcategories: t.exposeInt('subcategories', { description: 'Subcategories with a mastery score.' }),
+  }),
+});
+
+builder.prismaObjectFields('User', (t) => ({
+  stats: t.loadable({
+    type: LearnerStatsRef,
+    complexity: 2,
+    description: 'Last activity, sessions, accuracy and mean mastery (the stats of a page of users in one query).',
+    load: (ids: string[], ctx) => learnerStats(ctx.db.prisma, ids),
+    resolve: (user) => user.id,
+  }),
+}));
+
 builder.prismaObject('MasteryHistory', {
   name: 'MasteryPoint',
   fields: (t) => ({
@@ -90,19 +127,54 @@ builder.prismaObject('MasteryHistory', {
   }),
 });
 
+const externalIdDescription = "The identity provider's subject (at most 255 characters, unique).";
+
 const CreateUserInput = builder.inputType('CreateUserInput', {
   fields: (t) => ({
-    name: t.string({ required: true, validate: z.string().trim().min(1, 'must not be empty').max(200) }),
-    email: t.string({
-      required: true,
-      validate: z.string().trim().toLowerCase().email('must be an email address').max(320),
-    }),
+    name: t.string({ required: true, validate: userFields.name }),
+    email: t.string({ required: true, validate: userFields.email }),
     role: t.field({ type: RoleEnum, defaultValue: 'LEARNER' }),
-    timezone: t.string({
-      defaultValue: 'UTC',
-      validate: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
-    }),
-    dailyQuestionBudget: t.int({ defaultValue: 30, validate: z.number().int().min(1).max(500) }),
+    timezone: t.string({ defaultValue: 'UTC', validate: userFields.timezone }),
+    dailyQuestionBudget: t.int({ defaultValue: 30, validate: userFields.dailyQuestionBudget }),
+    externalId: t.string({ validate: userFields.externalId.optional(), description: externalIdDescription }),
+  }),
+});
+
+// Validated row by row by upsertUsers, so that one bad row is reported instead of failing the call.
+const UserInput = builder.inputType('UserInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    email: t.string({ required: true }),
+    role: t.field({ type: RoleEnum, defaultValue: 'LEARNER' }),
+    timezone: t.string({ defaultValue: 'UTC' }),
+    dailyQuestionBudget: t.int({ defaultValue: 30 }),
+    externalId: t.string({ description: `${externalIdDescription} The key of the upsert when given.` }),
+  }),
+});
+
+const UpsertOutcomeEnum = builder.enumType('UpsertOutcome', {
+  values: {
+    CREATED: { description: 'A new user.' },
+    UPDATED: { description: 'An existing user (found by externalId, else by email), overwritten.' },
+    REFUSED: { description: 'Nothing written for this row: see error.' },
+  },
+});
+
+const RowErrorRef = builder.objectRef<{ code: string; message: string }>('RowError').implement({
+  description: 'Why one row of a batch was refused (the other rows are written).',
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'BAD_USER_INPUT or CONFLICT.' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const UpsertUserResultRef = builder.objectRef<UpsertUserResult>('UpsertUserResult').implement({
+  description: 'The outcome of one row of upsertUsers, in input order.',
+  fields: (t) => ({
+    index: t.exposeInt('index', { description: 'The position of the row in the input (from 0).' }),
+    outcome: t.field({ type: UpsertOutcomeEnum, resolve: (r) => r.outcome }),
+    user: t.field({ type: UserRef, nullable: true, resolve: (r) => r.user }),
+    error: t.field({ type: RowErrorRef, nullable: true, resolve: (r) => r.error }),
   }),
 });
 
@@ -113,7 +185,9 @@ builder.queryFields((t) => ({
     description: 'The signed-in user (null for a staff token whose subject is not a stored user).',
     authScopes: { authenticated: true },
     resolve: (query, _root, _args, ctx) =>
-      ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.viewer!.userId } }),
+      ctx.viewer!.userId === null
+        ? null
+        : ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.viewer!.userId } }),
   }),
   user: t.prismaField({
     type: 'User',
@@ -130,10 +204,30 @@ builder.queryFields((t) => ({
     type: 'User',
     cursor: 'id',
     complexity: connectionComplexity,
-    description: 'Everyone, by name (coach/admin).',
+    description: 'Everyone, by name (coach/admin); `search` matches a part of the name or email, any case.',
     authScopes: { staff: true },
-    resolve: (query, _root, _args, ctx) =>
-      ctx.db.prisma.user.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    args: {
+      search: t.arg.string({ validate: z.string().max(200) }),
+      role: t.arg({ type: RoleEnum }),
+    },
+    resolve: (query, _root, args, ctx) => {
+      const search = args.search?.trim();
+      return ctx.db.prisma.user.findMany({
+        ...query,
+        where: {
+          role: args.role ?? undefined,
+          ...(search
+            ? {
+                OR: [
+                  { name: { contains: search, mode: 'insensitive' } },
+                  { email: { contains: search, mode: 'insensitive' } },
+                ],
+              }
+            : {}),
+        },
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      });
+    },
   }),
 }));
 
@@ -149,6 +243,26 @@ builder.mutationFields((t) => ({
         role: input.role ?? 'LEARNER',
         timezone: input.timezone ?? 'UTC',
         dailyQuestionBudget: input.dailyQuestionBudget ?? 30,
+        externalId: input.externalId ?? null,
       }),
+  }),
+  upsertUsers: t.field({
+    type: [UpsertUserResultRef],
+    description:
+      `Creates or updates users keyed on externalId, else email (admin; at most ${maxUserUpsert} a call). ` +
+      "Each row succeeds or is refused on its own: see each result's outcome and error.",
+    authScopes: { admin: true },
+    complexity: (args) => ({ field: 1, multiplier: Math.min(args.input.length, maxUserUpsert) }),
+    args: { input: t.arg({ type: [UserInput], required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      upsertUsers(
+        ctx.db,
+        input.map((row) => ({
+          ...row,
+          role: row.role ?? undefined,
+          timezone: row.timezone ?? undefined,
+          dailyQuestionBudget: row.dailyQuestionBudget ?? undefined,
+        })),
+      ),
   }),
 }));

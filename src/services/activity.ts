@@ -3,9 +3,14 @@
 //
 // Days are calendar days in each learner's IANA time zone. An attempt falls on the day it was
 // answered (answeredAt; recordedAt when absent); a session on the day it started.
+
+import { endedSessionSeconds } from '../db/sql.ts';
+import type { SqlClient } from '../db/types.ts';
+import { type RangeHalf, riskReason } from '../domain/at-risk.ts';
 import { addDays, daysBetween } from '../domain/calendar.ts';
 import { Prisma } from '../generated/prisma/client.ts';
-import { recordedBeforeAnsweredSlack, type SqlClient } from './learning-patterns.ts';
+import { recordedBeforeAnsweredSlack } from './learning-patterns.ts';
+import { zoneOrUtc } from './time-zones.ts';
 
 /** The longest range activity and cohortOverview accept, in days (from and to included). */
 export const MAX_RANGE_DAYS = 366;
@@ -40,7 +45,7 @@ export async function activityFor(db: SqlClient, userId: string, from: string, t
     { date: string; sessions: number; minutes: number; attempts: number; correct: number }[]
   >`
     WITH u AS (
-      SELECT id, timezone,
+      SELECT id, ${zoneOrUtc(Prisma.sql`timezone`)} AS timezone,
              (${from}::date::timestamp AT TIME ZONE timezone) AS starts_at,
              ((${to}::date + 1)::timestamp AT TIME ZONE timezone) AS ends_at
       FROM users WHERE id = ${userId}::uuid
@@ -55,15 +60,14 @@ export async function activityFor(db: SqlClient, userId: string, from: string, t
     ), s AS (
       SELECT (s.started_at AT TIME ZONE u.timezone)::date AS day, count(*)::int AS sessions,
              sum(CASE WHEN s.ended_at IS NULL THEN 0
-                      ELSE COALESCE(s.duration_sec, GREATEST(0, round(extract(epoch FROM s.ended_at - s.started_at))))
-                 END)::float8 / 60 AS minutes
+                      ELSE ${endedSessionSeconds} END)::float8 / 60 AS minutes
       FROM u JOIN sessions s ON s.user_id = u.id
       WHERE s.started_at >= u.starts_at AND s.started_at < u.ends_at
       GROUP BY 1
     )
     SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(s.sessions, 0) AS sessions, COALESCE(s.minutes, 0) AS minutes,
            COALESCE(a.attempts, 0) AS attempts, COALESCE(a.correct, 0) AS correct
-    FROM (SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g) d
+    FROM ${rangeDays(from, to)} d
     LEFT JOIN a ON a.day = d.day
     LEFT JOIN s ON s.day = d.day
     ORDER BY d.day`;
@@ -87,22 +91,80 @@ export interface CohortSubcategory {
   accuracy: number;
   /** Mean current mastery of those learners (those without a mastery yet left out); null if none has one. */
   meanMastery: number | null;
+  /** Minimum, quartiles and maximum of those masteries (empty when none has one). */
+  masteryQuantiles: number[];
 }
+
+/** The quantiles of masteryQuantiles: minimum, lower quartile, median, upper quartile, maximum. */
+export const MASTERY_QUANTILES = [0, 0.25, 0.5, 0.75, 1];
 
 /** Per subcategory practised in the range, by subcategory name. */
 export async function cohortSubcategories(db: SqlClient, from: string, to: string): Promise<CohortSubcategory[]> {
   const problem = rangeProblem(from, to);
   if (problem) throw new RangeError(problem);
   return db.$queryRaw<CohortSubcategory[]>`
-    WITH r AS (${rangeAttempts(from, to)}),
+    WITH r AS (${rangeActivity(from, to, await rollupMark(db))}),
     per_learner AS (
-      SELECT subcategory, user_id, count(*) AS attempts, count(*) FILTER (WHERE correct) AS correct FROM r GROUP BY 1, 2
+      SELECT subcategory, user_id, sum(attempts) AS attempts, sum(correct) AS correct FROM r GROUP BY 1, 2
     )
     SELECT p.subcategory, count(*)::int AS learners, sum(p.attempts)::int AS attempts,
-           (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, avg(m.score)::float8 AS "meanMastery"
+           (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, avg(m.score)::float8 AS "meanMastery",
+           COALESCE(percentile_cont(${MASTERY_QUANTILES}::float8[]) WITHIN GROUP (ORDER BY m.score), '{}')
+             AS "masteryQuantiles"
     FROM per_learner p LEFT JOIN masteries m ON m.user_id = p.user_id AND m.subcategory = p.subcategory
     GROUP BY p.subcategory
     ORDER BY p.subcategory`;
+}
+
+export interface CohortDay {
+  /** YYYY-MM-DD, each learner's own calendar day. */
+  date: string;
+  attempts: number;
+  /** correct ÷ attempts; null on a day without attempts. */
+  accuracy: number | null;
+  /** Learners with an attempt that day. */
+  activeLearners: number;
+  /** Sessions learners started that day. */
+  sessions: number;
+}
+
+/** Every day of the range (zeros included): the learners' attempts, accuracy and sessions. */
+export async function cohortDays(db: SqlClient, from: string, to: string): Promise<CohortDay[]> {
+  const problem = rangeProblem(from, to);
+  if (problem) throw new RangeError(problem);
+  const rows = await db.$queryRaw<
+    { date: string; attempts: number; correct: number; learners: number; sessions: number }[]
+  >`
+    WITH r AS (${rangeActivity(from, to, await rollupMark(db))}),
+    learner_days AS (
+      SELECT day, user_id, sum(attempts) AS attempts, sum(correct) AS correct FROM r GROUP BY day, user_id
+    ), a AS (
+      SELECT day, sum(attempts)::int AS attempts, sum(correct)::int AS correct, count(*)::int AS learners
+      FROM learner_days GROUP BY day
+    ), s AS (
+      SELECT x.day, count(*)::int AS sessions
+      FROM (
+        SELECT (s.started_at AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day
+        FROM sessions s JOIN users u ON u.id = s.user_id AND u.role = 'LEARNER'
+        WHERE s.started_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
+          AND s.started_at < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
+      ) x
+      WHERE x.day BETWEEN ${from}::date AND ${to}::date
+      GROUP BY x.day
+    )
+    SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(a.attempts, 0) AS attempts,
+           COALESCE(a.correct, 0) AS correct, COALESCE(a.learners, 0) AS learners, COALESCE(s.sessions, 0) AS sessions
+    FROM ${rangeDays(from, to)} d
+    LEFT JOIN a ON a.day = d.day
+    LEFT JOIN s ON s.day = d.day
+    ORDER BY d.day`;
+  return rows.map((r) => ({
+    date: r.date,
+    attempts: r.attempts,
+    accuracy: r.attempts === 0 ? null : r.correct / r.attempts,
+    activeLearners: r.learners,
+    sessions: r.sessions,
+  }));
 }
 
 /** A learner's accuracy drop counts from 15 points, comparing halves of at least 5 attempts each. */
@@ -120,8 +182,8 @@ export interface AtRiskLearner {
   /** 1 − second-half attempts ÷ first-half attempts (1: stopped); null with too few first-half attempts. */
   activityDrop: number | null;
   reason: string;
-  firstHalf: { from: string; to: string; attempts: number; correct: number };
-  secondHalf: { from: string; to: string; attempts: number; correct: number };
+  firstHalf: RangeHalf;
+  secondHalf: RangeHalf;
 }
 
 /**
@@ -154,13 +216,13 @@ export async function atRiskLearners(
       activity_flag: boolean;
     }[]
   >`
-    WITH r AS (${rangeAttempts(from, to)}),
+    WITH r AS (${rangeActivity(from, to, await rollupMark(db))}),
     halves AS (
       SELECT user_id,
-             count(*) FILTER (WHERE day <= ${firstTo}::date)::bigint AS n1,
-             count(*) FILTER (WHERE day <= ${firstTo}::date AND correct)::bigint AS c1,
-             count(*) FILTER (WHERE day >= ${secondFrom}::date)::bigint AS n2,
-             count(*) FILTER (WHERE day >= ${secondFrom}::date AND correct)::bigint AS c2
+             COALESCE(sum(attempts) FILTER (WHERE day <= ${firstTo}::date), 0)::bigint AS n1,
+             COALESCE(sum(correct) FILTER (WHERE day <= ${firstTo}::date), 0)::bigint AS c1,
+             COALESCE(sum(attempts) FILTER (WHERE day >= ${secondFrom}::date), 0)::bigint AS n2,
+             COALESCE(sum(correct) FILTER (WHERE day >= ${secondFrom}::date), 0)::bigint AS c2
       FROM r GROUP BY user_id
     ), flagged AS (
       SELECT h.*,
@@ -196,55 +258,47 @@ export async function atRiskLearners(
   });
 }
 
-type Half = AtRiskLearner['firstHalf'];
+/** Every day from `from` to `to` (inclusive) as rows of `day`, to join each day's figures to. */
+function rangeDays(from: string, to: string) {
+  return Prisma.sql`(SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g)`;
+}
 
-const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
-
-/** A sentence a coach reads: what dropped, from what to what, over which days. */
-export function riskReason(accuracyDropped: boolean, activityDropped: boolean, first: Half, second: Half): string {
-  if (activityDropped && second.attempts === 0) {
-    return (
-      `Stopped practising: ${first.attempts} attempts in ${first.from}..${first.to}, ` +
-      `none in ${second.from}..${second.to}.`
-    );
-  }
-  const parts: string[] = [];
-  if (accuracyDropped) {
-    const before = first.correct / first.attempts;
-    const after = second.correct / second.attempts;
-    parts.push(
-      `accuracy fell from ${percent(before)} to ${percent(after)} (−${Math.round((before - after) * 100)} points)`,
-    );
-  }
-  if (activityDropped) {
-    parts.push(
-      `attempts fell from ${first.attempts} to ${second.attempts} (−${percent(1 - second.attempts / first.attempts)})`,
-    );
-  }
-  const text = `${parts.join(' and ')} from ${first.from}..${first.to} to ${second.from}..${second.to}.`;
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+/** Up to when daily_activity holds the attempts (null before the first NIGHTLY run with it). */
+async function rollupMark(db: SqlClient): Promise<Date | null> {
+  const [row] = await db.$queryRaw<{ up_to: Date }[]>`SELECT up_to FROM activity_rollup_mark WHERE id = 1`;
+  return row?.up_to ?? null;
 }
 
 /**
- * The learners' attempts answered on a day of the range in their own time zone: user_id,
- * subcategory, correct, day. The bounds on the instants hold for every zone (UTC−12 to UTC+14) so
- * that the recorded_at index narrows the scan before the per-learner day is worked out.
+ * The learners' attempts answered on a day of the range in their own time zone, counted per
+ * (user_id, subcategory, day): attempts, correct. The attempts recorded up to the rollup's mark come
+ * from daily_activity (NIGHTLY's activityRollup step); those recorded after it (the day so far, or
+ * everything before a first NIGHTLY) from the attempts themselves. The mark is read first and passed
+ * as a value, so the planner sees how few attempts that second part reads. The bounds on the instants hold
+ * for every zone (UTC−12 to UTC+14) so that the recorded_at index narrows that scan before the
+ * per-learner day is worked out.
  */
-function rangeAttempts(from: string, to: string) {
+function rangeActivity(from: string, to: string, mark: Date | null) {
   return Prisma.sql`
-    SELECT x.user_id, x.subcategory, x.correct, x.day
+    SELECT d.user_id, d.subcategory, d.date AS day, d.attempts, d.correct
+    FROM daily_activity d
+    WHERE d.date BETWEEN ${from}::date AND ${to}::date
+    UNION ALL
+    SELECT x.user_id, x.subcategory, x.day, count(*)::int, count(*) FILTER (WHERE x.correct)::int
     FROM (
       SELECT a.user_id, q.subcategory, a.correct,
-             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE u.timezone)::date AS day
+             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day
       FROM attempts a
       JOIN users u ON u.id = a.user_id AND u.role = 'LEARNER'
       JOIN questions q ON q.id = a.question_id
-      WHERE a.recorded_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
+      WHERE a.recorded_at > COALESCE(${mark}::timestamptz, '-infinity'::timestamptz)
+        AND a.recorded_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
                              - ${recordedBeforeAnsweredSlack}::interval
         AND COALESCE(a.answered_at, a.recorded_at)
             >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
         AND COALESCE(a.answered_at, a.recorded_at)
             < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
     ) x
-    WHERE x.day BETWEEN ${from}::date AND ${to}::date`;
+    WHERE x.day BETWEEN ${from}::date AND ${to}::date
+    GROUP BY 1, 2, 3`;
 }

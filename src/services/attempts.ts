@@ -1,4 +1,4 @@
-import type { Viewer } from '../auth.ts';
+import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
 import { estimate, type LearnerModelParameters, updateAfterAttempt } from '../domain/learner-model.ts';
@@ -31,15 +31,17 @@ export interface AttemptInput {
 export const maxClockSkewMs = 5 * 60_000;
 
 export function checkAttemptInput(input: AttemptInput, now = new Date()): void {
+  checkDeviceTime('answeredAt', input.answeredAt, now);
   if (input.context === 'SESSION' && !input.sessionId)
     throw badInput('An attempt with context SESSION needs a sessionId (or use context PRACTICE or DAILY).');
   if (input.context !== 'SESSION' && input.sessionId)
     throw badInput(`A ${input.context} attempt belongs to no session: leave sessionId out or use context SESSION.`);
-  if (input.answeredAt && input.answeredAt.getTime() > now.getTime() + maxClockSkewMs) {
-    throw badInput(
-      `answeredAt ${input.answeredAt.toISOString()} is more than 5 minutes in the future: check the device clock.`,
-    );
-  }
+}
+
+/** A device's clock may run ahead of the server's by maxClockSkewMs, no more (startedAt, answeredAt, endedAt). */
+export function checkDeviceTime(field: string, time: Date | null, now = new Date()): void {
+  if (time && time.getTime() > now.getTime() + maxClockSkewMs)
+    throw badInput(`${field} ${time.toISOString()} is more than 5 minutes in the future: check the device clock.`);
 }
 
 /**
@@ -69,20 +71,21 @@ export async function recordAttempt(
   model: LearnerModelParameters,
 ): Promise<Attempt> {
   checkAttemptInput(input);
+  const userId = actingUserId(viewer);
   const optionsJson = input.options === null || input.options === undefined ? null : JSON.stringify(input.options);
   const userAnswerKey = answerKey(input.userAnswer);
   for (let tries = 0; tries < maxInsertTries; tries++) {
     const question = await questionInputs(db, input.questionId);
-    const state = await learnerInputs(db, viewer.userId);
+    const state = await learnerInputs(db, userId);
     if (!state) {
-      // A staff token without a stored user: say what else is wrong first (someone else's session).
-      await explainRefusal(db, viewer, input);
-      throw notFound(`The user ${viewer.userId} of your token`);
+      // No such user stored: say what else is wrong first (someone else's session).
+      await explainRefusal(db, userId, input);
+      throw notFound(`The user ${userId} of your token`);
     }
     const correct = question.answerKey === userAnswerKey;
     const step = modelStep(model, state, question, input, correct);
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
-      WITH input AS (SELECT ${viewer.userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
+      WITH input AS (SELECT ${userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
                             ${input.sessionId}::uuid AS session_id, ${step.at}::timestamptz AS at),
            state AS (SELECT l.user_id FROM learner_states l, input
                      WHERE l.user_id = input.user_id AND l.version = ${state.version} FOR UPDATE OF l),
@@ -133,7 +136,7 @@ export async function recordAttempt(
                  last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
       SELECT * FROM inserted`;
     if (inserted) {
-      learnerWritten(db, viewer.userId, state, {
+      learnerWritten(db, userId, state, {
         learner: step.learner,
         subcategory: question.subcategory,
         skill: step.skill,
@@ -142,9 +145,9 @@ export async function recordAttempt(
       });
       return inserted;
     }
-    forget(db, viewer.userId, input.questionId);
+    forget(db, userId, input.questionId);
     const existing = await db.prisma.attempt.findUnique({
-      where: { userId_clientAttemptId: { userId: viewer.userId, clientAttemptId: input.clientAttemptId } },
+      where: { userId_clientAttemptId: { userId, clientAttemptId: input.clientAttemptId } },
     });
     if (existing) {
       if (!sameAttempt(existing, input)) {
@@ -155,7 +158,7 @@ export async function recordAttempt(
       }
       return existing;
     }
-    await explainRefusal(db, viewer, input);
+    await explainRefusal(db, userId, input);
     // Nothing refused it: the learner's state or the question changed since they were read, or another
     // attempt took this attemptNo; go again.
   }
@@ -192,7 +195,7 @@ function modelStep(
   };
 }
 
-function sameAttempt(
+export function sameAttempt(
   stored: {
     questionId: string;
     sessionId: string | null;
@@ -201,10 +204,12 @@ function sameAttempt(
     hintUsed: boolean;
     context: string;
     answeredAt: Date | null;
+    options: unknown;
   },
   input: AttemptInput,
 ): boolean {
   return (
+    canonicalJson(stored.options ?? null) === canonicalJson(input.options ?? null) &&
     stored.questionId === input.questionId &&
     stored.sessionId === input.sessionId &&
     stored.userAnswer === input.userAnswer &&
@@ -215,8 +220,17 @@ function sameAttempt(
   );
 }
 
+/** JSON with object keys sorted, as jsonb keeps them: equal values give equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /** Throws the reason an insert was refused, if there is one. */
-async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput): Promise<void> {
+async function explainRefusal(db: Database, userId: string, input: AttemptInput): Promise<void> {
   const question = await db.prisma.question.findUnique({ where: { id: input.questionId }, select: { id: true } });
   if (!question) throw notFound('This question');
   if (!input.sessionId) return;
@@ -225,7 +239,7 @@ async function explainRefusal(db: Database, viewer: Viewer, input: AttemptInput)
     select: { userId: true, endedAt: true },
   });
   if (!session) throw notFound('This session');
-  if (session.userId !== viewer.userId)
+  if (session.userId !== userId)
     throw forbidden('This session belongs to another learner: record attempts into your own sessions.');
   if (session.endedAt) {
     throw conflict(

@@ -11,13 +11,13 @@
 // appends one row, the plan and its history at once. A unit is named by (learner, date, subcategory),
 // so an id a client holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from '../db/types.ts';
 import { dateString } from '../domain/calendar.ts';
 import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
-import type { PlanTrigger, PlanUnitStatus } from '../generated/prisma/client.ts';
+import { type PlanTrigger, type PlanUnitStatus, Prisma } from '../generated/prisma/client.ts';
 import { learnerModelStates, liveEstimate, SubcategoryPriors } from './learner-state.ts';
-import type { Transaction } from './transaction.ts';
 
 /** A plan unit as a plan adjustment records it (before and after). */
 export interface UnitSnapshot {
@@ -50,6 +50,11 @@ export interface ReplanOptions {
   /** The live model's hyperparameters (default: the model's defaults). */
   learnerModel?: LearnerModelParameters;
   sessionId?: string | null;
+  /**
+   * Given, learners another transaction holds (a job run planning them) are not waited for: their
+   * requests are pushed here, unplanned, for the caller to apply later (src/services/pending-replans.ts).
+   */
+  skippedLocked?: PlanRequest[];
 }
 
 /**
@@ -94,10 +99,12 @@ async function replanChunk(
   tx: Transaction,
   requests: readonly PlanRequest[],
   trigger: PlanTrigger,
-  { now, learnerModel = defaultLearnerModelParameters, sessionId = null }: ReplanOptions,
+  { now, learnerModel = defaultLearnerModelParameters, sessionId = null, skippedLocked }: ReplanOptions,
 ): Promise<PlanChange[]> {
-  const inputs = await loadInputs(tx, requests, learnerModel, now);
-  const planned = requests.map((request) => {
+  const inputs = await loadInputs(tx, requests, learnerModel, now, skippedLocked !== undefined);
+  const locked = requests.filter((request) => inputs.budget.has(request.userId) || !skippedLocked);
+  skippedLocked?.push(...requests.filter((request) => !locked.includes(request)));
+  const planned = locked.map((request) => {
     const units = learnerPlan({
       budget: inputs.budget.get(request.userId) ?? 0,
       planDate: request.planDate,
@@ -130,6 +137,7 @@ async function loadInputs(
   requests: readonly PlanRequest[],
   learnerModel: LearnerModelParameters,
   now: Date,
+  skipLocked: boolean,
 ): Promise<LearnerInputs> {
   const userIds = [...new Set(requests.map((r) => r.userId))];
   // The lock serialises replans of one learner (NO KEY UPDATE leaves inserts that reference the user
@@ -138,7 +146,7 @@ async function loadInputs(
     SELECT id, daily_question_budget AS budget FROM users
     WHERE id = ANY(${userIds}::uuid[])
     ORDER BY id
-    FOR NO KEY UPDATE`;
+    FOR NO KEY UPDATE ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}`;
   // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
   const [row] = await tx.$queryRaw<
     { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]

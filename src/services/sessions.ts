@@ -1,40 +1,52 @@
-import type { Viewer } from '../auth.ts';
+import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
+import { durationSeconds } from '../db/sql.ts';
+import type { Transaction } from '../db/types.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
 import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
 import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
-import { type PlanChange, replanLearners } from './plans.ts';
+import { badInput, conflict, forbidden, notFound } from '../errors.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { checkDeviceTime } from './attempts.ts';
+import { type PlanChange, type PlanRequest, replanLearners } from './plans.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
-import type { Transaction } from './transaction.ts';
 
 export interface NewSession {
   units: string[];
   notes: string | null;
   clientSessionId: string | null;
+  /** When the session started on the device (an offline app syncing later); null: now. */
+  startedAt: Date | null;
 }
 
 type SessionQuery = Omit<Prisma.SessionFindUniqueArgs, 'where'>;
 
 /** Starts a session for the viewer; a repeated clientSessionId returns the session it started. */
 export async function startSession<Q extends SessionQuery>(db: Database, query: Q, viewer: Viewer, input: NewSession) {
-  const user = await db.prisma.user.findUnique({ where: { id: viewer.userId }, select: { id: true } });
-  if (!user) throw notFound(`The user ${viewer.userId} of your token`);
+  checkDeviceTime('startedAt', input.startedAt);
+  const userId = actingUserId(viewer);
+  const user = await db.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
+  if (!user) throw notFound(`The user ${userId} of your token`);
   if (input.clientSessionId !== null) {
-    const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+    const existing = await findByClientId(db, query, userId, input.clientSessionId);
     if (existing) return sameSessionOrConflict(existing, input);
   }
   try {
     return await db.prisma.session.create({
       ...query,
-      data: { userId: viewer.userId, units: input.units, notes: input.notes, clientSessionId: input.clientSessionId },
+      data: {
+        userId,
+        units: input.units,
+        notes: input.notes,
+        clientSessionId: input.clientSessionId,
+        ...(input.startedAt ? { startedAt: input.startedAt } : {}),
+      },
     });
   } catch (error) {
     // Two identical requests raced: the other one created it.
     if (input.clientSessionId !== null && isUniqueViolation(error)) {
-      const existing = await findByClientId(db, query, viewer.userId, input.clientSessionId);
+      const existing = await findByClientId(db, query, userId, input.clientSessionId);
       if (existing) return sameSessionOrConflict(existing, input);
     }
     throw error;
@@ -46,10 +58,19 @@ function findByClientId<Q extends SessionQuery>(db: Database, query: Q, userId: 
 }
 
 function sameSessionOrConflict<T>(existing: T, input: NewSession): T {
-  const stored = existing as unknown as { units: string[]; notes: string | null; clientSessionId: string };
-  if (JSON.stringify(stored.units) !== JSON.stringify(input.units) || stored.notes !== input.notes) {
+  const stored = existing as unknown as {
+    units: string[];
+    notes: string | null;
+    clientSessionId: string;
+    startedAt?: Date;
+  };
+  if (
+    JSON.stringify(stored.units) !== JSON.stringify(input.units) ||
+    stored.notes !== input.notes ||
+    (input.startedAt && stored.startedAt && stored.startedAt.getTime() !== input.startedAt.getTime())
+  ) {
     throw conflict(
-      `clientSessionId ${stored.clientSessionId} already started a session with other units or notes: ` +
+      `clientSessionId ${stored.clientSessionId} already started a session with other units, notes or startedAt: ` +
         'use a new clientSessionId for a new session.',
     );
   }
@@ -63,6 +84,8 @@ export interface EndedSession {
   changed: boolean;
   /** Tomorrow's plan as this session adjusted it (null when unchanged): publish it after commit. */
   planChange: PlanChange | null;
+  /** A job run held the learner: the adjustment is pending (retryPendingReplan applies it). */
+  replanPending: boolean;
 }
 
 interface LockedSession {
@@ -74,15 +97,24 @@ interface LockedSession {
 }
 
 /**
+ * A burst of session ends (a class finishing at once) queues for a pool connection rather than
+ * failing after Prisma's default 2 s; nothing in the transaction waits for a job run's locks.
+ */
+const endSessionTransaction = { maxWait: 15_000, timeout: 15_000 };
+
+/**
  * Ends a session: sets endedAt and durationSec in one transaction with the session's derived rows.
- * Idempotent: a second call changes nothing.
+ * Idempotent: a second call changes nothing. `endedAt` is the device's time of the end (a session
+ * synced later): not in the future, not before the session's start or its last answer.
  */
 export async function endSession(
   db: Database,
   viewer: Viewer,
   sessionId: string,
   learnerModel: LearnerModelParameters,
+  endedAt: Date | null = null,
 ): Promise<EndedSession> {
+  checkDeviceTime('endedAt', endedAt);
   return db.prisma.$transaction(async (tx) => {
     const [session] = await tx.$queryRaw<LockedSession[]>`
       SELECT s.id, s.user_id, s.started_at, s.ended_at, u.timezone
@@ -90,26 +122,61 @@ export async function endSession(
     if (!session) throw notFound('This session');
     if (viewer.role !== 'ADMIN' && viewer.userId !== session.user_id)
       throw forbidden('You may end only your own sessions.');
-    if (session.ended_at) return { sessionId, userId: session.user_id, changed: false, planChange: null };
-    // The session lasts until now, or until its last answer when a client clock ran ahead.
+    if (session.ended_at)
+      return { sessionId, userId: session.user_id, changed: false, planChange: null, replanPending: false };
+    if (endedAt) await checkEndedAt(tx, session, endedAt);
+    // The session lasts until endedAt, else until now, or until its last answer when a client clock ran ahead.
     await tx.$executeRaw`
       UPDATE sessions s SET ended_at = e.ended_at,
-        duration_sec = GREATEST(0, round(extract(epoch FROM e.ended_at - s.started_at)))::int
-      FROM (SELECT GREATEST(now(), max(a.recorded_at), max(a.answered_at)) AS ended_at
+        duration_sec = ${durationSeconds('s.started_at', 'e.ended_at')}::int
+      FROM (SELECT COALESCE(
+                     ${endedAt}::timestamptz,
+                     ${ceilToMillisecond(Prisma.sql`GREATEST(now(), max(a.recorded_at), max(a.answered_at))`)}
+                   ) AS ended_at
             FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
       WHERE s.id = ${sessionId}::uuid`;
-    const attempts = (await sessionsAttempts(tx, [sessionId])).get(sessionId)!;
-    await storeSessionAnalytics(tx, sessionId, attempts);
-    // Tomorrow in the learner's time zone, adjusted from this session at once.
+    const attemptsBySession = await sessionsAttempts(tx, [sessionId]);
+    await storeSessionsAnalytics(tx, attemptsBySession);
+    const attempts = attemptsBySession.get(sessionId)!;
+    // Tomorrow in the learner's time zone, adjusted from this session at once — unless a job run holds
+    // the learner: then the session ends now and the adjustment follows (src/services/pending-replans.ts).
     const now = new Date();
+    const planDate = addDays(localDate(now, session.timezone), 1);
+    const skippedLocked: PlanRequest[] = [];
     const [planChange = null] = await replanLearners(
       tx,
-      [{ userId: session.user_id, planDate: addDays(localDate(now, session.timezone), 1), sessionAttempts: attempts }],
+      [{ userId: session.user_id, planDate, sessionAttempts: attempts }],
       'SESSION_END',
-      { now, sessionId, learnerModel },
+      { now, sessionId, learnerModel, skippedLocked },
     );
-    return { sessionId, userId: session.user_id, changed: true, planChange };
-  });
+    const replanPending = skippedLocked.length > 0;
+    if (replanPending) {
+      await tx.$executeRaw`
+        INSERT INTO pending_replans (session_id, user_id, plan_date)
+        VALUES (${sessionId}::uuid, ${session.user_id}::uuid, ${planDate}::date) ON CONFLICT DO NOTHING`;
+    }
+    return { sessionId, userId: session.user_id, changed: true, planChange, replanPending };
+  }, endSessionTransaction);
+}
+
+async function checkEndedAt(tx: Transaction, session: LockedSession, endedAt: Date): Promise<void> {
+  if (endedAt.getTime() < session.started_at.getTime())
+    throw badInput(
+      `endedAt ${endedAt.toISOString()} is before the session started (${session.started_at.toISOString()}).`,
+    );
+  // An attempt's time is its device time when it has one (a late sync is recorded later than it happened).
+  const [last] = await tx.$queryRaw<{ at: Date | null }[]>`
+    SELECT max(COALESCE(a.answered_at, a.recorded_at)) AS at FROM attempts a WHERE a.session_id = ${session.id}::uuid`;
+  if (last?.at && endedAt.getTime() < last.at.getTime())
+    throw badInput(`endedAt ${endedAt.toISOString()} is before the session's last answer (${last.at.toISOString()}).`);
+}
+
+/**
+ * An instant rounded up to the millisecond sessions.ended_at keeps (attempts.recorded_at keeps
+ * microseconds): storing it as is would round it, sometimes to before the session's last attempt.
+ */
+export function ceilToMillisecond(instant: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`date_trunc('milliseconds', ${instant} + interval '999 microseconds')`;
 }
 
 export interface EndedSessionAttempt extends SessionAttempt {
@@ -132,17 +199,9 @@ export async function sessionsAttempts(
   return bySession;
 }
 
-/** Computes and stores a session's summary and analytics (SPEC 4.1, 4.2) from its attempts. */
-export function storeSessionAnalytics(
-  tx: Transaction,
-  sessionId: string,
-  attempts: readonly SessionAttempt[],
-): Promise<{ summaries: number; analytics: number }> {
-  return storeSessionsAnalytics(tx, new Map([[sessionId, attempts]]));
-}
-
 /**
- * Summaries and analytics of many sessions in one statement per table. Rows that exist are kept:
+ * Computes and stores the sessions' summaries and analytics (SPEC 4.1, 4.2) from their attempts,
+ * one statement per table. Rows that exist are kept:
  * what a session ended with is what it keeps.
  */
 export async function storeSessionsAnalytics(

@@ -103,7 +103,52 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.stop());
 
+const CohortDistribution = graphql(`
+  query CohortDistribution($from: Date!, $to: Date!) {
+    cohortOverview(from: $from, to: $to) {
+      days { date attempts accuracy activeLearners sessions }
+      subcategories { subcategory masteryQuantiles }
+    }
+  }
+`);
+
 describe('cohortOverview', () => {
+  test('every day of the range across learners, each on their own calendar, and mastery quantiles', async () => {
+    const { cohortOverview } = dataOf(await server.request(CohortDistribution, { from, to }, world.coach.token));
+    // [date, attempts, correct, learners]: Kiran's 05-31 18:30Z is 06-01 in Kolkata, their 06-14 18:30Z
+    // is 06-15; the coach's attempts are not the cohort's; no sessions (practice only).
+    const expected: [string, number, number, number][] = [
+      ['2026-06-01', 21, 17, 2],
+      ['2026-06-02', 20, 16, 2],
+      ['2026-06-03', 20, 15, 1],
+      ['2026-06-04', 20, 18, 1],
+      ['2026-06-05', 3, 3, 1],
+      ['2026-06-06', 0, 0, 0],
+      ['2026-06-07', 10, 5, 1],
+      ['2026-06-08', 0, 0, 0],
+      ['2026-06-09', 10, 8, 1],
+      ['2026-06-10', 10, 4, 1],
+      ['2026-06-11', 8, 5, 1],
+      ['2026-06-12', 4, 3, 1],
+      ['2026-06-13', 0, 0, 0],
+      ['2026-06-14', 20, 13, 1],
+    ];
+    expect(cohortOverview.days).toEqual(
+      expected.map(([date, attempts, correct, activeLearners]) => ({
+        date,
+        attempts,
+        accuracy: attempts === 0 ? null : correct / attempts,
+        activeLearners,
+        sessions: 0,
+      })),
+    );
+    // Algebra: Slipping 0.4 and Barely 0.6 (Steady did no Algebra in the range); Geometry: nobody has one.
+    expect(cohortOverview.subcategories).toEqual([
+      { subcategory: 'Algebra', masteryQuantiles: [0.4, 0.45, 0.5, 0.55, 0.6].map((q) => expect.closeTo(q, 12)) },
+      { subcategory: 'Geometry', masteryQuantiles: [] },
+    ]);
+  });
+
   test('subcategories across learners, each learner’s days in their own zone', async () => {
     const { cohortOverview } = dataOf(await server.request(Cohort, { from, to }, world.coach.token));
     expect(cohortOverview.from).toBe(from);

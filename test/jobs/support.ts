@@ -106,6 +106,9 @@ export async function derivedState(db: Database) {
     sessions: await db.prisma.session.findMany({ orderBy: { id: 'asc' } }),
     summaries: await db.prisma.sessionSummary.count(),
     usage: await db.prisma.usageStat.findMany({ orderBy: { date: 'asc' }, omit: { computedAt: true } }),
+    activity: await db.prisma.dailyActivity.findMany({
+      orderBy: [{ date: 'asc' }, { userId: 'asc' }, { subcategory: 'asc' }],
+    }),
   };
 }
 

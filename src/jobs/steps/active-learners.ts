@@ -12,3 +12,24 @@ export async function activeLearnerIds(ctx: Pick<RunContext, 'tx' | 'at'>, days:
     ORDER BY u.id`;
   return rows.map((row) => row.id);
 }
+
+/**
+ * Splits learners by whether the database knows their time zone: a zone stored before createUser
+ * checked it against pg_timezone_names would fail every `AT TIME ZONE` over the batch. The others
+ * are processed; these are logged (with their ids) and counted in the run's stats.
+ */
+export async function withUsableTimeZones(
+  ctx: Pick<RunContext, 'tx' | 'log' | 'job'>,
+  userIds: readonly string[],
+): Promise<{ usable: string[]; unusable: number }> {
+  const rows = await ctx.tx.$queryRaw<{ id: string; timezone: string }[]>`
+    SELECT u.id::text AS id, u.timezone FROM users u
+    WHERE u.id = ANY(${userIds}::uuid[]) AND u.timezone NOT IN (SELECT name FROM pg_timezone_names)`;
+  if (rows.length === 0) return { usable: [...userIds], unusable: 0 };
+  ctx.log.warn(
+    { job: ctx.job, learners: rows.slice(0, 100) },
+    `${rows.length} learner(s) skipped: their time zone is unknown to the database (fix users.timezone)`,
+  );
+  const unusable = new Set(rows.map((r) => r.id));
+  return { usable: userIds.filter((id) => !unusable.has(id)), unusable: rows.length };
+}

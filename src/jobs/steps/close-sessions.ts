@@ -1,14 +1,18 @@
 // NIGHTLY step 1: close abandoned sessions. A session still open whose last activity (its last
 // attempt, or its start without any) lies more than SESSION_IDLE_MINUTES before the run's `at` is
 // ended at that last activity, so durationSec measures the time the learner actually spent.
-import { sessionsAttempts, storeSessionsAnalytics } from '../../services/sessions.ts';
+import { durationSeconds } from '../../db/sql.ts';
+import { Prisma } from '../../generated/prisma/client.ts';
+import { ceilToMillisecond, sessionsAttempts, storeSessionsAnalytics } from '../../services/sessions.ts';
 import type { RunContext, StepStats } from '../context.ts';
 
 export async function closeAbandonedSessions(ctx: RunContext): Promise<StepStats> {
   const { tx, at, config } = ctx;
   const closed = await tx.$queryRaw<{ id: string }[]>`
     WITH idle AS (
-      SELECT s.id, GREATEST(s.started_at, max(a.recorded_at), max(a.answered_at)) AS last_activity
+      SELECT s.id,
+             ${ceilToMillisecond(Prisma.sql`GREATEST(s.started_at, max(a.recorded_at), max(a.answered_at))`)}
+               AS last_activity
       FROM sessions s
       LEFT JOIN attempts a ON a.session_id = s.id
       WHERE s.ended_at IS NULL AND s.started_at <= ${at}::timestamptz
@@ -16,7 +20,7 @@ export async function closeAbandonedSessions(ctx: RunContext): Promise<StepStats
     )
     UPDATE sessions s
     SET ended_at = idle.last_activity,
-        duration_sec = GREATEST(0, round(extract(epoch FROM idle.last_activity - s.started_at)))::int
+        duration_sec = ${durationSeconds('s.started_at', 'idle.last_activity')}::int
     FROM idle
     WHERE s.id = idle.id AND s.ended_at IS NULL
       AND idle.last_activity <= ${at}::timestamptz - ${config.sessionIdleMinutes}::float8 * interval '1 minute'

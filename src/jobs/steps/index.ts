@@ -2,6 +2,7 @@
 // batch in its own module; all of a run's steps share one transaction with its SUCCEEDED mark.
 import type { JobName } from '../../generated/prisma/client.ts';
 import type { Step } from '../context.ts';
+import { rollUpActivity } from './activity-rollup.ts';
 import { cleanup } from './cleanup.ts';
 import { closeAbandonedSessions } from './close-sessions.ts';
 import { decayMastery } from './decay.ts';
@@ -24,6 +25,7 @@ export const jobSteps: Record<JobName, readonly Step[]> = {
     { name: 'planTomorrow', run: planTomorrow }, // ← replanLearners is wired in here (steps/plans.ts)
     { name: 'cleanup', run: cleanup },
     { name: 'usageStatistics', run: computeUsageStatistics },
+    { name: 'activityRollup', run: rollUpActivity }, // the cohort overview's daily rollup
     { name: 'learningPatterns', run: storeLearningPatterns },
   ],
   MASTERY_DECAY: [{ name: 'masteryDecay', run: decayMastery }],

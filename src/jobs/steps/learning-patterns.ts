@@ -4,12 +4,13 @@
 // many learners there are.
 import { DEFAULT_PATTERN_DAYS, learningPatternsForUsers } from '../../services/learning-patterns.ts';
 import type { RunContext, StepStats } from '../context.ts';
-import { activeLearnerIds } from './active-learners.ts';
+import { activeLearnerIds, withUsableTimeZones } from './active-learners.ts';
 
 const chunkSize = 2_000;
 
 export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats> {
-  const learners = await activeLearnerIds(ctx, DEFAULT_PATTERN_DAYS);
+  const active = await activeLearnerIds(ctx, DEFAULT_PATTERN_DAYS);
+  const { usable: learners, unusable } = await withUsableTimeZones(ctx, active);
   let written = 0;
   for (let i = 0; i < learners.length; i += chunkSize) {
     const patterns = [
@@ -26,5 +27,5 @@ export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats>
                   ${patterns.map(([, p]) => JSON.stringify(p.difficultyProgression))}::text[],
                   ${patterns.map(([, p]) => JSON.stringify(p.conceptRetention))}::text[]) AS t(u, w, d, h, p, r)`;
   }
-  return { patterns: written };
+  return { patterns: written, ...(unusable > 0 ? { patternLearnersSkipped: unusable } : {}) };
 }

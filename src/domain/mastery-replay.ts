@@ -1,0 +1,145 @@
+// One learner's mastery replayed through history as the jobs would have made it live: NIGHTLY at each
+// of its slots (the EWMA step over the attempts recorded in its window, then a MasteryHistory point
+// per subcategory when the learner practised in the 30 days before), MASTERY_DECAY at each of its
+// slots (every score decayed from its last update or decay when the learner had no attempt in the
+// 48 h before), and each attempt seeing the scores as they stood when it was recorded (its
+// masteryAtAttempt). The arithmetic is the jobs' own (attemptCredit, ewmaStep, decayedScore);
+// a rebuild runs it once per learner over the whole attempt log instead of one NIGHTLY per past day.
+import { attemptCredit, decayedScore, ewmaStep, type MasteryParameters } from './mastery.ts';
+
+export interface ReplayAttempt {
+  subcategory: string;
+  correct: boolean;
+  hintUsed: boolean;
+  /** The EWMA learns from this attempt (its context is one of MASTERY_CONTEXTS). */
+  counts: boolean;
+  recordedAt: number;
+}
+
+export interface ReplaySlot {
+  at: number;
+}
+
+export interface NightlySlot extends ReplaySlot {
+  /** The day the run closes (its MasteryHistory date). */
+  date: string;
+}
+
+export interface ReplayedMastery {
+  subcategory: string;
+  score: number;
+  attemptsCount: number;
+  lastPracticedAt: number | null;
+  updatedAt: number;
+  decayedAt: number | null;
+}
+
+export interface ReplayedLearner {
+  /** As the Mastery rows stand after the last event. */
+  masteries: ReplayedMastery[];
+  /** MasteryHistory points in slot order. */
+  history: { subcategory: string; date: string; score: number }[];
+  /** Per attempt, in input order: the score of its subcategory when it was recorded (null before any). */
+  masteryAtAttempt: (number | null)[];
+}
+
+export interface ReplaySchedule {
+  /** NIGHTLY slots, ascending. */
+  nightly: readonly NightlySlot[];
+  /** MASTERY_DECAY slots, ascending. */
+  decay: readonly ReplaySlot[];
+  parameters: MasteryParameters;
+  /** MasteryHistory is written for learners who practised within this many days of the run. */
+  historyActiveDays: number;
+}
+
+/** First index of `slots` whose instant is ≥ at (binary search). */
+function firstSlotFrom(slots: readonly ReplaySlot[], at: number): number {
+  let lo = 0;
+  let hi = slots.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (slots[mid]!.at < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Replays one learner. `attempts` in recordedAt order (ties as the database orders them). At one
+ * instant an attempt comes before a slot (a run at T includes attempts recorded at T and runs after
+ * them), and NIGHTLY before MASTERY_DECAY.
+ */
+export function replayLearner(attempts: readonly ReplayAttempt[], schedule: ReplaySchedule): ReplayedLearner {
+  const { parameters, historyActiveDays } = schedule;
+  const hourMs = 3_600_000;
+  const scores = new Map<string, ReplayedMastery>();
+  const history: ReplayedLearner['history'] = [];
+  const masteryAtAttempt: (number | null)[] = [];
+  if (attempts.length === 0) return { masteries: [], history, masteryAtAttempt };
+
+  let nightly = firstSlotFrom(schedule.nightly, attempts[0]!.recordedAt);
+  let decay = firstSlotFrom(schedule.decay, attempts[0]!.recordedAt);
+  let next = 0;
+  let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let lastPracticedAt = Number.NEGATIVE_INFINITY;
+  // The window of the coming NIGHTLY: credits per subcategory, their count, the last one's instant.
+  let pending = new Map<string, { sum: number; n: number; last: number }>();
+
+  const runNightly = (slot: NightlySlot) => {
+    for (const [subcategory, window] of pending) {
+      const previous = scores.get(subcategory);
+      scores.set(subcategory, {
+        subcategory,
+        score: ewmaStep(previous?.score ?? null, window.sum / window.n, parameters.alpha, parameters.prior),
+        attemptsCount: (previous?.attemptsCount ?? 0) + window.n,
+        lastPracticedAt: Math.max(previous?.lastPracticedAt ?? Number.NEGATIVE_INFINITY, window.last),
+        updatedAt: slot.at,
+        decayedAt: previous?.decayedAt ?? null,
+      });
+    }
+    pending = new Map();
+    if (lastPracticedAt > slot.at - historyActiveDays * 24 * hourMs) {
+      for (const m of scores.values()) history.push({ subcategory: m.subcategory, date: slot.date, score: m.score });
+    }
+  };
+  const runDecay = (slot: ReplaySlot) => {
+    if (lastAttemptAt > slot.at - parameters.inactiveAfterHours * hourMs) return;
+    for (const m of scores.values()) {
+      const since = Math.max(m.updatedAt, m.decayedAt ?? Number.NEGATIVE_INFINITY);
+      if (since >= slot.at) continue;
+      m.score = decayedScore(m.score, (slot.at - since) / hourMs, parameters);
+      m.decayedAt = slot.at;
+    }
+  };
+
+  for (;;) {
+    const attemptAt = next < attempts.length ? attempts[next]!.recordedAt : Number.POSITIVE_INFINITY;
+    const nightlyAt = nightly < schedule.nightly.length ? schedule.nightly[nightly]!.at : Number.POSITIVE_INFINITY;
+    const decayAt = decay < schedule.decay.length ? schedule.decay[decay]!.at : Number.POSITIVE_INFINITY;
+    if (
+      attemptAt === Number.POSITIVE_INFINITY &&
+      nightlyAt === Number.POSITIVE_INFINITY &&
+      decayAt === Number.POSITIVE_INFINITY
+    )
+      break;
+    if (attemptAt <= nightlyAt && attemptAt <= decayAt) {
+      const attempt = attempts[next++]!;
+      masteryAtAttempt.push(scores.get(attempt.subcategory)?.score ?? null);
+      lastAttemptAt = attempt.recordedAt;
+      if (attempt.counts) {
+        const window = pending.get(attempt.subcategory) ?? { sum: 0, n: 0, last: attempt.recordedAt };
+        window.sum += attemptCredit(attempt);
+        window.n += 1;
+        window.last = attempt.recordedAt;
+        pending.set(attempt.subcategory, window);
+        lastPracticedAt = attempt.recordedAt;
+      }
+    } else if (nightlyAt <= decayAt) {
+      runNightly(schedule.nightly[nightly++]!);
+    } else {
+      runDecay(schedule.decay[decay++]!);
+    }
+  }
+  return { masteries: [...scores.values()], history, masteryAtAttempt };
+}

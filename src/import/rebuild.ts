@@ -1,0 +1,352 @@
+// Every derived state rebuilt from the attempt log in history order, as live recording plus the
+// scheduled jobs would have left it (`npm run rebuild`, and after an import). In passes:
+//
+//   1. mastery    per learner, streaming the log in chunks of learners: replayLearner (src/domain/
+//                 mastery-replay.ts) runs NIGHTLY at each past slot and MASTERY_DECAY at each of
+//                 its slots; it writes the Mastery rows, a MasteryHistory point per day (imported
+//                 points stay the record and are compared), and each attempt's masteryAtAttempt
+//   2. questions  the NIGHTLY question-statistics step over one window holding the whole log (its
+//                 running sums start from zero; the sums over one window equal those over many)
+//   3. sessions   abandoned sessions closed, summaries and analytics stored where missing (the
+//                 NIGHTLY step and analytics:recompute)
+//   4. learners   the live learner model (its NIGHTLY step: question refits, state replays), the
+//                 cohort overview's daily rollup, learning patterns and tomorrow's plan as the last
+//                 NIGHTLY computes them
+//
+// It acts as of the last NIGHTLY slot up to now (or the latest watermark, if a run went further)
+// and records a NIGHTLY run for that slot, so the next scheduled run goes on from there. Run it
+// with the scheduler stopped (SCHEDULER=0 on every instance): jobs must not interleave with it.
+import type { Database } from '../db/client.ts';
+import type { Transaction } from '../db/types.ts';
+import { localDate } from '../domain/calendar.ts';
+import {
+  type NightlySlot,
+  type ReplayAttempt,
+  type ReplayedMastery,
+  type ReplaySchedule,
+  replayLearner,
+} from '../domain/mastery-replay.ts';
+import type { JobsConfig } from '../jobs/config.ts';
+import type { RunContext } from '../jobs/context.ts';
+import { jobsLockKey, lockJobs, setWorkMemory } from '../jobs/ledger.ts';
+import { cronSlots, scheduledRunDate } from '../jobs/slots.ts';
+import { rollUpActivity } from '../jobs/steps/activity-rollup.ts';
+import { closeAbandonedSessions } from '../jobs/steps/close-sessions.ts';
+import { updateLearnerModel } from '../jobs/steps/learner-model.ts';
+import { storeLearningPatterns } from '../jobs/steps/learning-patterns.ts';
+import { planTomorrow } from '../jobs/steps/plans.ts';
+import { updateQuestionStatistics } from '../jobs/steps/question-stats.ts';
+import { createLogger } from '../logger.ts';
+import type { SqlRunner } from '../services/attempt-batches.ts';
+import { recomputeMissingSessionAnalytics } from '../services/recompute-analytics.ts';
+import { importConnection } from './connection.ts';
+
+export interface RebuildOptions {
+  config: JobsConfig;
+  /** The instant the rebuild acts up to (default now). */
+  now?: Date;
+  /** Learners per chunk of the mastery pass (default 2,000). */
+  chunkSize?: number;
+  onPhase?(phase: string): void;
+  onLearners?(done: number, total: number): void;
+}
+
+export interface RebuildReport {
+  /** The NIGHTLY slot the rebuild stands for: attempts recorded up to it are in mastery and statistics. */
+  asOf: string;
+  nightlySlots: number;
+  learners: number;
+  masteries: number;
+  historyPoints: number;
+  /** Imported MasteryHistory points the replay also computed, and how far apart they are. */
+  historyCompared: { points: number; meanAbsoluteDifference: number | null; maxAbsoluteDifference: number | null };
+  masteryAtAttemptUpdated: number;
+  questionsRescored: number;
+  sessionsClosed: number;
+  sessionSummaries: number;
+  patterns: number;
+  plans: number;
+  /** Learners whose live-model state was replayed from their attempts. */
+  learnerModelReplayed: number;
+  ms: Record<string, number>;
+}
+
+const transactionTimeout = 3_600_000;
+
+export async function rebuildDerivedState(db: Database, options: RebuildOptions): Promise<RebuildReport> {
+  const { config } = options;
+  const now = options.now ?? new Date();
+  const ms: Record<string, number> = {};
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    options.onPhase?.(phase);
+    const t0 = performance.now();
+    const result = await work();
+    ms[phase] = Math.round(performance.now() - t0);
+    return result;
+  };
+
+  const schedule = await timed('schedule', () => replaySchedule(db, config, now));
+  const asOf = schedule.nightly.at(-1);
+  const mastery = await timed('mastery', () => rebuildMastery(db, config, schedule, options));
+  const run = asOf ?? { at: now.getTime(), date: localDate(now, config.timezone) };
+  const ctx = (tx: Transaction): RunContext => ({
+    tx,
+    job: 'NIGHTLY',
+    runId: '',
+    slot: new Date(run.at),
+    at: new Date(run.at),
+    date: run.date,
+    windowStart: null,
+    windowEnd: new Date(run.at),
+    stale: false,
+    config,
+    log: createLogger('silent'),
+    pubsub: null,
+    afterCommit: () => {},
+  });
+  const inJobsLock = <T>(work: (tx: Transaction) => Promise<T>) =>
+    db.prisma.$transaction(
+      async (tx) => {
+        await lockJobs(tx);
+        await setWorkMemory(tx, config.workMemMb);
+        return work(tx);
+      },
+      { timeout: transactionTimeout, maxWait: config.transactionMaxWaitMs },
+    );
+
+  const questions = await timed('questionStatistics', () =>
+    inJobsLock(async (tx) => {
+      await tx.$executeRaw`
+        UPDATE questions SET attempts_count = 0, correct_count = 0, mastery_n = 0, mastery_sum = 0, mastery_sq_sum = 0,
+          mastery_correct_n = 0, mastery_correct_sum = 0, follow_up_n = 0, follow_up_correct = 0, difficulty = 0.5,
+          discrimination = NULL, learning_impact = NULL, importance_index = 0.5, stats_updated_at = NULL`;
+      return updateQuestionStatistics(ctx(tx));
+    }),
+  );
+  const closed = await timed('closeSessions', () => inJobsLock((tx) => closeAbandonedSessions(ctx(tx))));
+  const summaries = await timed('sessionAnalytics', () => recomputeMissingSessionAnalytics(db));
+  const learners = await timed('modelPatternsAndPlans', () =>
+    inJobsLock(async (tx) => {
+      // The live learner model's nightly half over what the last run has not seen: its refit reads
+      // the window, its replay every learner whose state is not a replay of their attempts.
+      const model = await updateLearnerModel({ ...ctx(tx), windowStart: schedule.previousWatermark });
+      // The cohort overview's rollup, from the beginning: imported attempts lie before its mark.
+      await tx.$executeRaw`DELETE FROM daily_activity`;
+      await tx.$executeRaw`DELETE FROM activity_rollup_mark`;
+      await rollUpActivity(ctx(tx));
+      const patterns = await storeLearningPatterns(ctx(tx));
+      const plans = await planTomorrow(ctx(tx));
+      if (asOf) await recordNightlyRun(tx, asOf);
+      return { ...model, ...patterns, ...plans };
+    }),
+  );
+  return {
+    asOf: new Date(run.at).toISOString(),
+    nightlySlots: schedule.nightly.length,
+    ...mastery,
+    questionsRescored: questions.questionsRescored ?? 0,
+    sessionsClosed: closed.sessionsClosed ?? 0,
+    sessionSummaries: summaries.summaries,
+    patterns: learners.patterns ?? 0,
+    plans: learners.learnersPlanned ?? 0,
+    learnerModelReplayed: learners.learnersReplayed ?? 0,
+    ms,
+  };
+}
+
+/** NIGHTLY slots from the first attempt to the last slot up to now; MASTERY_DECAY slots up to now. */
+interface RebuildSchedule extends ReplaySchedule {
+  /** Where the last NIGHTLY run before the rebuild stopped (null: none ran). */
+  previousWatermark: Date | null;
+}
+
+async function replaySchedule(db: Database, config: JobsConfig, now: Date): Promise<RebuildSchedule> {
+  const [bounds] = await db.prisma.$queryRaw<{ first: Date | null; watermark: Date | null }[]>`
+    SELECT (SELECT min(recorded_at) FROM attempts) AS first,
+           (SELECT max(watermark) FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED') AS watermark`;
+  const parameters = { ...config.mastery };
+  const previousWatermark = bounds?.watermark ?? null;
+  if (!bounds?.first)
+    return { nightly: [], decay: [], parameters, historyActiveDays: config.historyActiveDays, previousWatermark };
+  const after = new Date(bounds.first.getTime() - 1);
+  const nightly: NightlySlot[] = cronSlots(config.nightlyCron, config.timezone, after, now, 100_000).map((slot) => ({
+    at: slot.getTime(),
+    date: scheduledRunDate(slot, config.timezone),
+  }));
+  // A run by hand went past the last slot: the rebuild goes as far, as that run did.
+  const watermark = bounds.watermark?.getTime() ?? Number.NEGATIVE_INFINITY;
+  if (watermark > (nightly.at(-1)?.at ?? Number.NEGATIVE_INFINITY) && watermark <= now.getTime())
+    nightly.push({ at: watermark, date: localDate(new Date(watermark), config.timezone) });
+  const decay = cronSlots(config.decayCron, config.timezone, after, now, 1_000_000).map((slot) => ({
+    at: slot.getTime(),
+  }));
+  return { nightly, decay, parameters, historyActiveDays: config.historyActiveDays, previousWatermark };
+}
+
+interface LogRow {
+  id: string;
+  user_id: string;
+  subcategory: string;
+  correct: boolean;
+  hint_used: boolean;
+  context: string;
+  recorded_at: Date;
+  mastery_at_attempt: number | null;
+}
+
+async function rebuildMastery(
+  db: Database,
+  config: JobsConfig,
+  schedule: ReplaySchedule,
+  options: RebuildOptions,
+): Promise<
+  Pick<RebuildReport, 'learners' | 'masteries' | 'historyPoints' | 'historyCompared' | 'masteryAtAttemptUpdated'>
+> {
+  const chunkSize = options.chunkSize ?? 2_000;
+  const counting = new Set<string>(config.masteryContexts);
+  const conn = await importConnection(db);
+  const locked = () => conn.run('SELECT pg_advisory_xact_lock($1)', [jobsLockKey]);
+  try {
+    const learners = (
+      await conn.run<{ id: string }>('SELECT DISTINCT user_id::text AS id FROM attempts ORDER BY 1', [])
+    ).map((r) => r.id);
+    await conn.transaction(async () => {
+      await locked();
+      await conn.run('DELETE FROM masteries', []);
+      await conn.run('DELETE FROM mastery_history WHERE NOT imported', []);
+    });
+    const totals = { learners: learners.length, masteries: 0, historyPoints: 0, masteryAtAttemptUpdated: 0 };
+    const compared = { points: 0, sum: 0, max: 0 };
+    for (let i = 0; i < learners.length; i += chunkSize) {
+      const chunk = learners.slice(i, i + chunkSize);
+      await conn.transaction(async () => {
+        await locked();
+        const log = await conn.run<LogRow>(
+          `SELECT a.id::text AS id, a.user_id::text AS user_id, q.subcategory, a.correct, a.hint_used,
+                  a.context::text AS context, a.recorded_at, a.mastery_at_attempt
+           FROM attempts a JOIN questions q ON q.id = a.question_id
+           WHERE a.user_id = ANY($1::uuid[])
+           ORDER BY a.user_id, a.recorded_at, a.id`,
+          [chunk],
+        );
+        const imported = await conn.run<{ key: string; score: number }>(
+          `SELECT user_id::text || '/' || subcategory || '/' || to_char(date, 'YYYY-MM-DD') AS key, score
+           FROM mastery_history WHERE imported AND user_id = ANY($1::uuid[])`,
+          [chunk],
+        );
+        const importedScore = new Map(imported.map((r) => [r.key, r.score]));
+        const written = await writeReplay(conn.run, log, schedule, counting, importedScore, compared);
+        totals.masteries += written.masteries;
+        totals.historyPoints += written.history;
+        totals.masteryAtAttemptUpdated += written.masteryAtAttempt;
+      });
+      options.onLearners?.(Math.min(i + chunkSize, learners.length), learners.length);
+    }
+    return {
+      ...totals,
+      historyCompared: {
+        points: compared.points,
+        meanAbsoluteDifference: compared.points > 0 ? compared.sum / compared.points : null,
+        maxAbsoluteDifference: compared.points > 0 ? compared.max : null,
+      },
+    };
+  } finally {
+    await conn.release();
+  }
+}
+
+/** Replays the learners of one chunk of the log and writes what they come to. */
+async function writeReplay(
+  run: SqlRunner,
+  log: LogRow[],
+  schedule: ReplaySchedule,
+  counting: ReadonlySet<string>,
+  importedScore: ReadonlyMap<string, number>,
+  compared: { points: number; sum: number; max: number },
+) {
+  const masteries: ReplayedMastery[] = [];
+  const masteryUsers: string[] = [];
+  const history: { userId: string; subcategory: string; date: string; score: number }[] = [];
+  const changed: { id: string; value: number | null }[] = [];
+  for (let start = 0; start < log.length; ) {
+    let end = start;
+    while (end < log.length && log[end]!.user_id === log[start]!.user_id) end++;
+    const rows = log.slice(start, end);
+    const userId = rows[0]!.user_id;
+    const attempts: ReplayAttempt[] = rows.map((r) => ({
+      subcategory: r.subcategory,
+      correct: r.correct,
+      hintUsed: r.hint_used,
+      counts: counting.has(r.context),
+      recordedAt: r.recorded_at.getTime(),
+    }));
+    const replayed = replayLearner(attempts, schedule);
+    for (const m of replayed.masteries) {
+      masteries.push(m);
+      masteryUsers.push(userId);
+    }
+    for (const point of replayed.history) {
+      const recorded = importedScore.get(`${userId}/${point.subcategory}/${point.date}`);
+      if (recorded !== undefined) {
+        const difference = Math.abs(recorded - point.score);
+        compared.points++;
+        compared.sum += difference;
+        compared.max = Math.max(compared.max, difference);
+      } else history.push({ userId, ...point });
+    }
+    for (const [k, value] of replayed.masteryAtAttempt.entries())
+      if (rows[k]!.mastery_at_attempt !== value) changed.push({ id: rows[k]!.id, value });
+    start = end;
+  }
+  const instant = (ms: number | null) => (ms === null ? null : new Date(ms));
+  const count = async (sql: string, params: unknown[]) => (await run<{ n: number }>(sql, params))[0]?.n ?? 0;
+  const written = { masteries: 0, history: 0, masteryAtAttempt: 0 };
+  if (masteries.length > 0) {
+    written.masteries = await count(
+      `WITH w AS (INSERT INTO masteries (user_id, subcategory, score, attempts_count, last_practiced_at, updated_at,
+                                     decayed_at)
+                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::int[], $5::timestamptz[],
+                                       $6::timestamptz[], $7::timestamptz[]) RETURNING 1)
+       SELECT count(*)::int AS n FROM w`,
+      [
+        masteryUsers,
+        masteries.map((m) => m.subcategory),
+        masteries.map((m) => m.score),
+        masteries.map((m) => m.attemptsCount),
+        masteries.map((m) => instant(m.lastPracticedAt)),
+        masteries.map((m) => instant(m.updatedAt)),
+        masteries.map((m) => instant(m.decayedAt)),
+      ],
+    );
+  }
+  for (let k = 0; k < history.length; k += 50_000) {
+    const part = history.slice(k, k + 50_000);
+    written.history += await count(
+      `WITH w AS (INSERT INTO mastery_history (user_id, subcategory, date, score)
+                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::float8[])
+                  ON CONFLICT (user_id, subcategory, date) DO NOTHING RETURNING 1)
+       SELECT count(*)::int AS n FROM w`,
+      [part.map((h) => h.userId), part.map((h) => h.subcategory), part.map((h) => h.date), part.map((h) => h.score)],
+    );
+  }
+  for (let k = 0; k < changed.length; k += 50_000) {
+    const part = changed.slice(k, k + 50_000);
+    written.masteryAtAttempt += await count(
+      `WITH w AS (UPDATE attempts a SET mastery_at_attempt = t.v
+                  FROM unnest($1::uuid[], $2::float8[]) AS t(id, v) WHERE a.id = t.id RETURNING 1)
+       SELECT count(*)::int AS n FROM w`,
+      [part.map((c) => c.id), part.map((c) => c.value)],
+    );
+  }
+  return written;
+}
+
+/** The rebuild stands for the NIGHTLY run of its last slot: the next run's window starts there. */
+async function recordNightlyRun(tx: Transaction, slot: NightlySlot): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO job_runs (job, slot, status, started_at, finished_at, owner, run_date, watermark, stats)
+    VALUES ('NIGHTLY', ${new Date(slot.at)}::timestamptz, 'SUCCEEDED', clock_timestamp(), clock_timestamp(), 'rebuild',
+            ${slot.date}::date, ${new Date(slot.at)}::timestamptz, '{"rebuild": true}'::jsonb)
+    ON CONFLICT (job, slot) DO UPDATE SET status = 'SUCCEEDED', watermark = EXCLUDED.watermark,
+      finished_at = EXCLUDED.finished_at, lease_until = NULL, error = NULL`;
+}

@@ -1,0 +1,169 @@
+// An import of the existing system's tables: each table in order (users, questions, sessions,
+// attempts, mastery_history), in chunks, each chunk mapped (records.ts) and written (load.ts) in
+// one transaction. A bad row is refused with its file, line and reason and the import goes on;
+// with maxErrors it stops once that many rows were refused.
+import type { Database } from '../db/client.ts';
+import { type ImportConnection, importConnection } from './connection.ts';
+import {
+  type ChunkResult,
+  type KeyMaps,
+  loadAttempts,
+  loadKeyMaps,
+  loadMasteryHistory,
+  loadQuestions,
+  loadSessions,
+  loadUsers,
+} from './load.ts';
+import {
+  attemptRecord,
+  masteryHistoryRecord,
+  questionRecord,
+  RowError,
+  type SourceRecord,
+  sessionRecord,
+  userRecord,
+} from './records.ts';
+import type { SourceChunk, SourceTable, TableName, TableSource } from './sources.ts';
+import { xapiRecord } from './xapi.ts';
+import { loadStatements } from './xapi-load.ts';
+
+export interface ImportOptions {
+  /** Names the source: its ids are kept under it, so importing it again writes nothing (default 'legacy'). */
+  source?: string;
+  /** Zone of timestamps written without one (default UTC). */
+  timezone?: string;
+  /** Stop once this many rows were refused (default: never). */
+  maxErrors?: number;
+  /** Rows per chunk and transaction (default 5,000). */
+  chunkSize?: number;
+  onTableStart?(table: SourceTable): void;
+  /** After each committed chunk (a throw here stops the import there: tests interrupt it so). */
+  onChunk?(table: SourceTable, position: number, counts: TableCounts): void | Promise<void>;
+}
+
+export interface TableCounts {
+  imported: number;
+  present: number;
+  /** xAPI statements of verbs other than answered/attempted. */
+  skipped: number;
+  refused: number;
+}
+
+export interface Refusal {
+  file: string;
+  line: number | string;
+  reason: string;
+}
+
+export interface ImportReport {
+  source: string;
+  tables: Partial<Record<TableName, TableCounts>>;
+  refusals: Refusal[];
+  /** Session attempts whose learner has no session holding their time: kept, without a session. */
+  unlinkedSessionAttempts: number;
+  /** True when maxErrors stopped the import before its end. */
+  stopped: boolean;
+  ms: number;
+}
+
+type Loader = (
+  conn: ImportConnection,
+  source: string,
+  records: SourceRecord[],
+  keys: KeyMaps,
+  timezone: string,
+) => Promise<ChunkResult & { unlinked?: number }>;
+
+/** Maps every record of a chunk, then writes the good ones; refusals carry the record's index. */
+function loader<T>(
+  map: (record: SourceRecord, timezone: string) => T,
+  write: (
+    conn: ImportConnection,
+    source: string,
+    rows: T[],
+    keys: KeyMaps,
+  ) => Promise<ChunkResult & { unlinked?: number }>,
+): Loader {
+  return async (conn, source, records, keys, timezone) => {
+    const rows: T[] = [];
+    const indexes: number[] = [];
+    const refused: ChunkResult['refused'] = [];
+    for (const [index, record] of records.entries()) {
+      try {
+        rows.push(map(record, timezone));
+        indexes.push(index);
+      } catch (error) {
+        if (!(error instanceof RowError)) throw error;
+        refused.push({ index, reason: error.message });
+      }
+    }
+    const written = rows.length > 0 ? await write(conn, source, rows, keys) : { imported: 0, present: 0, refused: [] };
+    return {
+      ...written,
+      refused: [...refused, ...written.refused.map((r) => ({ index: indexes[r.index]!, reason: r.reason }))],
+    };
+  };
+}
+
+const loaders: Record<TableName, Loader> = {
+  users: loader(userRecord, loadUsers),
+  questions: loader(questionRecord, loadQuestions),
+  sessions: loader(sessionRecord, loadSessions),
+  attempts: loader(attemptRecord, loadAttempts),
+  mastery_history: loader(masteryHistoryRecord, (conn, _source, rows, keys) => loadMasteryHistory(conn, rows, keys)),
+  statements: loader(xapiRecord, (conn, source, rows) => loadStatements(conn, source, rows)),
+};
+
+export async function importTables(
+  db: Database,
+  from: TableSource,
+  options: ImportOptions = {},
+): Promise<ImportReport> {
+  const started = performance.now();
+  const source = options.source ?? 'legacy';
+  const timezone = options.timezone ?? 'UTC';
+  const maxErrors = options.maxErrors ?? Number.POSITIVE_INFINITY;
+  const report: ImportReport = { source, tables: {}, refusals: [], unlinkedSessionAttempts: 0, stopped: false, ms: 0 };
+  const conn = await importConnection(db);
+  try {
+    const keys = await loadKeyMaps(conn.run, source);
+    for (const table of await from.tables()) {
+      options.onTableStart?.(table);
+      const counts: TableCounts = { imported: 0, present: 0, skipped: 0, refused: 0 };
+      report.tables[table.name] = counts;
+      for await (const chunk of table.chunks(options.chunkSize ?? 5_000)) {
+        const result = await loaders[table.name](
+          conn,
+          source,
+          chunk.items.map((i) => i.record),
+          keys,
+          timezone,
+        );
+        counts.imported += result.imported;
+        counts.present += result.present;
+        counts.skipped += result.skipped ?? 0;
+        report.unlinkedSessionAttempts += result.unlinked ?? 0;
+        const refusals = refusalsOf(table.label, chunk, result.refused);
+        counts.refused += refusals.length;
+        report.refusals.push(...refusals);
+        await options.onChunk?.(table, chunk.position, counts);
+        if (report.refusals.length >= maxErrors) {
+          report.stopped = true;
+          return report;
+        }
+      }
+    }
+    return report;
+  } finally {
+    report.ms = Math.round(performance.now() - started);
+    await conn.release();
+    await from.close();
+  }
+}
+
+function refusalsOf(file: string, chunk: SourceChunk, refused: ChunkResult['refused']): Refusal[] {
+  return [
+    ...chunk.unreadable.map((u) => ({ file, line: u.line, reason: u.reason })),
+    ...refused.map((r) => ({ file, line: chunk.items[r.index]!.line, reason: r.reason })),
+  ];
+}

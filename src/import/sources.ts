@@ -1,0 +1,150 @@
+// Where the existing system's tables come from: CSV files in a directory (header row, the seed's
+// column names), or its PostgreSQL database read directly. Both give the same records (column name →
+// text) in chunks, each record with where it came from (file and line, or table and id), so the
+// mapping in records.ts and the report are the same for both.
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse';
+import pg from 'pg';
+import type { SourceRecord } from './records.ts';
+
+export const tableNames = ['users', 'questions', 'sessions', 'attempts', 'mastery_history'] as const;
+/** The existing system's tables, and 'statements' for a file of xAPI statements. */
+export type TableName = (typeof tableNames)[number] | 'statements';
+
+export interface SourceItem {
+  /** Line of the file (CSV) or the row's id (database). */
+  line: number | string;
+  record: SourceRecord;
+}
+
+export interface SourceChunk {
+  items: SourceItem[];
+  /** Records the reader could not read at all (a broken quote, say), with where they were. */
+  unreadable: { line: number | string; reason: string }[];
+  /** Progress: bytes read (CSV) or rows read (database) so far, of `size`. */
+  position: number;
+}
+
+export interface SourceTable {
+  name: TableName;
+  /** The file name or table name the report shows. */
+  label: string;
+  /** Bytes (CSV) or rows (database), for a progress bar. */
+  size: number;
+  chunks(chunkSize: number): AsyncIterable<SourceChunk>;
+}
+
+export interface TableSource {
+  /** The tables present, in the order they must load (users before what names them). */
+  tables(): Promise<SourceTable[]>;
+  close(): Promise<void>;
+}
+
+export function csvDirectory(directory: string): TableSource {
+  return {
+    async tables() {
+      return tableNames
+        .map((name) => ({ name, file: path.join(directory, `${name}.csv`) }))
+        .filter(({ file }) => existsSync(file))
+        .map(({ name, file }) => ({
+          name,
+          label: `${name}.csv`,
+          size: statSync(file).size,
+          chunks: (chunkSize: number) => csvChunks(file, chunkSize),
+        }));
+    },
+    async close() {},
+  };
+}
+
+async function* csvChunks(file: string, chunkSize: number): AsyncIterable<SourceChunk> {
+  const stream = createReadStream(file);
+  let unreadable: SourceChunk['unreadable'] = [];
+  const parser = stream.pipe(
+    parse({
+      columns: (header: string[]) => header.map((column) => column.trim().toLowerCase()),
+      info: true,
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      skip_records_with_error: true,
+      on_skip: (error) => {
+        if (error) unreadable.push({ line: Number(error.lines), reason: error.message });
+      },
+    }),
+  );
+  let items: SourceItem[] = [];
+  for await (const { record, info } of parser as AsyncIterable<{ record: SourceRecord; info: { lines: number } }>) {
+    items.push({ line: info.lines, record });
+    if (items.length >= chunkSize) {
+      yield { items, unreadable, position: stream.bytesRead };
+      items = [];
+      unreadable = [];
+    }
+  }
+  if (items.length > 0 || unreadable.length > 0) yield { items, unreadable, position: stream.bytesRead };
+}
+
+/** The existing system's database: its tables read in pages by id, every value as text. */
+export function postgresSource(url: string): TableSource {
+  const client = new pg.Client({ connectionString: url });
+  let connected: Promise<unknown> | null = null;
+  const connect = () => (connected ??= client.connect());
+  return {
+    async tables() {
+      await connect();
+      const present = await client.query<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_name = ANY($1)`,
+        [tableNames],
+      );
+      const names = new Set(present.rows.map((r) => r.name));
+      const tables: SourceTable[] = [];
+      for (const name of tableNames.filter((n) => names.has(n))) {
+        const counted = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`);
+        tables.push({
+          name,
+          label: name,
+          size: Number(counted.rows[0]!.n),
+          chunks: (chunkSize) => tableChunks(client, name, chunkSize),
+        });
+      }
+      return tables;
+    },
+    async close() {
+      if (connected) await client.end();
+    },
+  };
+}
+
+async function* tableChunks(client: pg.Client, table: TableName, chunkSize: number): AsyncIterable<SourceChunk> {
+  let after: string | null = null;
+  let position = 0;
+  for (;;) {
+    // Keyset by id, in the id column's own type (its index serves the order).
+    const page: pg.QueryResult<{ id: string; row: Record<string, unknown> }> = await client.query(
+      `SELECT t.id::text AS id, to_jsonb(t) AS row FROM ${table} t
+       ${after === null ? '' : 'WHERE t.id > $2'} ORDER BY t.id LIMIT $1`,
+      after === null ? [chunkSize] : [chunkSize, after],
+    );
+    if (page.rows.length === 0) return;
+    position += page.rows.length;
+    after = page.rows[page.rows.length - 1]!.id;
+    yield {
+      items: page.rows.map(({ id, row }) => ({ line: id, record: asText(row) })),
+      unreadable: [],
+      position,
+    };
+  }
+}
+
+/** A row of to_jsonb as the CSV export would write it: JSON columns as JSON text, the rest as text. */
+function asText(row: Record<string, unknown>): SourceRecord {
+  const record: Record<string, string> = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (value === null || value === undefined) continue;
+    record[column] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  return record;
+}

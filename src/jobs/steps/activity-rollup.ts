@@ -1,0 +1,35 @@
+// NIGHTLY step: the daily rollup behind the cohort overview. The attempts of learners recorded since
+// the rollup's mark, up to the run's window end, are added to daily_activity per (learner, the
+// learner's day by answeredAt, subcategory), and the mark moves to the window end — in the run's
+// transaction, so each attempt is added exactly once (attempts are never deleted or changed; a stale
+// run's window ends before the mark and adds nothing). The first run adds every attempt so far.
+// The cohort overview (src/services/activity.ts) reads these rows and the attempts recorded after
+// the mark, so its figures are the raw scan's, at a fraction of the cost over long ranges.
+import { Prisma } from '../../generated/prisma/client.ts';
+import { zoneOrUtc } from '../../services/time-zones.ts';
+import type { RunContext, StepStats } from '../context.ts';
+
+export async function rollUpActivity(ctx: RunContext): Promise<StepStats> {
+  const { tx, windowEnd } = ctx;
+  const rows = await tx.$executeRaw`
+    WITH mark AS (
+      SELECT COALESCE((SELECT up_to FROM activity_rollup_mark WHERE id = 1), '-infinity'::timestamptz) AS up_to
+    ), added AS (
+      SELECT a.user_id, (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date
+               AS date,
+             q.subcategory, count(*)::int AS attempts, count(*) FILTER (WHERE a.correct)::int AS correct
+      FROM mark, attempts a
+      JOIN users u ON u.id = a.user_id AND u.role = 'LEARNER'
+      JOIN questions q ON q.id = a.question_id
+      WHERE a.recorded_at > mark.up_to AND a.recorded_at <= ${windowEnd}::timestamptz
+      GROUP BY 1, 2, 3
+    )
+    INSERT INTO daily_activity AS d (user_id, date, subcategory, attempts, correct)
+    SELECT user_id, date, subcategory, attempts, correct FROM added
+    ON CONFLICT (date, user_id, subcategory)
+    DO UPDATE SET attempts = d.attempts + EXCLUDED.attempts, correct = d.correct + EXCLUDED.correct`;
+  await tx.$executeRaw`
+    INSERT INTO activity_rollup_mark (id, up_to) VALUES (1, ${windowEnd}::timestamptz)
+    ON CONFLICT (id) DO UPDATE SET up_to = GREATEST(activity_rollup_mark.up_to, EXCLUDED.up_to)`;
+  return { activityRowsRolledUp: rows };
+}
