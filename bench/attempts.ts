@@ -30,12 +30,13 @@ import pg from 'pg';
 import type { Database } from '../src/db/client.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
+import { encodeGlobalId } from '../src/ids.ts';
 import { cleanupMark, defer, unwind } from './cleanup.ts';
 import { isLocalHost, machineTimes, mainThreadTimes, postgresDelta, postgresTimes } from './cpu.ts';
 import type { BenchLearner, BenchQuestion } from './http-worker.ts';
 import { type LoadOptions, type LoadResult, partition, runLoad, type Summary, summarize } from './load.ts';
 import { type Backend, benchDatabaseUrl, parseBenchOptions } from './options.ts';
-import { globalId, runInWorker, type Seeded, seed, startWorker } from './setup.ts';
+import { runInWorker, type Seeded, seed, startWorker } from './setup.ts';
 
 const {
   createApp,
@@ -244,8 +245,8 @@ async function countStatements(
     };
     const attempt = (n: number) => ({
       input: {
-        sessionId: globalId('Session', learner.sessionId),
-        questionId: globalId('Question', seeded!.questions[0]!.id),
+        sessionId: encodeGlobalId('Session', learner.sessionId),
+        questionId: encodeGlobalId('Question', seeded!.questions[0]!.id),
         userAnswer: 'x',
         timeSec: 3,
         clientAttemptId: `probe-${n}`,
@@ -292,11 +293,11 @@ async function benchBackend(backend: Backend): Promise<BackendReport> {
     const learners: BenchLearner[] = await Promise.all(
       seeded.learners.map(async (l) => ({
         token: await signToken(key, { userId: l.userId, role: 'LEARNER' }),
-        sessionId: globalId('Session', l.sessionId),
+        sessionId: encodeGlobalId('Session', l.sessionId),
       })),
     );
     const questions: BenchQuestion[] = seeded.questions.map((q) => ({
-      id: globalId('Question', q.id),
+      id: encodeGlobalId('Question', q.id),
       options: q.options,
     }));
     console.log(

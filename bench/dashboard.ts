@@ -14,6 +14,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { Role } from '../src/auth.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { encodeGlobalId } from '../src/ids.ts';
 import { loadJobsConfig } from '../src/jobs/config.ts';
 import { runJob } from '../src/jobs/run.ts';
 import {
@@ -28,7 +29,6 @@ import type { TypedDocumentString } from '../web/src/gql/graphql.ts';
 import { createApp, createEventBus, createLogger, graphqlPath, openDatabase, secretKey, signToken } from './app.ts';
 import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
-import { globalId } from './setup.ts';
 import { simulationStatements } from './simulation.ts';
 
 const options = parseBenchOptions(
@@ -180,7 +180,7 @@ async function main() {
 
   const historyFrom = addDays(today, -89);
   const learnersWithTokens = await Promise.all(
-    sample.map(async ({ id }) => ({ id: globalId('User', id), token: await token(id, 'LEARNER') })),
+    sample.map(async ({ id }) => ({ id: encodeGlobalId('User', id), token: await token(id, 'LEARNER') })),
   );
   const plans = (id: string, bearer: string) => send(bearer, PlansDocument, { id, today, tomorrow: addDays(today, 1) });
   await measure('learner view 1/2 (coach): learner', learnersWithTokens, (l) =>

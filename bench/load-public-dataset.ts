@@ -12,6 +12,7 @@ import { simulateDemo } from '../src/demo/simulation.ts';
 import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { masteryDefaults } from '../src/domain/mastery.ts';
 import { formatReport } from '../src/evaluate-cli.ts';
+import { cronSlots } from '../src/jobs/slots.ts';
 import { loadLearnerModelParameters } from '../src/learner-model-config.ts';
 import { AttemptLogBuilder, evaluateLog } from '../src/services/model-evaluation.ts';
 import { readFourLineFiles, readSkillMap, readThreeLineFiles } from './public-dataset.ts';
@@ -88,7 +89,7 @@ const report = evaluateLog(builder.build(), builder.learnerIds(), {
   halfLivesHours: [masteryDefaults.halfLifeHours],
   mastery: masteryDefaults,
   masteryContexts: ['SESSION'],
-  nightlyCron: '0 2 * * *',
+  nightlySlots: (after, until) => cronSlots('0 2 * * *', 'UTC', after, until, Number.MAX_SAFE_INTEGER),
   timezone: 'UTC',
   learnerModel: values.params
     ? await loadLearnerModelParameters(values.params, { required: true })

@@ -33,8 +33,8 @@ import pg from 'pg';
 import { WebSocket } from 'ws';
 import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch-database.ts';
 import { addDays, localDate } from '../src/domain/calendar.ts';
+import { decodeGlobalId, encodeGlobalId } from '../src/ids.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
-import { globalId } from './setup.ts';
 
 const options = parseBenchOptions(
   'usage: npm run bench:realtime -- [--subscribers N=5000] [--sessions N=200] [--attempts N=50] [--concurrency N=2]\n' +
@@ -176,7 +176,7 @@ async function seed(
   const sessionOf = new Map(sessions.map((s) => [s.user_id, s.id]));
   const toLearner = async (u: { id: string }): Promise<Learner> => ({
     userId: u.id,
-    globalId: globalId('User', u.id),
+    globalId: encodeGlobalId('User', u.id),
     token: await signToken(key, { userId: u.id, role: 'LEARNER' }),
     sessionId: sessionOf.get(u.id) ?? null,
   });
@@ -293,7 +293,7 @@ async function endSessionOver(
       accept: 'application/graphql-response+json',
       authorization: `Bearer ${token}`,
     },
-    body: JSON.stringify({ query: endSessionQuery, variables: { id: globalId('Session', sessionId) } }),
+    body: JSON.stringify({ query: endSessionQuery, variables: { id: encodeGlobalId('Session', sessionId) } }),
   });
   const body = (await response.json()) as {
     data?: { endSession?: { summary?: { questionsAttempted: number } } };
@@ -311,31 +311,10 @@ async function main(): Promise<number> {
   const clients: Client[] = [];
   try {
     const secret = randomBytes(24).toString('hex');
-    const key = secretKey(secret);
-    // Migrations through the app's own factory, then bulk SQL.
-    const db = await openDatabase({ kind: 'postgres', url: database.url, poolSize: 4 });
-    const sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
     const seedStart = performance.now();
-    const { learners, warmup, serverVersion } = await seed(sql, key);
-    await sql.query('ANALYZE');
-    await sql.end();
-    // Half the learners with a session already have tomorrow's plan (as the nightly job leaves it).
-    const now = new Date();
-    const tomorrow = addDays(localDate(now, 'UTC'), 1);
-    await db.prisma.$transaction((tx) =>
-      replanLearners(
-        tx,
-        learners.slice(0, Math.floor(sessionCount / 2)).map((l) => ({ userId: l.userId, planDate: tomorrow })),
-        'NIGHTLY',
-        { now },
-      ),
-    );
-    await db.close();
+    const { learners, warmup, serverVersion } = await prepareDatabase(database.url, secretKey(secret));
     const seedMs = performance.now() - seedStart;
-
     server = await startServer(database.url, secret);
-    const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
     console.log(
       `PostgreSQL ${serverVersion}, Node ${process.version}, ` +
         `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}); ` +
@@ -345,259 +324,355 @@ async function main(): Promise<number> {
     console.log(
       `open files: server ${server.fdLimit ?? '?'}, clients ${openFileLimits().soft ?? '?'} (need ≥ ${fdsNeeded})`,
     );
-
-    // Warm-up: a few sessions ended with nobody listening (JIT, pools, prepared statements).
-    for (const learner of warmup) {
-      const result = await endSessionOver(server.url, learner.token, learner.sessionId!);
-      if (!result.ok) throw new Error(`warm-up endSession failed: ${result.error}`);
-    }
-    const topics = learners.map((l) => topicOf('plan-adjusted', l.userId));
-    const baseline = await server.stats(topics);
-
-    // ---- connect and subscribe
-    const deliveries: Delivery[] = [];
-    const subscriptionErrors: string[] = [];
-    const connectTimes: number[] = [];
-    let closedEarly = 0;
-    const setupStart = performance.now();
-    for (let from = 0; from < learners.length; from += connectBatch) {
-      const batch = learners.slice(from, from + connectBatch);
-      await Promise.all(
-        batch.map(
-          (learner, j) =>
-            new Promise<void>((resolve) => {
-              const index = from + j;
-              const started = performance.now();
-              let settled = false;
-              const settle = () => {
-                if (!settled) {
-                  settled = true;
-                  resolve();
-                }
-              };
-              const client = createClient({
-                url: wsUrl,
-                webSocketImpl: WebSocket,
-                connectionParams: { authorization: `Bearer ${learner.token}` },
-                retryAttempts: 0,
-                lazy: true,
-                on: {
-                  connected: () => {
-                    connectTimes.push(performance.now() - started);
-                    settle();
-                  },
-                  closed: () => {
-                    if (!settled) subscriptionErrors.push(`connection ${index} closed before it was acknowledged`);
-                    else closedEarly += 1;
-                    settle();
-                  },
-                },
-              });
-              clients.push(client);
-              client.subscribe<{
-                planAdjusted: { trigger: string; session: { id: string } | null; after: { targetQuestions: number }[] };
-              }>(
-                { query: planAdjustedQuery, variables: { userId: learner.globalId } },
-                {
-                  next: (result) => {
-                    const at = performance.now();
-                    if (result.errors?.length || !result.data) {
-                      subscriptionErrors.push(JSON.stringify(result.errors));
-                      return;
-                    }
-                    const adjusted = result.data.planAdjusted;
-                    const sessionId = adjusted.session
-                      ? Buffer.from(adjusted.session.id, 'base64').toString().split(':')[1]!
-                      : null;
-                    deliveries.push({
-                      subscriber: index,
-                      at,
-                      sessionId,
-                      trigger: adjusted.trigger,
-                      targetsSum: adjusted.after.reduce((s, u) => s + u.targetQuestions, 0),
-                    });
-                  },
-                  error: (error) => {
-                    subscriptionErrors.push(String((error as { reason?: string }).reason ?? error));
-                    settle();
-                  },
-                  complete: () => {},
-                },
-              );
-            }),
-        ),
-      );
-    }
-    const acknowledgedMs = performance.now() - setupStart;
-    let subscribed = 0;
-    const deadline = performance.now() + 60_000;
-    while (performance.now() < deadline) {
-      subscribed = (await server.stats(undefined, false)).listeners;
-      if (subscribed >= learners.length) break;
-      await sleep(50);
-    }
-    const setupMs = performance.now() - setupStart;
-    if (subscribed < learners.length)
-      throw new Error(
-        `only ${subscribed} of ${learners.length} subscriptions reached the server ` +
-          `(${subscriptionErrors.slice(0, 3).join('; ')})`,
-      );
+    await warmUp(server, warmup);
+    const baseline = await server.stats(learners.map((l) => topicOf('plan-adjusted', l.userId)));
+    const listening = await subscribeAll(server, learners, clients);
     const connected = await server.stats();
-
-    // ---- end the sessions while everyone listens
-    const owners = learners
-      .map((l, i) => [l.sessionId, i] as const)
-      .filter((e): e is [string, number] => e[0] !== null);
-    const ownerOf = new Map(owners);
-    const ended = new Map<string, Ended>();
-    let next = 0;
-    const runStart = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < owners.length) {
-          const [sessionId, owner] = owners[next++]!;
-          const entry: Ended = { owner, sentAt: performance.now(), respondedAt: NaN, ok: false };
-          ended.set(sessionId, entry);
-          try {
-            const result = await endSessionOver(server!.url, learners[owner]!.token, sessionId);
-            entry.ok = result.ok;
-            entry.error = result.error;
-          } catch (error) {
-            entry.error = (error as Error).message;
-          }
-          entry.respondedAt = performance.now();
-        }
-      }),
-    );
-    const runMs = performance.now() - runStart;
-    // Wait for the stragglers (at most 10 s), then a second more for duplicates or strays.
-    const waitUntil = performance.now() + 10_000;
-    const deliveredSessions = () => new Set(deliveries.map((d) => d.sessionId)).size;
-    while (deliveredSessions() < owners.length && performance.now() < waitUntil) await sleep(20);
-    await sleep(1_000);
+    const run = await endSessionsWhileListening(server, learners, listening.deliveries);
     const after = await server.stats();
-
-    // ---- check and report
-    const firstDelivery = new Map<string, Delivery>();
-    let duplicates = 0;
-    let misdelivered = 0;
-    for (const delivery of deliveries) {
-      const owner = delivery.sessionId ? ownerOf.get(delivery.sessionId) : undefined;
-      if (owner !== delivery.subscriber || delivery.trigger !== 'SESSION_END' || delivery.targetsSum !== 30) {
-        misdelivered += 1;
-        continue;
-      }
-      if (firstDelivery.has(delivery.sessionId!)) duplicates += 1;
-      else firstDelivery.set(delivery.sessionId!, delivery);
-    }
-    const failedRequests = [...ended.values()].filter((e) => !e.ok);
-    const lost = owners.filter(([sessionId]) => ended.get(sessionId)?.ok && !firstDelivery.has(sessionId)).length;
-    const endLatencies = [...ended.values()]
-      .filter((e) => e.ok)
-      .map((e) => e.respondedAt - e.sentAt)
-      .sort((a, b) => a - b);
-    let beforeResponse = 0;
-    const fromResponse: number[] = [];
-    const fromRequest: number[] = [];
-    for (const [sessionId, delivery] of firstDelivery) {
-      const entry = ended.get(sessionId)!;
-      const delta = delivery.at - entry.respondedAt;
-      if (delta < 0) beforeResponse += 1;
-      fromResponse.push(Math.max(0, delta));
-      fromRequest.push(delivery.at - entry.sentAt);
-    }
-    fromResponse.sort((a, b) => a - b);
-    fromRequest.sort((a, b) => a - b);
-    connectTimes.sort((a, b) => a - b);
-    const perConnection = (after.rss - baseline.rss) / learners.length;
-    const perConnectionConnected = (connected.rss - baseline.rss) / learners.length;
-
-    const line = (label: string, value: string) => console.log(`  ${label.padEnd(44)} ${value}`);
-    console.log(
-      `\nReal-time plan adaptation: ${learners.length} graphql-ws subscribers (one learner each) on one server, ` +
-        `${owners.length} sessions × ${attemptsPerSession} attempts ended over HTTP by ${concurrency} callers`,
-    );
-    line(
-      'connection set-up (all subscribed, server-side)',
-      `${(setupMs / 1000).toFixed(2)} s ` +
-        `(${Math.round(learners.length / (setupMs / 1000))} connections/s, batches of ${connectBatch})`,
-    );
-    line(
-      '  per connection: open + connection_ack',
-      `${percentiles(connectTimes)} (all acknowledged after ${(acknowledgedMs / 1000).toFixed(2)} s)`,
-    );
-    line(
-      'server RSS (after GC)',
-      `${mb(baseline.rss)} idle → ${mb(connected.rss)} with ${learners.length} subscribers → ` +
-        `${mb(after.rss)} after the run`,
-    );
-    line(
-      'server RSS per connection',
-      `${(perConnectionConnected / 1024).toFixed(1)} KB subscribed, ` +
-        `${(perConnection / 1024).toFixed(1)} KB after the run ` +
-        `(heap ${((connected.heapUsed - baseline.heapUsed) / learners.length / 1024).toFixed(1)} KB)`,
-    );
-    line(
-      'endSession (summary, analytics, plan adjustment)',
-      `${percentiles(endLatencies)}, max ${ms(endLatencies.at(-1) ?? NaN)}; ` +
-        `${(owners.length / (runMs / 1000)).toFixed(0)} sessions/s`,
-    );
-    line(
-      'delivery latency from endSession response',
-      `${percentiles(fromResponse)}, max ${ms(fromResponse.at(-1) ?? NaN)} ` +
-        `(${beforeResponse} arrived before the response, counted as 0 ms)`,
-    );
-    line('delivery latency from endSession request', percentiles(fromRequest));
-    line(
-      'delivered / lost / duplicated / misdelivered',
-      `${firstDelivery.size} / ${lost} / ${duplicates} / ${misdelivered}`,
-    );
-    line(
-      'failed requests / subscription errors / closed',
-      `${failedRequests.length} / ${subscriptionErrors.length} / ${closedEarly}`,
-    );
-    for (const sample of [...failedRequests.map((f) => f.error), ...subscriptionErrors].slice(0, 5))
-      console.log(`    ! ${sample}`);
-
-    const p99 = percentile(fromResponse, 99);
-    const p95End = percentile(endLatencies, 95);
-    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    console.log('\nTargets');
-    line('delivery p99 < 250 ms', `${ms(p99)}: ${verdict(p99 < 250)}`);
-    line('endSession p95 < 50 ms', `${ms(p95End)}: ${verdict(p95End < 50)}`);
-    line(
-      'zero lost or misdelivered',
-      `${lost + duplicates + misdelivered}: ${verdict(lost + duplicates + misdelivered === 0)}`,
-    );
-    console.log(
-      `\nJSON ${JSON.stringify({
-        subscribers: learners.length,
-        sessions: owners.length,
-        attemptsPerSession,
-        concurrency,
-        setupMs: Math.round(setupMs),
-        connectAckMs: {
-          p50: percentile(connectTimes, 50),
-          p95: percentile(connectTimes, 95),
-          p99: percentile(connectTimes, 99),
-        },
-        rssBytes: { idle: baseline.rss, subscribed: connected.rss, after: after.rss },
-        rssPerConnectionBytes: Math.round(perConnectionConnected),
-        endSessionMs: { p50: percentile(endLatencies, 50), p95: p95End, p99: percentile(endLatencies, 99) },
-        deliveryFromResponseMs: { p50: percentile(fromResponse, 50), p95: percentile(fromResponse, 95), p99 },
-        lost,
-        duplicates,
-        misdelivered,
-        failedRequests: failedRequests.length,
-        subscriptionErrors: subscriptionErrors.length,
-      })}`,
-    );
-    return lost + duplicates + misdelivered + failedRequests.length + subscriptionErrors.length === 0 ? 0 : 1;
+    return report(learners, listening, run, { baseline, connected, after });
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
     await server?.stop().catch(() => {});
     await database.drop();
   }
+}
+
+/** Migrations through the app's own factory, then bulk SQL; half the learners with a session get tomorrow's plan. */
+async function prepareDatabase(url: string, key: Uint8Array) {
+  const db = await openDatabase({ kind: 'postgres', url, poolSize: 4 });
+  try {
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    const seeded = await seed(sql, key);
+    await sql.query('ANALYZE');
+    await sql.end();
+    // As the nightly job leaves them.
+    const now = new Date();
+    const tomorrow = addDays(localDate(now, 'UTC'), 1);
+    await db.prisma.$transaction((tx) =>
+      replanLearners(
+        tx,
+        seeded.learners.slice(0, Math.floor(sessionCount / 2)).map((l) => ({ userId: l.userId, planDate: tomorrow })),
+        'NIGHTLY',
+        { now },
+      ),
+    );
+    return seeded;
+  } finally {
+    await db.close();
+  }
+}
+
+/** A few sessions ended with nobody listening (JIT, pools, prepared statements). */
+async function warmUp(server: ServerProcess, warmup: readonly Learner[]): Promise<void> {
+  for (const learner of warmup) {
+    const result = await endSessionOver(server.url, learner.token, learner.sessionId!);
+    if (!result.ok) throw new Error(`warm-up endSession failed: ${result.error}`);
+  }
+}
+
+interface Listening {
+  deliveries: Delivery[];
+  subscriptionErrors: string[];
+  connectTimes: number[];
+  /** Connections closed after they were acknowledged. */
+  closedEarly: () => number;
+  /** Until every connection was acknowledged, and until the server counted every subscription. */
+  acknowledgedMs: number;
+  setupMs: number;
+}
+
+/** One graphql-ws client per learner, subscribed to their own plan, in batches of --connect-batch. */
+async function subscribeAll(
+  server: ServerProcess,
+  learners: readonly Learner[],
+  clients: Client[],
+): Promise<Listening> {
+  const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
+  const listening = { deliveries: [] as Delivery[], subscriptionErrors: [] as string[], connectTimes: [] as number[] };
+  let closedEarly = 0;
+  const setupStart = performance.now();
+  for (let from = 0; from < learners.length; from += connectBatch) {
+    const batch = learners.slice(from, from + connectBatch);
+    await Promise.all(
+      batch.map((learner, j) =>
+        subscribeOne(wsUrl, learner, from + j, listening, clients, () => {
+          closedEarly += 1;
+        }),
+      ),
+    );
+  }
+  const acknowledgedMs = performance.now() - setupStart;
+  let subscribed = 0;
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    subscribed = (await server.stats(undefined, false)).listeners;
+    if (subscribed >= learners.length) break;
+    await sleep(50);
+  }
+  const setupMs = performance.now() - setupStart;
+  if (subscribed < learners.length)
+    throw new Error(
+      `only ${subscribed} of ${learners.length} subscriptions reached the server ` +
+        `(${listening.subscriptionErrors.slice(0, 3).join('; ')})`,
+    );
+  return { ...listening, closedEarly: () => closedEarly, acknowledgedMs, setupMs };
+}
+
+/** Connects one learner and subscribes to planAdjusted; resolves once acknowledged (or refused). */
+function subscribeOne(
+  wsUrl: string,
+  learner: Learner,
+  index: number,
+  into: Pick<Listening, 'deliveries' | 'subscriptionErrors' | 'connectTimes'>,
+  clients: Client[],
+  onClosedEarly: () => void,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const started = performance.now();
+    let settled = false;
+    const settle = () => {
+      if (!settled) {
+        settled = true;
+        resolve();
+      }
+    };
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${learner.token}` },
+      retryAttempts: 0,
+      lazy: true,
+      on: {
+        connected: () => {
+          into.connectTimes.push(performance.now() - started);
+          settle();
+        },
+        closed: () => {
+          if (!settled) into.subscriptionErrors.push(`connection ${index} closed before it was acknowledged`);
+          else onClosedEarly();
+          settle();
+        },
+      },
+    });
+    clients.push(client);
+    client.subscribe<{
+      planAdjusted: { trigger: string; session: { id: string } | null; after: { targetQuestions: number }[] };
+    }>(
+      { query: planAdjustedQuery, variables: { userId: learner.globalId } },
+      {
+        next: (result) => {
+          const at = performance.now();
+          if (result.errors?.length || !result.data) {
+            into.subscriptionErrors.push(JSON.stringify(result.errors));
+            return;
+          }
+          const adjusted = result.data.planAdjusted;
+          into.deliveries.push({
+            subscriber: index,
+            at,
+            sessionId: adjusted.session ? decodeGlobalId(adjusted.session.id)!.id : null,
+            trigger: adjusted.trigger,
+            targetsSum: adjusted.after.reduce((s, u) => s + u.targetQuestions, 0),
+          });
+        },
+        error: (error) => {
+          into.subscriptionErrors.push(String((error as { reason?: string }).reason ?? error));
+          settle();
+        },
+        complete: () => {},
+      },
+    );
+  });
+}
+
+interface SessionRun {
+  /** [sessionId, index of its learner] for every learner with a session. */
+  owners: [string, number][];
+  ended: Map<string, Ended>;
+  runMs: number;
+}
+
+/** Ends every session over HTTP with --concurrency callers, then waits for the deliveries. */
+async function endSessionsWhileListening(
+  server: ServerProcess,
+  learners: readonly Learner[],
+  deliveries: readonly Delivery[],
+): Promise<SessionRun> {
+  const owners = learners.map((l, i) => [l.sessionId, i] as const).filter((e): e is [string, number] => e[0] !== null);
+  const ended = new Map<string, Ended>();
+  let next = 0;
+  const runStart = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < owners.length) {
+        const [sessionId, owner] = owners[next++]!;
+        const entry: Ended = { owner, sentAt: performance.now(), respondedAt: NaN, ok: false };
+        ended.set(sessionId, entry);
+        try {
+          const result = await endSessionOver(server.url, learners[owner]!.token, sessionId);
+          entry.ok = result.ok;
+          entry.error = result.error;
+        } catch (error) {
+          entry.error = (error as Error).message;
+        }
+        entry.respondedAt = performance.now();
+      }
+    }),
+  );
+  const runMs = performance.now() - runStart;
+  // Wait for the stragglers (at most 10 s), then a second more for duplicates or strays.
+  const waitUntil = performance.now() + 10_000;
+  const deliveredSessions = () => new Set(deliveries.map((d) => d.sessionId)).size;
+  while (deliveredSessions() < owners.length && performance.now() < waitUntil) await sleep(20);
+  await sleep(1_000);
+  return { owners, ended, runMs };
+}
+
+/** Each session's first delivery, checked against its owner; what was lost, duplicated or misdelivered. */
+function tally(deliveries: readonly Delivery[], run: SessionRun) {
+  const ownerOf = new Map(run.owners);
+  const firstDelivery = new Map<string, Delivery>();
+  let duplicates = 0;
+  let misdelivered = 0;
+  for (const delivery of deliveries) {
+    const owner = delivery.sessionId ? ownerOf.get(delivery.sessionId) : undefined;
+    if (owner !== delivery.subscriber || delivery.trigger !== 'SESSION_END' || delivery.targetsSum !== 30) {
+      misdelivered += 1;
+      continue;
+    }
+    if (firstDelivery.has(delivery.sessionId!)) duplicates += 1;
+    else firstDelivery.set(delivery.sessionId!, delivery);
+  }
+  const failedRequests = [...run.ended.values()].filter((e) => !e.ok);
+  const lost = run.owners.filter(([sessionId]) => run.ended.get(sessionId)?.ok && !firstDelivery.has(sessionId)).length;
+  const endLatencies = [...run.ended.values()]
+    .filter((e) => e.ok)
+    .map((e) => e.respondedAt - e.sentAt)
+    .sort((a, b) => a - b);
+  let beforeResponse = 0;
+  const fromResponse: number[] = [];
+  const fromRequest: number[] = [];
+  for (const [sessionId, delivery] of firstDelivery) {
+    const entry = run.ended.get(sessionId)!;
+    const delta = delivery.at - entry.respondedAt;
+    if (delta < 0) beforeResponse += 1;
+    fromResponse.push(Math.max(0, delta));
+    fromRequest.push(delivery.at - entry.sentAt);
+  }
+  fromResponse.sort((a, b) => a - b);
+  fromRequest.sort((a, b) => a - b);
+  return {
+    firstDelivery,
+    duplicates,
+    misdelivered,
+    failedRequests,
+    lost,
+    endLatencies,
+    beforeResponse,
+    fromResponse,
+    fromRequest,
+  };
+}
+
+/** Prints the figures, the targets and a JSON line; 0 when nothing was lost or failed. */
+function report(
+  learners: readonly Learner[],
+  listening: Listening,
+  run: SessionRun,
+  memory: { baseline: ServerStats; connected: ServerStats; after: ServerStats },
+): number {
+  const { baseline, connected, after } = memory;
+  const { connectTimes, subscriptionErrors, setupMs, acknowledgedMs } = listening;
+  const { owners, runMs } = run;
+  const t = tally(listening.deliveries, run);
+  const { firstDelivery, duplicates, misdelivered, failedRequests, lost, endLatencies, fromResponse } = t;
+  connectTimes.sort((a, b) => a - b);
+  const perConnection = (after.rss - baseline.rss) / learners.length;
+  const perConnectionConnected = (connected.rss - baseline.rss) / learners.length;
+
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(44)} ${value}`);
+  console.log(
+    `\nReal-time plan adaptation: ${learners.length} graphql-ws subscribers (one learner each) on one server, ` +
+      `${owners.length} sessions × ${attemptsPerSession} attempts ended over HTTP by ${concurrency} callers`,
+  );
+  line(
+    'connection set-up (all subscribed, server-side)',
+    `${(setupMs / 1000).toFixed(2)} s ` +
+      `(${Math.round(learners.length / (setupMs / 1000))} connections/s, batches of ${connectBatch})`,
+  );
+  line(
+    '  per connection: open + connection_ack',
+    `${percentiles(connectTimes)} (all acknowledged after ${(acknowledgedMs / 1000).toFixed(2)} s)`,
+  );
+  line(
+    'server RSS (after GC)',
+    `${mb(baseline.rss)} idle → ${mb(connected.rss)} with ${learners.length} subscribers → ` +
+      `${mb(after.rss)} after the run`,
+  );
+  line(
+    'server RSS per connection',
+    `${(perConnectionConnected / 1024).toFixed(1)} KB subscribed, ` +
+      `${(perConnection / 1024).toFixed(1)} KB after the run ` +
+      `(heap ${((connected.heapUsed - baseline.heapUsed) / learners.length / 1024).toFixed(1)} KB)`,
+  );
+  line(
+    'endSession (summary, analytics, plan adjustment)',
+    `${percentiles(endLatencies)}, max ${ms(endLatencies.at(-1) ?? NaN)}; ` +
+      `${(owners.length / (runMs / 1000)).toFixed(0)} sessions/s`,
+  );
+  line(
+    'delivery latency from endSession response',
+    `${percentiles(fromResponse)}, max ${ms(fromResponse.at(-1) ?? NaN)} ` +
+      `(${t.beforeResponse} arrived before the response, counted as 0 ms)`,
+  );
+  line('delivery latency from endSession request', percentiles(t.fromRequest));
+  line(
+    'delivered / lost / duplicated / misdelivered',
+    `${firstDelivery.size} / ${lost} / ${duplicates} / ${misdelivered}`,
+  );
+  line(
+    'failed requests / subscription errors / closed',
+    `${failedRequests.length} / ${subscriptionErrors.length} / ${listening.closedEarly()}`,
+  );
+  for (const sample of [...failedRequests.map((f) => f.error), ...subscriptionErrors].slice(0, 5))
+    console.log(`    ! ${sample}`);
+
+  const p99 = percentile(fromResponse, 99);
+  const p95End = percentile(endLatencies, 95);
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log('\nTargets');
+  line('delivery p99 < 250 ms', `${ms(p99)}: ${verdict(p99 < 250)}`);
+  line('endSession p95 < 50 ms', `${ms(p95End)}: ${verdict(p95End < 50)}`);
+  line(
+    'zero lost or misdelivered',
+    `${lost + duplicates + misdelivered}: ${verdict(lost + duplicates + misdelivered === 0)}`,
+  );
+  console.log(
+    `\nJSON ${JSON.stringify({
+      subscribers: learners.length,
+      sessions: owners.length,
+      attemptsPerSession,
+      concurrency,
+      setupMs: Math.round(setupMs),
+      connectAckMs: {
+        p50: percentile(connectTimes, 50),
+        p95: percentile(connectTimes, 95),
+        p99: percentile(connectTimes, 99),
+      },
+      rssBytes: { idle: baseline.rss, subscribed: connected.rss, after: after.rss },
+      rssPerConnectionBytes: Math.round(perConnectionConnected),
+      endSessionMs: { p50: percentile(endLatencies, 50), p95: p95End, p99: percentile(endLatencies, 99) },
+      deliveryFromResponseMs: { p50: percentile(fromResponse, 50), p95: percentile(fromResponse, 95), p99 },
+      lost,
+      duplicates,
+      misdelivered,
+      failedRequests: failedRequests.length,
+      subscriptionErrors: subscriptionErrors.length,
+    })}`,
+  );
+  return lost + duplicates + misdelivered + failedRequests.length + subscriptionErrors.length === 0 ? 0 : 1;
 }
 
 process.exit(await main());

@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { answerKey } from '../src/domain/grading.ts';
 import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
+import { encodeGlobalId } from '../src/ids.ts';
 import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
 
@@ -196,8 +197,6 @@ const endSessionDocument = `mutation End($id: ID!) {
   }
 }`;
 
-const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
-
 async function main(): Promise<number> {
   const url = await createBenchDatabase();
   const db = await openDatabase({ kind: 'postgres', url, poolSize: 10 });
@@ -242,7 +241,7 @@ async function main(): Promise<number> {
       const response = await fetch(endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(s.sessionId)}` },
-        body: JSON.stringify({ query: endSessionDocument, variables: { id: globalId('Session', s.sessionId) } }),
+        body: JSON.stringify({ query: endSessionDocument, variables: { id: encodeGlobalId('Session', s.sessionId) } }),
       });
       const body = (await response.json()) as {
         data?: { endSession?: { summary?: { questionsAttempted: number } } };

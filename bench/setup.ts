@@ -9,8 +9,6 @@ import type { LoadResult } from './load.ts';
 // ---------------------------------------------------------------------------------------------
 // Data
 
-export const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
-
 export interface Seeded {
   questions: { id: string; options: string[] }[];
   learners: { userId: string; sessionId: string }[];

@@ -2,7 +2,7 @@
 // and Markdown alone, so this fails on any line over 120 characters in the tracked TypeScript,
 // Markdown and JSON files (generated files, which nobody edits, excepted).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const maxLineLength = 120;
 const generated = new Set(['package-lock.json', 'schema.graphql']);
@@ -17,7 +17,7 @@ function longLines(text: string): [number, number][] {
 
 const files = execFileSync('git', ['ls-files', '-z', '--', '*.ts', '*.md', '*.json'], { encoding: 'utf8' })
   .split('\0')
-  .filter((file) => file !== '' && !generated.has(file));
+  .filter((file) => file !== '' && !generated.has(file) && existsSync(file)); // a deletion not yet staged
 let found = 0;
 for (const file of files) {
   for (const [line, length] of longLines(readFileSync(file, 'utf8'))) {

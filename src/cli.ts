@@ -3,8 +3,9 @@
 // scores the mastery model on the attempt log (src/evaluate-cli.ts).
 import { parseArgs } from 'node:util';
 import { developmentSecret, type Role, roles, secretKey, signToken } from './auth.ts';
+import { type CommandOutput, captureCommand, openCommandDatabase, setExitCode, stderr, stdout } from './command-io.ts';
 import { loadConfig } from './config.ts';
-import { DatabaseConfigError, openDatabase } from './db/client.ts';
+import { type Database, DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
 import { ConfigError } from './errors.ts';
 import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
@@ -12,6 +13,7 @@ import { userGlobalId, userIdOfSubject } from './ids.ts';
 import { exportXapiCommand, ImportCommandError, importCommand, importUsage, rebuildCommand } from './import/cli.ts';
 import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
+import { forwardedCommands, runInHoldingServer } from './server/local-admin.ts';
 import { startService } from './service.ts';
 import { recomputeMissingSessionAnalytics } from './services/recompute-analytics.ts';
 
@@ -31,7 +33,7 @@ ${importUsage}`;
 async function serve(): Promise<void> {
   const config = loadConfig();
   const log = createLogger();
-  const service = await startService(config, log);
+  const service = await startService(config, log, { runCommand });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -63,21 +65,23 @@ async function token(args: string[]): Promise<void> {
   if (!who) throw new UsageError('token needs an email or a user id');
   const config = loadConfig();
   const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
+  const sign = (claims: { userId: string; role: Role }) =>
+    signToken(key, claims, values.expires).catch(() => {
+      throw new UsageError(`--expires ${values.expires} is not a duration: give e.g. 30d, 12h or 90m`);
+    });
   const userId = userIdOfSubject(who);
   if (values.role !== undefined) {
     // With an id and a role no lookup is needed: this works while a server holds the embedded database.
     if (!roles.includes(values.role as Role)) throw new UsageError(`--role must be one of ${roles.join(', ')}`);
     if (!userId) throw new UsageError('--role goes with a user id, not an email');
-    const claims = { userId: userGlobalId(userId), role: values.role as Role };
-    process.stdout.write(`${await signToken(key, claims, values.expires)}\n`);
+    stdout.write(`${await sign({ userId: userGlobalId(userId), role: values.role as Role })}\n`);
     return;
   }
-  const db = await openDatabase(config.database, { migrate: false });
+  const db = await openCommandDatabase(config.database, { migrate: false });
   try {
     const user = await db.prisma.user.findFirst({ where: userId ? { id: userId } : { email: who.toLowerCase() } });
     if (!user) throw new UsageError(`no user ${who}`);
-    const claims = { userId: userGlobalId(user.id), role: user.role as Role };
-    process.stdout.write(`${await signToken(key, claims, values.expires)}\n`);
+    stdout.write(`${await sign({ userId: userGlobalId(user.id), role: user.role as Role })}\n`);
   } finally {
     await db.close();
   }
@@ -131,23 +135,46 @@ async function main(argv: string[]): Promise<void> {
       return exportXapiCommand(rest);
     case 'help':
     case '--help':
-      process.stdout.write(`${usage}\n`);
+      stdout.write(`${usage}\n`);
       return;
     default:
       throw new UsageError(`unknown command ${command}`);
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  // Configuration and operator mistakes get one clear line, not a stack trace.
+/** Says what went wrong (one line for an operator's mistake, not a stack trace); returns the exit code. */
+function reportFailure(error: unknown): number {
   if (error instanceof UsageError || error instanceof EvaluateUsageError || error instanceof ImportCommandError) {
-    process.stderr.write(`learnloop: ${error.message}\n${usage}\n`);
-    process.exit(2);
+    stderr.write(`learnloop: ${error.message} (all commands and options: npx tsx src/cli.ts help)\n`);
+    return 2;
   }
   if (error instanceof ConfigError || error instanceof DatabaseConfigError || error instanceof MigrationError) {
-    process.stderr.write(`learnloop: ${error.message}\n`);
-    process.exit(1);
+    stderr.write(`learnloop: ${error.message}\n`);
+    return 1;
   }
-  process.stderr.write(`learnloop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+  stderr.write(`learnloop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+}
+
+/** A command the CLI asked the running server to run (src/server/local-admin.ts), with its database. */
+function runCommand(db: Database, argv: string[]): Promise<CommandOutput> {
+  return captureCommand(db, () => main(argv).catch((error: unknown) => setExitCode(reportFailure(error))));
+}
+
+/** While a server holds the embedded database, the commands it can run for us run there. */
+async function runHere(argv: string[]): Promise<void> {
+  const config = forwardedCommands.has(argv[0] ?? '') ? loadConfig() : null;
+  if (config?.database.kind === 'pglite' && config.database.dataDir) {
+    const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
+    const output = await runInHoldingServer(config.dataDir, key, argv);
+    if (output) {
+      process.stdout.write(output.stdout);
+      process.stderr.write(output.stderr);
+      process.exitCode = output.exitCode;
+      return;
+    }
+  }
+  await main(argv);
+}
+
+runHere(process.argv.slice(2)).catch((error: unknown) => process.exit(reportFailure(error)));

@@ -19,7 +19,14 @@ export interface AppConfig {
   scheduler: boolean;
   /** TARGET_SUCCESS: the success rate nextQuestions aims at. */
   targetSuccess: number;
+  /** Origins a browser may call the API from (with credentials); null: the server's own origin only. */
+  corsOrigins: string[] | null;
 }
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** HS256 wants a key at least as long as its hash: 32 bytes. */
+export const minimumSecretBytes = 32;
 
 const flag = z
   .string()
@@ -38,6 +45,8 @@ const envSchema = z.object({
     .gt(0, 'must lie strictly between 0 and 1')
     .lt(1, 'must lie strictly between 0 and 1')
     .default(0.75),
+  CORS_ORIGINS: z.string().optional(),
+  LOG_LEVEL: z.string().optional(),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -47,6 +56,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
+  // The logger reads LOG_LEVEL itself (src/logger.ts); a bad one is refused here, before it is made.
+  if (e.LOG_LEVEL !== undefined && !(logLevels as readonly string[]).includes(e.LOG_LEVEL))
+    throw new ConfigError(`LOG_LEVEL=${e.LOG_LEVEL} is not a log level: use one of ${logLevels.join(', ')}.`);
+  if (e.JWT_SECRET !== undefined && Buffer.byteLength(e.JWT_SECRET) < minimumSecretBytes)
+    throw new ConfigError(
+      `JWT_SECRET is ${Buffer.byteLength(e.JWT_SECRET)} bytes; it must be at least ${minimumSecretBytes}: ` +
+        "use the identity service's HS256 secret (e.g. openssl rand -base64 32), or unset it for development mode.",
+    );
   return {
     port: e.PORT,
     host: e.HOST,
@@ -58,5 +75,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     demoData: e.DEMO_DATA,
     scheduler: e.SCHEDULER,
     targetSuccess: e.TARGET_SUCCESS,
+    corsOrigins: e.CORS_ORIGINS === undefined ? null : corsOriginsFrom(e.CORS_ORIGINS),
   };
+}
+
+/** CORS_ORIGINS: a comma-separated list of origins (scheme://host[:port]). */
+function corsOriginsFrom(value: string): string[] {
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      let parsed: URL | null = null;
+      try {
+        parsed = new URL(origin);
+      } catch {}
+      if (!parsed || parsed.origin !== origin.replace(/\/$/, '')) {
+        throw new ConfigError(
+          `CORS_ORIGINS: ${origin} is not an origin: list them as scheme://host[:port], comma-separated ` +
+            '(e.g. https://app.example.com,http://localhost:5173); * is not allowed with credentials.',
+        );
+      }
+      return parsed.origin;
+    });
 }

@@ -1,12 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import { bearerToken, TokenError, type VerifiedToken, type Viewer, verifyToken } from './auth.ts';
 import type { Database } from './db/client.ts';
+import type { AdaptationSettings } from './domain/learner-model.ts';
 import { userIdOfSubject } from './ids.ts';
 import type { JobsConfig } from './jobs/config.ts';
 import type { HeavyWork } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
-import type { AdaptationSettings } from './services/learner-state.ts';
 
 export interface Context {
   db: Database;

@@ -10,6 +10,7 @@ import { loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { isDay } from './domain/calendar.ts';
 import type { PredictionScore } from './domain/evaluation.ts';
+import { cronSlots } from './jobs/slots.ts';
 import {
   learnerModelParametersPath,
   loadLearnerModelParameters,
@@ -149,7 +150,7 @@ export async function evaluateCommand(args: string[]): Promise<void> {
       halfLivesHours,
       mastery: jobs.mastery,
       masteryContexts: jobs.masteryContexts,
-      nightlyCron: jobs.nightlyCron,
+      nightlySlots: (after, until) => cronSlots(jobs.nightlyCron, jobs.timezone, after, until, Number.MAX_SAFE_INTEGER),
       timezone: jobs.timezone,
       from: values.from,
       to: values.to,

@@ -29,9 +29,23 @@ export function isRawId(typename: string, id: string): boolean {
   return typename === 'PlanUnit' ? parsePlanUnitId(id) !== null : uuidPattern.test(id);
 }
 
+/** A Relay global ID as the API gives it out: base64 of `Typename:rawId`. */
+export function encodeGlobalId(typename: string, id: string): string {
+  return Buffer.from(`${typename}:${id}`).toString('base64');
+}
+
+/** The type name and raw id a global ID carries, or null for a string that is not one. */
+export function decodeGlobalId(globalId: string): { typename: string; id: string } | null {
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(globalId)) return null;
+  const decoded = Buffer.from(globalId, 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  if (separator <= 0) return null;
+  return { typename: decoded.slice(0, separator), id: decoded.slice(separator + 1) };
+}
+
 /** The id of a User as the API gives it out (a Relay global ID). */
 export function userGlobalId(userId: string): string {
-  return Buffer.from(`User:${userId}`).toString('base64');
+  return encodeGlobalId('User', userId);
 }
 
 /**
@@ -40,8 +54,6 @@ export function userGlobalId(userId: string): string {
  */
 export function userIdOfSubject(subject: string): string | null {
   if (uuidPattern.test(subject)) return subject.toLowerCase();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(subject)) return null;
-  const decoded = Buffer.from(subject, 'base64').toString('utf8');
-  const id = decoded.slice(5);
-  return decoded.startsWith('User:') && uuidPattern.test(id) ? id.toLowerCase() : null;
+  const decoded = decodeGlobalId(subject);
+  return decoded?.typename === 'User' && uuidPattern.test(decoded.id) ? decoded.id.toLowerCase() : null;
 }

@@ -21,6 +21,8 @@ export type PubSubEvents = {
 
 export type PubSub = ReturnType<typeof createPubSub<PubSubEvents>>;
 
+export type RedisState = 'off' | 'ok' | 'unavailable';
+
 export interface EventBus {
   pubsub: PubSub;
   /**
@@ -29,6 +31,8 @@ export interface EventBus {
    * channel's SUBSCRIBE may still be on its way: `PUBSUB NUMSUB` tells when Redis has it.
    */
   listenerCount(topic: string): number;
+  /** Redis as /ready shows it: off (in-process events), ok (both connections ready) or unavailable. */
+  redisState(): RedisState;
   close(): Promise<void>;
 }
 
@@ -80,6 +84,7 @@ function inProcessBus(counts: Map<string, number>, listenerCount: EventBus['list
   return {
     pubsub: createPubSub<PubSubEvents>({ eventTarget: countingTarget(target, counts) as never }),
     listenerCount,
+    redisState: () => 'off',
     close: async () => {},
   };
 }
@@ -111,6 +116,7 @@ function redisBus(
   return {
     pubsub,
     listenerCount,
+    redisState: () => (publishClient.status === 'ready' && subscribeClient.status === 'ready' ? 'ok' : 'unavailable'),
     async close() {
       publishClient.disconnect();
       subscribeClient.disconnect();

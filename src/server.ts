@@ -1,22 +1,29 @@
 // The HTTP server: the Yoga app (GraphQL over HTTP, GraphiQL, SSE) and graphql-ws (src/websocket.ts)
-// on the same port and path, and GET /health.
+// on the same port and path, GET /health and /ready (src/server/health.ts), GET /metrics (src/metrics.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLError } from 'graphql';
-import { createYoga, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { Authenticator, type Context } from './context.ts';
 import type { Database } from './db/client.ts';
+import { type AdaptationSettings, defaultAdaptation } from './domain/learner-model.ts';
 import { maskError } from './error-masking.ts';
+import { ConfigError } from './errors.ts';
 import { refuseUnstorableText } from './input-guard.ts';
 import type { JobsConfig } from './jobs/config.ts';
 import { HeavyWork, type Limits, limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
-import type { PubSub } from './pubsub.ts';
+import type { PubSub, RedisState } from './pubsub.ts';
 import { codeRequestErrors } from './request-errors.ts';
+import { requestLog } from './request-log.ts';
 import { schema } from './schema/index.ts';
+import { corsPolicy } from './server/cors.ts';
 import { dashboardHandler } from './server/dashboard.ts';
-import { type AdaptationSettings, defaultAdaptation } from './services/learner-state.ts';
+import { graphiqlOptions, graphiqlRenderer } from './server/graphiql.ts';
+import { health, type Probe, readiness } from './server/health.ts';
+import { createMetrics } from './server/metrics.ts';
+import { openResponses } from './server/streams.ts';
 import { endSubscriptionsAtTokenExpiry } from './token-expiry.ts';
 import { attachWebSocket } from './websocket.ts';
 
@@ -36,6 +43,10 @@ export interface AppOptions {
   limits?: Limits;
   /** The built dashboard served at /dashboard (default dist/dashboard). */
   dashboardDir?: string;
+  /** Origins allowed to call with credentials (CORS_ORIGINS); null or absent: the server's own. */
+  corsOrigins?: string[] | null;
+  /** Redis as /ready shows it. */
+  redisState?: () => RedisState;
 }
 
 export interface App {
@@ -49,44 +60,68 @@ export interface App {
 
 export const graphqlPath = '/graphql';
 
-/** What the transport hands Yoga: the Node request, and over WebSocket the connection parameters. */
-export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
+/**
+ * What the transport hands Yoga: the Node request, and over WebSocket the connection parameters and
+ * the operation's Authorization value (null: none; src/server/authorization.ts).
+ */
+export type ServerContext = {
+  req: IncomingMessage;
+  res?: ServerResponse;
+  connectionParams?: Record<string, unknown>;
+  wsAuthorization?: string | null;
+};
 
 export function createApp(options: AppOptions): App {
   const limits = options.limits ?? limitsFromEnv();
   const authenticator = new Authenticator(options.db, options.key, limits.jwtMaxTtlSeconds);
   const heavy = new HeavyWork(() => options.db.prisma.user.count({ where: { role: 'LEARNER' } }), limits.heavyQueries);
   void heavy.refresh();
-  const yoga = createYogaApp(options, authenticator, heavy);
+  const metrics = createMetrics(options.db);
+  const yoga = createYogaApp(options, authenticator, heavy, metrics.plugins);
   const dashboard = dashboardHandler(options.dashboardDir);
+  const responses = openResponses();
+  const probe = (res: ServerResponse, { status, body }: Probe) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = createServer((req, res) => {
     if (dashboard(req, res)) return;
-    if (req.url === '/health' || req.url === '/health/') {
-      void health(options.db).then(({ status, body }) => {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      });
+    const path = req.url?.split('?')[0]?.replace(/\/$/, '');
+    if (path === '/health') return probe(res, health());
+    if (path === '/ready') {
+      void readiness(options.db, options.redisState?.() ?? 'off').then((result) => probe(res, result));
       return;
     }
+    responses.track(req, res);
     void yoga(req, res);
   });
   const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator, limits);
+  metrics.watch(server, webSocket.connections);
   return {
     server,
     yoga,
     start: (port, host = '127.0.0.1') => listen(server, port, host),
     stop: async () => {
+      metrics.close();
       await webSocket.close();
+      responses.endStreams();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Requests in flight get a moment to finish; then whatever is left is cut.
+      const cut = setTimeout(() => server.closeAllConnections(), stopGraceMs).unref();
+      await closed;
+      clearTimeout(cut);
     },
   };
 }
+
+/** How long stop() lets requests in flight finish before closing their connections. */
+const stopGraceMs = 5_000;
 
 /** The Yoga app: the schema, its context (the caller from the bearer token), error masking, the plugins. */
 function createYogaApp(
   options: AppOptions,
   authenticator: Authenticator,
   heavy: HeavyWork,
+  metricsPlugins: Plugin[],
 ): YogaServerInstance<ServerContext, Context> {
   const { db, pubsub, log, jobs } = options;
   const adaptation = options.adaptation ?? defaultAdaptation;
@@ -95,10 +130,10 @@ function createYogaApp(
     graphqlEndpoint: graphqlPath,
     landingPage: false,
     graphiql: graphiqlOptions(options.graphiqlToken),
-    context: async ({ request, connectionParams }) => {
-      const header = connectionParams
-        ? String(connectionParams.authorization ?? connectionParams.Authorization ?? '')
-        : request.headers.get('authorization');
+    renderGraphiQL: graphiqlRenderer(),
+    cors: corsPolicy(options.corsOrigins ?? null),
+    context: async ({ request, wsAuthorization }) => {
+      const header = wsAuthorization !== undefined ? wsAuthorization : request.headers.get('authorization');
       return { db, pubsub, log, jobs, adaptation, heavy, ...(await authenticator.authenticate(header)) };
     },
     maskedErrors: { maskError: (error, message) => maskError(error, message, log) },
@@ -108,7 +143,7 @@ function createYogaApp(
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error(args.map(String).join(' ')),
     },
-    plugins: yogaPlugins(options),
+    plugins: [...yogaPlugins(options), ...metricsPlugins, requestLog(log)],
   });
 }
 
@@ -134,28 +169,9 @@ function yogaPlugins(_options: AppOptions): YogaPlugins {
   return [...armor.protect().plugins, codeRequestErrors, refuseUnstorableText, endSubscriptionsAtTokenExpiry];
 }
 
-function graphiqlOptions(token: string | undefined): YogaServerOptions<ServerContext, Context>['graphiql'] {
-  return {
-    title: 'Learnloop',
-    subscriptionsProtocol: 'WS',
-    headers: token ? JSON.stringify({ authorization: `Bearer ${token}` }, null, 2) : undefined,
-    defaultQuery: [
-      '# Ask for your data, e.g.',
-      '{',
-      '  me {',
-      '    name',
-      '    masteries { subcategory score }',
-      '    sessions(first: 3) { edges { node { startedAt summary { accuracy topicsCovered } } } }',
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  };
-}
-
 function listen(server: Server, port: number, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port, host)));
     server.listen(port, host, () => {
       const address = server.address() as AddressInfo;
       const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
@@ -164,11 +180,13 @@ function listen(server: Server, port: number, host: string): Promise<string> {
   });
 }
 
-async function health(db: Database): Promise<{ status: number; body: Record<string, string> }> {
-  try {
-    await db.prisma.$queryRaw`SELECT 1`;
-    return { status: 200, body: { status: 'ok', database: 'ok' } };
-  } catch (error) {
-    return { status: 503, body: { status: 'unavailable', database: (error as Error).message } };
-  }
+/** A port in use or not ours to take: one line that says what to do. */
+function listenError(error: NodeJS.ErrnoException, port: number, host: string): Error {
+  if (error.code === 'EADDRINUSE')
+    return new ConfigError(
+      `port ${port} on ${host} is in use (another Learnloop?): stop it, or set PORT to a free port.`,
+    );
+  if (error.code === 'EACCES')
+    return new ConfigError(`port ${port} on ${host} needs privileges this process lacks: set PORT above 1023.`);
+  return error;
 }

@@ -1,7 +1,9 @@
 // Boots Learnloop: configuration → database (migrated) → event bus → HTTP/WebSocket server.
 import { developmentSecret, secretKey, signToken } from './auth.ts';
+import type { CommandOutput } from './command-io.ts';
 import type { AppConfig } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { processDemoHistory } from './demo/history.ts';
 import { loadDemoData } from './demo/load.ts';
 import { DEMO_LEARNER_EMAIL } from './demo/simulation.ts';
 import { userGlobalId } from './ids.ts';
@@ -11,6 +13,7 @@ import { limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { createEventBus } from './pubsub.ts';
 import { dashboardPath } from './server/dashboard.ts';
+import { type LocalAdmin, startLocalAdmin } from './server/local-admin.ts';
 import { type App, createApp, graphqlPath } from './server.ts';
 
 export interface RunningService {
@@ -20,19 +23,32 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: AppConfig, log: Logger): Promise<RunningService> {
+export interface ServiceOptions {
+  /** Runs a CLI command in this process (for the CLI while this server holds the embedded database). */
+  runCommand?(db: Database, argv: string[]): Promise<CommandOutput>;
+}
+
+export async function startService(
+  config: AppConfig,
+  log: Logger,
+  options: ServiceOptions = {},
+): Promise<RunningService> {
   const learnerModel = await loadLearnerModelParameters();
   const jobs = { ...config.jobs, learnerModel };
   const limits = limitsFromEnv();
   const db = await openDatabase(config.database, { statementTimeoutMs: limits.statementTimeoutMs });
   log.info({ database: db.label }, 'database ready');
   const bus = createEventBus(config.redisUrl, log);
+  let localAdmin: LocalAdmin | null = null;
   try {
     const developmentMode = config.jwtSecret === null;
     const key = secretKey(config.jwtSecret ?? (await developmentSecret(config.dataDir)));
     if (config.demoData) {
       const loaded = await loadDemoData(db);
-      if (loaded) log.info(loaded, 'demo data loaded into the empty database');
+      if (loaded) {
+        log.info(loaded, 'demo data loaded into the empty database');
+        log.info(await processDemoHistory(db, config.jobs), 'demo history processed as the scheduler would have');
+      }
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;
     const app = createApp({
@@ -44,7 +60,15 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       limits,
       graphiqlToken: tokens?.admin,
       adaptation: { learnerModel, targetSuccess: config.targetSuccess },
+      corsOrigins: config.corsOrigins,
+      redisState: bus.redisState,
     });
+    // The embedded database is this process's alone: the CLI asks it to run its commands.
+    const runCommand = options.runCommand;
+    localAdmin =
+      runCommand && db.kind === 'pglite' && config.database.kind === 'pglite' && config.database.dataDir
+        ? await startLocalAdmin({ dataDir: config.dataDir, key, log, run: (argv) => runCommand(db, argv) })
+        : null;
     const url = await app.start(config.port, config.host);
     log.info({ url: `${url}${graphqlPath}`, redis: config.redisUrl ? 'on' : 'off' }, 'Learnloop is serving GraphQL');
     if (tokens) printDevelopmentBanner(url, tokens);
@@ -56,6 +80,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       db,
       app,
       async stop() {
+        await localAdmin?.stop();
         await scheduler?.stop();
         await app.stop();
         await bus.close();
@@ -63,6 +88,7 @@ export async function startService(config: AppConfig, log: Logger): Promise<Runn
       },
     };
   } catch (error) {
+    await localAdmin?.stop();
     await bus.close();
     await db.close();
     throw error;

@@ -10,12 +10,15 @@ import type { Authenticator, Context } from './context.ts';
 import { apiError } from './errors.ts';
 import { type Limits, PerKeyCap } from './limits.ts';
 import { withCode } from './request-errors.ts';
+import { authorizationIn, operationAuthorization } from './server/authorization.ts';
 import type { ServerContext } from './server.ts';
 import { atInstant, tokenExpiredMessage } from './token-expiry.ts';
 
 export interface WebSocketAttachment {
   /** Closes every connection (1001) and the WebSocket server. */
   close(): Promise<void>;
+  /** WebSocket connections open now. */
+  connections(): number;
 }
 
 type Extra = { request: IncomingMessage; socket: WebSocket };
@@ -27,8 +30,17 @@ export function attachWebSocket(
   authenticator: Authenticator,
   limits: Limits,
 ): WebSocketAttachment {
-  // Messages are capped like HTTP bodies: a larger one closes the socket (1009).
-  const wss = new WebSocketServer({ server, path, maxPayload: limits.messageBytes });
+  // Messages are capped like HTTP bodies: a larger one closes the socket (1009). Upgrades are handed
+  // over by hand (noServer): a WebSocketServer bound to the HTTP server would repeat its errors (a port
+  // in use), and graphql-ws would print each as an internal error.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.messageBytes });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== path) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
   const connectionsPerUser = new PerKeyCap(limits.connectionsPerUser);
   const sockets = new Set<WebSocket>();
   wss.on('connection', (socket) => {
@@ -58,6 +70,7 @@ export function attachWebSocket(
           socket: ctx.extra.socket,
           params,
           connectionParams: ctx.connectionParams,
+          wsAuthorization: operationAuthorization(params.extensions, ctx.connectionParams) ?? null,
         });
         let document: DocumentNode;
         try {
@@ -80,6 +93,7 @@ export function attachWebSocket(
     wss,
   );
   return {
+    connections: () => sockets.size,
     async close() {
       for (const socket of sockets) socket.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -101,9 +115,9 @@ async function authenticateConnection(
   connectionsPerUser: PerKeyCap,
   limits: Limits,
 ): Promise<boolean> {
-  const header = connectionParams?.authorization ?? connectionParams?.Authorization;
-  if (header === undefined || header === null || header === '') return true;
-  const { viewer, authError, tokenExpiresAt } = await authenticator.authenticate(String(header));
+  const header = authorizationIn(connectionParams);
+  if (header === undefined) return true;
+  const { viewer, authError, tokenExpiresAt } = await authenticator.authenticate(header);
   if (!viewer) {
     socket.close(4401, closeReason(`UNAUTHENTICATED: ${authError ?? 'bad token'}`));
     return false;

@@ -1,9 +1,11 @@
 // The demo data a new user sees: the simulation (pure) and its load into an empty database, on
 // in-memory PGlite and, in the 'postgres' project, on a fresh PostgreSQL database.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type DemoHistoryResult, processDemoHistory } from '../src/demo/history.ts';
 import { DEMO_SEED, type DemoLoadResult, loadDemoData } from '../src/demo/load.ts';
 import { DEMO_LEARNER_EMAIL, type DemoData, simulateDemo } from '../src/demo/simulation.ts';
 import { answerKey } from '../src/domain/grading.ts';
+import { loadJobsConfig } from '../src/jobs/config.ts';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from './support/database.ts';
 
 const DAY_MS = 86_400_000;
@@ -198,5 +200,56 @@ describe(`loadDemoData on ${testDatabaseKind}`, () => {
     expect(rows).toHaveLength(6);
     const improved = rows.filter((r) => r.last >= r.first);
     expect(improved.length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe(`the demo history processed as the scheduler would have, on ${testDatabaseKind}`, () => {
+  let db: TestDatabase;
+  let processed: DemoHistoryResult;
+  const jobs = loadJobsConfig({}, { timezone: 'UTC' });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await loadDemoData(db, now);
+    processed = await processDemoHistory(db, jobs, now);
+  }, 120_000);
+
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  const count = async (sql: TemplateStringsArray, ...values: unknown[]) => {
+    const [row] = await db.prisma.$queryRaw<{ n: number }[]>(sql, ...values);
+    return row!.n;
+  };
+
+  test('a NIGHTLY for every demo day and the decay runs every 6 hours, all succeeded', async () => {
+    expect(processed.failed).toBe(0);
+    // 14 days back from 15:30 (the first attempt after 02:00): 14 nightly slots, 4 decay slots a day.
+    expect(processed.nightly).toBe(14);
+    expect(processed.decay).toBeGreaterThanOrEqual(13 * 4);
+    expect(await count`SELECT count(*)::int AS n FROM job_runs WHERE status <> 'SUCCEEDED'`).toBe(0);
+    expect(await count`SELECT count(*)::int AS n FROM job_runs WHERE job = 'NIGHTLY'`).toBe(14);
+    // Run again: every slot is done, nothing runs twice.
+    expect(await processDemoHistory(db, jobs, now)).toEqual({ nightly: 14, decay: processed.decay, failed: 0 });
+    expect(await count`SELECT count(*)::int AS n FROM job_runs`).toBe(processed.nightly + processed.decay);
+  });
+
+  test('masteries, their history, question statistics, plans, usage and patterns hold real values', async () => {
+    // Every learner has scores in the subcategories they practised (SESSION attempts), not all 0.5.
+    expect(await count`SELECT count(DISTINCT user_id)::int AS n FROM masteries`).toBe(6);
+    expect(await count`SELECT count(DISTINCT round(score::numeric, 3))::int AS n FROM masteries`).toBeGreaterThan(10);
+    expect(await count`SELECT count(DISTINCT date)::int AS n FROM mastery_history`).toBeGreaterThanOrEqual(13);
+    // Question statistics moved off their defaults.
+    expect(await count`SELECT count(*)::int AS n FROM questions WHERE difficulty <> 0.5`).toBeGreaterThan(150);
+    expect(await count`SELECT count(DISTINCT importance_index)::int AS n FROM questions`).toBeGreaterThan(10);
+    expect(await count`SELECT count(*)::int AS n FROM questions WHERE learning_impact IS NOT NULL`).toBeGreaterThan(0);
+    // Today's plan for every learner, usage for the days closed, patterns for each learner.
+    expect(
+      await count`
+        SELECT count(DISTINCT user_id)::int AS n FROM plan_adjustments WHERE plan_date = ${'2025-11-11'}::date`,
+    ).toBe(6);
+    expect(await count`SELECT count(*)::int AS n FROM usage_stats`).toBe(14);
+    expect(await count`SELECT count(DISTINCT user_id)::int AS n FROM learning_patterns`).toBe(6);
   });
 });

@@ -2,17 +2,19 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Pure tests run once; tests that touch a database run on PGlite and, when TEST_DATABASE_URL is
-// set (CI sets it), again on PostgreSQL.
+// set (CI sets it), again on PostgreSQL. Tests of what does not depend on the database (a page in a
+// browser, the process's signals and configuration errors) run on PGlite only.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const databaseTests = ['test/**/*.test.ts'];
-const pureTests = ['test/domain/**/*.test.ts'];
+const pureTests = ['test/domain/**/*.test.ts', 'test/layers.test.ts'];
+const pgliteOnlyTests = ['test/browser/**/*.test.ts', 'test/shutdown.test.ts'];
 
-const databaseProject = (name: string, testDatabase: string) => ({
+const databaseProject = (name: string, testDatabase: string, exclude: string[]) => ({
   extends: true as const,
   test: {
     name,
     include: databaseTests,
-    exclude: pureTests,
+    exclude,
     env: { LEARNLOOP_TEST_DATABASE: testDatabase },
   },
 });
@@ -29,8 +31,10 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     projects: [
       { extends: true, test: { name: 'domain', include: pureTests } },
-      databaseProject('pglite', 'pglite'),
-      ...(process.env.TEST_DATABASE_URL ? [databaseProject('postgres', 'postgres')] : []),
+      databaseProject('pglite', 'pglite', pureTests),
+      ...(process.env.TEST_DATABASE_URL
+        ? [databaseProject('postgres', 'postgres', [...pureTests, ...pgliteOnlyTests])]
+        : []),
     ],
   },
 });

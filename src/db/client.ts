@@ -21,7 +21,17 @@ export interface Database {
   label: string;
   /** A dedicated connection for migrations and scripts that need the simple query protocol. */
   connect(): Promise<MigrationConnection>;
+  /** The connection pool's use (PostgreSQL; PGlite is one in-process connection). */
+  pool?(): PoolUse;
   close(): Promise<void>;
+}
+
+export interface PoolUse {
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  max: number;
 }
 
 /** A configuration problem that stops start-up: its message is the one line a user sees. */
@@ -157,7 +167,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   throw new DatabaseConfigError(`cannot lock the embedded database in ${dataDir}`);
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -204,6 +214,7 @@ async function openPostgres(
     prisma,
     kind: 'postgres',
     label,
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolSize }),
     async connect() {
       const client = await pool.connect();
       if (options.statementTimeoutMs) await client.query('SET statement_timeout = 0');

@@ -92,7 +92,7 @@ export function simulateDemo({ seed, now, days = 14 }: DemoOptions): DemoData {
 type Random = () => number;
 
 /** mulberry32: tiny, fast and good enough for simulation; returns floats in [0, 1). */
-function mulberry32(seed: number): Random {
+export function mulberry32(seed: number): Random {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -51,3 +51,45 @@ export function isTimeZone(zone: string): boolean {
     return false;
   }
 }
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The offset of a time zone from UTC at an instant, in milliseconds. */
+function zoneOffsetMs(instant: Date, timeZone: string): number {
+  let format = offsetFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    offsetFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(instant);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
+}
+
+/** The instant a calendar day ('YYYY-MM-DD') begins in a time zone (as SQL's `date::timestamp AT TIME ZONE tz`). */
+export function startOfDay(date: string, timeZone: string): Date {
+  return wallClockInstant(`${date}T00:00:00`, timeZone);
+}
+
+/**
+ * The instant a wall-clock time ('YYYY-MM-DDTHH:MM:SS[.sss]', no zone) stands for in a time zone, as
+ * SQL's `timestamp AT TIME ZONE tz`.
+ */
+export function wallClockInstant(wallClock: string, timeZone: string): Date {
+  const asUtc = Date.parse(`${wallClock}Z`);
+  if (timeZone === 'UTC') return new Date(asUtc);
+  let instant = asUtc - zoneOffsetMs(new Date(asUtc), timeZone);
+  // Once more with the offset in force at that instant (a DST change between the two guesses).
+  instant = asUtc - zoneOffsetMs(new Date(instant), timeZone);
+  return new Date(instant);
+}

@@ -5,7 +5,3 @@
 export function answerKey(answer: string): string {
   return answer.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
 }
-
-export function isCorrectAnswer(userAnswer: string, correctAnswer: string): boolean {
-  return answerKey(userAnswer) === answerKey(correctAnswer);
-}

@@ -2,7 +2,8 @@
 // learner's new state after it. Pure, numbers only (times are epoch milliseconds), every state
 // JSON-serialisable. docs/learner-model.md says what it is, why, and how it was measured.
 //
-// An Elo / IRT-style logistic model (Pelánek 2016) with forgetting by time since last practice:
+// An Elo / IRT-style logistic model (Pelánek 2016) with PFA-style practice terms (Pavlik et al.
+// 2009), forgetting by time since last practice and the learner's previous answer to the question:
 //
 //   z = θ(learner) + δ(learner, subcategory) − b(question)
 //       + successWeight · ln(1 + successes) + failureWeight · ln(1 + failures)
@@ -82,6 +83,20 @@ export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = O
 });
 
 /** The learner's global ability, one per learner. */
+/** How the API adapts to a learner: the live model's hyperparameters and the success rate picks aim at. */
+export interface AdaptationSettings {
+  learnerModel: LearnerModelParameters;
+  /** TARGET_SUCCESS: nextQuestions picks questions whose P(correct) is nearest this. */
+  targetSuccess: number;
+}
+
+export const defaultTargetSuccess = 0.75;
+
+export const defaultAdaptation: Readonly<AdaptationSettings> = Object.freeze({
+  learnerModel: defaultLearnerModelParameters,
+  targetSuccess: defaultTargetSuccess,
+});
+
 export interface LearnerAbility {
   theta: number;
   attempts: number;
@@ -162,7 +177,9 @@ const calibrated = (params: LearnerModelParameters, z: number) =>
 
 /**
  * P(correct) of the learner on the question at `nowMs`, before the attempt (never depends on its
- * answer). `previous`: the learner's latest earlier answer to this question, if any.
+ * answer). `previous`: the learner's latest earlier answer to this question, if any. The
+ * subcategory prior is not read here (a question without data comes as questionPrior's parameters);
+ * it stays in the signature so that every call of the model passes the same context.
  */
 export function predictCorrect(
   params: LearnerModelParameters,

@@ -17,6 +17,7 @@
 // and records a NIGHTLY run for that slot, so the next scheduled run goes on from there. Run it
 // with the scheduler stopped (SCHEDULER=0 on every instance): jobs must not interleave with it.
 import type { Database } from '../db/client.ts';
+import type { Transaction } from '../db/types.ts';
 import { localDate } from '../domain/calendar.ts';
 import {
   type NightlySlot,
@@ -38,7 +39,6 @@ import { updateQuestionStatistics } from '../jobs/steps/question-stats.ts';
 import { createLogger } from '../logger.ts';
 import type { SqlRunner } from '../services/attempt-batches.ts';
 import { recomputeMissingSessionAnalytics } from '../services/recompute-analytics.ts';
-import type { Transaction } from '../services/transaction.ts';
 import { importConnection } from './connection.ts';
 
 export interface RebuildOptions {

@@ -3,9 +3,8 @@
 // says what is wrong with it. Values in the existing system's style: context 'session'/'practice'/
 // 'daily' (any case), booleans true/false/t/f/1/0, JSON arrays for units and options, timestamps
 // without a zone in the import's time zone (UTC by default), with a zone as written.
-import { isDay, isTimeZone } from '../domain/calendar.ts';
+import { isDay, isTimeZone, wallClockInstant } from '../domain/calendar.ts';
 import type { AttemptContext, DifficultyBand, Role } from '../generated/prisma/client.ts';
-import { wallClockInstant } from '../jobs/slots.ts';
 
 /** A row the import refuses: the message says what is wrong, the import goes on. */
 export class RowError extends Error {

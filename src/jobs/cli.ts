@@ -8,8 +8,8 @@
 // now (or --at) and closes that day, like the runJob mutation.
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { openCommandDatabase, setExitCode, stderr, stdout } from '../command-io.ts';
 import { loadConfig } from '../config.ts';
-import { openDatabase } from '../db/client.ts';
 import { addDays, daysBetween, isDay } from '../domain/calendar.ts';
 import type { JobName } from '../generated/prisma/client.ts';
 import { loadLearnerModelParameters } from '../learner-model-config.ts';
@@ -27,14 +27,14 @@ const maxBackfillDays = 3660;
 
 class JobCommandError extends Error {}
 
-/** Runs the `job` command; sets process.exitCode (0 done, 1 a run failed, 2 bad usage). */
+/** Runs the `job` command; sets the exit code (0 done, 1 a run failed, 2 bad usage). */
 export async function jobCommand(args: string[]): Promise<void> {
   try {
     await run(args);
   } catch (error) {
     if (error instanceof JobCommandError || error instanceof JobRequestError || error instanceof JobsConfigError) {
-      process.stderr.write(`learnloop: ${error.message}\nusage: learnloop\n${jobUsage}\n`);
-      process.exitCode = 2;
+      stderr.write(`learnloop: ${error.message}\nusage: learnloop\n${jobUsage}\n`);
+      setExitCode(2);
       return;
     }
     throw error;
@@ -108,8 +108,8 @@ async function run(args: string[]): Promise<void> {
   for (const planned of runs) resolveRequest(planned, config); // refuse a bad request before opening the database
   const steps = jobSteps[request.job].length;
   config.learnerModel = await loadLearnerModelParameters();
-  const db = await openDatabase(appConfig.database);
-  const tty = process.stderr.isTTY === true;
+  const db = await openCommandDatabase(appConfig.database);
+  const tty = stderr.isTTY;
   const bar = tty
     ? new cliProgress.SingleBar(
         {
@@ -123,7 +123,7 @@ async function run(args: string[]): Promise<void> {
     : null;
   const line = (text: string) => {
     if (bar) bar.stop();
-    process.stdout.write(`${text}\n`);
+    stdout.write(`${text}\n`);
   };
   try {
     bar?.start(runs.length * steps, 0, { job: request.job, date: runs[0]?.date ?? '', step: 'starting' });
@@ -132,7 +132,7 @@ async function run(args: string[]): Promise<void> {
       const onStep = (event: StepEvent) => {
         if (bar)
           bar.update(index * steps + event.index + 1, { job: planned.job, date: planned.date ?? '', step: event.step });
-        else process.stdout.write(`${label}: ${event.step} done in ${event.ms} ms\n`);
+        else stdout.write(`${label}: ${event.step} done in ${event.ms} ms\n`);
       };
       if (bar && index > 0)
         bar.start(runs.length * steps, index * steps, { job: planned.job, date: planned.date ?? '', step: 'starting' });
@@ -158,17 +158,17 @@ async function run(args: string[]): Promise<void> {
           line(
             `${label} (as of ${asOf}): being run by ${result.run.owner} since ${result.run.startedAt.toISOString()}`,
           );
-          process.stderr.write(
+          stderr.write(
             `learnloop: ${label} is running elsewhere; try again when it has finished${laterDaysNote(runs)}\n`,
           );
-          process.exitCode = 1;
+          setExitCode(1);
           return;
         case 'failed':
           line(`${label} (as of ${asOf}): FAILED`);
-          process.stderr.write(
+          stderr.write(
             `learnloop: ${label} failed, nothing of it was applied: ${result.run.error}${laterDaysNote(runs)}\n`,
           );
-          process.exitCode = 1;
+          setExitCode(1);
           return;
       }
     }

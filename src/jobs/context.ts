@@ -1,11 +1,10 @@
 // What every job step receives: the run's transaction and the instants and day it acts for.
+
+import type { Transaction } from '../db/types.ts';
 import type { JobName } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
-import type { Transaction } from '../services/transaction.ts';
 import type { JobsConfig } from './config.ts';
-
-export type { Transaction } from '../services/transaction.ts';
 
 export interface RunContext {
   /** Every write of the run goes through this transaction; it commits with the SUCCEEDED mark. */

@@ -7,8 +7,8 @@
 //              (a live owner locks its row for the whole work transaction), is re-claimed in one UPDATE;
 //   finish     inside the work transaction (markSucceeded), or after its rollback (markFailed).
 import type { Database } from '../db/client.ts';
+import type { Transaction } from '../db/types.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
-import type { Transaction } from './context.ts';
 
 export type Claim =
   /** The run is ours to execute. */

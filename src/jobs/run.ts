@@ -9,8 +9,10 @@
 //             the slot may be run again (by hand, or by the scheduler's catch-up)
 
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Database } from '../db/client.ts';
+import type { Transaction } from '../db/types.ts';
 import { isDay, localDate } from '../domain/calendar.ts';
 import { databaseFailure } from '../error-masking.ts';
 import type { JobName, JobRun } from '../generated/prisma/client.ts';
@@ -18,7 +20,7 @@ import { createLogger, type Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub.ts';
 import { applyPendingReplans } from '../services/pending-replans.ts';
 import type { JobsConfig } from './config.ts';
-import type { RunContext, StepStats, Transaction } from './context.ts';
+import type { RunContext, StepStats } from './context.ts';
 import {
   claimRun,
   liftStatementTimeout,
@@ -101,13 +103,34 @@ export function resolveRequest(request: JobRequest, config: JobsConfig, now = ne
   return { job: request.job, at, date, slot: request.slot ?? at };
 }
 
+export interface JobRunFinished {
+  job: JobName;
+  outcome: RunOutcome;
+  seconds: number;
+}
+
+/** Every runJob call that got as far as the ledger, whoever made it (metrics count them). */
+export const jobRunEvents = new EventEmitter<{ finished: [JobRunFinished] }>();
+
 export async function runJob(
   db: Database,
   config: JobsConfig,
   request: JobRequest,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const { job, at, date, slot } = resolveRequest(request, config);
+  const started = performance.now();
+  const result = await runResolvedJob(db, config, resolveRequest(request, config), options);
+  const seconds = (performance.now() - started) / 1000;
+  jobRunEvents.emit('finished', { job: result.run.job, outcome: result.outcome, seconds });
+  return result;
+}
+
+async function runResolvedJob(
+  db: Database,
+  config: JobsConfig,
+  { job, at, date, slot }: Required<JobRequest>,
+  options: RunOptions,
+): Promise<RunResult> {
   const owner = options.owner ?? processOwner;
   const log = options.log;
   const claim = await claimRun(db, { job, slot, runDate: date, owner, leaseMs: config.leaseMs });

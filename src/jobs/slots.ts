@@ -3,7 +3,7 @@
 // Catch-up must list exactly the instants node-schedule fires at, so the cron expressions are read
 // with node-schedule's own parser (cron-parser, its dependency), loaded from node-schedule's location.
 import { createRequire } from 'node:module';
-import { addDays, localDate } from '../domain/calendar.ts';
+import { addDays, localDate, startOfDay } from '../domain/calendar.ts';
 
 interface CronIterator {
   hasNext(): boolean;
@@ -45,48 +45,6 @@ export function firstSlotIn(expression: string, timezone: string, from: Date, be
   if (!iterator.hasNext()) return null;
   const slot = iterator.next().toDate();
   return slot.getTime() < before.getTime() ? slot : null;
-}
-
-const offsetFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The offset of a time zone from UTC at an instant, in milliseconds. */
-function zoneOffsetMs(instant: Date, timeZone: string): number {
-  let format = offsetFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    offsetFormats.set(timeZone, format);
-  }
-  const parts = format.formatToParts(instant);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
-}
-
-/** The instant a calendar day ('YYYY-MM-DD') begins in a time zone (as SQL's `date::timestamp AT TIME ZONE tz`). */
-export function startOfDay(date: string, timeZone: string): Date {
-  return wallClockInstant(`${date}T00:00:00`, timeZone);
-}
-
-/**
- * The instant a wall-clock time ('YYYY-MM-DDTHH:MM:SS[.sss]', no zone) stands for in a time zone, as
- * SQL's `timestamp AT TIME ZONE tz`.
- */
-export function wallClockInstant(wallClock: string, timeZone: string): Date {
-  const asUtc = Date.parse(`${wallClock}Z`);
-  if (timeZone === 'UTC') return new Date(asUtc);
-  let instant = asUtc - zoneOffsetMs(new Date(asUtc), timeZone);
-  // Once more with the offset in force at that instant (a DST change between the two guesses).
-  instant = asUtc - zoneOffsetMs(new Date(instant), timeZone);
-  return new Date(instant);
 }
 
 /** The day a scheduled NIGHTLY slot closes: the day before the slot's date (02:00 closes yesterday). */

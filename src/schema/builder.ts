@@ -10,7 +10,7 @@ import type { Context } from '../context.ts';
 import { apiError, badInput, forbidden, unauthenticated } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
-import { isRawId } from '../ids.ts';
+import { decodeGlobalId, isRawId } from '../ids.ts';
 import { BoundedDateResolver, BoundedDateTimeResolver } from './scalars.ts';
 
 export const builder = new SchemaBuilder<{
@@ -42,13 +42,11 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
     // A malformed ID is the client's mistake: say so with a code instead of an internal error.
     decodeGlobalID: (globalID: string) => {
-      const decoded = Buffer.from(globalID, 'base64').toString('utf8');
-      const separator = decoded.indexOf(':');
-      const id = decoded.slice(separator + 1);
-      if (separator <= 0 || !/^[A-Za-z0-9+/=_-]+$/.test(globalID) || !isRawId(decoded.slice(0, separator), id)) {
+      const decoded = decodeGlobalId(globalID);
+      if (!decoded || !isRawId(decoded.typename, decoded.id)) {
         throw badInput(`"${globalID}" is not an ID this API gave out.`);
       }
-      return { typename: decoded.slice(0, separator), id };
+      return decoded;
     },
   },
   scopeAuth: {

@@ -3,9 +3,14 @@
 //
 // Days are calendar days in each learner's IANA time zone. An attempt falls on the day it was
 // answered (answeredAt; recordedAt when absent); a session on the day it started.
+
+import { endedSessionSeconds } from '../db/sql.ts';
+import type { SqlClient } from '../db/types.ts';
+import { type RangeHalf, riskReason } from '../domain/at-risk.ts';
 import { addDays, daysBetween } from '../domain/calendar.ts';
 import { Prisma } from '../generated/prisma/client.ts';
-import { recordedBeforeAnsweredSlack, type SqlClient } from './learning-patterns.ts';
+import { recordedBeforeAnsweredSlack } from './learning-patterns.ts';
+import { zoneOrUtc } from './time-zones.ts';
 
 /** The longest range activity and cohortOverview accept, in days (from and to included). */
 export const MAX_RANGE_DAYS = 366;
@@ -40,7 +45,7 @@ export async function activityFor(db: SqlClient, userId: string, from: string, t
     { date: string; sessions: number; minutes: number; attempts: number; correct: number }[]
   >`
     WITH u AS (
-      SELECT id, timezone,
+      SELECT id, ${zoneOrUtc(Prisma.sql`timezone`)} AS timezone,
              (${from}::date::timestamp AT TIME ZONE timezone) AS starts_at,
              ((${to}::date + 1)::timestamp AT TIME ZONE timezone) AS ends_at
       FROM users WHERE id = ${userId}::uuid
@@ -55,15 +60,14 @@ export async function activityFor(db: SqlClient, userId: string, from: string, t
     ), s AS (
       SELECT (s.started_at AT TIME ZONE u.timezone)::date AS day, count(*)::int AS sessions,
              sum(CASE WHEN s.ended_at IS NULL THEN 0
-                      ELSE COALESCE(s.duration_sec, GREATEST(0, round(extract(epoch FROM s.ended_at - s.started_at))))
-                 END)::float8 / 60 AS minutes
+                      ELSE ${endedSessionSeconds} END)::float8 / 60 AS minutes
       FROM u JOIN sessions s ON s.user_id = u.id
       WHERE s.started_at >= u.starts_at AND s.started_at < u.ends_at
       GROUP BY 1
     )
     SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(s.sessions, 0) AS sessions, COALESCE(s.minutes, 0) AS minutes,
            COALESCE(a.attempts, 0) AS attempts, COALESCE(a.correct, 0) AS correct
-    FROM (SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g) d
+    FROM ${rangeDays(from, to)} d
     LEFT JOIN a ON a.day = d.day
     LEFT JOIN s ON s.day = d.day
     ORDER BY d.day`;
@@ -140,7 +144,7 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
     ), s AS (
       SELECT x.day, count(*)::int AS sessions
       FROM (
-        SELECT (s.started_at AT TIME ZONE u.timezone)::date AS day
+        SELECT (s.started_at AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day
         FROM sessions s JOIN users u ON u.id = s.user_id AND u.role = 'LEARNER'
         WHERE s.started_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
           AND s.started_at < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
@@ -150,7 +154,7 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
     )
     SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(a.attempts, 0) AS attempts,
            COALESCE(a.correct, 0) AS correct, COALESCE(a.learners, 0) AS learners, COALESCE(s.sessions, 0) AS sessions
-    FROM (SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g) d
+    FROM ${rangeDays(from, to)} d
     LEFT JOIN a ON a.day = d.day
     LEFT JOIN s ON s.day = d.day
     ORDER BY d.day`;
@@ -178,8 +182,8 @@ export interface AtRiskLearner {
   /** 1 − second-half attempts ÷ first-half attempts (1: stopped); null with too few first-half attempts. */
   activityDrop: number | null;
   reason: string;
-  firstHalf: { from: string; to: string; attempts: number; correct: number };
-  secondHalf: { from: string; to: string; attempts: number; correct: number };
+  firstHalf: RangeHalf;
+  secondHalf: RangeHalf;
 }
 
 /**
@@ -254,33 +258,9 @@ export async function atRiskLearners(
   });
 }
 
-type Half = AtRiskLearner['firstHalf'];
-
-const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
-
-/** A sentence a coach reads: what dropped, from what to what, over which days. */
-export function riskReason(accuracyDropped: boolean, activityDropped: boolean, first: Half, second: Half): string {
-  if (activityDropped && second.attempts === 0) {
-    return (
-      `Stopped practising: ${first.attempts} attempts in ${first.from}..${first.to}, ` +
-      `none in ${second.from}..${second.to}.`
-    );
-  }
-  const parts: string[] = [];
-  if (accuracyDropped) {
-    const before = first.correct / first.attempts;
-    const after = second.correct / second.attempts;
-    parts.push(
-      `accuracy fell from ${percent(before)} to ${percent(after)} (−${Math.round((before - after) * 100)} points)`,
-    );
-  }
-  if (activityDropped) {
-    parts.push(
-      `attempts fell from ${first.attempts} to ${second.attempts} (−${percent(1 - second.attempts / first.attempts)})`,
-    );
-  }
-  const text = `${parts.join(' and ')} from ${first.from}..${first.to} to ${second.from}..${second.to}.`;
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+/** Every day from `from` to `to` (inclusive) as rows of `day`, to join each day's figures to. */
+function rangeDays(from: string, to: string) {
+  return Prisma.sql`(SELECT g::date AS day FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS g)`;
 }
 
 /** Up to when daily_activity holds the attempts (null before the first NIGHTLY run with it). */
@@ -307,12 +287,9 @@ function rangeActivity(from: string, to: string, mark: Date | null) {
     SELECT x.user_id, x.subcategory, x.day, count(*)::int, count(*) FILTER (WHERE x.correct)::int
     FROM (
       SELECT a.user_id, q.subcategory, a.correct,
-             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE u.zone)::date AS day
+             (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day
       FROM attempts a
-      -- A zone the database does not know (stored before createUser checked) counts as UTC
-      -- rather than failing every coach's overview.
-      JOIN (SELECT id, CASE WHEN timezone IN (SELECT name FROM pg_timezone_names) THEN timezone ELSE 'UTC' END AS zone
-            FROM users WHERE role = 'LEARNER') u ON u.id = a.user_id
+      JOIN users u ON u.id = a.user_id AND u.role = 'LEARNER'
       JOIN questions q ON q.id = a.question_id
       WHERE a.recorded_at > COALESCE(${mark}::timestamptz, '-infinity'::timestamptz)
         AND a.recorded_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'

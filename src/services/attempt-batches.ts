@@ -5,9 +5,10 @@
 // Attempts that arrive for the past are recorded at the instant they were answered (recordedAt =
 // answeredAt): every derived state is computed in recordedAt order, so history keeps its order and
 // `npm run rebuild` replays it as it happened.
+
+import type { Transaction } from '../db/types.ts';
 import { answerKey } from '../domain/grading.ts';
 import type { AttemptContext } from '../generated/prisma/client.ts';
-import type { Transaction } from './transaction.ts';
 
 export interface AttemptRow {
   userId: string;

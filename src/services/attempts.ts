@@ -1,20 +1,19 @@
 import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
-import {
-  estimate,
-  type LearnerModelParameters,
-  newLearnerAbility,
-  newSubcategoryPrior,
-  type SkillState,
-  type SubcategoryPrior,
-  updateAfterAttempt,
-} from '../domain/learner-model.ts';
+import { estimate, type LearnerModelParameters, updateAfterAttempt } from '../domain/learner-model.ts';
 import { attemptCredit } from '../domain/mastery.ts';
-import type { DifficultyBand } from '../domain/types.ts';
 import { badInput, conflict, forbidden, notFound } from '../errors.ts';
 import type { Attempt, AttemptContext } from '../generated/prisma/client.ts';
-import { questionParameters } from './learner-state.ts';
+import {
+  type CachedLearner,
+  type CachedQuestion,
+  forget,
+  learnerInputs,
+  parametersOf,
+  questionInputs,
+  rememberLearner,
+} from './attempt-model-inputs.ts';
 
 export interface AttemptInput {
   sessionId: string | null;
@@ -52,42 +51,18 @@ export function checkDeviceTime(field: string, time: Date | null, now = new Date
  */
 const maxInsertTries = 25;
 
-/** What recordAttempt reads before it writes: the question, and the learner's model state for it. */
-interface ModelInputs {
-  user_exists: boolean;
-  subcategory: string;
-  band: DifficultyBand;
-  answer_key: string;
-  model_difficulty: number | null;
-  model_attempts: number;
-  model_information: number | null;
-  prior_difficulty: number | null;
-  prior_attempts: number | null;
-  theta: number | null;
-  attempts: number | null;
-  version: number | null;
-  skill_theta: number | null;
-  skill_attempts: number | null;
-  skill_credit_sum: number | null;
-  skill_last_attempt_at: Date | null;
-  /** The learner's latest earlier answer to this question (null: none). */
-  previous_credit: number | null;
-  previous_at: Date | null;
-}
-
 /**
  * Records an attempt, graded on the server, with the live model's prediction made before grading
- * and the learner's new model state (docs/learner-model-api.md). Two statements on the happy path:
- *  1. read the question and the learner's state (creating the learner's state row on their first
- *     attempt, marked for a NIGHTLY replay of any history recorded before it);
- *  2. one statement that locks the learner's state row if its version is still the one read, locks
- *     the session row (KEY SHARE: what the foreign key takes anyway; endSession locks FOR UPDATE)
- *     against a concurrent endSession, numbers and inserts the attempt, and writes the new learner
- *     and skill state, all or nothing. A state another attempt changed in between inserts nothing:
- *     the loop reads again, so no update is lost.
- * The prediction and update are the pure model's, in JS. The question's parameters are only read:
- * NIGHTLY refits them. Idempotent on (user, clientAttemptId): a retry returns the first attempt and
- * changes nothing.
+ * and the learner's new model state (docs/learner-model-api.md). On the happy path one statement:
+ * the learner's state and the question come from memory (src/services/attempt-model-inputs.ts; read
+ * with one statement each when not there), the model predicts and updates in JS, and the statement
+ * locks the learner's state row if its version is still the one the state was read at, locks the
+ * session row (KEY SHARE: what the foreign key takes anyway; endSession locks FOR UPDATE) against a
+ * concurrent endSession, numbers and inserts the attempt with its prediction if the question's answer
+ * key is still the one graded against, and writes the new learner and skill state, all or nothing.
+ * A state another attempt (or NIGHTLY, or another instance) changed in between inserts nothing: the
+ * loop reads again, so no update is lost. The question's parameters are only read: NIGHTLY refits
+ * them. Idempotent on (user, clientAttemptId): a retry returns the first attempt and changes nothing.
  */
 export async function recordAttempt(
   db: Database,
@@ -100,40 +75,18 @@ export async function recordAttempt(
   const optionsJson = input.options === null || input.options === undefined ? null : JSON.stringify(input.options);
   const userAnswerKey = answerKey(input.userAnswer);
   for (let tries = 0; tries < maxInsertTries; tries++) {
-    const [read] = await db.prisma.$queryRaw<ModelInputs[]>`
-      WITH first_state AS (
-        INSERT INTO learner_states (user_id, replay_from)
-        SELECT u.id, (SELECT min(COALESCE(a.answered_at, a.recorded_at)) FROM attempts a WHERE a.user_id = u.id)
-        FROM users u
-        WHERE u.id = ${userId}::uuid
-          AND NOT EXISTS (SELECT 1 FROM learner_states l WHERE l.user_id = u.id)
-        ON CONFLICT DO NOTHING)
-      SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ${userId}::uuid) AS user_exists,
-             q.subcategory, q.difficulty_band::text AS band, q.answer_key, q.model_difficulty, q.model_attempts,
-             q.model_information, p.difficulty AS prior_difficulty, p.attempts AS prior_attempts,
-             l.theta, l.attempts, l.version, s.theta AS skill_theta, s.attempts AS skill_attempts,
-             s.credit_sum AS skill_credit_sum, s.last_attempt_at AS skill_last_attempt_at,
-             r.credit AS previous_credit, r.at AS previous_at
-      FROM questions q
-      LEFT JOIN subcategory_priors p ON p.subcategory = q.subcategory
-      LEFT JOIN learner_states l ON l.user_id = ${userId}::uuid
-      LEFT JOIN skill_states s ON s.user_id = ${userId}::uuid AND s.subcategory = q.subcategory
-      LEFT JOIN LATERAL (
-        SELECT CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END::float8 AS credit,
-               COALESCE(a.answered_at, a.recorded_at) AS at
-        FROM attempts a WHERE a.user_id = ${userId}::uuid AND a.question_id = q.id
-        ORDER BY a.attempt_no DESC LIMIT 1) r ON true
-      WHERE q.id = ${input.questionId}::uuid`;
-    if (!read) throw notFound('This question');
-    if (!read.user_exists) throw notFound(`The user ${userId} of your token`);
-    const correct = read.answer_key === userAnswerKey;
-    const step = modelStep(model, read, input, correct);
+    const question = await questionInputs(db, input.questionId);
+    const state = await learnerInputs(db, userId);
+    const correct = question.answerKey === userAnswerKey;
+    const step = modelStep(model, state, question, input, correct);
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
       WITH input AS (SELECT ${userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
                             ${input.sessionId}::uuid AS session_id, ${step.at}::timestamptz AS at),
            state AS (SELECT l.user_id FROM learner_states l, input
-                     WHERE l.user_id = input.user_id AND l.version = ${read.version ?? 0} FOR UPDATE OF l),
-           q AS (SELECT q.id, q.subcategory FROM questions q, input WHERE q.id = input.question_id),
+                     WHERE l.user_id = input.user_id AND l.version = ${state.version} FOR UPDATE OF l),
+           q AS (SELECT q.id, q.subcategory FROM questions q, input
+                 WHERE q.id = input.question_id AND q.answer_key = ${question.answerKey}
+                   AND q.subcategory = ${question.subcategory}),
            s AS (SELECT s.id FROM sessions s, input
                  WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
                  FOR KEY SHARE OF s),
@@ -177,7 +130,16 @@ export async function recordAttempt(
              SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
                  last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
       SELECT * FROM inserted`;
-    if (inserted) return inserted;
+    if (inserted) {
+      rememberLearner(db, userId, {
+        version: state.version + 1,
+        learner: step.learner,
+        skills: new Map(state.skills).set(question.subcategory, step.skill),
+        answers: new Map(state.answers).set(input.questionId, { credit: step.credit, atMs: step.at.getTime() }),
+      });
+      return inserted;
+    }
+    forget(db, userId, input.questionId);
     const existing = await db.prisma.attempt.findUnique({
       where: { userId_clientAttemptId: { userId, clientAttemptId: input.clientAttemptId } },
     });
@@ -191,47 +153,38 @@ export async function recordAttempt(
       return existing;
     }
     await explainRefusal(db, userId, input);
-    // Nothing refused it: another attempt of this learner changed their state, or took this attemptNo; go again.
+    // Nothing refused it: the learner's state or the question changed since they were read, or another
+    // attempt took this attemptNo; go again.
   }
   throw conflict('Too many simultaneous attempts by this learner: retry the request.');
 }
 
 /** The model's prediction (from the state before the attempt: the answer plays no part) and the state after. */
-function modelStep(model: LearnerModelParameters, read: ModelInputs, input: AttemptInput, correct: boolean) {
-  const prior: SubcategoryPrior =
-    read.prior_difficulty === null
-      ? newSubcategoryPrior()
-      : { difficulty: read.prior_difficulty, attempts: read.prior_attempts ?? 0 };
-  const question = questionParameters(
-    model,
-    {
-      band: read.band,
-      difficulty: read.model_difficulty,
-      attempts: read.model_attempts,
-      information: read.model_information,
-    },
-    prior,
-  );
-  const learner = read.theta === null ? newLearnerAbility() : { theta: read.theta, attempts: read.attempts ?? 0 };
-  const skill: SkillState | null =
-    read.skill_theta === null
-      ? null
-      : {
-          theta: read.skill_theta,
-          attempts: read.skill_attempts ?? 0,
-          creditSum: read.skill_credit_sum ?? 0,
-          lastAttemptAt: read.skill_last_attempt_at?.getTime() ?? null,
-        };
+function modelStep(
+  model: LearnerModelParameters,
+  state: CachedLearner,
+  question: CachedQuestion,
+  input: AttemptInput,
+  correct: boolean,
+) {
   // The model's clock: when the learner answered, else now (recordedAt is the database's clock at insert).
   const at = input.answeredAt ?? new Date();
   const credit = attemptCredit({ correct, hintUsed: input.hintUsed });
-  const previous =
-    read.previous_credit === null ? null : { credit: read.previous_credit, atMs: read.previous_at!.getTime() };
-  const update = updateAfterAttempt(model, learner, skill, question, prior, credit, at.getTime(), previous);
+  const update = updateAfterAttempt(
+    model,
+    state.learner,
+    state.skills.get(question.subcategory) ?? null,
+    parametersOf(model, question),
+    question.prior,
+    credit,
+    at.getTime(),
+    state.answers.get(input.questionId) ?? null,
+  );
   return {
     ...update,
     at,
-    masteryAfter: estimate(model, update.learner, update.skill, prior, at.getTime()),
+    credit,
+    masteryAfter: estimate(model, update.learner, update.skill, question.prior, at.getTime()),
     skillLastAttemptAt: update.skill.lastAttemptAt === null ? null : new Date(update.skill.lastAttemptAt),
   };
 }

@@ -1,8 +1,9 @@
 // The live learner model's stored state (prisma/schema.prisma: learner_states, skill_states,
 // subcategory_priors, questions.model_*) as the pure model (src/domain/learner-model.ts) takes it,
 // read set-based for many learners at once: the API's estimates, nextQuestions and the plans.
+
+import type { SqlClient } from '../db/types.ts';
 import {
-  defaultLearnerModelParameters,
   estimate,
   type LearnerAbility,
   type LearnerModelParameters,
@@ -15,23 +16,6 @@ import {
 } from '../domain/learner-model.ts';
 import { masteryDefaults } from '../domain/mastery.ts';
 import type { DifficultyBand } from '../domain/types.ts';
-import type { Transaction } from './transaction.ts';
-
-type Client = Pick<Transaction, '$queryRaw'>;
-
-/** How the API adapts to a learner: the live model's hyperparameters and the success rate picks aim at. */
-export interface AdaptationSettings {
-  learnerModel: LearnerModelParameters;
-  /** TARGET_SUCCESS: nextQuestions picks questions whose P(correct) is nearest this. */
-  targetSuccess: number;
-}
-
-export const defaultTargetSuccess = 0.75;
-
-export const defaultAdaptation: Readonly<AdaptationSettings> = Object.freeze({
-  learnerModel: defaultLearnerModelParameters,
-  targetSuccess: defaultTargetSuccess,
-});
 
 /** A question's parameters: the refitted ones, or the prior while it has no data. */
 export function questionParameters(
@@ -60,7 +44,7 @@ export interface LearnerModelState {
 
 /** The learners' abilities and skills (a learner without state gets a new one), in two statements. */
 export async function learnerModelStates(
-  client: Client,
+  client: SqlClient,
   userIds: readonly string[],
 ): Promise<Map<string, LearnerModelState>> {
   const states = new Map<string, LearnerModelState>(
@@ -101,7 +85,7 @@ export async function learnerModelStates(
 export class SubcategoryPriors {
   constructor(private readonly priors: ReadonlyMap<string, SubcategoryPrior>) {}
 
-  static async load(client: Client): Promise<SubcategoryPriors> {
+  static async load(client: SqlClient): Promise<SubcategoryPriors> {
     const rows = await client.$queryRaw<{ subcategory: string; difficulty: number; attempts: number }[]>`
       SELECT subcategory, difficulty, attempts FROM subcategory_priors`;
     return new SubcategoryPriors(
@@ -145,7 +129,7 @@ export interface MasteryView {
  * three statements for any number of learners (scores, states, priors).
  */
 export async function learnerMasteries(
-  client: Client,
+  client: SqlClient,
   model: LearnerModelParameters,
   userIds: readonly string[],
   now: Date,

@@ -1,6 +1,6 @@
 // What the dashboard's learner list shows beside each name: last activity, sessions, accuracy and
 // mean mastery. One statement for a page of learners, each row read through its user's indexes.
-import type { SqlClient } from './learning-patterns.ts';
+import type { SqlClient } from '../db/types.ts';
 
 export interface LearnerStats {
   userId: string;

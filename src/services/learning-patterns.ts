@@ -8,6 +8,9 @@
 // answered (answeredAt; recordedAt when absent), bucketed into local hours and dates with
 // `AT TIME ZONE`, so half-hour zones and DST days come out right. A session counts when it started in
 // the window and ended by `now`.
+
+import { endedSessionSeconds } from '../db/sql.ts';
+import type { SqlClient } from '../db/types.ts';
 import {
   computeLearningPatterns,
   type DayAggregate,
@@ -17,10 +20,7 @@ import {
   type SubcategoryDayAggregate,
 } from '../domain/learning-patterns.ts';
 import { Prisma } from '../generated/prisma/client.ts';
-import type { Transaction } from './transaction.ts';
-
-/** Anything that runs raw SQL: the Prisma client or a transaction. */
-export type SqlClient = Pick<Transaction, '$queryRaw'>;
+import { zoneOrUtc } from './time-zones.ts';
 
 export const MIN_PATTERN_DAYS = 1;
 export const MAX_PATTERN_DAYS = 90;
@@ -101,10 +101,10 @@ export const recordedBeforeAnsweredSlack = '1 day';
 /** Each learner's window start, local midnight `days - 1` days before today (DST-aware): a CTE body. */
 function windowStarts(userIds: readonly string[], days: number, now: Date) {
   return Prisma.sql`
-      SELECT u.id AS user_id, u.timezone,
-             (((${now}::timestamptz AT TIME ZONE u.timezone)::date - ${days - 1}::int)::timestamp)
-               AT TIME ZONE u.timezone AS starts_at
-      FROM users u WHERE u.id = ANY(${userIds}::uuid[])`;
+      SELECT u.id AS user_id, u.zone AS timezone,
+             (((${now}::timestamptz AT TIME ZONE u.zone)::date - ${days - 1}::int)::timestamp)
+               AT TIME ZONE u.zone AS starts_at
+      FROM (SELECT id, ${zoneOrUtc(Prisma.sql`timezone`)} AS zone FROM users WHERE id = ANY(${userIds}::uuid[])) u`;
 }
 
 async function aggregateWindow(db: SqlClient, userIds: readonly string[], days: number, now: Date) {
@@ -133,8 +133,7 @@ async function aggregateWindow(db: SqlClient, userIds: readonly string[], days: 
     WITH w AS (${windowStarts(userIds, days, now)}
     )
     SELECT s.user_id::text AS user_id,
-           COALESCE(s.duration_sec, GREATEST(0, round(extract(epoch FROM s.ended_at - s.started_at))))::float8 / 60
-             AS minutes,
+           ${endedSessionSeconds}::float8 / 60 AS minutes,
            -- The stored summary; computed from the attempts only for a session that lacks one.
            COALESCE(sm.accuracy, (SELECT avg(x.correct::int)::float8 FROM attempts x WHERE x.session_id = s.id))
              AS accuracy

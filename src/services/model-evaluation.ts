@@ -4,8 +4,9 @@
 // model and score them on the held-out learners only. The EWMA is replayed once per (α, half-life)
 // asked for; Elo, BKT, the stored masteryAtAttempt and the stored predictedCorrect are the others.
 
+import type { SqlClient } from '../db/types.ts';
 import { replayBkt } from '../domain/bkt.ts';
-import { addDays } from '../domain/calendar.ts';
+import { addDays, startOfDay } from '../domain/calendar.ts';
 import {
   type AttemptLog,
   type EloParameters,
@@ -20,8 +21,6 @@ import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import { answeredOrder, attemptsOf, fitLearnerModel, replayLearnerModel } from '../domain/learner-model-fit.ts';
 import type { MasteryParameters } from '../domain/mastery.ts';
 import type { AttemptContext, DifficultyBand } from '../generated/prisma/client.ts';
-import { cronSlots, startOfDay } from '../jobs/slots.ts';
-import type { SqlClient } from './learning-patterns.ts';
 
 export interface EvaluationOptions {
   /** EWMA weights to try (each with every half-life). */
@@ -30,8 +29,9 @@ export interface EvaluationOptions {
   /** The EWMA's other parameters (prior, decay floor, inactivity) and the contexts it learns from. */
   mastery: MasteryParameters;
   masteryContexts: readonly AttemptContext[];
-  /** Where the NIGHTLY runs fall: NIGHTLY_CRON in JOBS_TZ. */
-  nightlyCron: string;
+  /** Where the NIGHTLY runs fall in (after, until]: NIGHTLY_CRON's slots in JOBS_TZ (jobs/slots.ts). */
+  nightlySlots(after: Date, until: Date): Date[];
+  /** JOBS_TZ: the days of `from` and `to`. */
   timezone: string;
   /** Score the attempts recorded on these days (JOBS_TZ, inclusive); earlier ones warm the models up. */
   from?: string;
@@ -127,9 +127,7 @@ export function evaluateLog(
     step('replay', 'EWMA');
     const first = new Date(log.recordedAt[0]! - 1);
     const last = new Date(log.recordedAt[log.length - 1]! + 2 * 86_400_000);
-    const runs = cronSlots(options.nightlyCron, options.timezone, first, last, Number.MAX_SAFE_INTEGER).map((d) =>
-      d.getTime(),
-    );
+    const runs = options.nightlySlots(first, last).map((d) => d.getTime());
     const ewma: ModelScore[] = [];
     for (const alpha of options.alphas) {
       for (const halfLifeHours of options.halfLivesHours) {

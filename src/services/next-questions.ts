@@ -5,12 +5,12 @@
 import type { Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
-import { estimate, predictCorrect } from '../domain/learner-model.ts';
+import { type AdaptationSettings, estimate, predictCorrect } from '../domain/learner-model.ts';
 import { nextQuestionsDefaults, pickNextQuestions, type SubcategoryDecay } from '../domain/next-questions.ts';
 import type { DifficultyBand } from '../domain/types.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { Question } from '../generated/prisma/client.ts';
-import { type AdaptationSettings, learnerModelStates, questionParameters, SubcategoryPriors } from './learner-state.ts';
+import { learnerModelStates, questionParameters, SubcategoryPriors } from './learner-state.ts';
 
 export interface NextQuestion {
   question: Question;

@@ -11,13 +11,13 @@
 // appends one row, the plan and its history at once. A unit is named by (learner, date, subcategory),
 // so an id a client holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from '../db/types.ts';
 import { dateString } from '../domain/calendar.ts';
 import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
 import { type PlanTrigger, type PlanUnitStatus, Prisma } from '../generated/prisma/client.ts';
 import { learnerModelStates, liveEstimate, SubcategoryPriors } from './learner-state.ts';
-import type { Transaction } from './transaction.ts';
 
 /** A plan unit as a plan adjustment records it (before and after). */
 export interface UnitSnapshot {

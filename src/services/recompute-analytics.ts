@@ -4,6 +4,7 @@
 // the same pure functions endSession uses. Rows that exist are never changed, so a re-run (or a
 // session ended concurrently) writes nothing twice.
 import type { Database } from '../db/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import { sessionsAttempts, storeSessionsAnalytics } from './sessions.ts';
 
 export interface RecomputeProgress {
@@ -22,6 +23,10 @@ export interface RecomputeOptions {
   onChunk?: (progress: RecomputeProgress) => void;
 }
 
+/** A session `s` without its summary or its analytics. */
+const lacksAnalytics = Prisma.sql`(NOT EXISTS (SELECT 1 FROM session_summaries x WHERE x.session_id = s.id)
+  OR NOT EXISTS (SELECT 1 FROM session_analytics y WHERE y.session_id = s.id))`;
+
 export async function recomputeMissingSessionAnalytics(
   db: Database,
   options: RecomputeOptions = {},
@@ -33,9 +38,7 @@ export async function recomputeMissingSessionAnalytics(
   if (options.onStart) {
     const counted = await db.prisma.$queryRaw<{ total: number }[]>`
       SELECT count(*)::int AS total FROM sessions s
-      WHERE s.ended_at IS NOT NULL
-        AND (NOT EXISTS (SELECT 1 FROM session_summaries x WHERE x.session_id = s.id)
-             OR NOT EXISTS (SELECT 1 FROM session_analytics y WHERE y.session_id = s.id))`;
+      WHERE s.ended_at IS NOT NULL AND ${lacksAnalytics}`;
     options.onStart(counted[0]?.total ?? 0);
   }
   // Keyset over session ids: every chunk moves forward, so the run ends even if a chunk wrote nothing.
@@ -46,9 +49,7 @@ export async function recomputeMissingSessionAnalytics(
         const ids = (
           await tx.$queryRaw<{ id: string }[]>`
             SELECT s.id::text AS id FROM sessions s
-            WHERE s.ended_at IS NOT NULL AND s.id > ${after}::uuid
-              AND (NOT EXISTS (SELECT 1 FROM session_summaries x WHERE x.session_id = s.id)
-                   OR NOT EXISTS (SELECT 1 FROM session_analytics y WHERE y.session_id = s.id))
+            WHERE s.ended_at IS NOT NULL AND s.id > ${after}::uuid AND ${lacksAnalytics}
             ORDER BY s.id
             LIMIT ${chunkSize}`
         ).map((row) => row.id);

@@ -1,5 +1,7 @@
 import { actingUserId, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
+import { durationSeconds } from '../db/sql.ts';
+import type { Transaction } from '../db/types.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
 import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import { analyzeSession } from '../domain/session-analytics.ts';
@@ -9,7 +11,6 @@ import { Prisma } from '../generated/prisma/client.ts';
 import { checkDeviceTime } from './attempts.ts';
 import { type PlanChange, type PlanRequest, replanLearners } from './plans.ts';
 import { isUniqueViolation } from './prisma-errors.ts';
-import type { Transaction } from './transaction.ts';
 
 export interface NewSession {
   units: string[];
@@ -127,15 +128,16 @@ export async function endSession(
     // The session lasts until endedAt, else until now, or until its last answer when a client clock ran ahead.
     await tx.$executeRaw`
       UPDATE sessions s SET ended_at = e.ended_at,
-        duration_sec = GREATEST(0, round(extract(epoch FROM e.ended_at - s.started_at)))::int
+        duration_sec = ${durationSeconds('s.started_at', 'e.ended_at')}::int
       FROM (SELECT COALESCE(
                      ${endedAt}::timestamptz,
                      ${ceilToMillisecond(Prisma.sql`GREATEST(now(), max(a.recorded_at), max(a.answered_at))`)}
                    ) AS ended_at
             FROM attempts a WHERE a.session_id = ${sessionId}::uuid) e
       WHERE s.id = ${sessionId}::uuid`;
-    const attempts = (await sessionsAttempts(tx, [sessionId])).get(sessionId)!;
-    await storeSessionAnalytics(tx, sessionId, attempts);
+    const attemptsBySession = await sessionsAttempts(tx, [sessionId]);
+    await storeSessionsAnalytics(tx, attemptsBySession);
+    const attempts = attemptsBySession.get(sessionId)!;
     // Tomorrow in the learner's time zone, adjusted from this session at once — unless a job run holds
     // the learner: then the session ends now and the adjustment follows (src/services/pending-replans.ts).
     const now = new Date();
@@ -197,17 +199,9 @@ export async function sessionsAttempts(
   return bySession;
 }
 
-/** Computes and stores a session's summary and analytics (SPEC 4.1, 4.2) from its attempts. */
-export function storeSessionAnalytics(
-  tx: Transaction,
-  sessionId: string,
-  attempts: readonly SessionAttempt[],
-): Promise<{ summaries: number; analytics: number }> {
-  return storeSessionsAnalytics(tx, new Map([[sessionId, attempts]]));
-}
-
 /**
- * Summaries and analytics of many sessions in one statement per table. Rows that exist are kept:
+ * Computes and stores the sessions' summaries and analytics (SPEC 4.1, 4.2) from their attempts,
+ * one statement per table. Rows that exist are kept:
  * what a session ended with is what it keeps.
  */
 export async function storeSessionsAnalytics(

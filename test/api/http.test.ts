@@ -33,10 +33,13 @@ describe('GraphQL over HTTP (graphql-http audit suite)', () => {
   }
 });
 
-test('/health answers with the database status', async () => {
+test('/health says the process is alive, /ready that the database answers and is migrated', async () => {
   const response = await fetch(`${server.url}/health`);
   expect(response.status).toBe(200);
-  expect(await response.json()).toEqual({ status: 'ok', database: 'ok' });
+  expect(await response.json()).toEqual({ status: 'ok' });
+  const ready = await fetch(`${server.url}/ready`);
+  expect(ready.status).toBe(200);
+  expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', migrations: 'applied', redis: 'off' });
 });
 
 test('GraphiQL is served to browsers', async () => {
@@ -101,7 +104,7 @@ describe('limits', () => {
   });
 });
 
-test('a database that goes away: masked errors (no stack, no internals) and /health says 503', async () => {
+test('a database that goes away: masked errors (no stack, no internals), /ready 503, /health up', async () => {
   const fragile = await startTestServer();
   try {
     const token = await fragile.tokenFor(world.alice.userId, 'COACH');
@@ -109,7 +112,18 @@ test('a database that goes away: masked errors (no stack, no internals) and /hea
     const response = await fragile.request('{ questions(first: 1) { edges { node { id } } } }', {}, token);
     expect(codesOf(response)).toEqual(['INTERNAL_SERVER_ERROR']);
     expect(JSON.stringify(response)).not.toMatch(/stack|prisma|pglite|at \w+ \(/i);
-    expect((await fetch(`${fragile.url}/health`)).status).toBe(503);
+    const health = await fetch(`${fragile.url}/health`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${fragile.url}/ready`);
+    expect(ready.status).toBe(503);
+    const body = await ready.text();
+    expect(JSON.parse(body)).toEqual({
+      status: 'not ready',
+      database: 'unavailable',
+      migrations: 'unknown',
+      redis: 'off',
+    });
+    expect(body).not.toMatch(/prisma|pglite|postgres|127\.0\.0\.1|5432|closed/i);
   } finally {
     await fragile.app.stop();
     await fragile.bus.close();
@@ -117,7 +131,11 @@ test('a database that goes away: masked errors (no stack, no internals) and /hea
   }
 });
 
-test('a token whose subject is not a user id is UNAUTHENTICATED', async () => {
-  const token = await server.tokenFor('not-a-uuid', 'COACH');
-  expect(codesOf(await server.request('{ me { id } }', {}, token))).toEqual(['UNAUTHENTICATED']);
+test('a learner token whose subject names no user is UNAUTHENTICATED; a staff subject may be any string', async () => {
+  const learner = await server.tokenFor('not-a-user', 'LEARNER');
+  expect(codesOf(await server.request('{ me { id } }', {}, learner))).toEqual(['UNAUTHENTICATED']);
+  const coach = await server.tokenFor('not-a-uuid', 'COACH');
+  const response = await server.request<{ me: null }, Record<string, never>>('{ me { id } }', {}, coach);
+  expect(codesOf(response)).toEqual([]);
+  expect(response.data?.me).toBeNull();
 });

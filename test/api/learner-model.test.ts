@@ -11,8 +11,10 @@ import {
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
+  newSubcategoryPrior,
   type PreviousAnswer,
   predictCorrect,
+  refitQuestionParameters,
   type SkillState,
   updateAfterAttempt,
 } from '../../src/domain/learner-model.ts';
@@ -288,6 +290,34 @@ describe('recordAttempt and the live model', () => {
   });
 });
 
+describe('recordAttempt keeps the state between attempts', () => {
+  test('a state changed elsewhere (another instance, NIGHTLY) is read again before it is built on', async () => {
+    const kim = await createPerson(server, adminToken, 'Kim Elsewhere');
+    await answer(kim, 'ALG-1', true, base);
+    await answer(kim, 'ALG-2', false, base + minute);
+    // Another instance moves the state: a new ability, the version one further.
+    await server.db.prisma.learnerState.update({
+      where: { userId: kim.userId },
+      data: { theta: { increment: 1 }, version: { increment: 1 } },
+    });
+    const state = (await learnerModelStates(server.db.prisma, [kim.userId])).get(kim.userId)!;
+    const prior = (await SubcategoryPriors.load(server.db.prisma)).of('Algebra');
+    const parameters = questionParameters(
+      model,
+      { band: 'HARD', difficulty: null, attempts: 0, information: null },
+      prior,
+    );
+    const at = base + 2 * minute;
+    const next = await answer(kim, 'ALG-3', true, at);
+    expect(next.predictedCorrect).toBeCloseTo(
+      predictCorrect(model, state.learner, state.skills.get('Algebra')!, parameters, prior, at),
+      12,
+    );
+    const stored = await storedState(kim.userId);
+    expect(stored.learner).toMatchObject({ attempts: 3, version: 4 });
+  });
+});
+
 describe('Mastery.estimate and the plans', () => {
   test('masteries: the live estimate now, forgetting applied, beside the nightly score', async () => {
     const gina = await createPerson(server, adminToken, 'Gina Estimate');
@@ -464,7 +494,27 @@ describe('NIGHTLY', () => {
     expectStateToEqual(stored, replayed);
     // The replay ran with the parameters this NIGHTLY refitted from the attempts' stored predictions.
     const refitted = await server.db.prisma.question.findUniqueOrThrow({ where: { id: rawId(question('ALG-1').id) } });
-    expect(refitted.modelDifficulty).not.toBeNull();
+    // The refit is the domain's, over every attempt with a stored prediction (the first run's window is all).
+    const night = await server.db.prisma.attempt.findMany({
+      where: { questionId: refitted.id, predictedCorrect: { not: null } },
+    });
+    const expected = refitQuestionParameters(
+      model,
+      questionParameters(
+        model,
+        { band: 'EASY', difficulty: null, attempts: 0, information: null },
+        newSubcategoryPrior(),
+      ),
+      {
+        attempts: night.length,
+        creditSum: night.reduce((sum, a) => sum + (!a.correct ? 0 : a.hintUsed ? 0.5 : 1), 0),
+        predictedSum: night.reduce((sum, a) => sum + a.predictedCorrect!, 0),
+        predictedVarianceSum: night.reduce((sum, a) => sum + a.predictedCorrect! * (1 - a.predictedCorrect!), 0),
+      },
+    );
+    expect(refitted.modelAttempts).toBe(expected.attempts);
+    expect(refitted.modelDifficulty).toBeCloseTo(expected.difficulty, 9);
+    expect(refitted.modelInformation).toBeCloseTo(expected.information, 9);
     expect(replayed.learner.theta).not.toBe(inOrderBefore.learner.theta);
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
 import { defaultLearnerModelParameters } from '../../src/domain/learner-model.ts';
 import { runJob } from '../../src/jobs/run.ts';
+import { cronSlots } from '../../src/jobs/slots.ts';
 import { loadLearnerModelParameters } from '../../src/learner-model-config.ts';
 import { type EvaluationReport, evaluateModels } from '../../src/services/model-evaluation.ts';
 import { type CommandDatabase, commandDatabase } from '../support/commands.ts';
@@ -71,7 +72,7 @@ test('the replayed EWMA predicts each scored attempt with the score the NIGHTLY 
       halfLivesHours: [config.mastery.halfLifeHours],
       mastery: config.mastery,
       masteryContexts: config.masteryContexts,
-      nightlyCron: config.nightlyCron,
+      nightlySlots: (after, until) => cronSlots(config.nightlyCron, 'UTC', after, until, Number.MAX_SAFE_INTEGER),
       timezone: 'UTC',
       from: '2025-03-03',
       learnerModel: defaultLearnerModelParameters,
@@ -116,7 +117,7 @@ test('the stored predictedCorrect is scored as recorded, where the column exists
       halfLivesHours: [config.mastery.halfLifeHours],
       mastery: config.mastery,
       masteryContexts: config.masteryContexts,
-      nightlyCron: config.nightlyCron,
+      nightlySlots: (after, until) => cronSlots(config.nightlyCron, 'UTC', after, until, Number.MAX_SAFE_INTEGER),
       timezone: 'UTC',
       learnerModel: defaultLearnerModelParameters,
       trainFraction: 0,

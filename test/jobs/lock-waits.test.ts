@@ -1,12 +1,39 @@
 // No lock wait fails a learner: sessions that end while a NIGHTLY run holds every active learner
 // (its plan step locks them until the run commits) end at once; their plan adjustments follow the
-// run, each exactly once. PostgreSQL only: PGlite runs one transaction at a time.
+// run, each exactly once. The NIGHTLY test is PostgreSQL only: PGlite runs one transaction at a time.
 import { expect, test } from 'vitest';
+import { defaultLearnerModelParameters } from '../../src/domain/learner-model.ts';
 import { runJob } from '../../src/jobs/run.ts';
+import { applyPendingReplans } from '../../src/services/pending-replans.ts';
 import { createTestDatabase, describeOnlyOn } from '../support/database.ts';
 import { createWorld } from '../support/fixtures.ts';
 import { dataOf, startTestServer } from '../support/server.ts';
 import { testJobsConfig } from './support.ts';
+
+test('a pending session-end replan is applied once, however many appliers run', async () => {
+  const db = await createTestDatabase();
+  const server = await startTestServer({ db });
+  try {
+    const world = await createWorld(server);
+    const { startSession } = dataOf<{ startSession: { id: string } }>(
+      await server.request('mutation { startSession { id } }', {}, world.alice.token),
+    );
+    const sessionId = Buffer.from(startSession.id, 'base64').toString().split(':')[1]!;
+    await db.prisma.session.update({ where: { id: sessionId }, data: { endedAt: new Date() } });
+    await db.prisma.pendingReplan.create({
+      data: { sessionId, userId: world.alice.userId, planDate: new Date('2026-12-02') },
+    });
+    const model = defaultLearnerModelParameters;
+    const left = await Promise.all([1, 2, 3].map(() => applyPendingReplans(db, null, model)));
+    expect(left).toEqual([0, 0, 0]);
+    expect(await db.prisma.pendingReplan.count()).toBe(0);
+    const adjustments = await db.prisma.planAdjustment.findMany({ where: { sessionId } });
+    expect(adjustments.map((a) => a.trigger)).toEqual(['SESSION_END']);
+  } finally {
+    await server.stop();
+    await db.destroy();
+  }
+});
 
 const learners = 20_000;
 const ending = 64;

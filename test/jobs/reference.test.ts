@@ -1,6 +1,7 @@
 // The SQL of the NIGHTLY steps against the pure reference functions of src/domain, on generated
 // data over four nights (so follow-ups and running sums cross windows).
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { mulberry32 } from '../../src/demo/simulation.ts';
 import { attemptCredit, ewmaStep, masteryDefaults, performance } from '../../src/domain/mastery.ts';
 import {
   importanceIndices,
@@ -18,18 +19,6 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.destroy());
 
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const close = (actual: number | null, expected: number | null) => {
   if (expected === null) expect(actual).toBeNull();
   else {
@@ -39,7 +28,7 @@ const close = (actual: number | null, expected: number | null) => {
 };
 
 test('EWMA and question statistics equal src/domain/mastery.ts and question-stats.ts', async () => {
-  const rand = random(20250301);
+  const rand = mulberry32(20250301); // seeded, so a failure can be replayed
   const subcategories = ['Algebra', 'Geometry', 'Reading'];
   const specs = subcategories.flatMap((s) =>
     Array.from({ length: 6 }, (_, i) => ({ externalId: `${s}-${i}`, subcategory: s })),

@@ -118,10 +118,12 @@ export function wsSubscribe<T, V extends Record<string, unknown>>(
   client: Client,
   document: TypedDocumentNode<T, V>,
   variables: V,
+  /** The operation's extensions: GraphiQL sends its headers here (`{ headers: { authorization } }`). */
+  extensions?: Record<string, unknown>,
 ): Subscription<T> {
   const inbox = new Inbox<SubscriptionResult<T>>();
   const stop = client.subscribe<T>(
-    { query: print(document), variables },
+    { query: print(document), variables, ...(extensions ? { extensions } : {}) },
     {
       next: (result) => inbox.push(result as SubscriptionResult<T>),
       error: (error) => inbox.end('error', error),

@@ -1,6 +1,7 @@
 // A small world for API tests, created through the API itself: an admin, a coach, two learners and
 // a handful of questions over two subcategories.
 import { randomUUID } from 'node:crypto';
+import { decodeGlobalId } from '../../src/ids.ts';
 import { graphql } from '../gql/index.ts';
 import { dataOf, type TestServer } from './server.ts';
 
@@ -33,7 +34,7 @@ export interface World {
 }
 
 export function rawId(globalId: string): string {
-  return Buffer.from(globalId, 'base64').toString('utf8').split(':').slice(1).join(':');
+  return decodeGlobalId(globalId)!.id;
 }
 
 export async function createPerson(

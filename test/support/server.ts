@@ -4,11 +4,11 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { type Role, secretKey, signToken } from '../../src/auth.ts';
 import type { OpenOptions } from '../../src/db/client.ts';
+import type { AdaptationSettings } from '../../src/domain/learner-model.ts';
 import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
 import { type App, createApp, graphqlPath } from '../../src/server.ts';
-import type { AdaptationSettings } from '../../src/services/learner-state.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const testSecret = 'test-secret-for-learnloop-suite-0123456789';
@@ -46,6 +46,10 @@ export interface TestServerOptions extends OpenOptions {
   jobs?: JobsConfig;
   /** The learner model's parameters and TARGET_SUCCESS (default: the defaults). */
   adaptation?: AdaptationSettings;
+  /** The token GraphiQL opens with (as development mode gives it). */
+  graphiqlToken?: string;
+  /** CORS_ORIGINS (default: the server's own origin). */
+  corsOrigins?: string[];
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -60,6 +64,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     key: testKey,
     adaptation: options.adaptation,
     dashboardDir: options.dashboardDir,
+    graphiqlToken: options.graphiqlToken,
+    corsOrigins: options.corsOrigins,
+    redisState: bus.redisState,
   });
   const url = await app.start(0, '127.0.0.1');
   const endpoint = `${url}${graphqlPath}`;

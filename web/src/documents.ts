@@ -108,7 +108,7 @@ export const PlansDocument = graphql(`
 
   fragment PlanFields on DailyPlan {
     date
-    units { id subcategory targetQuestions priority reason status }
+    units { subcategory targetQuestions priority reason status }
   }
 `);
 

@@ -5,6 +5,8 @@
 // run's window ends before the mark and adds nothing). The first run adds every attempt so far.
 // The cohort overview (src/services/activity.ts) reads these rows and the attempts recorded after
 // the mark, so its figures are the raw scan's, at a fraction of the cost over long ranges.
+import { Prisma } from '../../generated/prisma/client.ts';
+import { zoneOrUtc } from '../../services/time-zones.ts';
 import type { RunContext, StepStats } from '../context.ts';
 
 export async function rollUpActivity(ctx: RunContext): Promise<StepStats> {
@@ -13,7 +15,8 @@ export async function rollUpActivity(ctx: RunContext): Promise<StepStats> {
     WITH mark AS (
       SELECT COALESCE((SELECT up_to FROM activity_rollup_mark WHERE id = 1), '-infinity'::timestamptz) AS up_to
     ), added AS (
-      SELECT a.user_id, (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE u.timezone)::date AS date,
+      SELECT a.user_id, (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date
+               AS date,
              q.subcategory, count(*)::int AS attempts, count(*) FILTER (WHERE a.correct)::int AS correct
       FROM mark, attempts a
       JOIN users u ON u.id = a.user_id AND u.role = 'LEARNER'

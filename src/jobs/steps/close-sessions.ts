@@ -1,6 +1,7 @@
 // NIGHTLY step 1: close abandoned sessions. A session still open whose last activity (its last
 // attempt, or its start without any) lies more than SESSION_IDLE_MINUTES before the run's `at` is
 // ended at that last activity, so durationSec measures the time the learner actually spent.
+import { durationSeconds } from '../../db/sql.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { ceilToMillisecond, sessionsAttempts, storeSessionsAnalytics } from '../../services/sessions.ts';
 import type { RunContext, StepStats } from '../context.ts';
@@ -19,7 +20,7 @@ export async function closeAbandonedSessions(ctx: RunContext): Promise<StepStats
     )
     UPDATE sessions s
     SET ended_at = idle.last_activity,
-        duration_sec = GREATEST(0, round(extract(epoch FROM idle.last_activity - s.started_at)))::int
+        duration_sec = ${durationSeconds('s.started_at', 'idle.last_activity')}::int
     FROM idle
     WHERE s.id = idle.id AND s.ended_at IS NULL
       AND idle.last_activity <= ${at}::timestamptz - ${config.sessionIdleMinutes}::float8 * interval '1 minute'

@@ -11,6 +11,8 @@
 //     masteryAfter). In chunks of learners: lock their state rows, read their attempts (one
 //     statement), replay with updateAfterAttempt, write the states back (one statement). A learner
 //     whose attempt arrives during the run waits for the lock, then applies it on the replayed state.
+
+import type { Transaction } from '../../db/types.ts';
 import {
   type AttemptAggregate,
   type LearnerAbility,
@@ -24,7 +26,7 @@ import {
 } from '../../domain/learner-model.ts';
 import type { DifficultyBand } from '../../domain/types.ts';
 import { questionParameters, SubcategoryPriors } from '../../services/learner-state.ts';
-import type { RunContext, StepStats, Transaction } from '../context.ts';
+import type { RunContext, StepStats } from '../context.ts';
 
 export async function updateLearnerModel(ctx: RunContext): Promise<StepStats> {
   if (ctx.stale) return { questionsRefitted: 0, subcategoryPriors: 0, learnersReplayed: 0, attemptsReplayed: 0 };

@@ -100,7 +100,8 @@ export const learnerView: View = (main, viewer, route) => {
           PlanAdjustedDocument,
           { userId: found.id },
           ({ planAdjusted }) => {
-            const units = planAdjusted.after.map((unit, i) => ({ ...unit, id: `${planAdjusted.id}-${i}` }));
+            // The adjustment's `after` is the plan now.
+            const units = planAdjusted.after;
             if (today && planAdjusted.planDate === today.date) today = { ...today, units };
             if (tomorrow && planAdjusted.planDate === tomorrow.date) tomorrow = { ...tomorrow, units };
             drawPlans();
