@@ -114,7 +114,7 @@ describe('import of the existing system’s CSV files', () => {
     const learner = learners[0]!;
     const user = await db.prisma.user.findUniqueOrThrow({ where: { email: learner.email } });
     expect([user.name, user.timezone, user.role]).toEqual([learner.name, learner.timezone, 'LEARNER']);
-  });
+  }, 180_000);
 
   test('a second import of the same files writes nothing', async () => {
     const before = await counts(db);
@@ -122,7 +122,7 @@ describe('import of the existing system’s CSV files', () => {
     for (const table of Object.values(report.tables)) expect(table.imported).toBe(0);
     expect(report.tables.attempts).toMatchObject({ present: attempts.length, refused: 0 });
     expect(await counts(db)).toEqual(before);
-  });
+  }, 180_000);
 
   test('a corrupt row is refused with its file, line and reason; the rest lands', async () => {
     const corrupt = path.join(dir, 'corrupt');
@@ -133,7 +133,7 @@ describe('import of the existing system’s CSV files', () => {
     lines[9] = lines[9]!.replace(/,(true|false),(\d+),/, ',$1,-3,'); // line 10
     await writeFile(file, lines.join('\n'));
     const target = await freshDatabase();
-    const report = await importTables(target, csvDirectory(corrupt), { chunkSize: 3 });
+    const report = await importTables(target, csvDirectory(corrupt), { chunkSize: 40 });
     expect(report.refusals).toEqual([
       { file: 'attempts.csv', line: 5, reason: 'context "homework" is not one of session, practice, daily' },
       { file: 'attempts.csv', line: 10, reason: 'time_sec "-3" is not a number in 0..86400' },
@@ -141,10 +141,10 @@ describe('import of the existing system’s CSV files', () => {
     expect(report.tables.attempts).toMatchObject({ imported: attempts.length - 2, refused: 2 });
     expect(await target.prisma.attempt.count()).toBe(attempts.length - 2);
     // --max-errors stops once that many rows were refused.
-    const stopped = await importTables(await freshDatabase(), csvDirectory(corrupt), { chunkSize: 3, maxErrors: 1 });
+    const stopped = await importTables(await freshDatabase(), csvDirectory(corrupt), { chunkSize: 5, maxErrors: 1 });
     expect(stopped.stopped).toBe(true);
     expect(stopped.refusals).toHaveLength(1);
-  });
+  }, 180_000);
 
   test('an interrupted import resumes where it stopped', async () => {
     const target = await freshDatabase();
@@ -161,7 +161,7 @@ describe('import of the existing system’s CSV files', () => {
     const resumed = await importTables(target, csvDirectory(path.join(dir, 'export')), { chunkSize: 50 });
     expect(resumed.tables.attempts).toMatchObject({ imported: attempts.length - 150, present: 150, refused: 0 });
     expect(await counts(target)).toEqual(await counts(db));
-  });
+  }, 180_000);
 });
 
 describeOnlyOn('postgres', 'import from the existing system’s PostgreSQL', () => {
@@ -220,7 +220,7 @@ describeOnlyOn('postgres', 'import from the existing system’s PostgreSQL', () 
     } finally {
       await legacy.drop();
     }
-  });
+  }, 180_000);
 });
 
 describe('xAPI', () => {
@@ -269,5 +269,5 @@ describe('xAPI', () => {
     // Once more: nothing new.
     const again = await importTables(target, xapiFile(file));
     expect(again.tables.statements).toMatchObject({ imported: 0, present: attempts.length, skipped: 1 });
-  });
+  }, 180_000);
 });
