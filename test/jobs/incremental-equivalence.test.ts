@@ -1,5 +1,5 @@
 // NIGHTLY's incremental work against the reference of full rebuilds (docs/nightly-incremental.md):
-// two databases receive the same seeded three weeks (busy, quiet and empty days, late syncs, learners
+// two databases receive the same seeded two weeks (busy, quiet and empty days, late syncs, learners
 // who stop and decay); one runs its nights as they run in production, the other with `full`. After
 // every night, every API read a learner or an admin makes answers the same on both.
 import { randomUUID } from 'node:crypto';
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 const firstDay = '2025-03-01';
-const dayCount = 21;
+const dayCount = 15;
 const days = Array.from({ length: dayCount }, (_, i) => addDays(firstDay, i));
 const subcategories = ['Algebra', 'Geometry', 'Reading'];
 const timezones = ['UTC', 'America/New_York', 'Asia/Tokyo'];
@@ -42,7 +42,7 @@ function simulate(seed: number): World {
   const questions = subcategories.flatMap((subcategory, s) =>
     Array.from({ length: 4 }, (_, i) => ({ id: randomUUID(), externalId: `Q${s}${i}`, subcategory })),
   );
-  const learners = Array.from({ length: 10 }, (_, i) => ({ id: randomUUID(), timezone: timezones[i % 3]! }));
+  const learners = Array.from({ length: 8 }, (_, i) => ({ id: randomUUID(), timezone: timezones[i % 3]! }));
   // Learner i stops practising after day `lastDay[i]`: the rest of the weeks are decay alone.
   const lastDay = learners.map((_, i) => (i % 4 === 3 ? 6 + i : dayCount));
   const attempts: AttemptSpec[] = [];
@@ -174,7 +174,7 @@ async function reads(server: TestServer, world: World, through: string) {
   return { state: comparable({ learners, questions, storedPatterns }, estimates), estimates };
 }
 
-test('three weeks of nights: every read after incremental nights equals the read after full rebuilds', async () => {
+test('two weeks of nights: every read after incremental nights equals the read after full rebuilds', async () => {
   const world = simulate(20250301);
   await Promise.all([seed(incremental, world), seed(reference, world)]);
   let inserted = 0;
@@ -207,5 +207,10 @@ test('three weeks of nights: every read after incremental nights equals the read
     expect(read.estimates.length).toBe(expected.estimates.length);
     for (const [i, estimate] of read.estimates.entries()) expect(estimate).toBeCloseTo(expected.estimates[i]!, 6);
   }
-  expect(inserted).toBe(world.attempts.length);
-}, 600_000);
+  // Every attempt recorded by the last night arrived, late syncs among them.
+  const arrived = world.attempts.slice(0, inserted);
+  expect(arrived).toEqual(world.attempts.filter((a) => a.recordedAt <= nightAfter(days.at(-1)!)));
+  expect(arrived.filter((a) => a.recordedAt.getTime() - a.answeredAt!.getTime() > 86_400_000).length).toBeGreaterThan(
+    5,
+  );
+}, 1_200_000);
