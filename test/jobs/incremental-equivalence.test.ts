@@ -102,7 +102,9 @@ const learnerQuery = `{
   me {
     masteries { subcategory score attemptsCount lastPracticedAt updatedAt estimate estimateUpdatedAt }
     masteryHistory { date subcategory score }
-    sinceWeek: masteryHistory(from: "${addDays(firstDay, 7)}", to: "${addDays(firstDay, 14)}") { date subcategory score }
+    sinceWeek: masteryHistory(from: "${addDays(firstDay, 7)}", to: "${addDays(firstDay, 14)}") {
+      date subcategory score
+    }
     algebra: masteryHistory(subcategory: "Algebra") { date subcategory score }
     planAdjustments(first: 100) {
       edges { node { planDate trigger before { ${snapshotFields} } after { ${snapshotFields} } } }

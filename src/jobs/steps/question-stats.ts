@@ -12,8 +12,8 @@
 // 2. Recompute the values of every question of the subcategories the window touched, with the
 //    formulas of src/domain/question-stats.ts (questionDifficulty, pointBiserial, learningImpact,
 //    importanceIndices), which the tests hold this SQL to, and write those whose values moved
-//    (statsUpdatedAt is when they last did; a discrimination moves by more than float noise). A subcategory the window did not touch keeps its sums,
-//    so its values cannot have moved.
+//    (statsUpdatedAt is when they last did; a discrimination moves by more than float noise).
+//    A subcategory the window did not touch keeps its sums, so its values cannot have moved.
 // A full run (RunContext.full) starts the sums from zero and takes every attempt up to the window's
 // end: the reference the running sums are tested against (docs/nightly-incremental.md).
 import { LEARNING_IMPACT_SHRINKAGE, MIN_MASTERY_VARIANCE } from '../../domain/question-stats.ts';
