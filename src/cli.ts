@@ -15,6 +15,7 @@ import { jobCommand, jobUsage } from './jobs/cli.ts';
 import { createLogger } from './logger.ts';
 import { forwardedCommands, runInHoldingServer } from './server/local-admin.ts';
 import { startService } from './service.ts';
+import { eraseLearner, exportLearner } from './services/erasure.ts';
 import { recomputeMissingSessionAnalytics } from './services/recompute-analytics.ts';
 
 const usage = `usage: learnloop <command>
@@ -23,6 +24,9 @@ const usage = `usage: learnloop <command>
                                  print a bearer token for a user, its sub the user's id as the
                                  API gives it out (with an id and --role,
                                  without opening the database: works while a server runs)
+  export <email|user id>         print all of a learner's data as one JSON document
+  erase <email|user id>          delete every row of a learner in one transaction (recorded in
+                                 erasures; question statistics and usage counts stay)
   recompute-analytics [--chunk-size 500]
                                  store the summary and analytics of ended sessions that lack
                                  them (imported data); existing rows are left as they are
@@ -112,6 +116,31 @@ async function recomputeAnalytics(args: string[]): Promise<void> {
   }
 }
 
+/** `export <user>` prints the learner's document; `erase <user>` deletes them and prints what went. */
+async function learnerData(command: 'export' | 'erase', args: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const who = positionals[0];
+  if (!who || positionals.length > 1) throw new UsageError(`${command} needs one email or user id`);
+  const db = await openCommandDatabase(loadConfig().database);
+  try {
+    const userId = userIdOfSubject(who);
+    const user = await db.prisma.user.findFirst({
+      where: userId ? { id: userId } : { email: who.toLowerCase() },
+      select: { id: true },
+    });
+    if (!user) throw new UsageError(`no user ${who} (erased already, or never there)`);
+    if (command === 'export') {
+      stdout.write(`${JSON.stringify(await exportLearner(db, user.id), null, 2)}\n`);
+      return;
+    }
+    const erasure = await eraseLearner(db, user.id, 'cli');
+    const counts = Object.entries(erasure.counts).map(([table, n]) => `${table}=${n}`);
+    stdout.write(`erased ${who}: ${counts.join(' ')} (erasure ${erasure.id} at ${erasure.erasedAt.toISOString()})\n`);
+  } finally {
+    await db.close();
+  }
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
@@ -123,6 +152,10 @@ async function main(argv: string[]): Promise<void> {
       return token(rest);
     case 'job':
       return jobCommand(rest);
+    case 'export':
+      return learnerData('export', rest);
+    case 'erase':
+      return learnerData('erase', rest);
     case 'recompute-analytics':
       return recomputeAnalytics(rest);
     case 'evaluate':
@@ -145,7 +178,7 @@ async function main(argv: string[]): Promise<void> {
 /** Says what went wrong (one line for an operator's mistake, not a stack trace); returns the exit code. */
 function reportFailure(error: unknown): number {
   if (error instanceof UsageError || error instanceof EvaluateUsageError || error instanceof ImportCommandError) {
-    stderr.write(`learnloop: ${error.message} (all commands and options: npx tsx src/cli.ts help)\n`);
+    stderr.write(`learnloop: ${error.message}\n`);
     return 2;
   }
   if (error instanceof ConfigError || error instanceof DatabaseConfigError || error instanceof MigrationError) {

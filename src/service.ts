@@ -47,7 +47,7 @@ export async function startService(
       const loaded = await loadDemoData(db);
       if (loaded) {
         log.info(loaded, 'demo data loaded into the empty database');
-        log.info(await processDemoHistory(db, config.jobs), 'demo history processed as the scheduler would have');
+        log.info(await processDemoHistory(db, jobs), 'demo history processed as the scheduler would have');
       }
     }
     const tokens = developmentMode ? await developmentTokens(db, key) : null;

@@ -1,5 +1,5 @@
 // The dependency rule of the README ("The tree"), checked on every import under src/:
-//   schema → services → domain and db;  jobs → jobs/steps → services, domain and db;
+//   schema → services → domain and db;  jobs → jobs/steps → domain and db, both reusing services;
 //   domain imports only domain; db only db and the generated client; nothing imports schema but the
 //   server (and schema itself); the shared modules at src/ import no layer above them.
 import { readdirSync, readFileSync } from 'node:fs';

@@ -8,6 +8,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const databaseTests = ['test/**/*.test.ts'];
 const pureTests = ['test/domain/**/*.test.ts', 'test/layers.test.ts'];
 const pgliteOnlyTests = ['test/browser/**/*.test.ts', 'test/shutdown.test.ts'];
+// Several instances on one database server: PostgreSQL only (PGlite is one process's).
+const postgresOnlyTests = ['test/instances.test.ts'];
 
 const databaseProject = (name: string, testDatabase: string, exclude: string[]) => ({
   extends: true as const,
@@ -31,7 +33,7 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     projects: [
       { extends: true, test: { name: 'domain', include: pureTests } },
-      databaseProject('pglite', 'pglite', pureTests),
+      databaseProject('pglite', 'pglite', [...pureTests, ...postgresOnlyTests]),
       ...(process.env.TEST_DATABASE_URL
         ? [databaseProject('postgres', 'postgres', [...pureTests, ...pgliteOnlyTests])]
         : []),

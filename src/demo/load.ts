@@ -22,7 +22,9 @@ export async function loadDemoData(db: Database, now = new Date(), seed = DEMO_S
   return db.prisma.$transaction(
     async (tx) => {
       // Instances starting together on one PostgreSQL: the first loads, the others wait here and
-      // then find users. The lock also keeps createUser out until the check is settled.
+      // then find users (however long the load takes: not an API request, no statement timeout).
+      // The lock also keeps createUser out until the check is settled.
+      await tx.$executeRaw`SET LOCAL statement_timeout = 0`;
       await tx.$executeRaw`LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE`;
       if (await tx.user.findFirst({ select: { id: true } })) return null;
       const demo = simulateDemo({ seed, now });

@@ -165,7 +165,7 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
       type: [CohortDayRef],
       complexity: { field: 5, multiplier: 30 },
       description: 'Every day of the range, days without activity as zeros.',
-      resolve: (r, _args, ctx) => cohortDays(ctx.db.prisma, r.from, r.to),
+      resolve: (r, _args, ctx) => ctx.heavy.run(() => cohortDays(ctx.db.prisma, r.from, r.to)),
     }),
     subcategories: t.field({
       type: [CohortSubcategoryRef],

@@ -10,5 +10,6 @@ import './plan.ts';
 import './analytics.ts';
 import './job.ts';
 import './next-questions.ts';
+import './erasure.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -67,11 +67,12 @@ function caches(db: Database): Caches {
   return found;
 }
 
-export async function learnerInputs(db: Database, userId: string): Promise<CachedLearner> {
+/** The learner's state; null when no such user is stored (a staff token need not match one). */
+export async function learnerInputs(db: Database, userId: string): Promise<CachedLearner | null> {
   const cached = caches(db).learners.get(userId);
   if (cached) return cached;
   const loaded = await loadLearner(db, userId);
-  rememberLearner(db, userId, loaded);
+  if (loaded) rememberLearner(db, userId, loaded);
   return loaded;
 }
 
@@ -106,11 +107,35 @@ export async function questionInputs(db: Database, questionId: string): Promise<
   return question;
 }
 
-/** Keeps the state an attempt just wrote (never an older one over a newer). */
-export function rememberLearner(db: Database, userId: string, state: CachedLearner): void {
+function rememberLearner(db: Database, userId: string, state: CachedLearner): void {
   const learners = caches(db).learners;
   const current = learners.peek(userId);
-  if (!current || current.version < state.version) learners.set(userId, state);
+  if (!current || current.version <= state.version) learners.set(userId, state);
+}
+
+/**
+ * The state an attempt just wrote (version + 1), applied to the state it was computed from, in place:
+ * no copy of a long answer history per attempt. Safe because every use of a state is synchronous
+ * between the read and the write's await, and a write from an older version than the stored one
+ * never applies.
+ */
+export function learnerWritten(
+  db: Database,
+  userId: string,
+  state: CachedLearner,
+  written: {
+    learner: LearnerAbility;
+    subcategory: string;
+    skill: SkillState;
+    questionId: string;
+    answer: PreviousAnswer;
+  },
+): void {
+  state.version += 1;
+  state.learner = written.learner;
+  state.skills.set(written.subcategory, written.skill);
+  state.answers.set(written.questionId, written.answer);
+  rememberLearner(db, userId, state);
 }
 
 /** After a write that did not apply: the cached learner or question may be stale. */
@@ -123,7 +148,7 @@ export function forget(db: Database, userId: string, questionId: string): void {
  * The learner's state, skills and latest answer per question, in one statement. A learner's first
  * attempt creates their state row here, marked for a NIGHTLY replay of any history recorded before it.
  */
-async function loadLearner(db: Database, userId: string): Promise<CachedLearner> {
+async function loadLearner(db: Database, userId: string): Promise<CachedLearner | null> {
   const [row] = await db.prisma.$queryRaw<
     {
       user_exists: boolean;
@@ -151,7 +176,7 @@ async function loadLearner(db: Database, userId: string): Promise<CachedLearner>
                   FROM attempts a WHERE a.user_id = ${userId}::uuid
                   ORDER BY a.question_id, a.attempt_no DESC) p) AS answers
     FROM (SELECT 1) one LEFT JOIN learner_states l ON l.user_id = ${userId}::uuid`;
-  if (!row?.user_exists) throw notFound(`The user ${userId} of your token`);
+  if (!row?.user_exists) return null;
   return {
     // A state row created by this very statement is not visible to it: version 0, a new learner.
     version: row.version ?? 0,

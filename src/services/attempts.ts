@@ -10,9 +10,9 @@ import {
   type CachedQuestion,
   forget,
   learnerInputs,
+  learnerWritten,
   parametersOf,
   questionInputs,
-  rememberLearner,
 } from './attempt-model-inputs.ts';
 
 export interface AttemptInput {
@@ -77,6 +77,11 @@ export async function recordAttempt(
   for (let tries = 0; tries < maxInsertTries; tries++) {
     const question = await questionInputs(db, input.questionId);
     const state = await learnerInputs(db, userId);
+    if (!state) {
+      // No such user stored: say what else is wrong first (someone else's session).
+      await explainRefusal(db, userId, input);
+      throw notFound(`The user ${userId} of your token`);
+    }
     const correct = question.answerKey === userAnswerKey;
     const step = modelStep(model, state, question, input, correct);
     const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
@@ -131,11 +136,12 @@ export async function recordAttempt(
                  last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
       SELECT * FROM inserted`;
     if (inserted) {
-      rememberLearner(db, userId, {
-        version: state.version + 1,
+      learnerWritten(db, userId, state, {
         learner: step.learner,
-        skills: new Map(state.skills).set(question.subcategory, step.skill),
-        answers: new Map(state.answers).set(input.questionId, { credit: step.credit, atMs: step.at.getTime() }),
+        subcategory: question.subcategory,
+        skill: step.skill,
+        questionId: input.questionId,
+        answer: { credit: step.credit, atMs: step.at.getTime() },
       });
       return inserted;
     }

@@ -1,10 +1,11 @@
 // Query.cohortOverview: per subcategory across learners, and the learners at risk, ranked, with a
 // reason — against a cohort whose numbers are worked out by hand.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { atRiskLearners } from '../../src/services/activity.ts';
 import { graphql } from '../gql/index.ts';
-import { createPerson, createWorld, type Person, type World } from '../support/fixtures.ts';
-import { codesOf, dataOf, startTestServer, type TestServer } from '../support/server.ts';
+import { createPerson, type Person } from '../support/fixtures.ts';
+import { useTestServer } from '../support/hooks.ts';
+import { codesOf, dataOf } from '../support/server.ts';
 
 const RecordAttempt = graphql(`
   mutation CohortRecordAttempt($input: RecordAttemptInput!) {
@@ -22,8 +23,6 @@ const Cohort = graphql(`
   }
 `);
 
-let server: TestServer;
-let world: World;
 const people: Record<string, Person> = {};
 let keyCounter = 0;
 
@@ -62,9 +61,8 @@ async function practise(
 const from = '2026-06-01';
 const to = '2026-06-14';
 
+const { server, world } = useTestServer();
 beforeAll(async () => {
-  server = await startTestServer();
-  world = await createWorld(server);
   for (const name of ['Steady', 'Slipping', 'Fading', 'Gone', 'Barely', 'Both', 'Few']) {
     people[name] = await createPerson(server, world.admin.token, name);
   }
@@ -101,7 +99,6 @@ beforeAll(async () => {
     ],
   });
 });
-afterAll(async () => server?.stop());
 
 const CohortDistribution = graphql(`
   query CohortDistribution($from: Date!, $to: Date!) {

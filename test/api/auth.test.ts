@@ -1,25 +1,22 @@
 // Who may do what: every query, field and mutation against every kind of caller.
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { graphql } from '../gql/index.ts';
-import { createWorld, sampleQuestions, type World } from '../support/fixtures.ts';
-import { codesOf, dataOf, startTestServer, type TestServer, testKey } from '../support/server.ts';
+import { sampleQuestions } from '../support/fixtures.ts';
+import { useTestServer } from '../support/hooks.ts';
+import { codesOf, dataOf, testKey } from '../support/server.ts';
 
-let server: TestServer;
-let world: World;
 let aliceSession: string;
 let aliceOpenSession: string;
 
 const StartSession = graphql(`mutation AuthStartSession { startSession { id } }`);
 
+const { server, world } = useTestServer();
 beforeAll(async () => {
-  server = await startTestServer();
-  world = await createWorld(server);
   aliceSession = dataOf(await server.request(StartSession, {}, world.alice.token)).startSession.id;
   aliceOpenSession = dataOf(await server.request(StartSession, {}, world.alice.token)).startSession.id;
 });
-afterAll(async () => server?.stop());
 
 type Caller = 'anonymous' | 'alice' | 'bob' | 'coach' | 'admin';
 const callers: Caller[] = ['anonymous', 'alice', 'bob', 'coach', 'admin'];

@@ -1,19 +1,12 @@
 // Bad input is refused at the boundary with a code and writes nothing (docs/security.md).
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.ts';
 import { ceilToMillisecond } from '../../src/services/sessions.ts';
-import { createWorld, type World } from '../support/fixtures.ts';
-import { codesOf, dataOf, startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/hooks.ts';
+import { codesOf, dataOf } from '../support/server.ts';
 
-let server: TestServer;
-let world: World;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await createWorld(server);
-});
-afterAll(async () => server?.stop());
+const { server, world } = useTestServer();
 
 async function rowCounts(): Promise<Record<string, number>> {
   const [users, questions, sessions, attempts] = await Promise.all([

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { graphql } from '../gql/index.ts';
-import { createWorld, type World } from '../support/fixtures.ts';
-import { codesOf, dataOf, startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/hooks.ts';
+import { codesOf, dataOf } from '../support/server.ts';
 
 const StartSession = graphql(`
   mutation StartSession($input: StartSessionInput) {
@@ -32,14 +32,7 @@ const EndSession = graphql(`
   }
 `);
 
-let server: TestServer;
-let world: World;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await createWorld(server);
-});
-afterAll(async () => server?.stop());
+const { server, world } = useTestServer();
 
 function attemptInput(overrides: Record<string, unknown> & { questionId: string; clientAttemptId: string }) {
   return { userAnswer: 'x', timeSec: 10, ...overrides };

@@ -260,8 +260,8 @@ describe('learner view', () => {
     const page = await open(world.coach.token, `#/learner/${encodeURIComponent(world.alice.id)}`);
     const { user } = await api(LearnerDocument, { id: world.alice.id, historyFrom: day(-89) }, world.coach.token);
     expect(user!.masteries.map((m) => m.subcategory)).toEqual(['Algebra', 'Geometry']);
-    expect((await rows(page, 'masteries')).map((cells) => cells.slice(0, 3))).toEqual(
-      user!.masteries.map((m) => [m.subcategory, percent(m.score), String(m.attemptsCount)]),
+    expect((await rows(page, 'masteries')).map((cells) => cells.slice(0, 4))).toEqual(
+      user!.masteries.map((m) => [m.subcategory, percent(m.score), percent(m.estimate), String(m.attemptsCount)]),
     );
     expect((await rows(page, 'sessions')).map((cells) => [cells[2], cells[3]])).toEqual(
       user!.sessions.edges.map(({ node }) => [

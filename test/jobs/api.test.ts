@@ -1,8 +1,8 @@
 // Jobs over GraphQL: runJob (admin only), jobRuns (coach/admin, newest first), usageStats.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { graphql } from '../gql/index.ts';
-import { createWorld, type World } from '../support/fixtures.ts';
-import { codesOf, dataOf, startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/hooks.ts';
+import { codesOf, dataOf } from '../support/server.ts';
 import { insertAttempts } from './support.ts';
 
 const RunJob = graphql(`
@@ -27,13 +27,7 @@ const UsageStats = graphql(`
   }
 `);
 
-let server: TestServer;
-let world: World;
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await createWorld(server);
-});
-afterAll(async () => server?.stop());
+const { server, world } = useTestServer();
 
 describe('runJob', () => {
   test('a learner or a coach may not run a job; nothing is run', async () => {

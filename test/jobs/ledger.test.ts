@@ -1,10 +1,11 @@
 // The job ledger: a slot runs once; a crash between steps leaves nothing half applied and the next
 // run completes; a dead owner's run is taken over, a live one's is not.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
 import type { RunContext } from '../../src/jobs/context.ts';
 import { processOwner, runJob } from '../../src/jobs/run.ts';
-import { createTestDatabase, describeOnlyOn, type TestDatabase } from '../support/database.ts';
+import { describeOnlyOn } from '../support/database.ts';
+import { useTestDatabase } from '../support/hooks.ts';
 import {
   at,
   createLearners,
@@ -17,12 +18,8 @@ import {
   testJobsConfig,
 } from './support.ts';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
+const db = useTestDatabase();
 beforeEach(async () => emptyDatabase(db));
-afterAll(async () => db?.destroy());
 
 const config = testJobsConfig();
 const S1 = at('2025-03-02T02:00:00Z');

@@ -1,10 +1,10 @@
 // NIGHTLY worked by hand: mastery EWMA over three nights, question statistics, abandoned sessions,
 // mastery history, usage statistics and cleanup; re-runs and late attempts.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { pointBiserial } from '../../src/domain/question-stats.ts';
 import type { JobsConfig } from '../../src/jobs/config.ts';
 import { runJob } from '../../src/jobs/run.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { useTestDatabase } from '../support/hooks.ts';
 import {
   at,
   createLearners,
@@ -17,12 +17,8 @@ import {
   testJobsConfig,
 } from './support.ts';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
+const db = useTestDatabase();
 beforeEach(async () => emptyDatabase(db));
-afterAll(async () => db?.destroy());
 
 const config = testJobsConfig();
 

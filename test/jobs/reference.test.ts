@@ -1,6 +1,6 @@
 // The SQL of the NIGHTLY steps against the pure reference functions of src/domain, on generated
 // data over four nights (so follow-ups and running sums cross windows).
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { mulberry32 } from '../../src/demo/simulation.ts';
 import { attemptCredit, ewmaStep, masteryDefaults, performance } from '../../src/domain/mastery.ts';
 import {
@@ -10,14 +10,10 @@ import {
   questionDifficulty,
 } from '../../src/domain/question-stats.ts';
 import { runJob } from '../../src/jobs/run.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { useTestDatabase } from '../support/hooks.ts';
 import { type AttemptSpec, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db?.destroy());
+const db = useTestDatabase();
 
 const close = (actual: number | null, expected: number | null) => {
   if (expected === null) expect(actual).toBeNull();

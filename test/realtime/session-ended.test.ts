@@ -1,24 +1,18 @@
 // sessionEnded: the dashboards' subscription. A learner watches their own sessions; a coach watches
 // one learner or, without userId, everyone.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { topicOf } from '../../src/pubsub.ts';
-import { createPerson, createWorld, type World } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { createPerson } from '../support/fixtures.ts';
+import { useTestServer } from '../support/hooks.ts';
 import { sseSubscribe, waitFor, wsClients, wsSubscribe } from './clients.ts';
 import { RealtimeSessionEnded } from './documents.ts';
 import { endSession, playSession } from './session-play.ts';
 
-let server: TestServer;
-let world: World;
 const clients = wsClients();
 
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await createWorld(server);
-});
+const { server, world } = useTestServer();
 afterAll(async () => {
   await clients.disposeAll();
-  await server?.stop();
 });
 
 const client = (token?: string | null) => clients.open(server.url, token);

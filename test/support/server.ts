@@ -6,6 +6,7 @@ import { type Role, secretKey, signToken } from '../../src/auth.ts';
 import type { OpenOptions } from '../../src/db/client.ts';
 import type { AdaptationSettings } from '../../src/domain/learner-model.ts';
 import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.ts';
+import { type Limits, limitsFromEnv } from '../../src/limits.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createEventBus, type EventBus } from '../../src/pubsub.ts';
 import { type App, createApp, graphqlPath } from '../../src/server.ts';
@@ -46,6 +47,8 @@ export interface TestServerOptions extends OpenOptions {
   jobs?: JobsConfig;
   /** The learner model's parameters and TARGET_SUCCESS (default: the defaults). */
   adaptation?: AdaptationSettings;
+  /** Abuse limits to change (the rest from the environment's defaults). */
+  limits?: Partial<Limits>;
   /** The token GraphiQL opens with (as development mode gives it). */
   graphiqlToken?: string;
   /** CORS_ORIGINS (default: the server's own origin). */
@@ -64,6 +67,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     key: testKey,
     adaptation: options.adaptation,
     dashboardDir: options.dashboardDir,
+    limits: { ...limitsFromEnv({}), ...options.limits },
     graphiqlToken: options.graphiqlToken,
     corsOrigins: options.corsOrigins,
     redisState: bus.redisState,

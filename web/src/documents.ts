@@ -51,7 +51,7 @@ graphql(`
     email
     timezone
     dailyQuestionBudget
-    masteries { subcategory score attemptsCount lastPracticedAt updatedAt }
+    masteries { subcategory score estimate attemptsCount lastPracticedAt updatedAt }
     masteryHistory(from: $historyFrom) { date subcategory score }
     sessions(first: 10) {
       edges {

@@ -23,14 +23,20 @@ import type { RunContext, StepStats } from '../context.ts';
 const SUM_ORDER_NOISE = 1e-12;
 
 export async function updateQuestionStatistics(ctx: RunContext): Promise<StepStats> {
-  const { tx, windowEnd } = ctx;
   if (ctx.stale) return { questionsUpdated: 0, questionsRescored: 0 };
-  const windowStart = ctx.full ? null : ctx.windowStart;
   if (ctx.full)
-    await tx.$executeRaw`
+    await ctx.tx.$executeRaw`
       UPDATE questions SET attempts_count = 0, correct_count = 0, mastery_n = 0, mastery_sum = 0, mastery_sq_sum = 0,
         mastery_correct_n = 0, mastery_correct_sum = 0, follow_up_n = 0, follow_up_correct = 0`;
-  const touched = await tx.$queryRaw<{ subcategory: string }[]>`
+  const touched = await addWindowToSums({ ...ctx, windowStart: ctx.full ? null : ctx.windowStart });
+  const subcategories = [...new Set(touched.map((t) => t.subcategory))].sort();
+  if (subcategories.length === 0) return { questionsUpdated: 0, questionsRescored: 0 };
+  return { questionsUpdated: touched.length, questionsRescored: await rescore(ctx, subcategories) };
+}
+
+/** Statement 1: the window's attempts added to the running sums; the subcategory of each question updated. */
+function addWindowToSums({ tx, windowStart, windowEnd }: RunContext): Promise<{ subcategory: string }[]> {
+  return tx.$queryRaw<{ subcategory: string }[]>`
     WITH counts AS (
       SELECT a.question_id AS id,
              count(*)::int AS n,
@@ -95,10 +101,11 @@ export async function updateQuestionStatistics(ctx: RunContext): Promise<StepSta
     FROM delta d
     WHERE q.id = d.id
     RETURNING q.subcategory`;
-  const subcategories = [...new Set(touched.map((t) => t.subcategory))].sort();
-  if (subcategories.length === 0) return { questionsUpdated: 0, questionsRescored: 0 };
+}
 
-  const rescored = await tx.$executeRaw`
+/** Statement 2: every question of the subcategories rescored from its sums; how many were. */
+function rescore({ tx, at }: RunContext, subcategories: readonly string[]): Promise<number> {
+  return tx.$executeRaw`
     WITH subcategory_accuracy AS (
       SELECT subcategory, sum(correct_count)::float8 / NULLIF(sum(attempts_count), 0) AS accuracy
       FROM questions WHERE subcategory = ANY(${subcategories}::text[])
@@ -147,7 +154,7 @@ export async function updateQuestionStatistics(ctx: RunContext): Promise<StepSta
     )
     UPDATE questions q
     SET difficulty = r.difficulty, discrimination = r.discrimination, learning_impact = r.learning_impact,
-        importance_index = r.importance_index, stats_updated_at = ${ctx.at}::timestamptz
+        importance_index = r.importance_index, stats_updated_at = ${at}::timestamptz
     FROM ranked r
     WHERE q.id = r.id
       AND ((q.difficulty, q.learning_impact, q.importance_index)
@@ -155,5 +162,4 @@ export async function updateQuestionStatistics(ctx: RunContext): Promise<StepSta
            -- The mastery sums are floats: added up in another order they differ in the last bits.
            OR (q.discrimination IS NULL) <> (r.discrimination IS NULL)
            OR abs(q.discrimination - r.discrimination) > ${SUM_ORDER_NOISE}::float8)`;
-  return { questionsUpdated: touched.length, questionsRescored: rescored };
 }

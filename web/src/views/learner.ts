@@ -27,7 +27,8 @@ export const historyDays = 90;
 /** The columns of the mastery table (a new Mastery field is one more line here and in the document). */
 const masteryColumns: [string, (m: Mastery) => string | Node][] = [
   ['Subcategory', (m) => m.subcategory],
-  ['Mastery', (m) => meter(m.score)],
+  ['Mastery (nightly)', (m) => meter(m.score)],
+  ['Live estimate', (m) => meter(m.estimate)],
   ['Attempts', (m) => integer(m.attemptsCount)],
   ['Last practised', (m) => dateTime(m.lastPracticedAt)],
   ['Updated', (m) => dateTime(m.updatedAt)],

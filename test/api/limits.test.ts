@@ -1,0 +1,122 @@
+// Abuse limits (docs/security.md): real-time caps, message size, analytics priced by learners × days,
+// the API statement timeout, and a retryable 503 when the pool is exhausted.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { openDatabase } from '../../src/db/client.ts';
+import { databaseFailure, maskError } from '../../src/error-masking.ts';
+import { createLogger } from '../../src/logger.ts';
+import { waitFor, wsClients, wsSubscribe } from '../realtime/clients.ts';
+import { RealtimePlanAdjusted } from '../realtime/documents.ts';
+import { createTestDatabase, describeOnlyOn } from '../support/database.ts';
+import { createWorld, type World } from '../support/fixtures.ts';
+import { codesOf, startTestServer, type TestServer } from '../support/server.ts';
+
+let server: TestServer;
+let world: World;
+const clients = wsClients();
+
+beforeAll(async () => {
+  server = await startTestServer({
+    limits: { subscriptionsPerConnection: 3, connectionsPerUser: 2, messageBytes: 20_000 },
+  });
+  world = await createWorld(server);
+});
+afterAll(async () => {
+  await clients.disposeAll();
+  await server?.stop();
+});
+
+describe('real-time caps', () => {
+  test('past the operations of one connection, a subscription is RATE_LIMITED', async () => {
+    const client = clients.open(server.url, world.alice.token);
+    const open = [1, 2, 3].map(() => wsSubscribe(client, RealtimePlanAdjusted, { userId: world.alice.id }));
+    const fourth = wsSubscribe(client, RealtimePlanAdjusted, { userId: world.alice.id });
+    const ended = await fourth.inbox.untilEnded();
+    expect((ended.error as { extensions?: { code?: string } }[])[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(open.every((s) => s.inbox.ended === null)).toBe(true);
+    for (const s of open) s.stop();
+  });
+
+  test("past a user's connections, the next one closes with 4429", async () => {
+    const first = clients.open(server.url, world.bob.token);
+    const second = clients.open(server.url, world.bob.token);
+    const third = clients.open(server.url, world.bob.token);
+    const subs = [first, second, third].map((c) => wsSubscribe(c, RealtimePlanAdjusted, { userId: world.bob.id }));
+    await waitFor('a connection refused', () => [first, second, third].some((c) => c.closes.length > 0));
+    const refused = [first, second, third].flatMap((c) => c.closes);
+    expect(refused.map((c) => c.code)).toEqual([4429]);
+    expect(refused[0]!.reason).toMatch(/^RATE_LIMITED/);
+    for (const s of subs) s.stop();
+  });
+
+  test('a message over the size limit closes the socket (1009)', async () => {
+    const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(30_000) } }));
+    expect(await closed).toBe(1009);
+  });
+});
+
+describe('analytics priced by learners × days', () => {
+  test('a year of the cohort passes alone; three aliased years of it over 30,000 learners are refused', async () => {
+    const db = await createTestDatabase();
+    await db.prisma.$executeRaw`
+      INSERT INTO users (name, email)
+      SELECT 'L' || g, 'l' || g || '@price.example.com' FROM generate_series(1, 30000) g`;
+    const priced = await startTestServer({ db });
+    try {
+      const { admin } = await createWorld(priced);
+      const year = 'from: "2025-01-01", to: "2025-12-31"';
+      const one = await priced.request(`{ cohortOverview(${year}) { from } }`, {}, admin.token);
+      expect(one.errors).toBeUndefined();
+      const three = await priced.request(
+        `{ ${['a', 'b', 'c'].map((alias) => `${alias}: cohortOverview(${year}) { from }`).join(' ')} }`,
+        {},
+        admin.token,
+      );
+      expect(codesOf(three)).toEqual(['BAD_USER_INPUT']);
+      expect(three.errors?.[0]?.message).toMatch(/over the limit/);
+    } finally {
+      await priced.stop();
+      await db.destroy();
+    }
+  });
+});
+
+describeOnlyOn('postgres', 'database limits', () => {
+  test('a statement over API_STATEMENT_TIMEOUT_MS is TIMEOUT, said for a person', async () => {
+    const scratch = await createTestDatabase();
+    const db = await openDatabase({ kind: 'postgres', url: scratch.url!, poolSize: 2 }, { statementTimeoutMs: 100 });
+    try {
+      const error = await db.prisma.$queryRaw`SELECT pg_sleep(1)`.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(databaseFailure(error)).toBe('TIMEOUT');
+      const masked = maskError(error, 'Unexpected error.', createLogger('silent'));
+      expect(masked.message).toMatch(/API_STATEMENT_TIMEOUT_MS/);
+      expect((masked as { extensions?: { code?: string } }).extensions?.code).toBe('TIMEOUT');
+    } finally {
+      await db.close();
+      await scratch.destroy();
+    }
+  });
+
+  test('with every pool connection taken, a request is a 503 UNAVAILABLE with Retry-After', async () => {
+    const held = await Promise.all(Array.from({ length: 8 }, () => server.db.connect()));
+    try {
+      const response = await fetch(server.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${world.admin.token}` },
+        body: JSON.stringify({ query: 'mutation { upsertUsers(input: []) { index } }' }),
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+      expect(body.errors[0]!.extensions.code).toBe('UNAVAILABLE');
+    } finally {
+      for (const connection of held) await connection.release();
+    }
+  });
+});
