@@ -99,6 +99,7 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
     windowStart: null,
     windowEnd: new Date(run.at),
     stale: false,
+    full: true,
     config,
     log: createLogger('silent'),
     pubsub: null,
@@ -117,9 +118,9 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
   const questions = await timed('questionStatistics', () =>
     inJobsLock(async (tx) => {
       await tx.$executeRaw`
-        UPDATE questions SET attempts_count = 0, correct_count = 0, mastery_n = 0, mastery_sum = 0, mastery_sq_sum = 0,
-          mastery_correct_n = 0, mastery_correct_sum = 0, follow_up_n = 0, follow_up_correct = 0, difficulty = 0.5,
-          discrimination = NULL, learning_impact = NULL, importance_index = 0.5, stats_updated_at = NULL`;
+        UPDATE questions SET difficulty = 0.5, discrimination = NULL, learning_impact = NULL, importance_index = 0.5,
+          stats_updated_at = NULL`;
+      // A full run starts the running sums from zero.
       return updateQuestionStatistics(ctx(tx));
     }),
   );

@@ -1,5 +1,6 @@
-// `npm run job -- nightly|decay|patterns [--date D | --from D --to D] [--at T]`: runs a job by hand,
-// or backfills a range of days in order, through the same code as the scheduler (run.ts).
+// `npm run job -- nightly|decay|patterns [--date D | --from D --to D] [--at T] [--full]`: runs a job by
+// hand, or backfills a range of days in order, through the same code as the scheduler (run.ts).
+// --full rebuilds what the steps derive instead of only what changed (docs/nightly-incremental.md).
 //
 // Without --at, the run for a day D acts as of the slot that closes D (the schedule's first instant
 // on D+1: 02:00 for NIGHTLY, 00:00 for MASTERY_DECAY), so a backfill is the run the scheduler would
@@ -19,8 +20,9 @@ import { slotClosingDay } from './slots.ts';
 import { jobSteps } from './steps/index.ts';
 
 export const jobUsage = `  job nightly|decay|patterns [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]
-                             [--at ISO-instant]
-                                 run a job by hand, or backfill a range of days in order`;
+                             [--at ISO-instant] [--full]
+                                 run a job by hand, or backfill a range of days in order
+                                 (--full: rebuild what the steps derive, not only what changed)`;
 
 const jobNames: Record<string, JobName> = { nightly: 'NIGHTLY', decay: 'MASTERY_DECAY', patterns: 'PATTERNS' };
 const maxBackfillDays = 3660;
@@ -46,7 +48,13 @@ function parseJobArgs(args: string[]) {
     return parseArgs({
       args,
       allowPositionals: true,
-      options: { date: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, at: { type: 'string' } },
+      options: {
+        date: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        at: { type: 'string' },
+        full: { type: 'boolean', default: false },
+      },
     });
   } catch (error) {
     throw new JobCommandError((error as Error).message);
@@ -76,7 +84,7 @@ function parse(args: string[]) {
       throw new JobCommandError(`--at ${values.at} is not an instant (e.g. 2025-03-01T02:00:00Z)`);
     if (values.from) throw new JobCommandError('--at names one run: use it with --date, not with a range');
   }
-  return { job, date: values.date, from: values.from, to: values.to, at };
+  return { job, date: values.date, from: values.from, to: values.to, at, full: values.full ?? false };
 }
 
 /** The runs asked for, oldest first. */
@@ -137,7 +145,7 @@ async function run(args: string[]): Promise<void> {
       if (bar && index > 0)
         bar.start(runs.length * steps, index * steps, { job: planned.job, date: planned.date ?? '', step: 'starting' });
       const started = Date.now();
-      const result = await runJob(db, config, planned, { onStep });
+      const result = await runJob(db, config, planned, { onStep, full: request.full });
       const asOf = result.run.slot.toISOString();
       switch (result.outcome) {
         case 'succeeded':

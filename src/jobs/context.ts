@@ -28,6 +28,11 @@ export interface RunContext {
    * has closed): it must not write the current scores into that day's history.
    */
   stale: boolean;
+  /**
+   * Rebuild everything a step derives as if nothing had been stored (the reference the incremental
+   * work is tested against, docs/nightly-incremental.md); otherwise a step touches only what changed.
+   */
+  full: boolean;
   config: JobsConfig;
   log: Logger;
   /** The event bus, to announce what the run changed (null for a run from the CLI). */

@@ -61,6 +61,8 @@ export interface RunOptions {
   afterStep?(step: string, ctx: RunContext): void | Promise<void>;
   /** Progress, after each step (not yet committed). */
   onStep?(event: StepEvent): void;
+  /** Rebuild what the steps derive in full instead of only what changed (RunContext.full). */
+  full?: boolean;
 }
 
 export type RunOutcome =
@@ -209,6 +211,7 @@ async function runSteps(
     windowStart,
     windowEnd,
     stale,
+    full: options.full ?? false,
     config,
     log: options.log ?? silentLog,
     pubsub: options.pubsub ?? null,
@@ -227,7 +230,12 @@ async function runSteps(
   }
   progress.step = null;
   const window = { after: windowStart?.toISOString() ?? null, upTo: windowEnd.toISOString() };
-  const stats = { ...(job === 'NIGHTLY' ? { window, stale } : {}), ...counts, stepMs };
+  const stats = {
+    ...(job === 'NIGHTLY' ? { window, stale } : {}),
+    ...(ctx.full ? { full: true } : {}),
+    ...counts,
+    stepMs,
+  };
   await markSucceeded(tx, runId, job === 'NIGHTLY' ? windowEnd : null, stats);
   return true;
 }

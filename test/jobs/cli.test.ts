@@ -54,3 +54,16 @@ test('a run held by another owner, or a bad request, exits non-zero with a messa
   expect(noSuchDay.code).toBe(2);
   expect(noSuchDay.stderr).toContain('learnloop: --date 2025-13-45 is not a day (YYYY-MM-DD)');
 });
+
+test('--full runs a day as a full rebuild, recorded in its stats', async () => {
+  const full = await job('nightly', '--date', '2025-03-05', '--full');
+  expect(full.stderr).toBe('');
+  expect(full.code).toBe(0);
+  const db = await openDatabase(commands.database);
+  try {
+    const run = await db.prisma.jobRun.findFirstOrThrow({ where: { job: 'NIGHTLY', runDate: new Date('2025-03-05') } });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', stats: expect.objectContaining({ full: true }) });
+  } finally {
+    await db.close();
+  }
+}, 120_000);

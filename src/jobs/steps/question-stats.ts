@@ -11,13 +11,24 @@
 //    lie in an earlier window; it is looked up once per (learner, subcategory) of the window.
 // 2. Recompute the values of every question of the subcategories the window touched, with the
 //    formulas of src/domain/question-stats.ts (questionDifficulty, pointBiserial, learningImpact,
-//    importanceIndices), which the tests hold this SQL to.
+//    importanceIndices), which the tests hold this SQL to, and write those whose values moved
+//    (statsUpdatedAt is when they last did; a discrimination moves by more than float noise).
+//    A subcategory the window did not touch keeps its sums, so its values cannot have moved.
+// A full run (RunContext.full) starts the sums from zero and takes every attempt up to the window's
+// end: the reference the running sums are tested against (docs/nightly-incremental.md).
 import { LEARNING_IMPACT_SHRINKAGE, MIN_MASTERY_VARIANCE } from '../../domain/question-stats.ts';
 import type { RunContext, StepStats } from '../context.ts';
 
+/** How far a value computed from float sums may move by the order of the additions alone. */
+const SUM_ORDER_NOISE = 1e-12;
+
 export async function updateQuestionStatistics(ctx: RunContext): Promise<StepStats> {
   if (ctx.stale) return { questionsUpdated: 0, questionsRescored: 0 };
-  const touched = await addWindowToSums(ctx);
+  if (ctx.full)
+    await ctx.tx.$executeRaw`
+      UPDATE questions SET attempts_count = 0, correct_count = 0, mastery_n = 0, mastery_sum = 0, mastery_sq_sum = 0,
+        mastery_correct_n = 0, mastery_correct_sum = 0, follow_up_n = 0, follow_up_correct = 0`;
+  const touched = await addWindowToSums({ ...ctx, windowStart: ctx.full ? null : ctx.windowStart });
   const subcategories = [...new Set(touched.map((t) => t.subcategory))].sort();
   if (subcategories.length === 0) return { questionsUpdated: 0, questionsRescored: 0 };
   return { questionsUpdated: touched.length, questionsRescored: await rescore(ctx, subcategories) };
@@ -145,5 +156,10 @@ function rescore({ tx, at }: RunContext, subcategories: readonly string[]): Prom
     SET difficulty = r.difficulty, discrimination = r.discrimination, learning_impact = r.learning_impact,
         importance_index = r.importance_index, stats_updated_at = ${at}::timestamptz
     FROM ranked r
-    WHERE q.id = r.id`;
+    WHERE q.id = r.id
+      AND ((q.difficulty, q.learning_impact, q.importance_index)
+             IS DISTINCT FROM (r.difficulty, r.learning_impact, r.importance_index)
+           -- The mastery sums are floats: added up in another order they differ in the last bits.
+           OR (q.discrimination IS NULL) <> (r.discrimination IS NULL)
+           OR abs(q.discrimination - r.discrimination) > ${SUM_ORDER_NOISE}::float8)`;
 }
