@@ -18,7 +18,6 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
-  isScalarType,
 } from 'graphql';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { userGlobalId } from '../../src/ids.ts';
