@@ -1,9 +1,10 @@
 // Abuse benchmark (issue 12): does one abusive user slow everybody else down?
 //
-//   npm run bench:abuse [-- --learners 20000] [--seconds 20] [--clients 16]
+//   npm run bench:abuse [-- --learners 20000] [--seconds 20] [--clients 16] [--modes none,off,on]
 //
 // On PostgreSQL (a fresh database on BENCH_DATABASE_URL, dropped at the end): learners with a year of
-// attempts. Then, twice on the same data, for --seconds each:
+// attempts. Then, on the same data, for --seconds each:
+//   no abuse     the clients alone: what the machine gives them (it may be shared);
 //   limits off   the caps relaxed (subscriptions, connections, heavy-query concurrency, statement
 //                timeout): one learner holds 10,000 planAdjusted subscriptions over 5 sockets and one
 //                coach sends 15 cohortOverview requests over a year at once, again and again (the work
@@ -12,7 +13,10 @@
 //                one more of each refused) and the coach sending the most expensive query the cost
 //                limit allows (3 aliased cohortOverview over a year), again and again.
 // Meanwhile --clients other learners each loop over `{ me { id } }` and recordAttempt. Prints their
-// p50/p95/p99/max and errors. Target: p99 < 100 ms with no errors (limits on).
+// p50/p95/p99/max and errors, and where they could have waited: the event loop's delay and the
+// requests waiting for a pool connection. Target: p99 < 100 ms with no errors (limits on).
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { type Limits, limitsFromEnv } from '../src/limits.ts';
 import { wsClient, wsSubscribe } from '../test/realtime/clients.ts';
@@ -31,8 +35,9 @@ import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
 
 const options = parseBenchOptions(
-  'usage: npm run bench:abuse -- [--learners N=20000] [--seconds N=20] [--clients N=16]',
+  'usage: npm run bench:abuse -- [--learners N=20000] [--seconds N=20] [--clients N=16] [--modes none,off,on]',
   {
+    modes: { type: 'string', default: 'none,off,on' },
     learners: { type: 'string', default: '20000' },
     seconds: { type: 'string', default: '20' },
     clients: { type: 'string', default: '16' },
@@ -49,6 +54,8 @@ const cohort = (alias: string) =>
 
 interface Mode {
   name: string;
+  /** Whether the abuser and the coach run (off: the clients alone, the machine's own latency). */
+  abuse: boolean;
   limits: Limits;
   sockets: number;
   subscriptionsPerSocket: number;
@@ -57,10 +64,23 @@ interface Mode {
   coachAliases: number;
 }
 
+const modeKeys = { none: 'no abuse', off: 'limits off', on: 'limits on' } as const;
+const chosen = options.values.modes.split(',').map((m) => m.trim());
+for (const m of chosen) if (!(m in modeKeys)) options.fail(`--modes: ${m} is not one of none, off, on`);
 const defaults = limitsFromEnv({});
 const modes: Mode[] = [
   {
+    name: 'no abuse',
+    abuse: false,
+    limits: defaults,
+    sockets: 0,
+    subscriptionsPerSocket: 0,
+    coachRequests: 0,
+    coachAliases: 0,
+  },
+  {
     name: 'limits off',
+    abuse: true,
     limits: {
       ...defaults,
       subscriptionsPerConnection: 1_000_000,
@@ -75,6 +95,7 @@ const modes: Mode[] = [
   },
   {
     name: 'limits on',
+    abuse: true,
     limits: defaults,
     sockets: defaults.connectionsPerUser + 1,
     subscriptionsPerSocket: defaults.subscriptionsPerConnection + 1,
@@ -132,7 +153,8 @@ async function main() {
   const abuser = learnerIds[0]!;
   const clients = learnerIds.slice(1, 1 + clientCount);
 
-  for (const mode of modes) {
+  const wanted = new Set<string>(chosen.map((m) => modeKeys[m as keyof typeof modeKeys]));
+  for (const mode of modes.filter((m) => wanted.has(m.name))) {
     const db = await openDatabase(
       { kind: 'postgres', url: scratch.url, poolSize: 10 },
       { statementTimeoutMs: mode.limits.statementTimeoutMs },
@@ -160,7 +182,7 @@ async function main() {
     let coachRounds = 0;
     const query = `{ ${Array.from({ length: mode.coachAliases }, (_, i) => cohort(`c${i}`)).join(' ')} }`;
     const coachLoop = (async () => {
-      while (running) {
+      while (running && mode.abuse) {
         const results = await Promise.all(
           Array.from({ length: mode.coachRequests }, () => post(endpoint, coachToken, query)),
         );
@@ -172,6 +194,14 @@ async function main() {
       }
     })();
 
+    // Where the clients could wait: the event loop (JS work on the main thread) and the pool.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    let poolWaitingMax = 0;
+    const poolSampler = setInterval(() => {
+      poolWaitingMax = Math.max(poolWaitingMax, db.pool?.().waiting ?? 0);
+    }, 10);
+    const cpuAtStart = process.cpuUsage();
     const latencies: number[] = [];
     const errors = new Map<string, number>();
     const clientLoops = clients.map(async (userId, index) => {
@@ -203,6 +233,9 @@ async function main() {
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     running = false;
     await Promise.all([coachLoop, ...clientLoops]);
+    loopDelay.disable();
+    clearInterval(poolSampler);
+    const cpu = process.cpuUsage(cpuAtStart);
     const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
     for (const s of subscriptions) s.stop();
     await Promise.all(sockets.map((s) => s.dispose()));
@@ -226,6 +259,11 @@ async function main() {
         `p95 ${ms(quantile(latencies, 0.95))}, p99 ${ms(quantile(latencies, 0.99))}, ` +
         `max ${ms(latencies.at(-1) ?? 0)}; ` +
         `errors ${JSON.stringify(Object.fromEntries(errors))}`,
+    );
+    console.log(
+      `   event loop delay p99 ${ms(loopDelay.percentile(99) / 1e6)}, max ${ms(loopDelay.max / 1e6)}; ` +
+        `pool waiting at most ${poolWaitingMax}; this process's CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; ` +
+        `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     );
   }
 }

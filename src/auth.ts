@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { forbidden } from './errors.ts';
+import { forbidden, unauthenticated } from './errors.ts';
 
 export const roles = ['LEARNER', 'COACH', 'ADMIN'] as const;
 export type Role = (typeof roles)[number];
@@ -27,6 +27,13 @@ export function actingUserId(viewer: Viewer): string {
   }
   return viewer.userId;
 }
+
+/**
+ * The user a token named was erased (or deleted) after it was checked: the token names nobody now.
+ * UNAUTHENTICATED, as the next request's check will say.
+ */
+export const userGone = () =>
+  unauthenticated('The user your token names no longer exists (erased): sign in as a user who does.');
 
 /** What a token says: its subject (`sub`) and role. */
 export interface TokenClaims {

@@ -40,6 +40,8 @@ export class Authenticator {
   private readonly verified = new LRUCache<string, VerifiedToken>({ max: 10_000 });
   /** subject → stored user id, or null when it names none. */
   private readonly subjects = new LRUCache<string, { userId: string | null }>({ max: 100_000, ttl: subjectCacheMs });
+  /** Users erased within the cache's lifetime: a lookup that raced the erasure must not name them. */
+  private readonly erased = new LRUCache<string, true>({ max: 10_000, ttl: subjectCacheMs });
 
   constructor(
     private readonly db: Database,
@@ -75,6 +77,14 @@ export class Authenticator {
     return verified;
   }
 
+  /** A user was erased: the subjects naming them name nobody from now on (not after the cache's 4 s). */
+  forget(userId: string): void {
+    this.erased.set(userId, true);
+    for (const [subject, entry] of this.subjects.entries()) {
+      if (entry.userId === userId) this.subjects.delete(subject);
+    }
+  }
+
   /** The stored user a subject names: by id (raw or as the API gives it out), else by externalId. */
   private async resolve(subject: string): Promise<string | null> {
     const cached = this.subjects.get(subject);
@@ -85,7 +95,8 @@ export class Authenticator {
       select: { id: true },
       take: 2,
     });
-    const userId = users.find((u) => u.id === id)?.id ?? users[0]?.id ?? null;
+    const found = users.find((u) => u.id === id)?.id ?? users[0]?.id ?? null;
+    const userId = found !== null && this.erased.has(found) ? null : found;
     this.subjects.set(subject, { userId });
     return userId;
   }

@@ -17,6 +17,8 @@ export type PubSubEvents = {
   'plan-adjusted': [userId: string, payload: { adjustmentId: string }];
   'session-ended': [userId: string, payload: { sessionId: string; userId: string }];
   'session-ended-all': [payload: { sessionId: string; userId: string }];
+  /** A learner was erased: every instance forgets the tokens naming them (src/context.ts). */
+  'user-erased': [payload: { userId: string }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<PubSubEvents>>;
@@ -70,6 +72,11 @@ export function publishSessionEnded(pubsub: PubSub, ended: { sessionId: string; 
   const payload = { sessionId: ended.sessionId, userId: ended.userId };
   pubsub.publish('session-ended', ended.userId, payload);
   pubsub.publish('session-ended-all', payload);
+}
+
+/** Announces a committed erasure to every instance's authenticator. Call after commit. */
+export function publishUserErased(pubsub: PubSub, userId: string): void {
+  pubsub.publish('user-erased', { userId });
 }
 
 export function createEventBus(redisUrl: string | null, log: Logger): EventBus {

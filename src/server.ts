@@ -74,6 +74,7 @@ export type ServerContext = {
 export function createApp(options: AppOptions): App {
   const limits = options.limits ?? limitsFromEnv();
   const authenticator = new Authenticator(options.db, options.key, limits.jwtMaxTtlSeconds);
+  const erasures = forgetErasedUsers(options.pubsub, authenticator);
   const heavy = new HeavyWork(() => options.db.prisma.user.count({ where: { role: 'LEARNER' } }), limits.heavyQueries);
   void heavy.refresh();
   const metrics = createMetrics(options.db);
@@ -101,6 +102,7 @@ export function createApp(options: AppOptions): App {
     start: (port, host = '127.0.0.1') => listen(server, port, host),
     stop: async () => {
       metrics.close();
+      erasures.stop();
       await webSocket.close();
       responses.endStreams();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -111,6 +113,15 @@ export function createApp(options: AppOptions): App {
       clearTimeout(cut);
     },
   };
+}
+
+/** Erasures on any instance (through Redis when set) reach this one's authenticator. */
+function forgetErasedUsers(pubsub: PubSub, authenticator: Authenticator): { stop(): void } {
+  const events = pubsub.subscribe('user-erased');
+  void (async () => {
+    for await (const { userId } of events) authenticator.forget(userId);
+  })();
+  return { stop: () => void events.return?.() };
 }
 
 /** How long stop() lets requests in flight finish before closing their connections. */

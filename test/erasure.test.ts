@@ -1,12 +1,15 @@
 // A learner's data: exportUser / npm run export give all of it; eraseUser / npm run erase delete all
 // of it in one transaction, keep the anonymous aggregates, record the erasure, and a second erasure
 // is NOT_FOUND. After it, no query, job or export finds the learner.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openDatabase } from '../src/db/client.ts';
-import { anonymousTables, learnerTables } from '../src/services/erasure.ts';
+import { anonymousTables, eraseLearner, learnerTables } from '../src/services/erasure.ts';
+import { wsClient, wsSubscribe } from './realtime/clients.ts';
+import { RealtimePlanAdjusted } from './realtime/documents.ts';
 import { endSession, playSession } from './realtime/session-play.ts';
 import { commandDatabase } from './support/commands.ts';
-import { createWorld, type World } from './support/fixtures.ts';
+import { createPerson, createWorld, type World } from './support/fixtures.ts';
 import { codesOf, dataOf, startTestServer, type TestServer } from './support/server.ts';
 
 let server: TestServer;
@@ -128,6 +131,84 @@ describe('eraseUser', () => {
     const run = await server.request('mutation { runJob(job: PATTERNS) { status } }', {}, world.admin.token);
     expect(run.data).toEqual({ runJob: { status: 'SUCCEEDED' } });
     expect(await rowsOf(world.alice.userId)).toEqual({});
+  });
+});
+
+describe("an erased learner's token, still remembered by the server", () => {
+  test('is UNAUTHENTICATED at once, over HTTP and WebSocket, for reads and writes alike', async () => {
+    const dora = await createPerson(server, world.admin.token, 'Dora Erased');
+    const sessionId = await playSession(server, world, dora.token, { Algebra: 'right' });
+    // Her token and subject are now remembered (src/context.ts): the erasure must not leave a window
+    // in which they name a user who is gone.
+    expect(dataOf(await server.request('{ me { id } }', {}, dora.token))).toEqual({ me: { id: dora.id } });
+    dataOf(await server.request(EraseUser, { id: dora.id }, world.admin.token));
+
+    const question = world.questions[0]!;
+    const attempt = {
+      questionId: question.id,
+      userAnswer: question.answer,
+      timeSec: 9,
+      context: 'PRACTICE',
+      clientAttemptId: randomUUID(),
+    };
+    const requests: [string, Record<string, unknown>][] = [
+      ['{ me { id name } }', {}],
+      ['query($id: ID!) { user(id: $id) { id } }', { id: dora.id }],
+      ['mutation { startSession(input: { units: ["Algebra"] }) { id } }', {}],
+      ['mutation($input: RecordAttemptInput!) { recordAttempt(input: $input) { id } }', { input: attempt }],
+      ['mutation($id: ID!) { endSession(id: $id) { id } }', { id: sessionId }],
+      ['query($id: ID!) { exportUser(id: $id) }', { id: dora.id }],
+    ];
+    for (const [query, variables] of requests) {
+      const response = await server.request(query, variables, dora.token);
+      expect(codesOf(response), query).toEqual(['UNAUTHENTICATED']);
+      expect(Object.values(response.data ?? {}), query).not.toContainEqual(expect.anything());
+    }
+    // A bad token closes a graphql-ws connection with 4401 (src/websocket.ts).
+    const socket = wsClient(server.url, dora.token);
+    try {
+      const subscription = wsSubscribe(socket, RealtimePlanAdjusted, { userId: dora.id });
+      await subscription.inbox.untilEnded(5_000);
+      expect(socket.closes.map((c) => c.code)).toEqual([4401]);
+    } finally {
+      await socket.dispose();
+    }
+    expect(await rowsOf(dora.userId)).toEqual({});
+  });
+
+  test('erased where this server does not hear of it (the CLI): clear codes, never an internal error', async () => {
+    const erin = await createPerson(server, world.admin.token, 'Erin Elsewhere');
+    const sessionId = await playSession(server, world, erin.token, { Algebra: 'right' });
+    expect(dataOf(await server.request('{ me { id } }', {}, erin.token))).toEqual({ me: { id: erin.id } });
+    // As `npm run erase` beside a PostgreSQL server does: no event reaches this server.
+    await eraseLearner(server.db, erin.userId, 'cli');
+
+    const question = world.questions[0]!;
+    const attempt = { questionId: question.id, userAnswer: 'x', timeSec: 9, clientAttemptId: randomUUID() };
+    const requests: [string, Record<string, unknown>, string][] = [
+      // The token names nobody: UNAUTHENTICATED while it is still remembered, as after.
+      ['{ me { id name } }', {}, 'UNAUTHENTICATED'],
+      ['mutation { startSession(input: { units: ["Algebra"] }) { id } }', {}, 'UNAUTHENTICATED'],
+      [
+        'mutation($input: RecordAttemptInput!) { recordAttempt(input: $input) { id } }',
+        { input: { ...attempt, context: 'PRACTICE' } },
+        'UNAUTHENTICATED',
+      ],
+      // Her rows are gone.
+      [
+        'mutation($input: RecordAttemptInput!) { recordAttempt(input: $input) { id } }',
+        { input: { ...attempt, sessionId } },
+        'NOT_FOUND',
+      ],
+      ['mutation($id: ID!) { endSession(id: $id) { id } }', { id: sessionId }, 'NOT_FOUND'],
+      ['query($id: ID!) { exportUser(id: $id) }', { id: erin.id }, 'NOT_FOUND'],
+    ];
+    for (const [query, variables, code] of requests) {
+      const response = await server.request(query, variables, erin.token);
+      // Within the 4 s the subject is remembered, or after: either way a clear code.
+      expect([[code], ['UNAUTHENTICATED']], query).toContainEqual(codesOf(response));
+    }
+    expect(await rowsOf(erin.userId)).toEqual({});
   });
 });
 

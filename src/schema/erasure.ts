@@ -1,4 +1,5 @@
 // A learner's data: exportUser (admin, or the learner themselves) and eraseUser (admin).
+import { publishUserErased } from '../pubsub.ts';
 import { type ErasureRecord, eraseLearner, exportLearner } from '../services/erasure.ts';
 import { builder } from './builder.ts';
 import { UserRef } from './user.ts';
@@ -32,6 +33,10 @@ builder.mutationField('eraseUser', (t) =>
       'stay (they name nobody). The erasure is recorded; a second one is NOT_FOUND.',
     args: { id: t.arg.globalID({ required: true, for: UserRef }) },
     authScopes: { admin: true },
-    resolve: (_root, args, ctx) => eraseLearner(ctx.db, args.id.id, ctx.viewer!.subject),
+    resolve: async (_root, args, ctx) => {
+      const erasure = await eraseLearner(ctx.db, args.id.id, ctx.viewer!.subject);
+      publishUserErased(ctx.pubsub, args.id.id);
+      return erasure;
+    },
   }),
 );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { userGone } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { learnerMasteries, type MasteryView } from '../services/learner-state.ts';
 import { type LearnerStats, learnerStats } from '../services/learner-stats.ts';
@@ -184,10 +185,12 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The signed-in user (null for a staff token whose subject is not a stored user).',
     authScopes: { authenticated: true },
-    resolve: (query, _root, _args, ctx) =>
-      ctx.viewer!.userId === null
-        ? null
-        : ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.viewer!.userId } }),
+    resolve: async (query, _root, _args, ctx) => {
+      if (ctx.viewer!.userId === null) return null;
+      const user = await ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.viewer!.userId } });
+      if (!user) throw userGone();
+      return user;
+    },
   }),
   user: t.prismaField({
     type: 'User',

@@ -1,4 +1,4 @@
-import { actingUserId, type Viewer } from '../auth.ts';
+import { actingUserId, userGone, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
 import { estimate, type LearnerModelParameters, updateAfterAttempt } from '../domain/learner-model.ts';
@@ -80,7 +80,7 @@ export async function recordAttempt(
     if (!state) {
       // No such user stored: say what else is wrong first (someone else's session).
       await explainRefusal(db, userId, input);
-      throw notFound(`The user ${userId} of your token`);
+      throw userGone();
     }
     const correct = question.answerKey === userAnswerKey;
     const step = modelStep(model, state, question, input, correct);

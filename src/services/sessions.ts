@@ -1,4 +1,4 @@
-import { actingUserId, type Viewer } from '../auth.ts';
+import { actingUserId, userGone, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { durationSeconds } from '../db/sql.ts';
 import type { Transaction } from '../db/types.ts';
@@ -27,7 +27,7 @@ export async function startSession<Q extends SessionQuery>(db: Database, query: 
   checkDeviceTime('startedAt', input.startedAt);
   const userId = actingUserId(viewer);
   const user = await db.prisma.user.findUnique({ where: { id: userId }, select: { id: true } });
-  if (!user) throw notFound(`The user ${userId} of your token`);
+  if (!user) throw userGone();
   if (input.clientSessionId !== null) {
     const existing = await findByClientId(db, query, userId, input.clientSessionId);
     if (existing) return sameSessionOrConflict(existing, input);
