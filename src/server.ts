@@ -18,6 +18,7 @@ import type { PubSub, RedisState } from './pubsub.ts';
 import { codeRequestErrors } from './request-errors.ts';
 import { requestLog } from './request-log.ts';
 import { schema } from './schema/index.ts';
+import { readBoundedBody } from './server/body-limit.ts';
 import { corsPolicy } from './server/cors.ts';
 import { dashboardHandler } from './server/dashboard.ts';
 import { graphiqlOptions, graphiqlRenderer } from './server/graphiql.ts';
@@ -91,8 +92,11 @@ export function createApp(options: AppOptions): App {
       void readiness(options.db, options.redisState?.() ?? 'off').then((result) => probe(res, result));
       return;
     }
-    responses.track(req, res);
-    void yoga(req, res);
+    void readBoundedBody(req, res, limits.messageBytes).then((read) => {
+      if (!read) return;
+      responses.track(req, res);
+      void yoga(req, res);
+    });
   });
   const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator, limits);
   metrics.watch(server, webSocket.connections);

@@ -58,6 +58,54 @@ describe('real-time caps', () => {
   });
 });
 
+describe('HTTP request bodies are capped like WebSocket messages', () => {
+  const createUser = (pad: string) =>
+    JSON.stringify({
+      query: 'mutation($input: CreateUserInput!) { createUser(input: $input) { id } }',
+      variables: { input: { name: 'Padded', email: `padded.${pad.length}@example.com`, pad } },
+    });
+  const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+    fetch(server.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${world.admin.token}`, ...headers },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  const users = () => server.db.prisma.user.count();
+
+  test('a body over MAX_MESSAGE_BYTES is 413 PAYLOAD_TOO_LARGE and writes nothing', async () => {
+    const before = await users();
+    const response = await post(createUser('x'.repeat(30_000)));
+    expect(response.status).toBe(413);
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors.map((e) => e.extensions.code)).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(body.errors[0]!.message).toMatch(/20000 bytes/);
+    expect(await users()).toBe(before);
+  });
+
+  test('so is one sent in chunks without a Content-Length', async () => {
+    const before = await users();
+    const text = new TextEncoder().encode(createUser('y'.repeat(30_000)));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < text.length; at += 4_096) controller.enqueue(text.slice(at, at + 4_096));
+        controller.close();
+      },
+    });
+    const response = await post(stream);
+    expect(response.status).toBe(413);
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors.map((e) => e.extensions.code)).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(await users()).toBe(before);
+  });
+
+  test('a body within the cap is served as before', async () => {
+    const response = await post(JSON.stringify({ query: `{ me { id } }\n# ${'z'.repeat(15_000)}` }));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+  });
+});
+
 describe('analytics priced by learners × days', () => {
   test('a year of the cohort passes alone; three aliased years of it over 30,000 learners are refused', async () => {
     const db = await createTestDatabase();
