@@ -86,6 +86,7 @@ const modes: Mode[] = [
       subscriptionsPerConnection: 1_000_000,
       connectionsPerUser: 1_000_000,
       heavyQueries: 1_000,
+      heavyQueriesPerUser: 1_000,
       statementTimeoutMs: 3_600_000,
     },
     sockets: 5,
@@ -260,10 +261,11 @@ async function main() {
         `max ${ms(latencies.at(-1) ?? 0)}; ` +
         `errors ${JSON.stringify(Object.fromEntries(errors))}`,
     );
+    const load = loadavg().map((l) => l.toFixed(1));
+    const cpuSeconds = ((cpu.user + cpu.system) / 1e6).toFixed(1);
     console.log(
       `   event loop delay p99 ${ms(loopDelay.percentile(99) / 1e6)}, max ${ms(loopDelay.max / 1e6)}; ` +
-        `pool waiting at most ${poolWaitingMax}; this process's CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; ` +
-        `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+        `pool waiting at most ${poolWaitingMax}; this process's CPU ${cpuSeconds} s; load average ${load.join(' ')}`,
     );
   }
 }

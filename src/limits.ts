@@ -16,6 +16,8 @@ export interface Limits {
   statementTimeoutMs: number;
   /** Heavy analytics fields running at once, per instance (MAX_HEAVY_QUERIES); the rest wait their turn. */
   heavyQueries: number;
+  /** Of those, one user's at once (MAX_HEAVY_QUERIES_PER_USER): one coach cannot take every slot. */
+  heavyQueriesPerUser: number;
 }
 
 /** A duration: seconds, or a number with s, m, h or d (e.g. 30d). */
@@ -38,6 +40,7 @@ const envSchema = z.object({
   MAX_MESSAGE_BYTES: positive(1_000_000),
   API_STATEMENT_TIMEOUT_MS: positive(5_000),
   MAX_HEAVY_QUERIES: positive(2),
+  MAX_HEAVY_QUERIES_PER_USER: positive(1),
 });
 
 export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Limits {
@@ -54,6 +57,7 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Limits {
     messageBytes: e.MAX_MESSAGE_BYTES,
     statementTimeoutMs: e.API_STATEMENT_TIMEOUT_MS,
     heavyQueries: e.MAX_HEAVY_QUERIES,
+    heavyQueriesPerUser: e.MAX_HEAVY_QUERIES_PER_USER,
   };
 }
 
@@ -83,13 +87,19 @@ export const learnerDaysPerPoint = 1_000;
 
 /**
  * The heavy analytics fields of one instance (the cohort's, over every learner): at most `max` run
- * at once, so that one user's dashboards cannot hold every pool connection; the rest wait their
- * turn (in order), up to `maxWaiting`, then RATE_LIMITED. Also the learner count the cohort fields
- * are priced by, refreshed in the background at most once a minute.
+ * at once, and at most `perUser` of one user's, so that one user's dashboards can neither hold every
+ * pool connection nor keep the database's CPUs busy while others wait. The rest wait their turn:
+ * users take turns (round robin), each user's fields in order; with `maxWaiting` waiting, the next is
+ * RATE_LIMITED. Also the learner count the cohort fields are priced by, refreshed in the background at
+ * most once a minute.
  */
 export class HeavyWork {
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** Fields running per user. */
+  private readonly busy = new Map<string, number>();
+  /** Each waiting user's fields, in the order the users take turns (a Map keeps insertion order). */
+  private readonly queues = new Map<string, (() => void)[]>();
+  private waitingCount = 0;
   private learnerCount = 0;
   private countedAt = 0;
   private counting: Promise<void> | null = null;
@@ -97,6 +107,7 @@ export class HeavyWork {
   constructor(
     private readonly countLearners: () => Promise<number>,
     private readonly max: number,
+    private readonly perUser: number,
     private readonly maxWaiting = 1_000,
   ) {}
 
@@ -123,19 +134,55 @@ export class HeavyWork {
     await this.counting;
   }
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.max) {
-      if (this.waiting.length >= this.maxWaiting) {
+  /** Runs one heavy field of `user` (a user id, or a staff token's subject) when its turn comes. */
+  async run<T>(user: string, work: () => Promise<T>): Promise<T> {
+    if (this.running < this.max && (this.busy.get(user) ?? 0) < this.perUser && !this.queues.has(user)) {
+      this.start(user);
+    } else {
+      if (this.waitingCount >= this.maxWaiting) {
         throw apiError('RATE_LIMITED', 'Too many analytics queries are waiting: retry in a moment.');
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else this.running++;
+      this.waitingCount++;
+      await new Promise<void>((resolve) => {
+        const queue = this.queues.get(user);
+        if (queue) queue.push(resolve);
+        else this.queues.set(user, [resolve]);
+      });
+    }
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
+      this.running--;
+      const left = (this.busy.get(user) ?? 1) - 1;
+      if (left > 0) this.busy.set(user, left);
+      else this.busy.delete(user);
+      this.dispatch();
+    }
+  }
+
+  private start(user: string): void {
+    this.running++;
+    this.busy.set(user, (this.busy.get(user) ?? 0) + 1);
+  }
+
+  /** Fills the free slots: the first user in turn with room, whose turn then goes to the back. */
+  private dispatch(): void {
+    while (this.running < this.max) {
+      let next: string | undefined;
+      for (const user of this.queues.keys()) {
+        if ((this.busy.get(user) ?? 0) < this.perUser) {
+          next = user;
+          break;
+        }
+      }
+      if (next === undefined) return;
+      const queue = this.queues.get(next)!;
+      const wake = queue.shift()!;
+      this.queues.delete(next);
+      if (queue.length > 0) this.queues.set(next, queue);
+      this.waitingCount--;
+      this.start(next);
+      wake();
     }
   }
 }

@@ -76,7 +76,11 @@ export function createApp(options: AppOptions): App {
   const limits = options.limits ?? limitsFromEnv();
   const authenticator = new Authenticator(options.db, options.key, limits.jwtMaxTtlSeconds);
   const erasures = forgetErasedUsers(options.pubsub, authenticator);
-  const heavy = new HeavyWork(() => options.db.prisma.user.count({ where: { role: 'LEARNER' } }), limits.heavyQueries);
+  const heavy = new HeavyWork(
+    () => options.db.prisma.user.count({ where: { role: 'LEARNER' } }),
+    limits.heavyQueries,
+    limits.heavyQueriesPerUser,
+  );
   void heavy.refresh();
   const metrics = createMetrics(options.db);
   const yoga = createYogaApp(options, authenticator, heavy, metrics.plugins);

@@ -2,6 +2,7 @@
 // and Query.cohortOverview for coaches and admins. The numbers come from set-based SQL in
 // src/services/learning-patterns.ts and src/services/activity.ts.
 import { z } from 'zod';
+import type { Context } from '../context.ts';
 import { dateString } from '../domain/calendar.ts';
 import type {
   ConceptRetention,
@@ -165,13 +166,13 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
       type: [CohortDayRef],
       complexity: { field: 5, multiplier: 30 },
       description: 'Every day of the range, days without activity as zeros.',
-      resolve: (r, _args, ctx) => ctx.heavy.run(() => cohortDays(ctx.db.prisma, r.from, r.to)),
+      resolve: (r, _args, ctx) => ctx.heavy.run(heavyUser(ctx), () => cohortDays(ctx.db.prisma, r.from, r.to)),
     }),
     subcategories: t.field({
       type: [CohortSubcategoryRef],
       complexity: { field: 5, multiplier: 10 },
       description: 'Every subcategory practised in the range, by name.',
-      resolve: (r, _args, ctx) => ctx.heavy.run(() => cohortSubcategories(ctx.db.prisma, r.from, r.to)),
+      resolve: (r, _args, ctx) => ctx.heavy.run(heavyUser(ctx), () => cohortSubcategories(ctx.db.prisma, r.from, r.to)),
     }),
     atRisk: t.field({
       type: [AtRiskLearnerRef],
@@ -179,10 +180,13 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
       description:
         'At most 10 learners whose accuracy (−15 points or more) or attempts (half or fewer) dropped most ' +
         'from the first half of the range to the second, worst first, each with the reason.',
-      resolve: (r, _args, ctx) => ctx.heavy.run(() => atRiskLearners(ctx.db.prisma, r.from, r.to)),
+      resolve: (r, _args, ctx) => ctx.heavy.run(heavyUser(ctx), () => atRiskLearners(ctx.db.prisma, r.from, r.to)),
     }),
   }),
 });
+
+/** Whose turn a heavy field takes (staff only: there is a viewer). */
+const heavyUser = (ctx: Context) => ctx.viewer!.userId ?? ctx.viewer!.subject;
 
 /** Days in a range, inclusive (at least 1, for pricing before the range is checked). */
 function rangeDays(args: { from: Date; to: Date }): number {

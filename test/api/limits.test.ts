@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { openDatabase } from '../../src/db/client.ts';
 import { databaseFailure, maskError } from '../../src/error-masking.ts';
+import { HeavyWork } from '../../src/limits.ts';
 import { createLogger } from '../../src/logger.ts';
 import { waitFor, wsClients, wsSubscribe } from '../realtime/clients.ts';
 import { RealtimePlanAdjusted } from '../realtime/documents.ts';
@@ -128,6 +129,70 @@ describe('analytics priced by learners × days', () => {
     } finally {
       await priced.stop();
       await db.destroy();
+    }
+  });
+});
+
+describe('heavy analytics take turns', () => {
+  /** Work that runs until released, recording when it started. */
+  function controlled(log: string[]) {
+    const releases = new Map<string, () => void>();
+    const work = (name: string) => () =>
+      new Promise<string>((resolve) => {
+        log.push(name);
+        releases.set(name, () => resolve(name));
+      });
+    const release = async (name: string) => {
+      releases.get(name)!();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    };
+    return { work, release };
+  }
+
+  test("one user's fields run one at a time; another user's go first into a free slot", async () => {
+    const heavy = new HeavyWork(async () => 0, 2, 1);
+    const started: string[] = [];
+    const { work, release } = controlled(started);
+    const coachA = ['a1', 'a2', 'a3'].map((name) => heavy.run('coach-a', work(name)));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const coachB = heavy.run('coach-b', work('b1'));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(started).toEqual(['a1', 'b1']);
+    await release('a1');
+    expect(started).toEqual(['a1', 'b1', 'a2']);
+    await release('b1');
+    await release('a2');
+    await release('a3');
+    expect(await Promise.all([...coachA, coachB])).toEqual(['a1', 'a2', 'a3', 'b1']);
+  });
+
+  test('waiting users take turns; past the waiting cap, RATE_LIMITED', async () => {
+    const heavy = new HeavyWork(async () => 0, 1, 1, 4);
+    const started: string[] = [];
+    const { work, release } = controlled(started);
+    const runs = [
+      heavy.run('a', work('a1')),
+      heavy.run('a', work('a2')),
+      heavy.run('a', work('a3')),
+      heavy.run('b', work('b1')),
+      heavy.run('c', work('c1')),
+    ];
+    const refused = await heavy.run('c', work('c2')).catch((error: { extensions: { code: string } }) => error);
+    expect(refused).toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    for (const name of ['a1', 'a2', 'b1', 'c1', 'a3']) await release(name);
+    expect(started).toEqual(['a1', 'a2', 'b1', 'c1', 'a3']);
+    await Promise.all(runs);
+  });
+
+  test("a cohort overview with many aliases gets every field, one user's fields queued", async () => {
+    const fields = 'days { date } subcategories { subcategory } atRisk { reason }';
+    const aliases = ['a', 'b', 'c', 'd', 'e'].map(
+      (a) => `${a}: cohortOverview(from: "2026-01-01", to: "2026-01-31") { ${fields} }`,
+    );
+    const response = await server.request(`{ ${aliases.join(' ')} }`, {}, world.coach.token);
+    expect(response.errors).toBeUndefined();
+    for (const alias of ['a', 'b', 'c', 'd', 'e']) {
+      expect((response.data as Record<string, { days: unknown[] }>)[alias]!.days).toHaveLength(31);
     }
   });
 });
