@@ -102,7 +102,7 @@ export function createApp(options: AppOptions): App {
       void yoga(req, res);
     });
   });
-  const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator, limits);
+  const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator, limits, options.log);
   metrics.watch(server, webSocket.connections);
   return {
     server,

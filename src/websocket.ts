@@ -7,8 +7,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator, Context } from './context.ts';
+import { maskError } from './error-masking.ts';
 import { apiError } from './errors.ts';
 import { type Limits, PerKeyCap } from './limits.ts';
+import type { Logger } from './logger.ts';
 import { withCode } from './request-errors.ts';
 import { authorizationIn, operationAuthorization } from './server/authorization.ts';
 import type { ServerContext } from './server.ts';
@@ -29,6 +31,7 @@ export function attachWebSocket(
   yoga: YogaServerInstance<ServerContext, Context>,
   authenticator: Authenticator,
   limits: Limits,
+  log: Logger,
 ): WebSocketAttachment {
   // Messages are capped like HTTP bodies: a larger one closes the socket (1009). Upgrades are handed
   // over by hand (noServer): a WebSocketServer bound to the HTTP server would repeat its errors (a port
@@ -49,8 +52,24 @@ export function attachWebSocket(
   });
   useServer<Record<string, unknown>, Extra>(
     {
-      onConnect: (ctx) =>
-        authenticateConnection(authenticator, ctx.connectionParams, ctx.extra.socket, connectionsPerUser, limits),
+      onConnect: async (ctx) => {
+        try {
+          return await authenticateConnection(
+            authenticator,
+            ctx.connectionParams,
+            ctx.extra.socket,
+            connectionsPerUser,
+            limits,
+          );
+        } catch (error) {
+          // The token's subject could not be looked up (the database is down or busy): 1013, try again
+          // later, which graphql-ws clients retry, rather than an internal error (4500, final).
+          const masked = maskError(error, 'Unexpected error.', log) as GraphQLError;
+          const code = masked.extensions?.code === 'UNAVAILABLE' ? 1013 : 4500;
+          ctx.extra.socket.close(code, closeReason(`${String(masked.extensions?.code)}: ${masked.message}`));
+          return false;
+        }
+      },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onSubscribe: async (ctx, _id, params) => {
@@ -80,12 +99,20 @@ export function attachWebSocket(
         }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
+        let contextValue: Context;
+        try {
+          contextValue = await enveloped.contextFactory();
+        } catch (error) {
+          // The database is down or busy (the token's subject is looked up): this operation's error, masked
+          // like any other (UNAVAILABLE), not an internal error that closes the connection.
+          return [maskError(error, 'Unexpected error.', log) as GraphQLError];
+        }
         return {
           schema: enveloped.schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
         };
       },

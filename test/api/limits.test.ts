@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger.ts';
 import { waitFor, wsClients, wsSubscribe } from '../realtime/clients.ts';
 import { RealtimePlanAdjusted } from '../realtime/documents.ts';
 import { createTestDatabase, describeOnlyOn } from '../support/database.ts';
-import { createWorld, type World } from '../support/fixtures.ts';
+import { createPerson, createWorld, type World } from '../support/fixtures.ts';
 import { codesOf, startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -228,6 +228,37 @@ describeOnlyOn('postgres', 'database limits', () => {
       expect(response.headers.get('retry-after')).toBe('1');
       const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
       expect(body.errors[0]!.extensions.code).toBe('UNAVAILABLE');
+    } finally {
+      for (const connection of held) await connection.release();
+    }
+  });
+
+  test('over graphql-ws too: the connection closes with 1013 (retry), an operation gets UNAVAILABLE', async () => {
+    // Subjects the server has not looked up yet: their tokens need the database.
+    const first = await createPerson(server, world.admin.token, 'Wanda Waiting');
+    const second = await createPerson(server, world.admin.token, 'Otto Operation');
+    const held = await Promise.all(Array.from({ length: 8 }, () => server.db.connect()));
+    try {
+      const connecting = clients.open(server.url, first.token);
+      const refused = wsSubscribe(connecting, RealtimePlanAdjusted, { userId: first.id });
+      await refused.inbox.untilEnded(20_000);
+      expect(connecting.closes.map((c) => c.code)).toEqual([1013]);
+      expect(connecting.closes[0]!.reason).toMatch(/^UNAVAILABLE: /);
+
+      const open = clients.open(server.url, null);
+      const operation = wsSubscribe(
+        open,
+        RealtimePlanAdjusted,
+        { userId: second.id },
+        {
+          headers: { authorization: `Bearer ${second.token}` },
+        },
+      );
+      const ended = await operation.inbox.untilEnded(20_000);
+      expect((ended.error as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code)).toEqual([
+        'UNAVAILABLE',
+      ]);
+      expect(open.closes).toEqual([]);
     } finally {
       for (const connection of held) await connection.release();
     }
