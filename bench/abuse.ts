@@ -1,6 +1,6 @@
 // Abuse benchmark (issue 12): does one abusive user slow everybody else down?
 //
-//   npm run bench:abuse [-- --learners 20000] [--seconds 20] [--clients 16] [--modes none,off,on]
+//   npm run bench:abuse [-- --learners 20000] [--seconds 20] [--clients 16] [--modes none,off,shared,on]
 //
 // On PostgreSQL (a fresh database on BENCH_DATABASE_URL, dropped at the end): learners with a year of
 // attempts. Then, on the same data, for --seconds each:
@@ -9,6 +9,8 @@
 //                timeout): one learner holds 10,000 planAdjusted subscriptions over 5 sockets and one
 //                coach sends 15 cohortOverview requests over a year at once, again and again (the work
 //                of the 15 aliases the query limits used to let through);
+//   no per-user cap  as below, but the coach's heavy fields may take every heavy slot (2 at once, the
+//                default before MAX_HEAVY_QUERIES_PER_USER): what the per-user cap buys, under the same load;
 //   limits on    the defaults (docs/security.md): the learner at the caps (10 sockets × 20 subscriptions,
 //                one more of each refused) and the coach sending the most expensive query the cost
 //                limit allows (3 aliased cohortOverview over a year), again and again.
@@ -35,9 +37,9 @@ import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
 
 const options = parseBenchOptions(
-  'usage: npm run bench:abuse -- [--learners N=20000] [--seconds N=20] [--clients N=16] [--modes none,off,on]',
+  'usage: npm run bench:abuse -- [--learners N=20000] [--seconds N=20] [--clients N=16] [--modes none,off,shared,on]',
   {
-    modes: { type: 'string', default: 'none,off,on' },
+    modes: { type: 'string', default: 'none,off,shared,on' },
     learners: { type: 'string', default: '20000' },
     seconds: { type: 'string', default: '20' },
     clients: { type: 'string', default: '16' },
@@ -64,9 +66,9 @@ interface Mode {
   coachAliases: number;
 }
 
-const modeKeys = { none: 'no abuse', off: 'limits off', on: 'limits on' } as const;
+const modeKeys = { none: 'no abuse', off: 'limits off', shared: 'no per-user cap', on: 'limits on' } as const;
 const chosen = options.values.modes.split(',').map((m) => m.trim());
-for (const m of chosen) if (!(m in modeKeys)) options.fail(`--modes: ${m} is not one of none, off, on`);
+for (const m of chosen) if (!(m in modeKeys)) options.fail(`--modes: ${m} is not one of none, off, shared, on`);
 const defaults = limitsFromEnv({});
 const modes: Mode[] = [
   {
@@ -93,6 +95,15 @@ const modes: Mode[] = [
     subscriptionsPerSocket: 2_000,
     coachRequests: 15,
     coachAliases: 1,
+  },
+  {
+    name: 'no per-user cap',
+    abuse: true,
+    limits: { ...defaults, heavyQueriesPerUser: defaults.heavyQueries },
+    sockets: defaults.connectionsPerUser + 1,
+    subscriptionsPerSocket: defaults.subscriptionsPerConnection + 1,
+    coachRequests: 1,
+    coachAliases: 3,
   },
   {
     name: 'limits on',
