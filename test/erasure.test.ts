@@ -5,10 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openDatabase } from '../src/db/client.ts';
 import { anonymousTables, eraseLearner, learnerTables } from '../src/services/erasure.ts';
-import { wsClient, wsSubscribe } from './realtime/clients.ts';
+import { waitFor, wsClient, wsSubscribe } from './realtime/clients.ts';
 import { RealtimePlanAdjusted } from './realtime/documents.ts';
 import { endSession, playSession } from './realtime/session-play.ts';
 import { commandDatabase } from './support/commands.ts';
+import { describeOnlyOn } from './support/database.ts';
 import { createPerson, createWorld, type World } from './support/fixtures.ts';
 import { codesOf, dataOf, startTestServer, type TestServer } from './support/server.ts';
 
@@ -209,6 +210,52 @@ describe("an erased learner's token, still remembered by the server", () => {
       expect([[code], ['UNAUTHENTICATED']], query).toContainEqual(codesOf(response));
     }
     expect(await rowsOf(erin.userId)).toEqual({});
+  });
+});
+
+// Only PostgreSQL runs an erasure and a request at the same time (PGlite runs one transaction at a time).
+describeOnlyOn('postgres', 'an erasure racing a request', () => {
+  test('an attempt and a session start that waited for it are UNAUTHENTICATED, not internal errors', async () => {
+    const fay = await createPerson(server, world.admin.token, 'Fay Racing');
+    await playSession(server, world, fay.token, { Algebra: 'right' });
+    // The erasure's transaction, held open: it has locked and deleted Fay's rows, not yet committed.
+    const eraser = await server.db.connect();
+    try {
+      await eraser.exec('BEGIN');
+      await eraser.query('SELECT id FROM users WHERE id = $1::uuid FOR UPDATE', [fay.userId]);
+      for (const { table, where } of await learnerTables(server.db.prisma)) {
+        await eraser.query(`DELETE FROM "${table}" WHERE ${where}`, [fay.userId]);
+      }
+      const question = world.questions[0]!;
+      const input = {
+        questionId: question.id,
+        userAnswer: 'x',
+        timeSec: 9,
+        context: 'PRACTICE',
+        clientAttemptId: 'r1',
+      };
+      const requests = [
+        server.request(
+          'mutation($input: RecordAttemptInput!) { recordAttempt(input: $input) { id } }',
+          { input },
+          fay.token,
+        ),
+        server.request('mutation { startSession(input: { units: ["Algebra"] }) { id } }', {}, fay.token),
+      ];
+      // Both wait for the erasure's locks.
+      await waitFor('the requests to wait for a lock', async () => {
+        const [row] = await server.db.prisma.$queryRaw<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+        return row!.n >= 2;
+      });
+      await eraser.exec('COMMIT');
+      for (const response of await Promise.all(requests)) expect(codesOf(response)).toEqual(['UNAUTHENTICATED']);
+    } finally {
+      await eraser.exec('ROLLBACK').catch(() => {});
+      await eraser.release();
+    }
+    expect(await rowsOf(fay.userId)).toEqual({});
   });
 });
 

@@ -10,7 +10,7 @@ import { badInput, conflict, forbidden, notFound } from '../errors.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { checkDeviceTime } from './attempts.ts';
 import { type PlanChange, type PlanRequest, replanLearners } from './plans.ts';
-import { isUniqueViolation } from './prisma-errors.ts';
+import { isForeignKeyViolation, isUniqueViolation } from './prisma-errors.ts';
 
 export interface NewSession {
   units: string[];
@@ -49,6 +49,8 @@ export async function startSession<Q extends SessionQuery>(db: Database, query: 
       const existing = await findByClientId(db, query, userId, input.clientSessionId);
       if (existing) return sameSessionOrConflict(existing, input);
     }
+    // The user was erased between the check above and the insert (the erasure held their row).
+    if (isForeignKeyViolation(error)) throw userGone();
     throw error;
   }
 }
