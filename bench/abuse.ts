@@ -1,6 +1,7 @@
 // Abuse benchmark (issue 12): does one abusive user slow everybody else down?
 //
 //   npm run bench:abuse [-- --learners 20000] [--seconds 20] [--clients 16] [--modes none,off,shared,on]
+//                       [--rounds 1]
 //
 // On PostgreSQL (a fresh database on BENCH_DATABASE_URL, dropped at the end): learners with a year of
 // attempts. Then, on the same data, for --seconds each:
@@ -14,9 +15,10 @@
 //   limits on    the defaults (docs/security.md): the learner at the caps (10 sockets × 20 subscriptions,
 //                one more of each refused) and the coach sending the most expensive query the cost
 //                limit allows (3 aliased cohortOverview over a year), again and again.
-// Meanwhile --clients other learners each loop over `{ me { id } }` and recordAttempt. Prints their
-// p50/p95/p99/max and errors, and where they could have waited: the event loop's delay and the
-// requests waiting for a pool connection. Target: p99 < 100 ms with no errors (limits on).
+// --rounds repeats them in turn. Meanwhile --clients other learners each loop over `{ me { id } }` and
+// recordAttempt. Prints their p50/p95/p99/max and errors, and where they could have waited: the event
+// loop's delay and the requests waiting for a pool connection. Target: p99 < 100 ms with no errors
+// (limits on).
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
@@ -37,9 +39,11 @@ import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
 
 const options = parseBenchOptions(
-  'usage: npm run bench:abuse -- [--learners N=20000] [--seconds N=20] [--clients N=16] [--modes none,off,shared,on]',
+  'usage: npm run bench:abuse -- [--learners N=20000] [--seconds N=20] [--clients N=16]\n' +
+    '         [--modes none,off,shared,on] [--rounds N=1]',
   {
     modes: { type: 'string', default: 'none,off,shared,on' },
+    rounds: { type: 'string', default: '1' },
     learners: { type: 'string', default: '20000' },
     seconds: { type: 'string', default: '20' },
     clients: { type: 'string', default: '16' },
@@ -48,6 +52,7 @@ const options = parseBenchOptions(
 const learners = options.number('learners', options.values.learners);
 const seconds = options.number('seconds', options.values.seconds);
 const clientCount = options.number('clients', options.values.clients);
+const rounds = options.number('rounds', options.values.rounds);
 
 const key = secretKey('bench-abuse-secret-0123456789-0123456789');
 const year = 'from: "2025-12-01", to: "2026-11-30"';
@@ -166,7 +171,11 @@ async function main() {
   const clients = learnerIds.slice(1, 1 + clientCount);
 
   const wanted = new Set<string>(chosen.map((m) => modeKeys[m as keyof typeof modeKeys]));
-  for (const mode of modes.filter((m) => wanted.has(m.name))) {
+  // Rounds repeat the modes in turn, so that a shared machine's changing load falls on each of them.
+  const runs = Array.from({ length: rounds }, (_, round) =>
+    modes.filter((m) => wanted.has(m.name)).map((mode) => ({ mode, round: round + 1 })),
+  ).flat();
+  for (const { mode, round } of runs) {
     const db = await openDatabase(
       { kind: 'postgres', url: scratch.url, poolSize: 10 },
       { statementTimeoutMs: mode.limits.statementTimeoutMs },
@@ -257,7 +266,7 @@ async function main() {
 
     latencies.sort((a, b) => a - b);
     const ms = (v: number) => `${v.toFixed(1)} ms`;
-    console.log(`\n-- ${mode.name}`);
+    console.log(`\n-- ${mode.name}${rounds > 1 ? ` (round ${round})` : ''}`);
     console.log(
       `   abuser: ${subscriptions.length - refused} subscriptions open over ${mode.sockets - socketsRefused} sockets` +
         ` (${refused} refused, ${socketsRefused} sockets refused with 4429); process RSS ${rss} MiB`,
