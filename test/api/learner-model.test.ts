@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localDate } from '../../src/domain/calendar.ts';
 import {
+  answerAfter,
   defaultLearnerModelParameters,
   estimate,
   type LearnerAbility,
@@ -144,7 +145,7 @@ async function replay(attempts: readonly ReplayedAttempt[]) {
       a.atMs,
       previous,
     );
-    answers.set(a.questionId, { credit: a.credit, atMs: a.atMs });
+    answers.set(a.questionId, answerAfter(answers.get(a.questionId) ?? null, a.credit, a.atMs));
     predictions.push(update.predicted);
     learner = update.learner;
     skills.set(a.subcategory, update.skill);
