@@ -57,6 +57,11 @@ const model: LearnerModelParameters = {
   failureWeight: -0.1,
   repeatWeight: 0.5,
   repeatHalfLifeHours: 6,
+  itemSuccessWeight: 0.3,
+  itemFailureWeight: -0.2,
+  recentWeight: 0.4,
+  learnerRecentWeight: 0.3,
+  questionUncertainty: 2,
   calibrationSlope: 0.9,
   calibrationIntercept: 0.1,
 };
