@@ -4,6 +4,7 @@
 // (src/services/model-evaluation.ts) and `npm run evaluate -- --fit` stand on it.
 import { type AttemptLog, countOf } from './evaluation.ts';
 import {
+  answerAfter,
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
@@ -83,7 +84,7 @@ export function replayLearnerModel(
       log.answeredAt[i]!,
       previous.get(answered) ?? null,
     );
-    previous.set(answered, { credit, atMs: log.answeredAt[i]! });
+    previous.set(answered, answerAfter(previous.get(answered) ?? null, credit, log.answeredAt[i]!));
     learners[learner] = update.learner;
     skills[pair] = update.skill;
     predictions[i] = update.predicted;
@@ -290,6 +291,13 @@ const tuned = [
   'repeatHalfLifeHours',
   'forgettingRate',
   'forgettingScaleHours',
+  'itemSuccessWeight',
+  'itemFailureWeight',
+  'recentWeight',
+  'recentRate',
+  'learnerRecentWeight',
+  'learnerRecentRate',
+  'questionUncertainty',
 ] as const;
 const factors = [0.5, 0.75, 1.33, 2];
 /** Factors tried on questionPriorInformation. */
@@ -302,7 +310,15 @@ const canVanish = new Set([
   'failureWeight',
   'repeatWeight',
   'forgettingRate',
+  'itemSuccessWeight',
+  'itemFailureWeight',
+  'recentWeight',
+  'learnerRecentWeight',
+  'questionUncertainty',
 ]);
+const eitherSign = new Set(['failureWeight', 'itemFailureWeight']);
+/** Rates of the recency-weighted success rates: at most 1. */
+const isRate = new Set(['recentRate', 'learnerRecentRate']);
 
 export interface LearnerModelFit {
   params: LearnerModelParameters;
@@ -348,9 +364,10 @@ export function fitLearnerModel(
       const original = params[name];
       const candidates = factors.map((f) => original * f);
       if (canVanish.has(name)) candidates.push(0);
-      if (original === 0) candidates.push(0.01, 0.1);
-      if (name === 'failureWeight') candidates.push(-original || -0.1, original === 0 ? -0.01 : 0);
+      if (original === 0) candidates.push(...(name === 'questionUncertainty' ? [1, 4] : [0.01, 0.1]));
+      if (eitherSign.has(name)) candidates.push(-original || -0.1, original === 0 ? -0.01 : 0);
       const tryValue = (value: number) => {
+        if (isRate.has(name) && value > 1) return false;
         const candidate = { ...params, [name]: value };
         const loss = score(candidate, learnt.tables);
         if (!(loss < best - 1e-6)) return false;

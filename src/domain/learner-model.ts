@@ -9,14 +9,20 @@
 //       + successWeight · ln(1 + successes) + failureWeight · ln(1 + failures)
 //       − forgettingRate · log2(1 + idle / scale)
 //       + repeatWeight · (2·previous credit − 1) · 2^(−hours since / repeatHalfLifeHours)
+//       + itemSuccessWeight · ln(1 + successes on the question) + itemFailureWeight · ln(1 + failures there)
+//       + recentWeight · (2·r_skill − 1) + learnerRecentWeight · (2·r_learner − 1)
 //   P = σ(calibrationSlope · z + calibrationLowSlope · min(z, 0) + calibrationIntercept)
 //
+// r_skill and r_learner are recency-weighted success rates (R-PFA, Galyardt & Goldin 2015) in the
+// subcategory and over all the learner's attempts: r += rate · (credit − r), from 0.5.
 // θ is the learner's global ability, δ their offset in one subcategory (0 for a subcategory never
 // practised: it borrows the global ability), b the question's difficulty (a question without data
 // starts at its subcategory's typical difficulty plus its band's offset); the last term is the
 // learner's previous answer to the same question, when there is one. After an attempt with
-// credit c (1, 0.5 with a hint, 0): θ += K_θ(n_θ)·(c − P), δ += K_δ(n_δ)·(c − P), with the
-// uncertainty-scaled steps K(n) = k / (1 + decay·n). Question difficulties never move on the write
+// credit c (1, 0.5 with a hint, 0): θ += K_θ(n_θ)·g·(c − P), δ += K_δ(n_δ)·g·(c − P), with the
+// uncertainty-scaled steps K(n) = k / (1 + decay·n) and g = I / (I + questionUncertainty), I the
+// question's information: a surprise on a question whose difficulty is still uncertain says less
+// about the learner (Glickman 1999). Question difficulties never move on the write
 // path: NIGHTLY refits them (refitQuestionParameters) from aggregates of the night's attempts.
 
 import type { DifficultyBand } from './types.ts';
@@ -43,6 +49,20 @@ export interface LearnerModelParameters {
   /** Logit lost to forgetting: forgettingRate · log2(1 + idle hours / forgettingScaleHours). */
   forgettingRate: number;
   forgettingScaleHours: number;
+  /** Item-level counts of the learner on this question: + weight · ln(1 + credits earned / missed there). */
+  itemSuccessWeight: number;
+  itemFailureWeight: number;
+  /**
+   * R-PFA: + recentWeight · (2r − 1), r the recency-weighted success rate in the subcategory
+   * (r += recentRate · (credit − r), from 0.5). recentWeight ≥ 0, recentRate in [0, 1].
+   */
+  recentWeight: number;
+  recentRate: number;
+  /** The same over all the learner's attempts. */
+  learnerRecentWeight: number;
+  learnerRecentRate: number;
+  /** Glicko-like: the steps are scaled by information / (information + questionUncertainty) of the question. */
+  questionUncertainty: number;
   /** Difficulty of a question without data, relative to its subcategory's typical difficulty. */
   bandOffset: Record<DifficultyBand, number>;
   /** Prior information (inverse variance, logit⁻²) of a question's difficulty around its prior. */
@@ -74,6 +94,13 @@ export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = O
   repeatHalfLifeHours: 48,
   forgettingRate: 0.03,
   forgettingScaleHours: 1,
+  itemSuccessWeight: 0,
+  itemFailureWeight: 0,
+  recentWeight: 0.13,
+  recentRate: 0.8,
+  learnerRecentWeight: 0.25,
+  learnerRecentRate: 0.3,
+  questionUncertainty: 1,
   bandOffset: Object.freeze({ EASY: -1, MEDIUM: 0, HARD: 1 }),
   questionPriorInformation: 2,
   subcategoryPriorAttempts: 20,
@@ -100,6 +127,8 @@ export const defaultAdaptation: Readonly<AdaptationSettings> = Object.freeze({
 export interface LearnerAbility {
   theta: number;
   attempts: number;
+  /** Recency-weighted success rate over all the learner's attempts (0.5 before any). */
+  recent: number;
 }
 
 /** One learner in one subcategory. */
@@ -109,6 +138,8 @@ export interface SkillState {
   attempts: number;
   /** Sum of the credits earned here (successes, a hinted one counting half). */
   creditSum: number;
+  /** Recency-weighted success rate here (0.5 before any attempt). */
+  recent: number;
   lastAttemptAt: number | null;
 }
 
@@ -126,8 +157,14 @@ export interface SubcategoryPrior {
   attempts: number;
 }
 
-export const newLearnerAbility = (): LearnerAbility => ({ theta: 0, attempts: 0 });
-export const newSkillState = (): SkillState => ({ theta: 0, attempts: 0, creditSum: 0, lastAttemptAt: null });
+export const newLearnerAbility = (): LearnerAbility => ({ theta: 0, attempts: 0, recent: 0.5 });
+export const newSkillState = (): SkillState => ({
+  theta: 0,
+  attempts: 0,
+  creditSum: 0,
+  recent: 0.5,
+  lastAttemptAt: null,
+});
 export const newSubcategoryPrior = (): SubcategoryPrior => ({ difficulty: 0, attempts: 0 });
 
 /** The parameters of a question without data: its subcategory's typical difficulty plus its band's offset. */
@@ -165,9 +202,11 @@ function logit(
 ): number {
   const practice = skill
     ? params.successWeight * Math.log1p(skill.creditSum) +
-      params.failureWeight * Math.log1p(Math.max(0, skill.attempts - skill.creditSum))
+      params.failureWeight * Math.log1p(Math.max(0, skill.attempts - skill.creditSum)) +
+      params.recentWeight * (2 * skill.recent - 1)
     : 0;
-  return learner.theta + (skill?.theta ?? 0) + practice - difficulty - forgettingPenalty(params, skill, nowMs);
+  const recent = params.learnerRecentWeight * (2 * learner.recent - 1);
+  return learner.theta + (skill?.theta ?? 0) + practice + recent - difficulty - forgettingPenalty(params, skill, nowMs);
 }
 
 const calibrated = (params: LearnerModelParameters, z: number) =>
@@ -200,12 +239,29 @@ export function predictCorrect(
 export interface PreviousAnswer {
   credit: number;
   atMs: number;
+  /** The learner's attempts of the question so far and the credits they earned. */
+  attempts: number;
+  creditSum: number;
+}
+
+/** The learner's answers to a question after one more with `credit` at `atMs`. */
+export function answerAfter(previous: PreviousAnswer | null, credit: number, atMs: number): PreviousAnswer {
+  return {
+    credit,
+    atMs,
+    attempts: (previous?.attempts ?? 0) + 1,
+    creditSum: (previous?.creditSum ?? 0) + credit,
+  };
 }
 
 function repeatTerm(params: LearnerModelParameters, previous: PreviousAnswer | null, nowMs: number): number {
-  if (previous === null || params.repeatWeight === 0) return 0;
+  if (previous === null) return 0;
   const hours = Math.max(0, nowMs - previous.atMs) / hourMs;
-  return params.repeatWeight * (2 * previous.credit - 1) * 2 ** (-hours / params.repeatHalfLifeHours);
+  return (
+    params.repeatWeight * (2 * previous.credit - 1) * 2 ** (-hours / params.repeatHalfLifeHours) +
+    params.itemSuccessWeight * Math.log1p(previous.creditSum) +
+    params.itemFailureWeight * Math.log1p(Math.max(0, previous.attempts - previous.creditSum))
+  );
 }
 
 /** P(correct) on a typical question of the subcategory at `nowMs`, forgetting included (Mastery.estimate). */
@@ -242,18 +298,22 @@ export function updateAfterAttempt(
   previous: PreviousAnswer | null = null,
 ): AttemptUpdate {
   const predicted = predictCorrect(params, learner, skill, question, subcategory, atMs, previous);
-  const surprise = credit - predicted;
+  const certainty =
+    params.questionUncertainty > 0 ? question.information / (question.information + params.questionUncertainty) : 1;
+  const surprise = certainty * (credit - predicted);
   const current = skill ?? newSkillState();
   return {
     predicted,
     learner: {
       theta: learner.theta + (params.abilityK / (1 + params.abilityKDecay * learner.attempts)) * surprise,
       attempts: learner.attempts + 1,
+      recent: learner.recent + params.learnerRecentRate * (credit - learner.recent),
     },
     skill: {
       theta: current.theta + (params.skillK / (1 + params.skillKDecay * current.attempts)) * surprise,
       attempts: current.attempts + 1,
       creditSum: current.creditSum + credit,
+      recent: current.recent + params.recentRate * (credit - current.recent),
       lastAttemptAt: Math.max(atMs, current.lastAttemptAt ?? atMs),
     },
   };

@@ -154,9 +154,10 @@ async function loadLearner(db: Database, userId: string): Promise<CachedLearner 
       user_exists: boolean;
       theta: number | null;
       attempts: number | null;
+      recent: number | null;
       version: number | null;
-      skills: [string, number, number, number, number | null][] | null;
-      answers: [string, number, number][] | null;
+      skills: [string, number, number, number, number, number | null][] | null;
+      answers: [string, number, number, number, number][] | null;
     }[]
   >`
     WITH first_state AS (
@@ -165,28 +166,37 @@ async function loadLearner(db: Database, userId: string): Promise<CachedLearner 
       FROM users u
       WHERE u.id = ${userId}::uuid AND NOT EXISTS (SELECT 1 FROM learner_states l WHERE l.user_id = u.id)
       ON CONFLICT DO NOTHING)
-    SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ${userId}::uuid) AS user_exists, l.theta, l.attempts, l.version,
-           (SELECT json_agg(json_build_array(s.subcategory, s.theta, s.attempts, s.credit_sum,
+    SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ${userId}::uuid) AS user_exists, l.theta, l.attempts,
+           l.recent, l.version,
+           (SELECT json_agg(json_build_array(s.subcategory, s.theta, s.attempts, s.credit_sum, s.recent,
                                              floor(extract(epoch FROM s.last_attempt_at) * 1000)))
             FROM skill_states s WHERE s.user_id = ${userId}::uuid) AS skills,
-           (SELECT json_agg(json_build_array(p.question_id, p.credit, p.at))
+           (SELECT json_agg(json_build_array(p.question_id, p.credit, p.at, p.n, p.credit_sum))
             FROM (SELECT DISTINCT ON (a.question_id) a.question_id,
                          CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END AS credit,
-                         floor(extract(epoch FROM COALESCE(a.answered_at, a.recorded_at)) * 1000) AS at
+                         floor(extract(epoch FROM COALESCE(a.answered_at, a.recorded_at)) * 1000) AS at,
+                         count(*) OVER w AS n,
+                         sum(CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END) OVER w AS credit_sum
                   FROM attempts a WHERE a.user_id = ${userId}::uuid
+                  WINDOW w AS (PARTITION BY a.question_id)
                   ORDER BY a.question_id, a.attempt_no DESC) p) AS answers
     FROM (SELECT 1) one LEFT JOIN learner_states l ON l.user_id = ${userId}::uuid`;
   if (!row?.user_exists) return null;
   return {
     // A state row created by this very statement is not visible to it: version 0, a new learner.
     version: row.version ?? 0,
-    learner: { theta: row.theta ?? 0, attempts: row.attempts ?? 0 },
+    learner: { theta: row.theta ?? 0, attempts: row.attempts ?? 0, recent: row.recent ?? 0.5 },
     skills: new Map(
-      (row.skills ?? []).map(([subcategory, theta, attempts, creditSum, lastAttemptAt]) => [
+      (row.skills ?? []).map(([subcategory, theta, attempts, creditSum, recent, lastAttemptAt]) => [
         subcategory,
-        { theta, attempts, creditSum, lastAttemptAt: lastAttemptAt === null ? null : Number(lastAttemptAt) },
+        { theta, attempts, creditSum, recent, lastAttemptAt: lastAttemptAt === null ? null : Number(lastAttemptAt) },
       ]),
     ),
-    answers: new Map((row.answers ?? []).map(([questionId, credit, at]) => [questionId, { credit, atMs: Number(at) }])),
+    answers: new Map(
+      (row.answers ?? []).map(([questionId, credit, at, attempts, creditSum]) => [
+        questionId,
+        { credit, atMs: Number(at), attempts: Number(attempts), creditSum: Number(creditSum) },
+      ]),
+    ),
   };
 }

@@ -1,7 +1,7 @@
 import { actingUserId, userGone, type Viewer } from '../auth.ts';
 import type { Database } from '../db/client.ts';
 import { answerKey } from '../domain/grading.ts';
-import { estimate, type LearnerModelParameters, updateAfterAttempt } from '../domain/learner-model.ts';
+import { answerAfter, estimate, type LearnerModelParameters, updateAfterAttempt } from '../domain/learner-model.ts';
 import { attemptCredit } from '../domain/mastery.ts';
 import { badInput, conflict, forbidden, notFound } from '../errors.ts';
 import type { Attempt, AttemptContext } from '../generated/prisma/client.ts';
@@ -118,7 +118,8 @@ export async function recordAttempt(
                        a.predicted_correct AS "predictedCorrect", a.mastery_after AS "masteryAfter"),
            learner AS (
              UPDATE learner_states l
-             SET theta = ${step.learner.theta}, attempts = ${step.learner.attempts}, version = l.version + 1,
+             SET theta = ${step.learner.theta}, attempts = ${step.learner.attempts}, recent = ${step.learner.recent},
+                 version = l.version + 1,
                  state_at = GREATEST(l.state_at, input.at),
                  -- Older than the state: applied out of answeredAt order, so NIGHTLY replays the learner.
                  replay_from = CASE WHEN input.at < l.state_at THEN LEAST(l.replay_from, input.at)
@@ -126,14 +127,15 @@ export async function recordAttempt(
                  updated_at = now()
              FROM input WHERE l.user_id = input.user_id AND EXISTS (SELECT 1 FROM inserted)),
            skill AS (
-             INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, last_attempt_at,
-                                            updated_at)
+             INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, recent,
+                                            last_attempt_at, updated_at)
              SELECT input.user_id, q.subcategory, ${step.skill.theta}, ${step.skill.attempts},
-                    ${step.skill.creditSum}, ${step.skillLastAttemptAt}::timestamptz, now()
+                    ${step.skill.creditSum}, ${step.skill.recent}, ${step.skillLastAttemptAt}::timestamptz, now()
              FROM input, q WHERE EXISTS (SELECT 1 FROM inserted)
              ON CONFLICT (user_id, subcategory) DO UPDATE
              SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
-                 last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
+                 recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at,
+                 updated_at = EXCLUDED.updated_at)
       SELECT * FROM inserted`;
     if (inserted) {
       learnerWritten(db, userId, state, {
@@ -141,7 +143,7 @@ export async function recordAttempt(
         subcategory: question.subcategory,
         skill: step.skill,
         questionId: input.questionId,
-        answer: { credit: step.credit, atMs: step.at.getTime() },
+        answer: step.answer,
       });
       return inserted;
     }
@@ -186,10 +188,12 @@ function modelStep(
     at.getTime(),
     state.answers.get(input.questionId) ?? null,
   );
+  const previous = state.answers.get(input.questionId);
   return {
     ...update,
     at,
     credit,
+    answer: answerAfter(previous ?? null, credit, at.getTime()),
     masteryAfter: estimate(model, update.learner, update.skill, question.prior, at.getTime()),
     skillLastAttemptAt: update.skill.lastAttemptAt === null ? null : new Date(update.skill.lastAttemptAt),
   };

@@ -52,8 +52,8 @@ export async function learnerModelStates(
   );
   if (userIds.length === 0) return states;
   // One after the other: a transaction's statements cannot overlap.
-  const learners = await client.$queryRaw<{ user_id: string; theta: number; attempts: number }[]>`
-    SELECT user_id::text, theta, attempts FROM learner_states WHERE user_id = ANY(${userIds}::uuid[])`;
+  const learners = await client.$queryRaw<{ user_id: string; theta: number; attempts: number; recent: number }[]>`
+    SELECT user_id::text, theta, attempts, recent FROM learner_states WHERE user_id = ANY(${userIds}::uuid[])`;
   const skills = await client.$queryRaw<
     {
       user_id: string;
@@ -61,19 +61,22 @@ export async function learnerModelStates(
       theta: number;
       attempts: number;
       credit_sum: number;
+      recent: number;
       last_attempt_at: Date | null;
       updated_at: Date;
     }[]
   >`
-      SELECT user_id::text, subcategory, theta, attempts, credit_sum, last_attempt_at, updated_at
+      SELECT user_id::text, subcategory, theta, attempts, credit_sum, recent, last_attempt_at, updated_at
       FROM skill_states WHERE user_id = ANY(${userIds}::uuid[]) ORDER BY user_id, subcategory`;
-  for (const row of learners) states.get(row.user_id)!.learner = { theta: row.theta, attempts: row.attempts };
+  for (const row of learners)
+    states.get(row.user_id)!.learner = { theta: row.theta, attempts: row.attempts, recent: row.recent };
   for (const row of skills) {
     states.get(row.user_id)!.skills.set(row.subcategory, {
       subcategory: row.subcategory,
       theta: row.theta,
       attempts: row.attempts,
       creditSum: row.credit_sum,
+      recent: row.recent,
       lastAttemptAt: row.last_attempt_at?.getTime() ?? null,
       updatedAt: row.updated_at,
     });

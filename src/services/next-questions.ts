@@ -49,6 +49,8 @@ export async function nextQuestions(
       model_information: number | null;
       last_answered_at: Date | null;
       last_credit: number | null;
+      answers: number | null;
+      credit_sum: number | null;
     }[]
   >`
     WITH plan AS (
@@ -59,10 +61,14 @@ export async function nextQuestions(
            json_array_elements(latest.after) AS unit),
     units AS (SELECT COALESCE(NULLIF(${session.units}::text[], '{}'), (SELECT units FROM plan)) AS units)
     SELECT q.id::text, q.subcategory, q.difficulty_band::text AS band, q.model_difficulty, q.model_attempts,
-           q.model_information, last.at AS last_answered_at, last.credit AS last_credit
+           q.model_information, last.at AS last_answered_at, last.credit AS last_credit, last.answers,
+           last.credit_sum
     FROM questions q CROSS JOIN units
     LEFT JOIN LATERAL (SELECT COALESCE(a.answered_at, a.recorded_at) AS at,
-                              CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END::float8 AS credit
+                              CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END::float8 AS credit,
+                              (count(*) OVER ())::int AS answers,
+                              (sum(CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END) OVER ())::float8
+                                AS credit_sum
                        FROM attempts a WHERE a.user_id = ${userId}::uuid AND a.question_id = q.id
                        ORDER BY a.attempt_no DESC LIMIT 1) last ON true
     WHERE units.units IS NULL OR q.subcategory = ANY(units.units)`;
@@ -90,7 +96,12 @@ export async function nextQuestions(
         prior,
         nowMs,
         c.last_answered_at && c.last_credit !== null
-          ? { credit: c.last_credit, atMs: c.last_answered_at.getTime() }
+          ? {
+              credit: c.last_credit,
+              atMs: c.last_answered_at.getTime(),
+              attempts: c.answers ?? 1,
+              creditSum: c.credit_sum ?? c.last_credit,
+            }
           : null,
       ),
       lastAnsweredAt: c.last_answered_at,

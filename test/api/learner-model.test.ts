@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localDate } from '../../src/domain/calendar.ts';
 import {
+  answerAfter,
   defaultLearnerModelParameters,
   estimate,
   type LearnerAbility,
@@ -56,6 +57,11 @@ const model: LearnerModelParameters = {
   failureWeight: -0.1,
   repeatWeight: 0.5,
   repeatHalfLifeHours: 6,
+  itemSuccessWeight: 0.3,
+  itemFailureWeight: -0.2,
+  recentWeight: 0.4,
+  learnerRecentWeight: 0.3,
+  questionUncertainty: 2,
   calibrationSlope: 0.9,
   calibrationIntercept: 0.1,
 };
@@ -144,7 +150,7 @@ async function replay(attempts: readonly ReplayedAttempt[]) {
       a.atMs,
       previous,
     );
-    answers.set(a.questionId, { credit: a.credit, atMs: a.atMs });
+    answers.set(a.questionId, answerAfter(answers.get(a.questionId) ?? null, a.credit, a.atMs));
     predictions.push(update.predicted);
     learner = update.learner;
     skills.set(a.subcategory, update.skill);

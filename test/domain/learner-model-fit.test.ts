@@ -59,6 +59,8 @@ describe('replayLearnerModel', () => {
     const second = updateAfterAttempt(params, first.learner, first.skill, q0, sub, 0.5, 2 * hour, {
       credit: 0,
       atMs: 1 * hour,
+      attempts: 1,
+      creditSum: 0,
     });
     const third = updateAfterAttempt(params, second.learner, second.skill, q0, sub, 1, 3 * hour);
     expect(predictions[1]).toBe(first.predicted);

@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
+  answerAfter,
   defaultLearnerModelParameters,
   estimate,
   type LearnerAbility,
@@ -37,6 +38,13 @@ const params: LearnerModelParameters = {
   failureWeight: 0,
   repeatWeight: 0,
   repeatHalfLifeHours: 24,
+  itemSuccessWeight: 0,
+  itemFailureWeight: 0,
+  recentWeight: 0,
+  learnerRecentWeight: 0,
+  recentRate: 0.5,
+  learnerRecentRate: 0.25,
+  questionUncertainty: 0,
   calibrationSlope: 1,
   calibrationIntercept: 0,
 };
@@ -51,8 +59,9 @@ describe('prediction and update by hand', () => {
   test('a correct answer moves the ability by K_θ(0)·(1 − P) and the offset by K_δ(0)·(1 − P)', () => {
     const first = updateAfterAttempt(params, newLearnerAbility(), null, medium, subcategory, 1, T0);
     expect(first.predicted).toBe(0.5);
-    expect(first.learner).toEqual({ theta: 0.4 * 0.5, attempts: 1 });
-    expect(first.skill).toEqual({ theta: 0.8 * 0.5, attempts: 1, creditSum: 1, lastAttemptAt: T0 });
+    // The recency-weighted success rates move from 0.5 by their rates (0.25 and 0.5) toward the credit.
+    expect(first.learner).toEqual({ theta: 0.4 * 0.5, attempts: 1, recent: 0.625 });
+    expect(first.skill).toEqual({ theta: 0.8 * 0.5, attempts: 1, creditSum: 1, recent: 0.75, lastAttemptAt: T0 });
     // 30 s later: z = 0.2 + 0.4 − 0 − 0.1·log2(1 + 1/120).
     const z = 0.6 - 0.1 * Math.log2(1 + 30_000 / hour);
     const next = predictCorrect(params, first.learner, first.skill, medium, subcategory, T0 + 30_000);
@@ -73,19 +82,19 @@ describe('prediction and update by hand', () => {
   });
 
   test('forgetting: three idle hours cost 0.1·log2(1 + 3) = 0.2 of logit', () => {
-    const learner: LearnerAbility = { theta: 1, attempts: 10 };
-    const skill: SkillState = { theta: 0.5, attempts: 5, creditSum: 4, lastAttemptAt: T0 };
+    const learner: LearnerAbility = { theta: 1, attempts: 10, recent: 0.5 };
+    const skill: SkillState = { theta: 0.5, attempts: 5, creditSum: 4, recent: 0.5, lastAttemptAt: T0 };
     expect(predictCorrect(params, learner, skill, medium, subcategory, T0 + 3 * hour)).toBeCloseTo(sigmoid(1.3), 12);
   });
 
   test('a subcategory new to a known learner borrows their global ability', () => {
-    const learner: LearnerAbility = { theta: 1.2, attempts: 50 };
+    const learner: LearnerAbility = { theta: 1.2, attempts: 50, recent: 0.5 };
     expect(estimate(params, learner, null, subcategory, T0)).toBeCloseTo(sigmoid(1.2), 12);
   });
 
   test('PFA terms: + successWeight·ln(1 + successes) + failureWeight·ln(1 + failures), in credits', () => {
     const pfa = { ...params, successWeight: 0.3, failureWeight: -0.2, forgettingRate: 0 };
-    const skill: SkillState = { theta: 0, attempts: 6, creditSum: 3.5, lastAttemptAt: T0 };
+    const skill: SkillState = { theta: 0, attempts: 6, creditSum: 3.5, recent: 0.5, lastAttemptAt: T0 };
     const z = 0.3 * Math.log(4.5) - 0.2 * Math.log(3.5);
     expect(predictCorrect(pfa, newLearnerAbility(), skill, medium, subcategory, T0)).toBeCloseTo(sigmoid(z), 12);
   });
@@ -93,25 +102,54 @@ describe('prediction and update by hand', () => {
   test('the previous answer to the same question: ± repeatWeight, halving every repeatHalfLifeHours', () => {
     const repeat = { ...params, repeatWeight: 2, repeatHalfLifeHours: 10 };
     const learner = newLearnerAbility();
-    const wrongJustNow = { credit: 0, atMs: T0 };
+    const wrongJustNow = { credit: 0, atMs: T0, attempts: 1, creditSum: 0 };
     expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, wrongJustNow)).toBeCloseTo(sigmoid(-2), 12);
-    const rightTenHoursAgo = { credit: 1, atMs: T0 - 10 * hour };
+    const rightTenHoursAgo = { credit: 1, atMs: T0 - 10 * hour, attempts: 1, creditSum: 1 };
     expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, rightTenHoursAgo)).toBeCloseTo(
       sigmoid(1),
       12,
     );
     // A hinted one (credit 0.5) says nothing; the update passes it on to its prediction.
-    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, { credit: 0.5, atMs: T0 })).toBe(0.5);
+    const hinted = { credit: 0.5, atMs: T0, attempts: 1, creditSum: 0.5 };
+    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, hinted)).toBe(0.5);
     const update = updateAfterAttempt(repeat, learner, null, medium, subcategory, 1, T0, wrongJustNow);
     expect(update.predicted).toBeCloseTo(sigmoid(-2), 12);
     expect(update.learner.theta).toBeCloseTo(0.4 * (1 - sigmoid(-2)), 12);
   });
 
+  test('item counts: + itemSuccessWeight·ln(1 + successes) + itemFailureWeight·ln(1 + failures) there', () => {
+    const item = { ...params, itemSuccessWeight: 0.4, itemFailureWeight: -0.3 };
+    const answers = answerAfter(answerAfter(answerAfter(null, 1, T0), 0, T0), 0.5, T0 + hour);
+    expect(answers).toEqual({ credit: 0.5, atMs: T0 + hour, attempts: 3, creditSum: 1.5 });
+    const z = 0.4 * Math.log(2.5) - 0.3 * Math.log(2.5);
+    const p = predictCorrect(item, newLearnerAbility(), null, medium, subcategory, T0 + hour, answers);
+    expect(p).toBeCloseTo(sigmoid(z), 12);
+  });
+
+  test('R-PFA: + recentWeight·(2·r − 1) in the subcategory and learnerRecentWeight·(2·r − 1) overall', () => {
+    const recent = { ...params, recentWeight: 0.6, learnerRecentWeight: 0.2, forgettingRate: 0 };
+    const learner: LearnerAbility = { theta: 0, attempts: 4, recent: 0.9 };
+    const skill: SkillState = { theta: 0, attempts: 2, creditSum: 0, recent: 0.25, lastAttemptAt: T0 };
+    const z = 0.6 * (0.5 - 1) + 0.2 * (1.8 - 1);
+    expect(predictCorrect(recent, learner, skill, medium, subcategory, T0)).toBeCloseTo(sigmoid(z), 12);
+    const wrong = updateAfterAttempt(recent, learner, skill, medium, subcategory, 0, T0);
+    expect(wrong.skill.recent).toBeCloseTo(0.125, 12);
+    expect(wrong.learner.recent).toBeCloseTo(0.675, 12);
+  });
+
+  test('a question of uncertain difficulty moves the learner less: steps × I / (I + questionUncertainty)', () => {
+    const glicko = { ...params, questionUncertainty: 4 };
+    const update = updateAfterAttempt(glicko, newLearnerAbility(), null, medium, subcategory, 1, T0);
+    // medium's information is 4: half the step.
+    expect(update.learner.theta).toBeCloseTo(0.4 * 0.5 * 0.5, 12);
+    expect(update.skill.theta).toBeCloseTo(0.8 * 0.5 * 0.5, 12);
+  });
+
   test('calibration: P = σ(slope·z + lowSlope·min(z, 0) + intercept)', () => {
     const scaled = { ...params, calibrationSlope: 0.8, calibrationIntercept: 0.3, calibrationLowSlope: -0.2 };
-    const learner: LearnerAbility = { theta: 1, attempts: 3 };
+    const learner: LearnerAbility = { theta: 1, attempts: 3, recent: 0.5 };
     expect(predictCorrect(scaled, learner, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(0.8 + 0.3), 12);
-    const weak: LearnerAbility = { theta: -1, attempts: 3 };
+    const weak: LearnerAbility = { theta: -1, attempts: 3, recent: 0.5 };
     expect(predictCorrect(scaled, weak, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(-0.8 + 0.2 + 0.3), 12);
   });
 
@@ -163,13 +201,21 @@ const arbitraryParams = fc.record({
   calibrationSlope: finite(0.1, 3),
   calibrationIntercept: finite(-2, 2),
   calibrationLowSlope: finite(-0.09, 2),
+  itemSuccessWeight: finite(-1, 1),
+  itemFailureWeight: finite(-1, 1),
+  recentWeight: finite(0, 2),
+  recentRate: finite(0, 1),
+  learnerRecentWeight: finite(0, 2),
+  learnerRecentRate: finite(0, 1),
+  questionUncertainty: finite(0, 20),
 });
-const arbitraryLearner = fc.record({ theta: finite(-6, 6), attempts: fc.nat(1000) });
+const arbitraryLearner = fc.record({ theta: finite(-6, 6), attempts: fc.nat(1000), recent: finite(0, 1) });
 const arbitrarySkill = fc.option(
   fc.record({
     theta: finite(-6, 6),
     attempts: fc.nat(500),
     creditSum: finite(0, 500),
+    recent: finite(0, 1),
     lastAttemptAt: fc.option(fc.integer({ min: T0 - 1000 * hour, max: T0 }), { nil: null }),
   }),
   { nil: null },
@@ -192,7 +238,15 @@ const arbitraryCase = fc.record({
 
 describe('properties', () => {
   test('predictions are in (0, 1) and do not depend on the answer', () => {
-    const previous = fc.option(fc.record({ credit: fc.constantFrom(0, 0.5, 1), atMs: fc.constant(T0) }), { nil: null });
+    const previous = fc.option(
+      fc.record({
+        credit: fc.constantFrom(0, 0.5, 1),
+        atMs: fc.constant(T0),
+        attempts: fc.integer({ min: 1, max: 50 }),
+        creditSum: finite(0, 1),
+      }),
+      { nil: null },
+    );
     fc.assert(
       fc.property(arbitraryCase, fc.integer({ min: 0, max: 1000 * hour }), previous, (c, later, before) => {
         const at = T0 + later;

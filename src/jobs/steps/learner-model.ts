@@ -15,6 +15,7 @@
 import type { Transaction } from '../../db/types.ts';
 import {
   type AttemptAggregate,
+  answerAfter,
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
@@ -188,7 +189,7 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
       atMs,
       state.answers.get(questionId) ?? null,
     );
-    state.answers.set(questionId, { credit, atMs });
+    state.answers.set(questionId, answerAfter(state.answers.get(questionId) ?? null, credit, atMs));
     state.learner = update.learner;
     state.skills.set(subcategory, update.skill);
     state.at = atMs;
@@ -197,6 +198,7 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
     u: userId,
     theta: s.learner.theta,
     attempts: s.learner.attempts,
+    recent: s.learner.recent,
     at: s.at === null ? null : new Date(s.at).toISOString(),
   }));
   const skills = [...states].flatMap(([userId, s]) =>
@@ -206,6 +208,7 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
       theta: skill.theta,
       attempts: skill.attempts,
       credit: skill.creditSum,
+      recent: skill.recent,
       last: skill.lastAttemptAt === null ? null : new Date(skill.lastAttemptAt).toISOString(),
     })),
   );
@@ -213,20 +216,22 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
   await tx.$executeRaw`
     WITH learners AS (
       UPDATE learner_states l
-      SET theta = r.theta, attempts = r.attempts, version = l.version + 1, state_at = r.at, replay_from = NULL,
-          updated_at = now()
-      FROM json_to_recordset(${JSON.stringify(learners)}::json) AS r(u uuid, theta float8, attempts int, at timestamptz)
+      SET theta = r.theta, attempts = r.attempts, recent = r.recent, version = l.version + 1, state_at = r.at,
+          replay_from = NULL, updated_at = now()
+      FROM json_to_recordset(${JSON.stringify(learners)}::json)
+        AS r(u uuid, theta float8, attempts int, recent float8, at timestamptz)
       WHERE l.user_id = r.u),
     skills AS (
       SELECT * FROM json_to_recordset(${JSON.stringify(skills)}::json)
-        AS r(u uuid, s text, theta float8, attempts int, credit float8, last timestamptz)),
+        AS r(u uuid, s text, theta float8, attempts int, credit float8, recent float8, last timestamptz)),
     removed AS (
       DELETE FROM skill_states k WHERE k.user_id = ANY(${userIds}::uuid[])
         AND NOT EXISTS (SELECT 1 FROM skills r WHERE r.u = k.user_id AND r.s = k.subcategory))
-    INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, last_attempt_at, updated_at)
-    SELECT u, s, theta, attempts, credit, last, now() FROM skills
+    INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, recent, last_attempt_at,
+                                   updated_at)
+    SELECT u, s, theta, attempts, credit, recent, last, now() FROM skills
     ON CONFLICT (user_id, subcategory) DO UPDATE
     SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
-        last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at`;
+        recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at`;
   return attempts.length;
 }
