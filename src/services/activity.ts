@@ -139,8 +139,7 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
         WHERE s.started_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
           AND s.started_at < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
       ) x
-      WHERE x.day BETWEEN ${from}::date AND ${to}::date
-      GROUP BY x.day
+      GROUP BY x.day -- the days around the range too: the join to the range's days drops them
     )
     SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
            (COALESCE(c.attempts, 0) + COALESCE(r.attempts, 0))::int AS attempts,
@@ -212,11 +211,11 @@ export async function cohortLearners(
   const [row] = await db.$queryRaw<{ subcategories: CohortSubcategory[]; at_risk: AtRiskRow[] }[]>`
     WITH r AS (${rangeActivity(from, to, await rollupMark(db))}),
     per_learner AS MATERIALIZED (
-      SELECT subcategory, user_id, sum(attempts) AS attempts, sum(correct) AS correct,
-             sum(attempts) FILTER (WHERE day <= ${firstTo}::date) AS n1,
-             sum(correct) FILTER (WHERE day <= ${firstTo}::date) AS c1,
-             sum(attempts) FILTER (WHERE day >= ${secondFrom}::date) AS n2,
-             sum(correct) FILTER (WHERE day >= ${secondFrom}::date) AS c2
+      SELECT subcategory, user_id, sum(attempts)::int AS attempts, sum(correct)::int AS correct,
+             sum(attempts) FILTER (WHERE day <= ${firstTo}::date)::int AS n1,
+             sum(correct) FILTER (WHERE day <= ${firstTo}::date)::int AS c1,
+             sum(attempts) FILTER (WHERE day >= ${secondFrom}::date)::int AS n2,
+             sum(correct) FILTER (WHERE day >= ${secondFrom}::date)::int AS c2
       FROM r GROUP BY 1, 2
     ), subcategories AS (
       SELECT p.subcategory, count(*)::int AS learners, sum(p.attempts)::int AS attempts,
@@ -235,19 +234,22 @@ export async function cohortLearners(
               AND 20 * (h.c1 * h.n2 - h.c2 * h.n1) >= 3 * h.n1 * h.n2) AS accuracy_flag,
              (h.n1 >= ${MIN_HALF_ATTEMPTS} AND 2 * h.n2 <= h.n1) AS activity_flag
       FROM halves h
+    ), ranked AS (
+      -- The names break ties only: read them for the top scores (ties included), not for everyone.
+      SELECT f.*,
+             GREATEST(
+               CASE WHEN f.accuracy_flag
+                    THEN (f.c1::float8 / f.n1 - f.c2::float8 / f.n2) / ${ACCURACY_DROP_THRESHOLD} ELSE 0 END,
+               CASE WHEN f.activity_flag THEN (1 - f.n2::float8 / f.n1) / ${ACTIVITY_DROP_THRESHOLD} ELSE 0 END)
+               AS score
+      FROM flagged f
+      WHERE f.accuracy_flag OR f.activity_flag
+      ORDER BY score DESC
+      FETCH FIRST (${limit}) ROWS WITH TIES
     ), at_risk AS (
       SELECT f.user_id::text AS user_id, f.n1::int AS n1, f.c1::int AS c1, f.n2::int AS n2, f.c2::int AS c2,
-             f.accuracy_flag, f.activity_flag,
-             row_number() OVER (
-               ORDER BY GREATEST(
-                          CASE WHEN f.accuracy_flag
-                               THEN (f.c1::float8 / f.n1 - f.c2::float8 / f.n2) / ${ACCURACY_DROP_THRESHOLD} ELSE 0 END,
-                          CASE WHEN f.activity_flag
-                               THEN (1 - f.n2::float8 / f.n1) / ${ACTIVITY_DROP_THRESHOLD} ELSE 0 END)
-                        DESC,
-                        u.name, u.id) AS rank
-      FROM flagged f JOIN users u ON u.id = f.user_id
-      WHERE f.accuracy_flag OR f.activity_flag
+             f.accuracy_flag, f.activity_flag, row_number() OVER (ORDER BY f.score DESC, u.name, u.id) AS rank
+      FROM ranked f JOIN users u ON u.id = f.user_id
       ORDER BY rank
       LIMIT ${limit}
     )
