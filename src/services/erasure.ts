@@ -19,6 +19,7 @@ export const anonymousTables = [
   'activity_rollup_mark',
   // Per-day sums over the learners; an erasure takes the learner's part out first (eraseLearner).
   'daily_cohort_activity',
+  'time_zone_names',
   'erasures',
 ] as const;
 
