@@ -93,6 +93,8 @@ async function main() {
   const night = await timed(() => runJob(db, config, { job: 'NIGHTLY', at: cutoff, date: addDays(today, -1) }));
   if (night.value.outcome !== 'succeeded') throw new Error(`NIGHTLY ${night.value.outcome}: ${night.value.run.error}`);
   console.log(`  NIGHTLY ${seconds(night.ms)}`);
+  // What autovacuum does soon after a large run: the planner's statistics of the rollup tables.
+  await db.prisma.$executeRawUnsafe('ANALYZE daily_activity, daily_cohort_activity, masteries');
 
   // The sampled learners: random ones among those who practised, each with a history point per day and
   // subcategory of theirs.

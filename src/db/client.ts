@@ -8,7 +8,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { applyMigrations, type MigrationConnection } from './migrate.ts';
+import { applyMigrations, type MigrationConnection, refreshTimeZoneNames } from './migrate.ts';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string | null }
@@ -88,6 +88,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     const conn = await db.connect();
     try {
       await applyMigrations(conn);
+      await refreshTimeZoneNames(conn);
     } catch (error) {
       // Release before closing: pg's pool.end() waits for every checked-out client, so closing
       // first would hang forever.

@@ -41,6 +41,18 @@ const createTableSql = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
   "applied_steps_count" INTEGER NOT NULL DEFAULT 0
 )`;
 
+/**
+ * Copies the server's zone names into time_zone_names (once migrated): the zones a statement treats as
+ * known (src/services/time-zones.ts) are those of the server it runs on, after a tzdata update too.
+ */
+export async function refreshTimeZoneNames(conn: MigrationConnection): Promise<void> {
+  // One read of pg_timezone_names (it reads every zone file); nothing is written when nothing changed.
+  await conn.exec(`
+    WITH server AS MATERIALIZED (SELECT name FROM pg_timezone_names),
+    gone AS (DELETE FROM time_zone_names t WHERE NOT EXISTS (SELECT 1 FROM server s WHERE s.name = t.name))
+    INSERT INTO time_zone_names (name) SELECT name FROM server ORDER BY name ON CONFLICT DO NOTHING`);
+}
+
 /** Applies pending migrations in name order under Prisma's advisory lock; returns the names applied. */
 export async function applyMigrations(conn: MigrationConnection, migrations?: MigrationFile[]): Promise<string[]> {
   const files = migrations ?? (await readMigrations());

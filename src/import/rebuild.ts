@@ -30,7 +30,7 @@ import type { JobsConfig } from '../jobs/config.ts';
 import type { RunContext } from '../jobs/context.ts';
 import { jobsLockKey, lockJobs, setWorkMemory } from '../jobs/ledger.ts';
 import { cronSlots, scheduledRunDate } from '../jobs/slots.ts';
-import { rollUpActivity } from '../jobs/steps/activity-rollup.ts';
+import { resetActivityRollup, rollUpActivity } from '../jobs/steps/activity-rollup.ts';
 import { closeAbandonedSessions } from '../jobs/steps/close-sessions.ts';
 import { updateLearnerModel } from '../jobs/steps/learner-model.ts';
 import { storeLearningPatterns } from '../jobs/steps/learning-patterns.ts';
@@ -132,8 +132,7 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
       // the window, its replay every learner whose state is not a replay of their attempts.
       const model = await updateLearnerModel({ ...ctx(tx), windowStart: schedule.previousWatermark });
       // The cohort overview's rollup, from the beginning: imported attempts lie before its mark.
-      await tx.$executeRaw`DELETE FROM daily_activity`;
-      await tx.$executeRaw`DELETE FROM activity_rollup_mark`;
+      await resetActivityRollup(tx);
       await rollUpActivity(ctx(tx));
       const patterns = await storeLearningPatterns(ctx(tx));
       const plans = await planTomorrow(ctx(tx));

@@ -1,6 +1,8 @@
 // How a learner learns (SPEC 4.3) and what dashboards chart: User.learningPatterns, User.activity,
 // and Query.cohortOverview for coaches and admins. The numbers come from set-based SQL in
 // src/services/learning-patterns.ts and src/services/activity.ts.
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
 import { z } from 'zod';
 import type { Context } from '../context.ts';
 import { dateString } from '../domain/calendar.ts';
@@ -15,11 +17,11 @@ import {
   type ActivityPoint,
   type AtRiskLearner,
   activityFor,
-  atRiskLearners,
   type CohortDay,
+  type CohortLearners,
   type CohortSubcategory,
   cohortDays,
-  cohortSubcategories,
+  cohortLearners,
   MASTERY_QUANTILES,
   MAX_RANGE_DAYS,
   rangeProblem,
@@ -157,6 +159,22 @@ interface CohortRange {
   to: string;
 }
 
+/**
+ * The figures of cohortLearners per range, once per request: subcategories and atRisk share one
+ * statement (and so one pass over every learner's rows), whichever field asks first.
+ */
+const cohortLearnersOf = createContextCache(
+  (ctx: Context) =>
+    new DataLoader<string, CohortLearners>((ranges) =>
+      Promise.all(
+        ranges.map((range) => {
+          const [from, to] = range.split('..') as [string, string];
+          return ctx.heavy.run(heavyUser(ctx), () => cohortLearners(ctx.db.prisma, from, to));
+        }),
+      ),
+    ),
+);
+
 const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').implement({
   description: "All learners over a range of days (each learner's days in their own time zone).",
   fields: (t) => ({
@@ -172,7 +190,7 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
       type: [CohortSubcategoryRef],
       complexity: { field: 5, multiplier: 10 },
       description: 'Every subcategory practised in the range, by name.',
-      resolve: (r, _args, ctx) => ctx.heavy.run(heavyUser(ctx), () => cohortSubcategories(ctx.db.prisma, r.from, r.to)),
+      resolve: async (r, _args, ctx) => (await cohortLearnersOf(ctx).load(`${r.from}..${r.to}`)).subcategories,
     }),
     atRisk: t.field({
       type: [AtRiskLearnerRef],
@@ -180,7 +198,7 @@ const CohortOverviewRef = builder.objectRef<CohortRange>('CohortOverview').imple
       description:
         'At most 10 learners whose accuracy (−15 points or more) or attempts (half or fewer) dropped most ' +
         'from the first half of the range to the second, worst first, each with the reason.',
-      resolve: (r, _args, ctx) => ctx.heavy.run(heavyUser(ctx), () => atRiskLearners(ctx.db.prisma, r.from, r.to)),
+      resolve: async (r, _args, ctx) => (await cohortLearnersOf(ctx).load(`${r.from}..${r.to}`)).atRisk,
     }),
   }),
 });

@@ -98,24 +98,6 @@ export interface CohortSubcategory {
 /** The quantiles of masteryQuantiles: minimum, lower quartile, median, upper quartile, maximum. */
 export const MASTERY_QUANTILES = [0, 0.25, 0.5, 0.75, 1];
 
-/** Per subcategory practised in the range, by subcategory name. */
-export async function cohortSubcategories(db: SqlClient, from: string, to: string): Promise<CohortSubcategory[]> {
-  const problem = rangeProblem(from, to);
-  if (problem) throw new RangeError(problem);
-  return db.$queryRaw<CohortSubcategory[]>`
-    WITH r AS (${rangeActivity(from, to, await rollupMark(db))}),
-    per_learner AS (
-      SELECT subcategory, user_id, sum(attempts) AS attempts, sum(correct) AS correct FROM r GROUP BY 1, 2
-    )
-    SELECT p.subcategory, count(*)::int AS learners, sum(p.attempts)::int AS attempts,
-           (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, avg(m.score)::float8 AS "meanMastery",
-           COALESCE(percentile_cont(${MASTERY_QUANTILES}::float8[]) WITHIN GROUP (ORDER BY m.score), '{}')
-             AS "masteryQuantiles"
-    FROM per_learner p LEFT JOIN masteries m ON m.user_id = p.user_id AND m.subcategory = p.subcategory
-    GROUP BY p.subcategory
-    ORDER BY p.subcategory`;
-}
-
 export interface CohortDay {
   /** YYYY-MM-DD, each learner's own calendar day. */
   date: string;
@@ -128,19 +110,27 @@ export interface CohortDay {
   sessions: number;
 }
 
-/** Every day of the range (zeros included): the learners' attempts, accuracy and sessions. */
+/**
+ * Every day of the range (zeros included): the learners' attempts, accuracy and sessions. The days'
+ * totals come from daily_cohort_activity (the sums of daily_activity), plus the attempts recorded
+ * after the rollup's mark; a learner of those counts as active only where the rollup has no row of
+ * theirs that day.
+ */
 export async function cohortDays(db: SqlClient, from: string, to: string): Promise<CohortDay[]> {
   const problem = rangeProblem(from, to);
   if (problem) throw new RangeError(problem);
   const rows = await db.$queryRaw<
     { date: string; attempts: number; correct: number; learners: number; sessions: number }[]
   >`
-    WITH r AS (${rangeActivity(from, to, await rollupMark(db))}),
-    learner_days AS (
-      SELECT day, user_id, sum(attempts) AS attempts, sum(correct) AS correct FROM r GROUP BY day, user_id
-    ), a AS (
-      SELECT day, sum(attempts)::int AS attempts, sum(correct)::int AS correct, count(*)::int AS learners
-      FROM learner_days GROUP BY day
+    WITH recent AS (${recentActivity(from, to, await rollupMark(db))}),
+    recent_learner_days AS (
+      SELECT r.day, r.user_id, sum(r.attempts)::int AS attempts, sum(r.correct)::int AS correct,
+             NOT EXISTS (SELECT 1 FROM daily_activity d WHERE d.date = r.day AND d.user_id = r.user_id) AS new
+      FROM recent r GROUP BY 1, 2
+    ), recent_days AS (
+      SELECT day, sum(attempts)::int AS attempts, sum(correct)::int AS correct,
+             count(*) FILTER (WHERE new)::int AS learners
+      FROM recent_learner_days GROUP BY day
     ), s AS (
       SELECT x.day, count(*)::int AS sessions
       FROM (
@@ -149,13 +139,16 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
         WHERE s.started_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
           AND s.started_at < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
       ) x
-      WHERE x.day BETWEEN ${from}::date AND ${to}::date
-      GROUP BY x.day
+      GROUP BY x.day -- the days around the range too: the join to the range's days drops them
     )
-    SELECT to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(a.attempts, 0) AS attempts,
-           COALESCE(a.correct, 0) AS correct, COALESCE(a.learners, 0) AS learners, COALESCE(s.sessions, 0) AS sessions
+    SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
+           (COALESCE(c.attempts, 0) + COALESCE(r.attempts, 0))::int AS attempts,
+           (COALESCE(c.correct, 0) + COALESCE(r.correct, 0))::int AS correct,
+           (COALESCE(c.learners, 0) + COALESCE(r.learners, 0))::int AS learners,
+           COALESCE(s.sessions, 0) AS sessions
     FROM ${rangeDays(from, to)} d
-    LEFT JOIN a ON a.day = d.day
+    LEFT JOIN daily_cohort_activity c ON c.date = d.day
+    LEFT JOIN recent_days r ON r.day = d.day
     LEFT JOIN s ON s.day = d.day
     ORDER BY d.day`;
   return rows.map((r) => ({
@@ -186,76 +179,105 @@ export interface AtRiskLearner {
   secondHalf: RangeHalf;
 }
 
+export interface CohortLearners {
+  /** Per subcategory practised in the range, by subcategory name. */
+  subcategories: CohortSubcategory[];
+  /**
+   * The learners whose accuracy or activity dropped most from the first half of the range to the
+   * second (halves of equal length; the middle day of an odd range belongs to neither), ranked by how
+   * far past its threshold the larger drop is, at most `limit`. Empty for a one-day range.
+   */
+  atRisk: AtRiskLearner[];
+}
+
 /**
- * The learners whose accuracy or activity dropped most from the first half of the range to the
- * second (halves of equal length; the middle day of an odd range belongs to neither), ranked by how
- * far past its threshold the larger drop is, at most 10. Empty for a one-day range.
+ * The cohort's figures that need each learner's rows over the range: the subcategories and who is at
+ * risk, in one statement sharing one aggregate per (learner, subcategory) with both halves' sums.
  */
-export async function atRiskLearners(
+export async function cohortLearners(
   db: SqlClient,
   from: string,
   to: string,
   limit = AT_RISK_LIMIT,
-): Promise<AtRiskLearner[]> {
+): Promise<CohortLearners> {
   const problem = rangeProblem(from, to);
   if (problem) throw new RangeError(problem);
+  // A one-day range has no halves: firstTo before from and secondFrom after to leave both empty.
   const half = Math.floor((daysBetween(from, to) + 1) / 2);
-  if (half === 0) return [];
   const firstTo = addDays(from, half - 1);
   const secondFrom = addDays(to, -(half - 1));
   // Thresholds compared in integers (c1/n1 − c2/n2 ≥ 3/20 ⇔ 20(c1·n2 − c2·n1) ≥ 3·n1·n2), so a drop
   // of exactly 15 points or exactly half counts, whatever floating point would make of it.
-  const rows = await db.$queryRaw<
-    {
-      user_id: string;
-      n1: number;
-      c1: number;
-      n2: number;
-      c2: number;
-      accuracy_flag: boolean;
-      activity_flag: boolean;
-    }[]
-  >`
+  const [row] = await db.$queryRaw<{ subcategories: CohortSubcategory[]; at_risk: AtRiskRow[] }[]>`
     WITH r AS (${rangeActivity(from, to, await rollupMark(db))}),
-    halves AS (
-      SELECT user_id,
-             COALESCE(sum(attempts) FILTER (WHERE day <= ${firstTo}::date), 0)::bigint AS n1,
-             COALESCE(sum(correct) FILTER (WHERE day <= ${firstTo}::date), 0)::bigint AS c1,
-             COALESCE(sum(attempts) FILTER (WHERE day >= ${secondFrom}::date), 0)::bigint AS n2,
-             COALESCE(sum(correct) FILTER (WHERE day >= ${secondFrom}::date), 0)::bigint AS c2
-      FROM r GROUP BY user_id
+    per_learner AS MATERIALIZED (
+      SELECT subcategory, user_id, sum(attempts)::int AS attempts, sum(correct)::int AS correct,
+             sum(attempts) FILTER (WHERE day <= ${firstTo}::date)::int AS n1,
+             sum(correct) FILTER (WHERE day <= ${firstTo}::date)::int AS c1,
+             sum(attempts) FILTER (WHERE day >= ${secondFrom}::date)::int AS n2,
+             sum(correct) FILTER (WHERE day >= ${secondFrom}::date)::int AS c2
+      FROM r GROUP BY 1, 2
+    ), subcategories AS (
+      SELECT p.subcategory, count(*)::int AS learners, sum(p.attempts)::int AS attempts,
+             (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, avg(m.score)::float8 AS "meanMastery",
+             COALESCE(percentile_cont(${MASTERY_QUANTILES}::float8[]) WITHIN GROUP (ORDER BY m.score), '{}')
+               AS "masteryQuantiles"
+      FROM per_learner p LEFT JOIN masteries m ON m.user_id = p.user_id AND m.subcategory = p.subcategory
+      GROUP BY p.subcategory
+    ), halves AS (
+      SELECT user_id, COALESCE(sum(n1), 0)::bigint AS n1, COALESCE(sum(c1), 0)::bigint AS c1,
+             COALESCE(sum(n2), 0)::bigint AS n2, COALESCE(sum(c2), 0)::bigint AS c2
+      FROM per_learner GROUP BY user_id
     ), flagged AS (
       SELECT h.*,
              (h.n1 >= ${MIN_HALF_ATTEMPTS} AND h.n2 >= ${MIN_HALF_ATTEMPTS}
               AND 20 * (h.c1 * h.n2 - h.c2 * h.n1) >= 3 * h.n1 * h.n2) AS accuracy_flag,
              (h.n1 >= ${MIN_HALF_ATTEMPTS} AND 2 * h.n2 <= h.n1) AS activity_flag
       FROM halves h
+    ), ranked AS (
+      -- The names break ties only: read them for the top scores (ties included), not for everyone.
+      SELECT f.*,
+             GREATEST(
+               CASE WHEN f.accuracy_flag
+                    THEN (f.c1::float8 / f.n1 - f.c2::float8 / f.n2) / ${ACCURACY_DROP_THRESHOLD} ELSE 0 END,
+               CASE WHEN f.activity_flag THEN (1 - f.n2::float8 / f.n1) / ${ACTIVITY_DROP_THRESHOLD} ELSE 0 END)
+               AS score
+      FROM flagged f
+      WHERE f.accuracy_flag OR f.activity_flag
+      ORDER BY score DESC
+      FETCH FIRST (${limit}) ROWS WITH TIES
+    ), at_risk AS (
+      SELECT f.user_id::text AS user_id, f.n1::int AS n1, f.c1::int AS c1, f.n2::int AS n2, f.c2::int AS c2,
+             f.accuracy_flag, f.activity_flag, row_number() OVER (ORDER BY f.score DESC, u.name, u.id) AS rank
+      FROM ranked f JOIN users u ON u.id = f.user_id
+      ORDER BY rank
+      LIMIT ${limit}
     )
-    SELECT f.user_id::text AS user_id, f.n1::int AS n1, f.c1::int AS c1, f.n2::int AS n2, f.c2::int AS c2,
-           f.accuracy_flag, f.activity_flag
-    FROM flagged f JOIN users u ON u.id = f.user_id
-    WHERE f.accuracy_flag OR f.activity_flag
-    ORDER BY GREATEST(
-               CASE WHEN f.accuracy_flag THEN (f.c1::float8 / f.n1 - f.c2::float8 / f.n2) / ${ACCURACY_DROP_THRESHOLD}
-                    ELSE 0 END,
-               CASE WHEN f.activity_flag THEN (1 - f.n2::float8 / f.n1) / ${ACTIVITY_DROP_THRESHOLD} ELSE 0 END) DESC,
-             u.name, u.id
-    LIMIT ${limit}`;
-  return rows.map((row) => {
-    const accuracyDrop =
-      row.n1 >= MIN_HALF_ATTEMPTS && row.n2 >= MIN_HALF_ATTEMPTS ? row.c1 / row.n1 - row.c2 / row.n2 : null;
-    const activityDrop = row.n1 >= MIN_HALF_ATTEMPTS ? 1 - row.n2 / row.n1 : null;
-    const firstHalf = { from, to: firstTo, attempts: row.n1, correct: row.c1 };
-    const secondHalf = { from: secondFrom, to, attempts: row.n2, correct: row.c2 };
-    return {
-      userId: row.user_id,
-      accuracyDrop,
-      activityDrop,
-      reason: riskReason(row.accuracy_flag, row.activity_flag, firstHalf, secondHalf),
-      firstHalf,
-      secondHalf,
-    };
-  });
+    SELECT (SELECT COALESCE(json_agg(s ORDER BY s.subcategory), '[]') FROM subcategories s) AS subcategories,
+           (SELECT COALESCE(json_agg(a ORDER BY a.rank), '[]') FROM at_risk a) AS at_risk`;
+  const firstHalf = (r: AtRiskRow): RangeHalf => ({ from, to: firstTo, attempts: r.n1, correct: r.c1 });
+  const secondHalf = (r: AtRiskRow): RangeHalf => ({ from: secondFrom, to, attempts: r.n2, correct: r.c2 });
+  return {
+    subcategories: row!.subcategories,
+    atRisk: row!.at_risk.map((r) => ({
+      userId: r.user_id,
+      accuracyDrop: r.n1 >= MIN_HALF_ATTEMPTS && r.n2 >= MIN_HALF_ATTEMPTS ? r.c1 / r.n1 - r.c2 / r.n2 : null,
+      activityDrop: r.n1 >= MIN_HALF_ATTEMPTS ? 1 - r.n2 / r.n1 : null,
+      reason: riskReason(r.accuracy_flag, r.activity_flag, firstHalf(r), secondHalf(r)),
+      firstHalf: firstHalf(r),
+      secondHalf: secondHalf(r),
+    })),
+  };
+}
+
+interface AtRiskRow {
+  user_id: string;
+  n1: number;
+  c1: number;
+  n2: number;
+  c2: number;
+  accuracy_flag: boolean;
+  activity_flag: boolean;
 }
 
 /** Every day from `from` to `to` (inclusive) as rows of `day`, to join each day's figures to. */
@@ -272,11 +294,7 @@ async function rollupMark(db: SqlClient): Promise<Date | null> {
 /**
  * The learners' attempts answered on a day of the range in their own time zone, counted per
  * (user_id, subcategory, day): attempts, correct. The attempts recorded up to the rollup's mark come
- * from daily_activity (NIGHTLY's activityRollup step); those recorded after it (the day so far, or
- * everything before a first NIGHTLY) from the attempts themselves. The mark is read first and passed
- * as a value, so the planner sees how few attempts that second part reads. The bounds on the instants hold
- * for every zone (UTC−12 to UTC+14) so that the recorded_at index narrows that scan before the
- * per-learner day is worked out.
+ * from daily_activity (NIGHTLY's activityRollup step); those recorded after it from recentActivity.
  */
 function rangeActivity(from: string, to: string, mark: Date | null) {
   return Prisma.sql`
@@ -284,7 +302,19 @@ function rangeActivity(from: string, to: string, mark: Date | null) {
     FROM daily_activity d
     WHERE d.date BETWEEN ${from}::date AND ${to}::date
     UNION ALL
-    SELECT x.user_id, x.subcategory, x.day, count(*)::int, count(*) FILTER (WHERE x.correct)::int
+    ${recentActivity(from, to, mark)}`;
+}
+
+/**
+ * The attempts recorded after the rollup's mark (the day so far, or everything before a first
+ * NIGHTLY) answered on a day of the range, counted per (user_id, subcategory, day). The mark is read
+ * first and passed as a value, so the planner sees how few attempts this reads. The bounds on the
+ * instants hold for every zone (UTC−12 to UTC+14) so that the recorded_at index narrows the scan
+ * before the per-learner day is worked out.
+ */
+function recentActivity(from: string, to: string, mark: Date | null) {
+  return Prisma.sql`
+    SELECT x.user_id, x.subcategory, x.day, count(*)::int AS attempts, count(*) FILTER (WHERE x.correct)::int AS correct
     FROM (
       SELECT a.user_id, q.subcategory, a.correct,
              (COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day

@@ -17,6 +17,9 @@ export const anonymousTables = [
   'job_runs',
   'subcategory_priors',
   'activity_rollup_mark',
+  // Per-day sums over the learners; an erasure takes the learner's part out first (eraseLearner).
+  'daily_cohort_activity',
+  'time_zone_names',
   'erasures',
 ] as const;
 
@@ -106,6 +109,15 @@ export async function eraseLearner(db: Database, userId: string, erasedBy: strin
       userId,
     );
     if (user.length === 0) throw notFound('This user');
+    // The cohort's totals per day count the learner's rollup rows: subtract them before those go.
+    await tx.$executeRawUnsafe(
+      `UPDATE daily_cohort_activity c
+       SET attempts = c.attempts - x.attempts, correct = c.correct - x.correct, learners = c.learners - 1
+       FROM (SELECT date, sum(attempts)::int AS attempts, sum(correct)::int AS correct
+             FROM daily_activity WHERE user_id = $1::uuid GROUP BY date) x
+       WHERE c.date = x.date`,
+      userId,
+    );
     const counts: Record<string, number> = {};
     for (const { table, where } of await learnerTables(tx)) {
       const deleted = await tx.$executeRawUnsafe(`DELETE FROM ${quoted(table)} WHERE ${where}`, userId);

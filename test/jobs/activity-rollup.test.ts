@@ -1,9 +1,13 @@
-// NIGHTLY's activityRollup step: the cohort overview read through daily_activity and the attempts
-// recorded after its mark equals the raw scan of the attempts, before and after runs, with late
-// syncs, other time zones and a re-run; each attempt is added once.
+// NIGHTLY's activityRollup step: the cohort overview read through daily_activity,
+// daily_cohort_activity and the attempts recorded after its mark equals the raw scan of the attempts,
+// before and after runs, with late syncs, other time zones, re-runs and erasures; each attempt is
+// added once.
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { SqlClient } from '../../src/db/types.ts';
 import { runJob } from '../../src/jobs/run.ts';
-import { atRiskLearners, cohortDays, cohortSubcategories } from '../../src/services/activity.ts';
+import { resetActivityRollup } from '../../src/jobs/steps/activity-rollup.ts';
+import { cohortDays, cohortLearners } from '../../src/services/activity.ts';
+import { eraseLearner } from '../../src/services/erasure.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { at, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
 
@@ -17,32 +21,36 @@ const config = testJobsConfig();
 const from = '2025-03-01';
 const to = '2025-03-10';
 
-async function cohort() {
-  return {
-    days: await cohortDays(db.prisma, from, to),
-    subcategories: await cohortSubcategories(db.prisma, from, to),
-    atRisk: await atRiskLearners(db.prisma, from, to),
-  };
+async function figures(client: SqlClient, range = { from, to }) {
+  const { subcategories, atRisk } = await cohortLearners(client, range.from, range.to);
+  return { days: await cohortDays(client, range.from, range.to), subcategories, atRisk };
 }
 
-/** The same figures from the attempts alone: the rollup set aside (in a transaction rolled back). */
-async function rawCohort() {
-  let raw: Awaited<ReturnType<typeof cohort>> | null = null;
+const cohort = (range = { from, to }) => figures(db.prisma, range);
+
+/** The same figures from the attempts alone: the rollups set aside (in a transaction rolled back). */
+async function rawCohort(range = { from, to }) {
+  let raw: Awaited<ReturnType<typeof figures>> | null = null;
   await db.prisma
     .$transaction(async (tx) => {
-      await tx.$executeRaw`DELETE FROM daily_activity`;
-      await tx.$executeRaw`DELETE FROM activity_rollup_mark`;
-      raw = {
-        days: await cohortDays(tx, from, to),
-        subcategories: await cohortSubcategories(tx, from, to),
-        atRisk: await atRiskLearners(tx, from, to),
-      };
+      await resetActivityRollup(tx);
+      raw = await figures(tx, range);
       throw new Error('roll back');
     })
     .catch((error: Error) => {
       if (error.message !== 'roll back') throw error;
     });
   return raw!;
+}
+
+/** daily_cohort_activity holds exactly the sums of daily_activity per day. */
+async function expectCohortTotalsOfRollup() {
+  const sums = await db.prisma.$queryRaw<unknown[]>`
+    SELECT date, sum(attempts)::int AS attempts, sum(correct)::int AS correct, count(DISTINCT user_id)::int AS learners
+    FROM daily_activity GROUP BY date ORDER BY date`;
+  const totals = await db.prisma.$queryRaw<unknown[]>`
+    SELECT date, attempts, correct, learners FROM daily_cohort_activity WHERE learners > 0 ORDER BY date`;
+  expect(totals).toEqual(sums);
 }
 
 test('the rollup plus the attempts after its mark equal the raw scan, and each attempt counts once', async () => {
@@ -116,3 +124,72 @@ test('the rollup plus the attempts after its mark equal the raw scan, and each a
     _sum: { attempts: 21 },
   });
 });
+
+test('over many learners, zones, runs, late syncs and erasures, every range reads what the raw scan does', async () => {
+  let seed = 7;
+  /** A small deterministic generator (mulberry32), so a failure can be replayed. */
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const q = await createQuestions(db, [
+    { externalId: 'M-A', subcategory: 'Algebra' },
+    { externalId: 'M-G', subcategory: 'Geometry' },
+    { externalId: 'M-P', subcategory: 'Probability' },
+  ]);
+  const questions = [...q.values()];
+  const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Pacific/Kiritimati', 'Etc/GMT+12'];
+  const learners: string[] = [];
+  for (const [i, zone] of zones.entries()) {
+    const made = await createLearners(
+      db,
+      [0, 1, 2, 3].map((n) => `Z${i}-${n}`),
+      zone,
+    );
+    learners.push(...made.values());
+  }
+  const start = Date.parse('2025-05-01T00:00:00Z');
+  const ranges = [
+    { from: '2025-05-01', to: '2025-05-20' },
+    { from: '2025-05-02', to: '2025-05-14' },
+    { from: '2025-05-12', to: '2025-05-12' },
+  ];
+  const expectSameAsRaw = async () => {
+    await expectCohortTotalsOfRollup();
+    for (const range of ranges)
+      expect(await cohort(range), `${range.from}..${range.to}`).toEqual(await rawCohort(range));
+  };
+  // Five phases of four days: attempts answered in the phase (a tenth of them synced days later, all
+  // recorded within the phase, as the server stamps them), then a NIGHTLY run at its end, but for the
+  // last phase (today's attempts, not rolled up yet).
+  for (let phase = 0; phase < 5; phase++) {
+    const phaseEnd = start + (phase + 1) * 4 * 86_400_000;
+    const batch = Array.from({ length: 120 }, () => {
+      const answeredAt = new Date(phaseEnd - random() * 4 * 86_400_000);
+      const late = random() < 0.1;
+      const recordedAt = late ? new Date(Math.min(phaseEnd - 1, answeredAt.getTime() + 3 * 86_400_000)) : answeredAt;
+      return {
+        userId: learners[Math.floor(random() * (learners.length - 4 * phase))]!, // fewer learners, later
+        questionId: questions[Math.floor(random() * questions.length)]!,
+        correct: random() < 0.9 - phase * 0.12,
+        recordedAt,
+        answeredAt,
+      };
+    });
+    await insertAttempts(db, batch);
+    if (phase < 4) {
+      const run = await runJob(db, config, { job: 'NIGHTLY', at: new Date(phaseEnd) });
+      expect(run.outcome, run.run.error ?? '').toBe('succeeded');
+      await expectSameAsRaw();
+    }
+  }
+  await expectSameAsRaw();
+  expect((await cohort(ranges[0])).atRisk.length).toBeGreaterThan(0);
+
+  // An erasure takes the learner out of the day totals as well as out of their rollup rows.
+  await eraseLearner(db, learners[0]!, 'test');
+  await eraseLearner(db, learners[9]!, 'test');
+  await expectSameAsRaw();
+}, 120_000);

@@ -2,7 +2,7 @@
 // does not know (stored before createUser checked zones) is skipped and reported; the rest are done.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runJob } from '../../src/jobs/run.ts';
-import { cohortSubcategories } from '../../src/services/activity.ts';
+import { cohortLearners } from '../../src/services/activity.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { at, createLearners, createQuestions, hours, insertAttempts, plus, testJobsConfig } from './support.ts';
 
@@ -29,7 +29,7 @@ test('NIGHTLY, PATTERNS and the cohort overview process every learner but one wi
   expect(patterns.run.stats).toMatchObject({ patterns: 2, patternLearnersSkipped: 1 });
   expect(await db.prisma.learningPattern.count({ where: { userId: bad } })).toBe(0);
   // The overview counts the learner (in UTC) instead of failing.
-  expect(await cohortSubcategories(db.prisma, '2025-03-01', '2025-03-01')).toMatchObject([
+  expect((await cohortLearners(db.prisma, '2025-03-01', '2025-03-01')).subcategories).toMatchObject([
     { subcategory: 'Algebra', learners: 3, attempts: 3 },
   ]);
 });

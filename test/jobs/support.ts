@@ -109,6 +109,7 @@ export async function derivedState(db: Database) {
     activity: await db.prisma.dailyActivity.findMany({
       orderBy: [{ date: 'asc' }, { userId: 'asc' }, { subcategory: 'asc' }],
     }),
+    cohortDays: await db.prisma.dailyCohortActivity.findMany({ orderBy: { date: 'asc' } }),
   };
 }
 

@@ -1,8 +1,10 @@
-// NIGHTLY step: the daily rollup behind the cohort overview. The attempts of learners recorded since
+// NIGHTLY step: the daily rollups behind the cohort overview. The attempts of learners recorded since
 // the rollup's mark, up to the run's window end, are added to daily_activity per (learner, the
-// learner's day by answeredAt, subcategory), and the mark moves to the window end — in the run's
-// transaction, so each attempt is added exactly once (attempts are never deleted or changed; a stale
-// run's window ends before the mark and adds nothing). The first run adds every attempt so far.
+// learner's day by answeredAt, subcategory); the days it added to get their totals in
+// daily_cohort_activity again (attempts, correct, learners with a row); then the mark moves to the
+// window end — in the run's transaction, so each attempt is added exactly once (attempts are never
+// deleted or changed; a stale run's window ends before the mark and adds nothing). The first run adds
+// every attempt so far.
 // The cohort overview (src/services/activity.ts) reads these rows and the attempts recorded after
 // the mark, so its figures are the raw scan's, at a fraction of the cost over long ranges.
 import { Prisma } from '../../generated/prisma/client.ts';
@@ -11,7 +13,7 @@ import type { RunContext, StepStats } from '../context.ts';
 
 export async function rollUpActivity(ctx: RunContext): Promise<StepStats> {
   const { tx, windowEnd } = ctx;
-  const rows = await tx.$executeRaw`
+  const [added] = await tx.$queryRaw<{ rows: number; dates: string[] }[]>`
     WITH mark AS (
       SELECT COALESCE((SELECT up_to FROM activity_rollup_mark WHERE id = 1), '-infinity'::timestamptz) AS up_to
     ), added AS (
@@ -23,13 +25,32 @@ export async function rollUpActivity(ctx: RunContext): Promise<StepStats> {
       JOIN questions q ON q.id = a.question_id
       WHERE a.recorded_at > mark.up_to AND a.recorded_at <= ${windowEnd}::timestamptz
       GROUP BY 1, 2, 3
+    ), written AS (
+      INSERT INTO daily_activity AS d (user_id, date, subcategory, attempts, correct)
+      SELECT user_id, date, subcategory, attempts, correct FROM added
+      ON CONFLICT (date, user_id, subcategory)
+      DO UPDATE SET attempts = d.attempts + EXCLUDED.attempts, correct = d.correct + EXCLUDED.correct
+      RETURNING d.date
     )
-    INSERT INTO daily_activity AS d (user_id, date, subcategory, attempts, correct)
-    SELECT user_id, date, subcategory, attempts, correct FROM added
-    ON CONFLICT (date, user_id, subcategory)
-    DO UPDATE SET attempts = d.attempts + EXCLUDED.attempts, correct = d.correct + EXCLUDED.correct`;
+    SELECT count(*)::int AS rows, COALESCE(array_agg(DISTINCT date::text), '{}') AS dates FROM written`;
+  // The totals of the days this run added to (mostly yesterday and today), worked out again from their
+  // rows: distinct learners do not add up, and a day's rows are few.
+  await tx.$executeRaw`
+    INSERT INTO daily_cohort_activity AS c (date, attempts, correct, learners)
+    SELECT date, sum(attempts)::int, sum(correct)::int, count(DISTINCT user_id)::int
+    FROM daily_activity WHERE date = ANY(${added!.dates}::date[])
+    GROUP BY date
+    ON CONFLICT (date) DO UPDATE
+    SET attempts = EXCLUDED.attempts, correct = EXCLUDED.correct, learners = EXCLUDED.learners`;
   await tx.$executeRaw`
     INSERT INTO activity_rollup_mark (id, up_to) VALUES (1, ${windowEnd}::timestamptz)
     ON CONFLICT (id) DO UPDATE SET up_to = GREATEST(activity_rollup_mark.up_to, EXCLUDED.up_to)`;
-  return { activityRowsRolledUp: rows };
+  return { activityRowsRolledUp: added!.rows };
+}
+
+/** Empties both rollups and their mark: the next run adds every attempt again (a rebuild). */
+export async function resetActivityRollup(tx: RunContext['tx']): Promise<void> {
+  await tx.$executeRaw`DELETE FROM daily_activity`;
+  await tx.$executeRaw`DELETE FROM daily_cohort_activity`;
+  await tx.$executeRaw`DELETE FROM activity_rollup_mark`;
 }
