@@ -2,6 +2,7 @@
 //
 //   npm run bench:nightly [-- --only postgres|pglite] [--learners 100000] [--attempts 1000000]
 //                            [--pglite-learners 10000] [--pglite-attempts 100000] [--keep]
+//   npm run bench:nightly -- --scaling [--only postgres|pglite] [--scaling-learners 10000,100000,300000]
 //
 // For each backend (a fresh PostgreSQL database ll_bench_nightly_<random> on BENCH_DATABASE_URL,
 // dropped at the end unless --keep; then in-memory PGlite) it:
@@ -14,8 +15,12 @@
 //   4. times a second NIGHTLY the day after, over one more day of attempts (the steady state);
 //   5. times MASTERY_DECAY three days later, when every learner is inactive (every score decays);
 // and reports the process's peak RSS (for PGlite that includes the database itself).
+// With --scaling it instead seeds each population of --scaling-learners with 10 attempts per learner
+// and times the first night and the next (a thirtieth of the attempts again), per step and in CPU
+// time of this process, so the growth with the population and with the night's work shows (issue 16).
 // Targets (issue 5): NIGHTLY < 60 s and ≤ 10× the floor, peak RSS < 1 GiB, MASTERY_DECAY < 5 s.
 
+import os from 'node:os';
 import { type Database, openDatabase } from '../src/db/client.ts';
 import type { MigrationConnection } from '../src/db/migrate.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
@@ -26,7 +31,8 @@ import { questionCount, simulationStatements } from './simulation.ts';
 
 const options = parseBenchOptions(
   'usage: npm run bench:nightly -- [--only postgres|pglite] [--learners N=100000] [--attempts N=1000000]\n' +
-    '                                 [--pglite-learners N=10000] [--pglite-attempts N=100000] [--keep]',
+    '                                 [--pglite-learners N=10000] [--pglite-attempts N=100000] [--keep]\n' +
+    '       npm run bench:nightly -- --scaling [--only postgres|pglite] [--scaling-learners 10000,100000,300000]',
   {
     only: { type: 'string' },
     learners: { type: 'string', default: '100000' },
@@ -34,6 +40,8 @@ const options = parseBenchOptions(
     'pglite-learners': { type: 'string', default: '10000' },
     'pglite-attempts': { type: 'string', default: '100000' },
     keep: { type: 'boolean', default: false },
+    scaling: { type: 'boolean', default: false },
+    'scaling-learners': { type: 'string', default: '10000,100000,300000' },
   },
 );
 const args = options.values;
@@ -151,7 +159,12 @@ async function nightly(db: Database, at: Date, date: string) {
   };
   const { ms, value } = await timed(() => runJob(db, config, { job: 'NIGHTLY', at, date }, { onStep }));
   if (value.outcome !== 'succeeded') throw new Error(`NIGHTLY ${value.outcome}: ${value.run.error}`);
-  return { ms, steps, stats: value.run.stats };
+  const stats = value.run.stats as Record<string, number>;
+  console.log(
+    `    plans: ${stats.learnersPlanned} planned, ${stats.plansChanged} changed, ${stats.plansCarried} carried; ` +
+      `patterns: ${stats.patterns} current, ${stats.patternsComputed} computed, ${stats.patternsWritten} written`,
+  );
+  return { ms, steps, stats };
 }
 
 async function bench(backend: Backend): Promise<Result> {
@@ -273,16 +286,90 @@ async function measureWriteFloor(db: Database): Promise<{ ms: number; rows: Reco
   }
 }
 
+/** The machine's 1, 5 and 15 minute load averages (other work shares its cores). */
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ');
+}
+
 async function sequential<T>(times: number, work: () => Promise<T>): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < times; i++) out.push(await work());
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// --scaling: the first and the next night over growing populations, 10 attempts per learner.
+
+interface ScalingRow {
+  backend: Backend;
+  learners: number;
+  attempts: number;
+  first: { ms: number; steps: Record<string, number> };
+  next: { attempts: number; ms: number; steps: Record<string, number> };
+}
+
+async function scalingRow(backend: Backend, learners: number): Promise<ScalingRow> {
+  const attempts = learners * 10;
+  console.log(
+    `\n== scaling, ${backend}: ${learners.toLocaleString('en')} learners, ${attempts.toLocaleString('en')} attempts`,
+  );
+  const { db, drop } = await open(backend);
+  try {
+    const conn = await db.connect();
+    try {
+      await conn.exec(`SET max_parallel_workers_per_gather = 0; SELECT setseed(0.42)`);
+      for (const { sql } of simulationStatements({ learners, attempts, cutoff, days: 30 })) await conn.exec(sql);
+      await conn.exec('RESET max_parallel_workers_per_gather; ANALYZE');
+    } finally {
+      await conn.release();
+    }
+    const first = await nightly(db, cutoff, '2025-03-30');
+    console.log(`  first night ${(first.ms / 1000).toFixed(2)} s`);
+    const c2 = await db.connect();
+    await c2.exec(`SELECT setseed(0.43); ${nextDayStatement(learners, attempts)}; ANALYZE attempts`);
+    await c2.release();
+    const next = await nightly(db, new Date(cutoff.getTime() + 86_400_000), '2025-03-31');
+    console.log(`  next night ${(next.ms / 1000).toFixed(2)} s`);
+    return {
+      backend,
+      learners,
+      attempts,
+      first: { ms: first.ms, steps: first.steps },
+      next: { attempts: Math.round(attempts / 30), ms: next.ms, steps: next.steps },
+    };
+  } finally {
+    await drop();
+  }
+}
+
+if (args.scaling) {
+  const populations = args['scaling-learners'].split(',').map((n) => count('scaling-learners', n));
+  const rows: ScalingRow[] = [];
+  for (const backend of backends) for (const learners of populations) rows.push(await scalingRow(backend, learners));
+  const stepNames = [...new Set(rows.flatMap((r) => [...Object.keys(r.first.steps), ...Object.keys(r.next.steps)]))];
+  const header = ['backend', 'learners', 'attempts', 'new attempts', 'NIGHTLY first / next', ...stepNames];
+  const cell = (r: ScalingRow, step: string) =>
+    `${((r.first.steps[step] ?? 0) / 1000).toFixed(2)} / ${((r.next.steps[step] ?? 0) / 1000).toFixed(2)}`;
+  console.log(`\nseconds, first night / next night; load average ${loadAverage()}`);
+  console.log(`| ${header.join(' | ')} |`);
+  console.log(`| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
+  for (const r of rows) {
+    const total = `${(r.first.ms / 1000).toFixed(2)} / ${(r.next.ms / 1000).toFixed(2)}`;
+    const counts = [r.learners, r.attempts, r.next.attempts].map((n) => n.toLocaleString('en'));
+    console.log(`| ${[r.backend, ...counts, total, ...stepNames.map((step) => cell(r, step))].join(' | ')} |`);
+  }
+  console.log(`\n${JSON.stringify(rows)}`);
+  process.exit(0);
+}
+
 const results: Result[] = [];
 for (const backend of backends) results.push(await bench(backend));
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+console.log(`\nload average ${loadAverage()}`);
 const columns = [
   'backend',
   'learners',

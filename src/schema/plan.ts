@@ -2,7 +2,7 @@ import { dateString } from '../domain/calendar.ts';
 import { parsePlanUnitId, planUnitId } from '../ids.ts';
 import { publishPlanChanges } from '../pubsub.ts';
 import { type PlanUnit, setPlanUnitStatus } from '../services/plan-units.ts';
-import { planKey, storedPlans, type UnitSnapshot } from '../services/plans.ts';
+import { effectivePlans, planKey, type UnitSnapshot } from '../services/plans.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { PlanTriggerEnum, PlanUnitStatusEnum } from './enums.ts';
 import { UserRef } from './user.ts';
@@ -40,7 +40,7 @@ const DailyPlan = builder.objectRef<DailyPlanShape>('DailyPlan').implement({
       // The plans of every DailyPlan in the response in one query.
       loaderOptions: { cacheKeyFn: planKey },
       load: async (plans: { userId: string; planDate: string }[], ctx) => {
-        const stored = await storedPlans(ctx.db.prisma, plans);
+        const stored = await effectivePlans(ctx.db.prisma, plans);
         return plans.map((plan) => (stored.get(planKey(plan))?.units ?? []).map((unit) => ({ ...plan, ...unit })));
       },
     }),

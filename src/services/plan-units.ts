@@ -4,7 +4,7 @@ import { dateValue } from '../domain/calendar.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { PlanUnitStatus } from '../generated/prisma/client.ts';
 import type { PlanUnitKey } from '../ids.ts';
-import { type PlanChange, planKey, storedPlans, type UnitSnapshot } from './plans.ts';
+import { effectivePlans, type PlanChange, planKey, type UnitSnapshot } from './plans.ts';
 
 /** A unit of a stored plan, as the API serves it. */
 export type PlanUnit = PlanUnitKey & UnitSnapshot;
@@ -24,9 +24,10 @@ export async function setPlanUnitStatus(
   return db.prisma.$transaction(async (tx) => {
     // The same lock replanLearners takes: a replan of this learner's plans runs before or after, never between.
     await tx.$queryRaw`SELECT id FROM users WHERE id = ${key.userId}::uuid FOR NO KEY UPDATE`;
-    const plan = (await storedPlans(tx, [key])).get(planKey(key));
+    const plan = (await effectivePlans(tx, [key])).get(planKey(key));
     const current = plan?.units.find((u) => u.subcategory === key.subcategory);
     if (!plan || !current) throw notFound('This plan unit'); // never planned, or dropped by a replan since
+    // A carried day gets its first version here (before: the units it carried).
     if (current.status === status) return { unit: { ...key, ...current }, change: null };
     const after = plan.units.map((u) => (u.subcategory === key.subcategory ? { ...u, status } : u));
     const adjustment = await tx.planAdjustment.create({

@@ -8,11 +8,13 @@
 // two replans of one learner (two sessions ending at once, a session ending during the nightly run)
 // run one after the other and each adjustment's `before` is the plan the other left.
 // A plan is the `after` of its latest version in plan_adjustments (prisma/schema.prisma): a change
-// appends one row, the plan and its history at once. A unit is named by (learner, date, subcategory),
-// so an id a client holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
+// appends one row, the plan and its history at once. A day without a version may be carried over
+// (plan_carries): NIGHTLY found it the same as the day before and stored its units once for the days
+// it stays so (effectivePlans). A unit is named by (learner, date, subcategory), so an id a client
+// holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from '../db/types.ts';
-import { dateString } from '../domain/calendar.ts';
+import { addDays, dateString } from '../domain/calendar.ts';
 import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
@@ -55,6 +57,11 @@ export interface ReplanOptions {
    * requests are pushed here, unplanned, for the caller to apply later (src/services/pending-replans.ts).
    */
   skippedLocked?: PlanRequest[];
+  /**
+   * NIGHTLY's newest night: a plan with no version for its day that comes out as the day before's
+   * (statuses aside) is carried over (plan_carries) instead of getting a version.
+   */
+  carry?: boolean;
 }
 
 /**
@@ -74,11 +81,24 @@ export async function replanLearners(
   trigger: PlanTrigger,
   options: ReplanOptions,
 ): Promise<PlanChange[]> {
+  return (await replanWithCarries(tx, requests, trigger, options)).changes;
+}
+
+/** replanLearners, also counting the plans carried over (with `carry`). */
+export async function replanWithCarries(
+  tx: Transaction,
+  requests: readonly PlanRequest[],
+  trigger: PlanTrigger,
+  options: ReplanOptions,
+): Promise<{ changes: PlanChange[]; carried: number }> {
   const changes: PlanChange[] = [];
+  let carried = 0;
   for (let i = 0; i < requests.length; i += chunkSize) {
-    changes.push(...(await replanChunk(tx, requests.slice(i, i + chunkSize), trigger, options)));
+    const chunk = await replanChunk(tx, requests.slice(i, i + chunkSize), trigger, options);
+    changes.push(...chunk.changes);
+    carried += chunk.carried;
   }
-  return changes;
+  return { changes, carried };
 }
 
 interface LearnerInputs {
@@ -87,21 +107,26 @@ interface LearnerInputs {
   mastery: Map<string, Map<string, number>>;
   lastPractice: Map<string, Map<string, Date>>;
   existing: Map<string, StoredPlan>;
+  /** With `carry`: each learner's plan of the day before the plan date. */
+  previous: Map<string, StoredPlan>;
 }
 
-/** A plan's latest version (its units in priority order). */
+/** A day's plan: its latest version, or the carry-over that covers it (its units in priority order). */
 export interface StoredPlan {
+  /** The latest version; 0 for a carried plan (no version for the day yet). */
   version: number;
   units: UnitSnapshot[];
+  /** Carried: 'open' while the carry extends each night, 'closed' when it ends; null for a version. */
+  carried: 'open' | 'closed' | null;
 }
 
 async function replanChunk(
   tx: Transaction,
   requests: readonly PlanRequest[],
   trigger: PlanTrigger,
-  { now, learnerModel = defaultLearnerModelParameters, sessionId = null, skippedLocked }: ReplanOptions,
-): Promise<PlanChange[]> {
-  const inputs = await loadInputs(tx, requests, learnerModel, now, skippedLocked !== undefined);
+  { now, learnerModel = defaultLearnerModelParameters, sessionId = null, skippedLocked, carry = false }: ReplanOptions,
+): Promise<{ changes: PlanChange[]; carried: number }> {
+  const inputs = await loadInputs(tx, requests, learnerModel, now, skippedLocked !== undefined, carry);
   const locked = requests.filter((request) => inputs.budget.has(request.userId) || !skippedLocked);
   skippedLocked?.push(...requests.filter((request) => !locked.includes(request)));
   const planned = locked.map((request) => {
@@ -119,15 +144,56 @@ async function replanChunk(
     // A unit already marked DONE or SKIPPED keeps its status when the plan is rebuilt.
     const statusOf = new Map(before.map((unit) => [unit.subcategory, unit.status]));
     const after = units.map((unit): UnitSnapshot => ({ ...unit, status: statusOf.get(unit.subcategory) ?? 'PENDING' }));
-    return { request, version: (stored?.version ?? 0) + 1, before, after };
+    const previous = stored ? undefined : inputs.previous.get(planKey({ ...request, planDate: dayBefore(request) }));
+    return { request, version: (stored?.version ?? 0) + 1, before, after, previous };
   });
+  // The day before's plan again (statuses aside) on a day without a version: carried, not versioned.
+  // A carry already open extends by itself; otherwise one starts here.
+  const carried = new Set(planned.filter((p) => p.previous && sameUnits(p.previous.units, p.after)));
+  const carries = [...carried].filter((p) => p.previous!.carried !== 'open');
+  if (carries.length > 0) await startCarries(tx, carries);
   // Ids made here rather than returned by the INSERT: nothing to read back.
   const changed = planned
-    .filter((p) => JSON.stringify(p.before) !== JSON.stringify(p.after))
+    .filter((p) => !carried.has(p) && JSON.stringify(p.before) !== JSON.stringify(p.after))
     .map((p) => ({ ...p, id: randomUUID() }));
-  if (changed.length === 0) return [];
-  await writePlans(tx, changed, trigger, sessionId);
-  return changed.map((p) => ({ adjustmentId: p.id, userId: p.request.userId, planDate: p.request.planDate, trigger }));
+  if (changed.length > 0) await writePlans(tx, changed, trigger, sessionId);
+  return {
+    changes: changed.map((p) => ({
+      adjustmentId: p.id,
+      userId: p.request.userId,
+      planDate: p.request.planDate,
+      trigger,
+    })),
+    carried: carried.size,
+  };
+}
+
+const dayBefore = (request: PlanRequest) => addDays(request.planDate, -1);
+
+/** The same units in the same order, whatever their statuses (a carried day starts with every unit PENDING). */
+function sameUnits(a: readonly UnitSnapshot[], b: readonly UnitSnapshot[]): boolean {
+  const bare = (units: readonly UnitSnapshot[]) =>
+    JSON.stringify(units.map((u) => [u.subcategory, u.targetQuestions, u.priority, u.reason]));
+  return bare(a) === bare(b);
+}
+
+/**
+ * Carries these plans over from their day: the learner's open carry (if any) ends the day before, so
+ * a learner's carries never overlap and a day has at most one.
+ */
+async function startCarries(tx: Transaction, plans: { request: PlanRequest; after: UnitSnapshot[] }[]): Promise<void> {
+  const rows = JSON.stringify(
+    plans.map((p) => ({ user_id: p.request.userId, from_date: p.request.planDate, units: p.after })),
+  );
+  await tx.$executeRaw`
+    UPDATE plan_carries c SET through_date = r.from_date - 1
+    FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date)
+    WHERE c.user_id = r.user_id AND c.through_date IS NULL AND c.from_date < r.from_date`;
+  await tx.$executeRaw`
+    INSERT INTO plan_carries (user_id, from_date, through_date, units)
+    SELECT r.user_id, r.from_date, NULL, r.units
+    FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date, units json)
+    ON CONFLICT (user_id, from_date) DO UPDATE SET through_date = NULL, units = EXCLUDED.units`;
 }
 
 export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
@@ -138,6 +204,7 @@ async function loadInputs(
   learnerModel: LearnerModelParameters,
   now: Date,
   skipLocked: boolean,
+  carry: boolean,
 ): Promise<LearnerInputs> {
   const userIds = [...new Set(requests.map((r) => r.userId))];
   // The lock serialises replans of one learner (NO KEY UPDATE leaves inserts that reference the user
@@ -188,24 +255,48 @@ async function loadInputs(
     budget: new Map(users.map((u) => [u.id, u.budget])),
     mastery: nested(estimates),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
-    existing: await storedPlans(tx, requests),
+    existing: await effectivePlans(tx, requests),
+    previous: carry
+      ? await effectivePlans(
+          tx,
+          requests.map((r) => ({ ...r, planDate: dayBefore(r) })),
+        )
+      : new Map(),
   };
 }
 
-/** The latest version of each of these plans, by `${userId}|${planDate}`; a plan never made is absent. */
-export async function storedPlans(
+/**
+ * Each of these days' plan, by `${userId}|${planDate}`: its latest version, else the carry-over that
+ * covers the day, else absent (never planned). A carry covers its days from fromDate through
+ * throughDate, or while open through the last day NIGHTLY has planned (the day after the latest
+ * successful run's date), so a day the nights have not reached yet is not planned by a carry.
+ */
+export async function effectivePlans(
   client: Pick<Transaction, '$queryRaw'>,
   plans: readonly { userId: string; planDate: string }[],
 ): Promise<Map<string, StoredPlan>> {
-  const rows = await client.$queryRaw<{ user_id: string; plan_date: Date; version: number; after: UnitSnapshot[] }[]>`
-    SELECT p.user_id, p.plan_date, p.version, p.after
-    FROM unnest(${plans.map((r) => r.userId)}::uuid[], ${plans.map((r) => r.planDate)}::date[]) AS t(u, d)
-    CROSS JOIN LATERAL (SELECT * FROM plan_adjustments a WHERE a.user_id = t.u AND a.plan_date = t.d
-                        ORDER BY a.version DESC LIMIT 1) p`;
+  const rows = await client.$queryRaw<
+    { user_id: string; plan_date: Date; version: number; units: UnitSnapshot[]; carried: 'open' | 'closed' | null }[]
+  >`
+    WITH planned AS (
+      SELECT max(run_date) + 1 AS through FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED'
+    )
+    SELECT t.u AS user_id, t.d AS plan_date, COALESCE(p.version, 0) AS version, COALESCE(p.after, c.units) AS units,
+           CASE WHEN p.version IS NOT NULL THEN NULL WHEN c.through_date IS NULL THEN 'open' ELSE 'closed' END
+             AS carried
+    FROM planned,
+         unnest(${plans.map((r) => r.userId)}::uuid[], ${plans.map((r) => r.planDate)}::date[]) AS t(u, d)
+    LEFT JOIN LATERAL (SELECT a.version, a.after FROM plan_adjustments a WHERE a.user_id = t.u AND a.plan_date = t.d
+                       ORDER BY a.version DESC LIMIT 1) p ON true
+    LEFT JOIN LATERAL (SELECT x.units, x.through_date FROM plan_carries x
+                       WHERE p.version IS NULL AND x.user_id = t.u AND x.from_date <= t.d
+                         AND t.d <= COALESCE(x.through_date, planned.through)
+                       ORDER BY x.from_date DESC LIMIT 1) c ON true
+    WHERE p.version IS NOT NULL OR c.units IS NOT NULL`;
   return new Map(
     rows.map((row) => [
       planKey({ userId: row.user_id, planDate: dateString(row.plan_date) }),
-      { version: row.version, units: row.after },
+      { version: row.version, units: row.units, carried: row.carried },
     ]),
   );
 }

@@ -101,12 +101,13 @@ describe('runJob', () => {
       await server.request(RunJob, { job: 'PATTERNS', at: '2025-03-02T03:00:00Z' }, world.admin.token),
     ).runJob;
     expect(patterns).toMatchObject({ job: 'PATTERNS', status: 'SUCCEEDED', date: '2025-03-02' });
-    expect(patterns.stats).toMatchObject({ patterns: 1 });
+    // Nothing in Alice's window changed since the night: her pattern is carried, not written again.
+    expect(patterns.stats).toMatchObject({ patterns: 1, patternsWritten: 0 });
     const stored = await server.db.prisma.learningPattern.findFirstOrThrow({
       where: { userId: world.alice.userId },
       orderBy: { computedAt: 'desc' },
     });
-    expect(stored).toMatchObject({ windowDays: 7, computedAt: new Date('2025-03-02T03:00:00Z'), bestHourOfDay: null });
+    expect(stored).toMatchObject({ windowDays: 7, computedAt: new Date('2025-03-02T02:00:00Z'), bestHourOfDay: null });
     expect(stored.difficultyProgression).toEqual([
       { date: '2025-03-01', meanDifficulty: expect.any(Number), accuracy: 1, attempts: 1 },
     ]);

@@ -1,7 +1,8 @@
 // NIGHTLY's incremental work against the reference of full rebuilds (docs/nightly-incremental.md):
 // two databases receive the same seeded two weeks (busy, quiet and empty days, late syncs, learners
-// who stop and decay); one runs its nights as they run in production, the other with `full`. After
-// every night, every API read a learner or an admin makes answers the same on both.
+// who stop and decay, a budget and a time zone that change, a short retention); one runs its nights as
+// they run in production, the other with `full`. After every night, every API read a learner or an
+// admin makes answers the same on both.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { mulberry32 } from '../../src/demo/simulation.ts';
@@ -11,12 +12,13 @@ import { runJob } from '../../src/jobs/run.ts';
 import { dataOf, startTestServer, type TestServer } from '../support/server.ts';
 import { type AttemptSpec, insertAttempts, testJobsConfig } from './support.ts';
 
-const config = testJobsConfig();
+// Retention short enough that carried plans and patterns meet it within the weeks.
+const config = testJobsConfig({ retention: { planDays: 8, learningPatternDays: 8, jobRunDays: 180 } });
 let incremental: TestServer;
 let reference: TestServer;
 beforeAll(async () => {
   [incremental, reference] = await Promise.all([startTestServer({ jobs: config }), startTestServer({ jobs: config })]);
-});
+}, 300_000); // two servers at once: slow on a loaded machine
 afterAll(async () => {
   await Promise.all([incremental?.stop(), reference?.stop()]);
 });
@@ -137,6 +139,7 @@ const questionsQuery = `{
 }`;
 
 const testStarted = new Date().toISOString();
+const changesOn = addDays(firstDay, 9);
 
 /**
  * Floats to 9 digits: the running sums add the same numbers in another order than a rebuild does.
@@ -191,6 +194,16 @@ test('two weeks of nights: every read after incremental nights equals the read a
       await arrive(decayAt);
       for (const server of [incremental, reference])
         await runJob(server.db, config, { job: 'MASTERY_DECAY', at: decayAt });
+    }
+    // Inputs that change without an attempt: a budget (plans) and a time zone (the pattern window).
+    if (day === changesOn) {
+      for (const server of [incremental, reference]) {
+        await server.db.prisma.user.update({ where: { id: world.learners[0]!.id }, data: { dailyQuestionBudget: 11 } });
+        await server.db.prisma.user.update({
+          where: { id: world.learners[1]!.id },
+          data: { timezone: 'Asia/Kolkata' },
+        });
+      }
     }
     const night = nightAfter(day);
     await arrive(night);

@@ -1,8 +1,16 @@
-// NIGHTLY step 8, and the whole PATTERNS job: a LearningPattern row per learner active in the
-// pattern window (SPEC 4.3), computed as User.learningPatterns computes it live. Learners are taken
-// in chunks, each computed and written with one multi-row statement, so memory stays flat however
-// many learners there are.
-import { DEFAULT_PATTERN_DAYS, learningPatternsForUsers } from '../../services/learning-patterns.ts';
+// NIGHTLY step 10, and the whole PATTERNS job: the stored learning pattern (SPEC 4.3) of every learner
+// active in the pattern window, computed as User.learningPatterns computes it live. A learner's stored
+// pattern is their latest learning_patterns row: a run writes a row only when the pattern differs from
+// it, so a learner whose window did not change keeps theirs (carried, no row; docs/nightly-incremental.md).
+// A full run computes every active learner; a normal run only those whose window may have changed
+// since the previous run that stored patterns (changedWindows). Learners are taken in chunks, each
+// computed and written with one multi-row statement, so memory stays flat however many there are.
+import { Prisma } from '../../generated/prisma/client.ts';
+import {
+  DEFAULT_PATTERN_DAYS,
+  learningPatternsForUsers,
+  recordedBeforeAnsweredSlack,
+} from '../../services/learning-patterns.ts';
 import type { RunContext, StepStats } from '../context.ts';
 import { activeLearnerIds, withUsableTimeZones } from './active-learners.ts';
 
@@ -10,22 +18,109 @@ const chunkSize = 2_000;
 
 export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats> {
   const active = await activeLearnerIds(ctx, DEFAULT_PATTERN_DAYS);
-  const { usable: learners, unusable } = await withUsableTimeZones(ctx, active);
+  const { usable, unusable } = await withUsableTimeZones(ctx, active);
+  const previousAt = ctx.full ? null : await previousPatternsAt(ctx);
+  const learners = previousAt ? await changedWindows(ctx, usable, previousAt) : usable;
   let written = 0;
   for (let i = 0; i < learners.length; i += chunkSize) {
     const patterns = [
-      ...(await learningPatternsForUsers(ctx.tx, learners.slice(i, i + chunkSize), DEFAULT_PATTERN_DAYS, ctx.at)),
+      // Zones checked by withUsableTimeZones.
+      ...(await learningPatternsForUsers(ctx.tx, learners.slice(i, i + chunkSize), DEFAULT_PATTERN_DAYS, ctx.at, true)),
     ];
     if (patterns.length === 0) continue;
+    // Written only where the pattern (or the zone it was cut in) differs from the learner's latest row.
     written += await ctx.tx.$executeRaw`
       INSERT INTO learning_patterns (user_id, computed_at, window_days, optimal_session_duration_minutes,
-                                     best_hour_of_day, difficulty_progression, concept_retention)
-      SELECT u, ${ctx.at}::timestamptz, w, d, h, p::jsonb, r::jsonb
+                                     best_hour_of_day, difficulty_progression, concept_retention, time_zone)
+      SELECT t.u, ${ctx.at}::timestamptz, t.w, t.d, t.h, t.p::jsonb, t.r::jsonb, u.timezone
       FROM unnest(${patterns.map(([userId]) => userId)}::uuid[], ${patterns.map(([, p]) => p.windowDays)}::int[],
                   ${patterns.map(([, p]) => p.optimalSessionDurationMinutes)}::float8[],
                   ${patterns.map(([, p]) => p.bestHourOfDay)}::int[],
                   ${patterns.map(([, p]) => JSON.stringify(p.difficultyProgression))}::text[],
-                  ${patterns.map(([, p]) => JSON.stringify(p.conceptRetention))}::text[]) AS t(u, w, d, h, p, r)`;
+                  ${patterns.map(([, p]) => JSON.stringify(p.conceptRetention))}::text[]) AS t(u, w, d, h, p, r)
+      JOIN users u ON u.id = t.u
+      WHERE NOT EXISTS (
+        SELECT 1 FROM (SELECT * FROM learning_patterns l WHERE l.user_id = t.u
+                       ORDER BY l.computed_at DESC LIMIT 1) l
+        WHERE (l.window_days, l.optimal_session_duration_minutes, l.best_hour_of_day, l.difficulty_progression,
+               l.concept_retention, l.time_zone)
+              IS NOT DISTINCT FROM (t.w, t.d, t.h, t.p::jsonb, t.r::jsonb, u.timezone))`;
   }
-  return { patterns: written, ...(unusable > 0 ? { patternLearnersSkipped: unusable } : {}) };
+  return {
+    patterns: usable.length,
+    patternsComputed: learners.length,
+    patternsWritten: written,
+    ...(unusable > 0 ? { patternLearnersSkipped: unusable } : {}),
+  };
+}
+
+/**
+ * The instant the previous run that stored patterns acted as of (NIGHTLY or PATTERNS, succeeded); null
+ * when there is none, or when it is not before this run (a backfill of an earlier day): then every
+ * learner is computed.
+ */
+async function previousPatternsAt(ctx: RunContext): Promise<Date | null> {
+  const [row] = await ctx.tx.$queryRaw<{ at: Date | null }[]>`
+    SELECT max(slot) AS at FROM job_runs
+    WHERE job IN ('NIGHTLY', 'PATTERNS') AND status = 'SUCCEEDED' AND id <> ${ctx.runId}::uuid`;
+  const at = row?.at ?? null;
+  return at && at < ctx.at ? at : null;
+}
+
+/**
+ * The learners whose pattern may differ from the one the previous run (as of `previousAt`) left: a
+ * superset of those whose window changed. A pattern is a function of the window's attempts (by
+ * answeredAt, up to `at`) with their questions' subcategory and difficulty, of the sessions started in
+ * the window and ended by `at`, and of the zone that cuts the window. So a learner is taken when
+ *   - they have no stored pattern yet, or it was cut in another zone;
+ *   - an attempt of theirs was recorded since (an attempt answers at most a day after it is recorded,
+ *     so one recorded a day or more before `previousAt` was already in that window);
+ *   - an active day left the window (the window starts a day later: daily_activity has their days,
+ *     and the attempts not rolled up yet are looked at directly);
+ *   - a session of theirs left the window, ended since, or had its summary (re)computed since;
+ *   - a question they answered in the window had its statistics (difficulty) or itself changed since.
+ */
+async function changedWindows(ctx: RunContext, learners: readonly string[], previousAt: Date): Promise<string[]> {
+  const { tx, at } = ctx;
+  const days = DEFAULT_PATTERN_DAYS;
+  const since = Prisma.sql`${previousAt}::timestamptz - ${recordedBeforeAnsweredSlack}::interval`;
+  const answered = Prisma.sql`COALESCE(a.answered_at, a.recorded_at)`;
+  const query = Prisma.sql`
+    WITH w AS (
+      SELECT u.id, u.timezone AS tz,
+             (${at}::timestamptz AT TIME ZONE u.timezone)::date - ${days - 1}::int AS start_date,
+             (${previousAt}::timestamptz AT TIME ZONE u.timezone)::date - ${days - 1}::int AS previous_start_date
+      FROM users u WHERE u.id = ANY(${learners}::uuid[])
+    ), b AS (
+      SELECT w.*, w.start_date::timestamp AT TIME ZONE w.tz AS starts_at,
+             w.previous_start_date::timestamp AT TIME ZONE w.tz AS previous_starts_at
+      FROM w
+    ), mark AS (
+      SELECT COALESCE((SELECT up_to FROM activity_rollup_mark WHERE id = 1), '-infinity'::timestamptz) AS up_to
+    )
+    SELECT b.id::text AS id FROM b, mark
+    WHERE NOT EXISTS (SELECT 1 FROM (SELECT l.time_zone FROM learning_patterns l WHERE l.user_id = b.id
+                                     ORDER BY l.computed_at DESC LIMIT 1) l
+                      WHERE l.time_zone = b.tz)
+       OR EXISTS (SELECT 1 FROM attempts a WHERE a.user_id = b.id AND a.recorded_at > ${since})
+       OR EXISTS (SELECT 1 FROM daily_activity d
+                  WHERE d.user_id = b.id AND d.date >= b.previous_start_date AND d.date < b.start_date)
+       OR EXISTS (SELECT 1 FROM attempts a
+                  WHERE a.user_id = b.id AND a.recorded_at > mark.up_to
+                    AND ${answered} >= b.previous_starts_at AND ${answered} < b.starts_at)
+       OR EXISTS (SELECT 1 FROM sessions s
+                  WHERE s.user_id = b.id AND s.ended_at IS NOT NULL
+                    AND ((s.started_at >= b.previous_starts_at AND s.started_at < b.starts_at)
+                         OR (s.started_at >= b.starts_at
+                             AND (s.ended_at > ${since}
+                                  OR EXISTS (SELECT 1 FROM session_summaries sm
+                                             WHERE sm.session_id = s.id AND sm.computed_at > ${since})))))
+       OR EXISTS (SELECT 1 FROM attempts a JOIN questions q ON q.id = a.question_id
+                  WHERE a.user_id = b.id
+                    AND a.recorded_at >= b.starts_at - ${recordedBeforeAnsweredSlack}::interval
+                    AND ${answered} >= b.starts_at AND ${answered} <= ${at}::timestamptz
+                    AND (q.stats_updated_at > ${previousAt}::timestamptz OR q.updated_at > ${previousAt}::timestamptz))
+    ORDER BY b.id`;
+  const rows = await tx.$queryRaw<{ id: string }[]>(query);
+  return rows.map((row) => row.id);
 }
