@@ -20,7 +20,8 @@ export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats>
   const active = await activeLearnerIds(ctx, DEFAULT_PATTERN_DAYS);
   const { usable, unusable } = await withUsableTimeZones(ctx, active);
   const previousAt = ctx.full ? null : await previousPatternsAt(ctx);
-  const learners = previousAt ? await changedWindows(ctx, usable, previousAt) : usable;
+  const learners =
+    previousAt && !(await mostQuestionsMoved(ctx, previousAt)) ? await changedWindows(ctx, usable, previousAt) : usable;
   let written = 0;
   for (let i = 0; i < learners.length; i += chunkSize) {
     const patterns = [
@@ -65,6 +66,19 @@ async function previousPatternsAt(ctx: RunContext): Promise<Date | null> {
     WHERE job IN ('NIGHTLY', 'PATTERNS') AND status = 'SUCCEEDED' AND id <> ${ctx.runId}::uuid`;
   const at = row?.at ?? null;
   return at && at < ctx.at ? at : null;
+}
+
+/**
+ * Whether most questions were rescored or edited since `previousAt`. Then nearly every learner answered
+ * one of them in their window, and picking the learners would cost more than computing them all.
+ */
+async function mostQuestionsMoved(ctx: RunContext, previousAt: Date): Promise<boolean> {
+  const [row] = await ctx.tx.$queryRaw<{ moved: number; total: number }[]>`
+    SELECT count(*) FILTER (WHERE stats_updated_at > ${previousAt}::timestamptz
+                              OR updated_at > ${previousAt}::timestamptz)::int AS moved,
+           count(*)::int AS total
+    FROM questions`;
+  return row !== undefined && row.moved * 2 > row.total;
 }
 
 /**
