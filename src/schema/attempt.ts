@@ -86,8 +86,6 @@ builder.mutationFields((t) => ({
     type: AttemptRef,
     description: 'Records and grades an answer of the signed-in learner. Idempotent on clientAttemptId.',
     authScopes: { authenticated: true },
-    // The attempt returned is the viewer's own by construction: Attempt's readsUser check would repeat it.
-    skipTypeScopes: true,
     args: { input: t.arg({ type: RecordAttemptInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       // The row the statement returned answers the attempt's own fields; Pothos loads a selected
