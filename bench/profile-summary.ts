@@ -1,7 +1,11 @@
 // Summarises V8 CPU profiles (from `bench/attempts.ts --profile DIR` or `node --cpu-prof`): self time
 // by package and the hottest functions.
 //
-//   npx tsx bench/profile-summary.ts FILE.cpuprofile [--top 25]
+//   npx tsx bench/profile-summary.ts FILE.cpuprofile [--top 25] [--count]
+//
+// --count weighs every sample alike instead of by the time since the previous one. On a busy machine
+// the main thread is often descheduled: the gap until it runs again is charged, by time, to whatever
+// frame it stopped in (a socket write that woke PostgreSQL, typically), so counts are closer to CPU.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -43,12 +47,13 @@ export function owner(url: string, functionName: string): string {
   return url;
 }
 
-export function summariseProfile(profile: Profile, top: number): string {
+export function summariseProfile(profile: Profile, top: number, byCount = false): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? profile.timeDeltas[i] ?? 0));
+    const delta = profile.timeDeltas[i + 1] ?? profile.timeDeltas[i] ?? 0;
+    self.set(id, (self.get(id) ?? 0) + (byCount ? 1 : delta));
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const parent = new Map<number, number>();
@@ -77,7 +82,9 @@ export function summariseProfile(profile: Profile, top: number): string {
   }
   const busy = total - (byOwner.get('(idle)') ?? 0);
   const lines = [
-    `${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s not idle; shares of the non-idle time:`,
+    byCount
+      ? `${total} samples, ${busy} not idle; shares of the samples not idle:`
+      : `${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s not idle; shares of the non-idle time:`,
   ];
   const show = (entries: Map<string, number>, count: number) =>
     [...entries]
@@ -100,15 +107,15 @@ export function summariseProfile(profile: Profile, top: number): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '25' } },
+    options: { top: { type: 'string', default: '25' }, count: { type: 'boolean', default: false } },
   });
   if (positionals.length === 0) {
-    console.error('usage: npx tsx bench/profile-summary.ts FILE.cpuprofile… [--top N]');
+    console.error('usage: npx tsx bench/profile-summary.ts FILE.cpuprofile… [--top N] [--count]');
     process.exit(2);
   }
   for (const file of positionals) {
     console.log(`== ${file}`);
-    console.log(summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(values.top)));
+    console.log(summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(values.top), values.count));
     console.log();
   }
 }

@@ -21,6 +21,13 @@ export interface Database {
   label: string;
   /** A dedicated connection for migrations and scripts that need the simple query protocol. */
   connect(): Promise<MigrationConnection>;
+  /**
+   * One parameterised statement straight through the driver, past Prisma's query pipeline (which
+   * costs the server's thread more than the driver itself): for the hottest write path only
+   * (recordAttempt). PostgreSQL prepares it once per pooled connection under `name`; rows come as
+   * the driver parses them (timestamptz as Date, jsonb parsed). Reported to onQuery like Prisma's.
+   */
+  run<T>(name: string, sql: string, params: unknown[]): Promise<T[]>;
   /** The connection pool's use (PostgreSQL; PGlite is one in-process connection). */
   pool?(): PoolUse;
   close(): Promise<void>;
@@ -121,10 +128,16 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
     );
   }
   const prisma = prismaClient(new PrismaPGlite(pglite), options.onQuery);
+  const { onQuery } = options;
   return {
     prisma,
     kind: 'pglite',
     label: dataDir ? `PGlite in ${dataDir}` : 'PGlite in memory',
+    // PGlite's query() waits for a transaction in progress on the instance: never runs inside one.
+    run: async <T>(_name: string, sql: string, params: unknown[]) => {
+      onQuery?.(sql);
+      return (await pglite.query<T>(sql, params)).rows;
+    },
     async connect() {
       return {
         query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
@@ -211,10 +224,15 @@ async function openPostgres(
     );
   }
   const prisma = prismaClient(new PrismaPg(pool, { statementNameGenerator: preparedStatementName }), options.onQuery);
+  const { onQuery } = options;
   return {
     prisma,
     kind: 'postgres',
     label,
+    run: async <T>(name: string, sql: string, params: unknown[]) => {
+      onQuery?.(sql);
+      return (await pool.query({ name, text: sql, values: params })).rows as T[];
+    },
     pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolSize }),
     async connect() {
       const client = await pool.connect();

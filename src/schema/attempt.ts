@@ -12,7 +12,7 @@ import { QuestionRef } from './question.ts';
 import { SessionRef } from './session.ts';
 import { UserRef } from './user.ts';
 
-builder.prismaNode('Attempt', {
+const AttemptRef = builder.prismaNode('Attempt', {
   id: { field: 'id' },
   authScopes: (attempt) => ({ readsUser: attempt.userId }),
   fields: (t) => ({
@@ -82,15 +82,15 @@ const RecordAttemptInput = builder.inputType('RecordAttemptInput', {
 });
 
 builder.mutationFields((t) => ({
-  recordAttempt: t.prismaField({
-    type: 'Attempt',
+  recordAttempt: t.field({
+    type: AttemptRef,
     description: 'Records and grades an answer of the signed-in learner. Idempotent on clientAttemptId.',
     authScopes: { authenticated: true },
-    // The attempt returned is the viewer's own by construction: Attempt's readsUser check would repeat it.
-    skipTypeScopes: true,
     args: { input: t.arg({ type: RecordAttemptInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => {
-      const attempt = await recordAttempt(
+    resolve: (_root, { input }, ctx) => {
+      // The row the statement returned answers the attempt's own fields; Pothos loads a selected
+      // relation (question, session, user) with one query of its own.
+      return recordAttempt(
         ctx.db,
         ctx.viewer!,
         {
@@ -106,9 +106,6 @@ builder.mutationFields((t) => ({
         },
         ctx.adaptation.learnerModel,
       );
-      // The stored row answers a selection of its own fields; relations need the query.
-      if (Object.keys(query).length === 0) return attempt;
-      return ctx.db.prisma.attempt.findUniqueOrThrow({ ...query, where: { id: attempt.id } });
     },
   }),
 }));

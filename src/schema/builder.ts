@@ -51,12 +51,18 @@ export const builder = new SchemaBuilder<{
   },
   scopeAuth: {
     authorizeOnSubscribe: true,
+    // Built once per request: the scope checks are methods, not arrow functions, which tsx (esbuild's
+    // keepNames) would rename with a defineProperty call each time.
     authScopes: (ctx) => ({
       authenticated: ctx.viewer !== null,
       staff: ctx.viewer?.role === 'COACH' || ctx.viewer?.role === 'ADMIN',
       admin: ctx.viewer?.role === 'ADMIN',
-      readsUser: (userId) => ctx.viewer !== null && (ctx.viewer.role !== 'LEARNER' || ctx.viewer.userId === userId),
-      writesUser: (userId) => ctx.viewer !== null && (ctx.viewer.role === 'ADMIN' || ctx.viewer.userId === userId),
+      readsUser(userId) {
+        return ctx.viewer !== null && (ctx.viewer.role !== 'LEARNER' || ctx.viewer.userId === userId);
+      },
+      writesUser(userId) {
+        return ctx.viewer !== null && (ctx.viewer.role === 'ADMIN' || ctx.viewer.userId === userId);
+      },
     }),
     unauthorizedError: (_parent, ctx, _info, result) => {
       if (!ctx.viewer) return unauthenticated(ctx.authError ?? 'Sign in: send Authorization: Bearer <token>.');

@@ -84,59 +84,33 @@ export async function recordAttempt(
     }
     const correct = question.answerKey === userAnswerKey;
     const step = modelStep(model, state, question, input, correct);
-    const [inserted] = await db.prisma.$queryRaw<Attempt[]>`
-      WITH input AS (SELECT ${userId}::uuid AS user_id, ${input.questionId}::uuid AS question_id,
-                            ${input.sessionId}::uuid AS session_id, ${step.at}::timestamptz AS at),
-           state AS (SELECT l.user_id FROM learner_states l, input
-                     WHERE l.user_id = input.user_id AND l.version = ${state.version} FOR UPDATE OF l),
-           q AS (SELECT q.id, q.subcategory FROM questions q, input
-                 WHERE q.id = input.question_id AND q.answer_key = ${question.answerKey}
-                   AND q.subcategory = ${question.subcategory}),
-           s AS (SELECT s.id FROM sessions s, input
-                 WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
-                 FOR KEY SHARE OF s),
-           inserted AS (
-             INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer,
-                                        correct, time_sec, hint_used, answered_at, recorded_at, client_attempt_id,
-                                        mastery_at_attempt, predicted_correct, mastery_after)
-             SELECT input.user_id, q.id, input.session_id,
-                    COALESCE((SELECT max(p.attempt_no) FROM attempts p
-                              WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
-                    ${input.context}::"AttemptContext", ${optionsJson}::jsonb, ${input.userAnswer}, ${correct},
-                    ${input.timeSec}, ${input.hintUsed}, ${input.answeredAt}, clock_timestamp(),
-                    ${input.clientAttemptId},
-                    (SELECT m.score FROM masteries m WHERE m.user_id = input.user_id AND m.subcategory = q.subcategory),
-                    ${step.predicted}, ${step.masteryAfter}
-             FROM q, input
-             WHERE (input.session_id IS NULL OR EXISTS (SELECT 1 FROM s)) AND EXISTS (SELECT 1 FROM state)
-             ON CONFLICT DO NOTHING
-             RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId",
-                       a.attempt_no AS "attemptNo", a.context::text AS context, a.options,
-                       a.user_answer AS "userAnswer", a.correct, a.time_sec AS "timeSec",
-                       a.hint_used AS "hintUsed", a.answered_at AS "answeredAt", a.recorded_at AS "recordedAt",
-                       a.client_attempt_id AS "clientAttemptId", a.mastery_at_attempt AS "masteryAtAttempt",
-                       a.predicted_correct AS "predictedCorrect", a.mastery_after AS "masteryAfter"),
-           learner AS (
-             UPDATE learner_states l
-             SET theta = ${step.learner.theta}, attempts = ${step.learner.attempts}, recent = ${step.learner.recent},
-                 version = l.version + 1,
-                 state_at = GREATEST(l.state_at, input.at),
-                 -- Older than the state: applied out of answeredAt order, so NIGHTLY replays the learner.
-                 replay_from = CASE WHEN input.at < l.state_at THEN LEAST(l.replay_from, input.at)
-                                    ELSE l.replay_from END,
-                 updated_at = now()
-             FROM input WHERE l.user_id = input.user_id AND EXISTS (SELECT 1 FROM inserted)),
-           skill AS (
-             INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, recent,
-                                            last_attempt_at, updated_at)
-             SELECT input.user_id, q.subcategory, ${step.skill.theta}, ${step.skill.attempts},
-                    ${step.skill.creditSum}, ${step.skill.recent}, ${step.skillLastAttemptAt}::timestamptz, now()
-             FROM input, q WHERE EXISTS (SELECT 1 FROM inserted)
-             ON CONFLICT (user_id, subcategory) DO UPDATE
-             SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
-                 recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at,
-                 updated_at = EXCLUDED.updated_at)
-      SELECT * FROM inserted`;
+    const [inserted] = await db.run<Attempt>('ll_record_attempt', recordSql, [
+      userId,
+      input.questionId,
+      input.sessionId,
+      step.at,
+      state.version,
+      question.answerKey,
+      question.subcategory,
+      input.context,
+      optionsJson,
+      input.userAnswer,
+      correct,
+      input.timeSec,
+      input.hintUsed,
+      input.answeredAt,
+      input.clientAttemptId,
+      step.predicted,
+      step.masteryAfter,
+      step.learner.theta,
+      step.learner.attempts,
+      step.skill.theta,
+      step.skill.attempts,
+      step.skill.creditSum,
+      step.skillLastAttemptAt,
+      step.learner.recent,
+      step.skill.recent,
+    ]);
     if (inserted) {
       learnerWritten(db, userId, state, {
         learner: step.learner,
@@ -166,6 +140,62 @@ export async function recordAttempt(
   }
   throw conflict('Too many simultaneous attempts by this learner: retry the request.');
 }
+
+/**
+ * recordAttempt's one statement (see recordAttempt), with its parameters in this order: $1 user, $2
+ * question, $3 session, $4 the model's clock, $5 the state version read, $6 the answer key and $7 the
+ * subcategory graded against, $8 context … $15 clientAttemptId (the attempt's own fields), $16
+ * prediction, $17 masteryAfter, $18–19 the learner's new ability, $20–23 the new skill state, $24–25
+ * the learner's and the skill's new recent success rates. Sent
+ * through the driver (Database.run), not Prisma: it is the hottest statement of the API.
+ */
+const recordSql = `
+  WITH input AS (SELECT $1::uuid AS user_id, $2::uuid AS question_id, $3::uuid AS session_id, $4::timestamptz AS at),
+       state AS (SELECT l.user_id FROM learner_states l, input
+                 WHERE l.user_id = input.user_id AND l.version = $5::int FOR UPDATE OF l),
+       q AS (SELECT q.id, q.subcategory FROM questions q, input
+             WHERE q.id = input.question_id AND q.answer_key = $6::text AND q.subcategory = $7::text),
+       s AS (SELECT s.id FROM sessions s, input
+             WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
+             FOR KEY SHARE OF s),
+       inserted AS (
+         INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer,
+                                    correct, time_sec, hint_used, answered_at, recorded_at, client_attempt_id,
+                                    mastery_at_attempt, predicted_correct, mastery_after)
+         SELECT input.user_id, q.id, input.session_id,
+                COALESCE((SELECT max(p.attempt_no) FROM attempts p
+                          WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
+                $8::"AttemptContext", $9::jsonb, $10::text, $11::boolean, $12::float8, $13::boolean,
+                $14::timestamptz, clock_timestamp(), $15::text,
+                (SELECT m.score FROM masteries m WHERE m.user_id = input.user_id AND m.subcategory = q.subcategory),
+                $16::float8, $17::float8
+         FROM q, input
+         WHERE (input.session_id IS NULL OR EXISTS (SELECT 1 FROM s)) AND EXISTS (SELECT 1 FROM state)
+         ON CONFLICT DO NOTHING
+         RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId",
+                   a.attempt_no AS "attemptNo", a.context::text AS context, a.options,
+                   a.user_answer AS "userAnswer", a.correct, a.time_sec AS "timeSec",
+                   a.hint_used AS "hintUsed", a.answered_at AS "answeredAt", a.recorded_at AS "recordedAt",
+                   a.client_attempt_id AS "clientAttemptId", a.mastery_at_attempt AS "masteryAtAttempt",
+                   a.predicted_correct AS "predictedCorrect", a.mastery_after AS "masteryAfter"),
+       learner AS (
+         UPDATE learner_states l
+         SET theta = $18::float8, attempts = $19::int, recent = $24::float8, version = l.version + 1,
+             state_at = GREATEST(l.state_at, input.at),
+             -- Older than the state: applied out of answeredAt order, so NIGHTLY replays the learner.
+             replay_from = CASE WHEN input.at < l.state_at THEN LEAST(l.replay_from, input.at)
+                                ELSE l.replay_from END,
+             updated_at = now()
+         FROM input WHERE l.user_id = input.user_id AND EXISTS (SELECT 1 FROM inserted)),
+       skill AS (
+         INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, recent, last_attempt_at,
+                                        updated_at)
+         SELECT input.user_id, q.subcategory, $20::float8, $21::int, $22::float8, $25::float8, $23::timestamptz, now()
+         FROM input, q WHERE EXISTS (SELECT 1 FROM inserted)
+         ON CONFLICT (user_id, subcategory) DO UPDATE
+         SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
+             recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
+  SELECT * FROM inserted`;
 
 /** The model's prediction (from the state before the attempt: the answer plays no part) and the state after. */
 function modelStep(
