@@ -9,7 +9,7 @@ import { type Database, openDatabase } from '../db/client.ts';
 import { addDays, isDay, isTimeZone, startOfDay } from '../domain/calendar.ts';
 import { exportXapi } from './export-xapi.ts';
 import { type RebuildReport, rebuildDerivedState } from './rebuild.ts';
-import { type ImportReport, importTables } from './run.ts';
+import { defaultChunkSize, type ImportReport, importTables } from './run.ts';
 import { csvDirectory, postgresSource, type TableSource } from './sources.ts';
 import { xapiFile } from './xapi-source.ts';
 
@@ -46,7 +46,7 @@ export async function importCommand(args: string[]): Promise<void> {
       timezone: { type: 'string', default: 'UTC' },
       'max-errors': { type: 'string' },
       'no-rebuild': { type: 'boolean', default: false },
-      'chunk-size': { type: 'string', default: '5000' },
+      'chunk-size': { type: 'string', default: String(defaultChunkSize) },
     },
   });
   const maxErrors = values['max-errors'] === undefined ? undefined : Number(values['max-errors']);
