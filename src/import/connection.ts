@@ -20,6 +20,9 @@ export async function importConnection(db: Database): Promise<ImportConnection> 
     copyFrom: (target, text) => connection.copyFrom(target, text),
     async transaction(work) {
       await connection.exec('BEGIN');
+      // A chunk's joins and sorts (tens of MB at 20,000 rows) in memory rather than in temporary files.
+      // PGlite keeps its default: its memory, once grown, stays the process's.
+      if (db.kind === 'postgres') await connection.exec("SET LOCAL work_mem = '64MB'");
       try {
         const result = await work();
         await connection.exec('COMMIT');

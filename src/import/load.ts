@@ -169,7 +169,7 @@ export async function loadSessions(
                          CASE WHEN ended_at IS NOT NULL
                               THEN GREATEST(0, round(extract(epoch FROM ended_at - started_at)))::int END),
                 ARRAY(SELECT jsonb_array_elements_text(units)), notes, client_session_id
-         FROM stage_sessions ORDER BY ord
+         FROM stage_sessions
          ON CONFLICT (user_id, client_session_id) DO NOTHING RETURNING 1)
        SELECT count(*)::int AS n FROM created`,
       [],
@@ -244,7 +244,6 @@ export async function loadAttempts(
          SELECT st.user_id, st.question_id, l.id, st.attempt_no, st.context, st.options, st.user_answer, st.correct,
                 st.time_sec, st.hint_used, st.created_at, st.created_at, st.client_attempt_id
          FROM stage_attempts st LEFT JOIN linked l ON l.ord = st.ord
-         ORDER BY st.ord
          ON CONFLICT DO NOTHING
          RETURNING a.user_id, a.client_attempt_id, a.context, a.session_id
        )
@@ -319,7 +318,7 @@ export async function loadMasteryHistory(
     const counted = await conn.run<{ n: number }>(
       `WITH written AS (
          INSERT INTO mastery_history (user_id, subcategory, date, score, imported)
-         SELECT user_id, subcategory, recorded_date, mastery_score, true FROM stage_mastery_history ORDER BY ord
+         SELECT user_id, subcategory, recorded_date, mastery_score, true FROM stage_mastery_history
          ON CONFLICT (user_id, subcategory, date) DO UPDATE SET score = EXCLUDED.score, imported = true
          WHERE NOT mastery_history.imported RETURNING 1)
        SELECT count(*)::int AS n FROM written`,

@@ -184,9 +184,11 @@ async function* readAhead<T>(source: AsyncIterable<T>): AsyncIterable<T> {
   }
 }
 
+/** A chunk's refusals in file order (lines), or as the rows came (ids of a database's rows). */
 function refusalsOf(file: string, chunk: SourceChunk, refused: ChunkResult['refused']): Refusal[] {
-  return [
+  const all = [
     ...chunk.unreadable.map((u) => ({ file, line: u.line, reason: u.reason })),
     ...refused.map((r) => ({ file, line: chunk.items[r.index]!.line, reason: r.reason })),
   ];
+  return all.every((r) => typeof r.line === 'number') ? all.sort((a, b) => Number(a.line) - Number(b.line)) : all;
 }
