@@ -72,17 +72,20 @@ export async function loadUsers(
       stages.users,
       fresh.map(({ r, index }) => ({ index, values: [r.sourceId, r.name, r.email, r.role, r.timezone ?? 'UTC'] })),
     );
-    // users as read before this statement does not hold the rows it creates: those come from `created`.
-    const pairs = await conn.run<{ source_id: string; target_id: string }>(
-      `WITH created AS (INSERT INTO users (name, email, role, timezone)
-                        SELECT name, email, role, timezone FROM stage_users ORDER BY ord
-                        ON CONFLICT (email) DO NOTHING RETURNING id, email),
-            matched AS (SELECT st.id AS source_id, COALESCE(c.id, u.id) AS target_id FROM stage_users st
-                        LEFT JOIN created c ON c.email = st.email LEFT JOIN users u ON u.email = st.email),
-            kept AS (INSERT INTO import_keys (source, entity, source_id, target_id)
-                     SELECT $1, 'user', source_id, target_id FROM matched ON CONFLICT DO NOTHING)
-       SELECT source_id, target_id::text FROM matched`,
+    await conn.run(
+      `INSERT INTO users (name, email, role, timezone) SELECT name, email, role, timezone FROM stage_users ORDER BY ord
+       ON CONFLICT (email) DO NOTHING`,
+      [],
+    );
+    // Separate statements: each sees the users the one before created, through the email index.
+    await conn.run(
+      `INSERT INTO import_keys (source, entity, source_id, target_id)
+       SELECT $1, 'user', st.id, u.id FROM stage_users st JOIN users u ON u.email = st.email ON CONFLICT DO NOTHING`,
       [source],
+    );
+    const pairs = await conn.run<{ source_id: string; target_id: string }>(
+      'SELECT st.id AS source_id, u.id::text AS target_id FROM stage_users st JOIN users u ON u.email = st.email',
+      [],
     );
     return { refused, pairs };
   });
