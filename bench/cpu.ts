@@ -21,17 +21,21 @@ function statTimes(stat: string): { comm: string; user: number; sys: number } {
 }
 
 /**
- * CPU seconds of each process named postgres on this machine (backends and background workers), or
- * null when there are none to see (not Linux, or no PostgreSQL here).
+ * CPU seconds of each process named postgres on this machine (backends and background workers; with
+ * `database`, only the backends connected to it), or null when there are none to see (not Linux, or
+ * no PostgreSQL here).
  */
-export function postgresTimes(): Map<number, number> | null {
+export function postgresTimes(database?: string): Map<number, number> | null {
   const times = new Map<number, number>();
   try {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
         const t = statTimes(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-        if (t.comm === 'postgres') times.set(Number(entry), t.user + t.sys);
+        if (t.comm !== 'postgres') continue;
+        // A backend's title: "postgres: 15/main: <user> <database> <client> <state>".
+        if (database && !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(` ${database} `)) continue;
+        times.set(Number(entry), t.user + t.sys);
       } catch {
         // gone meanwhile
       }

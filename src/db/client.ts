@@ -3,9 +3,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { from as copyStreamFrom } from 'pg-copy-streams';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { applyMigrations, type MigrationConnection, refreshTimeZoneNames } from './migrate.ts';
@@ -20,7 +23,7 @@ export interface Database {
   /** Where the data lives, safe to print (no password). */
   label: string;
   /** A dedicated connection for migrations and scripts that need the simple query protocol. */
-  connect(): Promise<MigrationConnection>;
+  connect(): Promise<DedicatedConnection>;
   /**
    * One parameterised statement straight through the driver, past Prisma's query pipeline (which
    * costs the server's thread more than the driver itself): for the hottest write path only
@@ -31,6 +34,14 @@ export interface Database {
   /** The connection pool's use (PostgreSQL; PGlite is one in-process connection). */
   pool?(): PoolUse;
   close(): Promise<void>;
+}
+
+export interface DedicatedConnection extends MigrationConnection {
+  /**
+   * `COPY <target> FROM` the given text (COPY's text format: tab-separated, \\N for null): the bulk
+   * path of the import, several times cheaper per row than parameters.
+   */
+  copyFrom(target: string, text: string): Promise<void>;
 }
 
 export interface PoolUse {
@@ -144,6 +155,10 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
         exec: async (sql: string) => {
           await pglite.exec(sql);
         },
+        // PGlite reads COPY input from the blob it is given under /dev/blob.
+        copyFrom: async (target: string, text: string) => {
+          await pglite.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([text]) });
+        },
         release: async () => {},
       };
     },
@@ -242,6 +257,8 @@ async function openPostgres(
         exec: async (sql: string) => {
           await client.query(sql);
         },
+        copyFrom: (target: string, text: string) =>
+          pipeline(Readable.from([text]), client.query(copyStreamFrom(`COPY ${target} FROM STDIN`))),
         release: async () => {
           if (options.statementTimeoutMs) await client.query('RESET statement_timeout').catch(() => {});
           client.release();

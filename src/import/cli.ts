@@ -46,14 +46,15 @@ export async function importCommand(args: string[]): Promise<void> {
       timezone: { type: 'string', default: 'UTC' },
       'max-errors': { type: 'string' },
       'no-rebuild': { type: 'boolean', default: false },
-      'chunk-size': { type: 'string', default: '5000' },
+      'chunk-size': { type: 'string' },
     },
   });
   const maxErrors = values['max-errors'] === undefined ? undefined : Number(values['max-errors']);
   if (maxErrors !== undefined && !(Number.isInteger(maxErrors) && maxErrors >= 1))
     throw new ImportCommandError('--max-errors must be a positive whole number');
-  const chunkSize = Number(values['chunk-size']);
-  if (!(Number.isInteger(chunkSize) && chunkSize >= 1)) throw new ImportCommandError('--chunk-size must be positive');
+  const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
+  if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize >= 1))
+    throw new ImportCommandError('--chunk-size must be positive');
   if (!isTimeZone(values.timezone)) throw new ImportCommandError(`--timezone ${values.timezone} is not an IANA zone`);
   const from = sourceOf(values.from, positionals[0]);
   const { app, jobs } = jobsConfig();

@@ -1,10 +1,13 @@
 // The import writes through one connection of its own, statements with $n parameters straight to the
-// driver: Prisma's per-parameter work costs more than the database's for chunks of thousands of rows.
+// driver (and COPY for bulk rows): Prisma's per-parameter work costs more than the database's for chunks
+// of thousands of rows.
 import type { Database } from '../db/client.ts';
 import type { SqlRunner } from '../services/attempt-batches.ts';
 
 export interface ImportConnection {
   run: SqlRunner;
+  /** COPY into `target` ("table (columns)") from text in COPY's text format. */
+  copyFrom(target: string, text: string): Promise<void>;
   /** Runs `work` in one transaction on this connection: all of it commits, or none. */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   release(): Promise<void>;
@@ -14,8 +17,12 @@ export async function importConnection(db: Database): Promise<ImportConnection> 
   const connection = await db.connect();
   return {
     run: <T>(sql: string, params: unknown[]) => connection.query<T>(sql, params),
+    copyFrom: (target, text) => connection.copyFrom(target, text),
     async transaction(work) {
       await connection.exec('BEGIN');
+      // A chunk's joins and sorts (tens of MB at 20,000 rows) in memory rather than in temporary files.
+      // PGlite keeps its default: its memory, once grown, stays the process's.
+      if (db.kind === 'postgres') await connection.exec("SET LOCAL work_mem = '64MB'");
       try {
         const result = await work();
         await connection.exec('COMMIT');

@@ -1,5 +1,6 @@
-// Writing one chunk of the existing system's rows: one transaction per chunk, a few multi-row
-// statements each (unnest of arrays). Every row is found again by its source id (import_keys for
+// Writing one chunk of the existing system's rows: one transaction per chunk, the rows copied into a
+// staging table (stage.ts) and written from it by one set-based statement (questions, few, by unnest
+// of arrays). Every row is found again by its source id (import_keys for
 // users and questions, clientSessionId / clientAttemptId "<source>:<id>" for sessions and attempts,
 // the key of mastery_history), so a chunk written before is skipped as present and an interrupted
 // import, started again, goes on where it stopped.
@@ -7,6 +8,7 @@ import { answerKey } from '../domain/grading.ts';
 import { type AttemptRow, insertAttemptRows, type SqlRunner } from '../services/attempt-batches.ts';
 import type { ImportConnection } from './connection.ts';
 import type { AttemptRecord, MasteryHistoryRecord, QuestionRecord, SessionRecord, UserRecord } from './records.ts';
+import { type StagedRow, type StageTable, stageRows } from './stage.ts';
 
 export interface ChunkResult {
   imported: number;
@@ -60,31 +62,35 @@ export async function loadUsers(
   keys: KeyMaps,
 ): Promise<ChunkResult> {
   const fresh = dedupe(
-    rows.filter((r) => !keys.users.has(r.sourceId)),
-    (r) => r.sourceId,
+    rows.map((r, index) => ({ r, index })).filter(({ r }) => !keys.users.has(r.sourceId)),
+    ({ r }) => r.sourceId,
   );
-  if (fresh.length > 0) {
-    await conn.transaction(async () => {
-      const users = await conn.run<{ id: string; email: string }>(
-        `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(n, e, r, z)),
-              created AS (INSERT INTO users (name, email, role, timezone) SELECT n, e, r::"Role", z FROM input
-                          ON CONFLICT (email) DO NOTHING RETURNING id, email)
-         SELECT id::text, email FROM created
-         UNION ALL SELECT u.id::text, u.email FROM users u JOIN input i ON i.e = u.email`,
-        [
-          fresh.map((r) => r.name),
-          fresh.map((r) => r.email),
-          fresh.map((r) => r.role),
-          fresh.map((r) => r.timezone ?? 'UTC'),
-        ],
-      );
-      const idByEmail = new Map(users.map((u) => [u.email, u.id]));
-      const pairs = fresh.map((r) => ({ sourceId: r.sourceId, targetId: idByEmail.get(r.email)! }));
-      await rememberKeys(conn.run, source, 'user', pairs);
-      for (const p of pairs) keys.users.set(p.sourceId, p.targetId);
-    });
-  }
-  return { imported: fresh.length, present: rows.length - fresh.length, refused: [] };
+  if (fresh.length === 0) return { imported: 0, present: rows.length, refused: [] };
+  const { refused, pairs } = await conn.transaction(async () => {
+    const refused = await stageRows(
+      conn,
+      stages.users,
+      fresh.map(({ r, index }) => ({ index, values: [r.sourceId, r.name, r.email, r.role, r.timezone ?? 'UTC'] })),
+    );
+    await conn.run(
+      `INSERT INTO users (name, email, role, timezone) SELECT name, email, role, timezone FROM stage_users ORDER BY ord
+       ON CONFLICT (email) DO NOTHING`,
+      [],
+    );
+    // Separate statements: each sees the users the one before created, through the email index.
+    await conn.run(
+      `INSERT INTO import_keys (source, entity, source_id, target_id)
+       SELECT $1, 'user', st.id, u.id FROM stage_users st JOIN users u ON u.email = st.email ON CONFLICT DO NOTHING`,
+      [source],
+    );
+    const pairs = await conn.run<{ source_id: string; target_id: string }>(
+      'SELECT st.id AS source_id, u.id::text AS target_id FROM stage_users st JOIN users u ON u.email = st.email',
+      [],
+    );
+    return { refused, pairs };
+  });
+  for (const p of pairs) keys.users.set(p.source_id, p.target_id);
+  return { imported: pairs.length, present: rows.length - fresh.length, refused };
 }
 
 /** Questions: matched by externalId to the bank's question (kept as it is), else created. */
@@ -138,39 +144,50 @@ export async function loadSessions(
   keys: KeyMaps,
 ): Promise<ChunkResult> {
   const refused: ChunkResult['refused'] = [];
-  const resolved = rows.flatMap((r, index) => {
+  const staged: StagedRow[] = [];
+  for (const [index, r] of rows.entries()) {
     const userId = keys.users.get(r.userSourceId);
-    if (userId) return [{ ...r, userId, clientSessionId: sourceKey(source, r.sourceId) }];
-    refused.push({ index, reason: notImportedUser(r.userSourceId) });
-    return [];
+    if (!userId) refused.push({ index, reason: notImportedUser(r.userSourceId) });
+    else
+      staged.push({
+        index,
+        values: [
+          userId,
+          r.startedAt,
+          r.endedAt,
+          r.durationSec,
+          JSON.stringify(r.units),
+          r.notes,
+          sourceKey(source, r.sourceId),
+        ],
+      });
+  }
+  const { inserted, refusedByDatabase } = await conn.transaction(async () => {
+    const refusedByDatabase = await stageRows(conn, stages.sessions, staged);
+    const counted = await conn.run<{ n: number }>(
+      `WITH created AS (
+         INSERT INTO sessions (user_id, started_at, ended_at, duration_sec, units, notes, client_session_id)
+         SELECT user_id, started_at, ended_at,
+                COALESCE(duration_sec,
+                         CASE WHEN ended_at IS NOT NULL
+                              THEN GREATEST(0, round(extract(epoch FROM ended_at - started_at)))::int END),
+                ARRAY(SELECT jsonb_array_elements_text(units)), notes, client_session_id
+         FROM stage_sessions
+         ON CONFLICT (user_id, client_session_id) DO NOTHING RETURNING 1)
+       SELECT count(*)::int AS n FROM created`,
+      [],
+    );
+    return { inserted: counted[0]?.n ?? 0, refusedByDatabase };
   });
-  const inserted = await conn.run<{ n: number }>(
-    `WITH created AS (
-       INSERT INTO sessions (user_id, started_at, ended_at, duration_sec, units, notes, client_session_id)
-       SELECT u, s, e, COALESCE(d, CASE WHEN e IS NOT NULL THEN GREATEST(0, round(extract(epoch FROM e - s)))::int END),
-              ARRAY(SELECT json_array_elements_text(un::json)), n, c
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::int[], $5::text[], $6::text[], $7::text[])
-            AS t(u, s, e, d, un, n, c)
-       ON CONFLICT (user_id, client_session_id) DO NOTHING RETURNING 1)
-     SELECT count(*)::int AS n FROM created`,
-    [
-      resolved.map((r) => r.userId),
-      resolved.map((r) => r.startedAt),
-      resolved.map((r) => r.endedAt),
-      resolved.map((r) => r.durationSec),
-      resolved.map((r) => JSON.stringify(r.units)),
-      resolved.map((r) => r.notes),
-      resolved.map((r) => r.clientSessionId),
-    ],
-  );
-  const n = inserted[0]?.n ?? 0;
-  return { imported: n, present: resolved.length - n, refused };
+  refused.push(...refusedByDatabase);
+  return { imported: inserted, present: rows.length - refused.length - inserted, refused: byIndex(refused) };
 }
 
 /**
  * Attempts: clientAttemptId "<source>:<id>", the source's attempt_no and grading kept, recorded at
  * created_at. A session attempt goes to its learner's session whose [started_at, ended_at] holds
- * created_at; with none it stays a SESSION attempt without a session (counted in `unlinked`).
+ * created_at (of two, the later-started), found by one join over the chunk; with none it stays a
+ * SESSION attempt without a session (counted in `unlinked`).
  */
 export async function loadAttempts(
   conn: ImportConnection,
@@ -179,7 +196,7 @@ export async function loadAttempts(
   keys: KeyMaps,
 ): Promise<ChunkResult & { unlinked: number }> {
   const refused: ChunkResult['refused'] = [];
-  const batch: { index: number; row: AttemptRow }[] = [];
+  const staged: StagedRow[] = [];
   const seen = new Set<string>();
   for (const [index, r] of rows.entries()) {
     const userId = keys.users.get(r.userSourceId);
@@ -193,41 +210,70 @@ export async function loadAttempts(
     else if (seen.has(r.sourceId)) refused.push({ index, reason: `id ${r.sourceId} appears twice` });
     else {
       seen.add(r.sourceId);
-      batch.push({
+      staged.push({
         index,
-        row: {
+        values: [
           userId,
           questionId,
-          sessionId: null,
-          linkSession: r.context === 'SESSION',
-          attemptNo: r.attemptNo,
-          context: r.context,
-          options: r.options,
-          userAnswer: r.userAnswer,
-          correct: r.correct,
-          timeSec: r.timeSec,
-          hintUsed: r.hintUsed,
-          answeredAt: r.createdAt,
-          clientAttemptId: sourceKey(source, r.sourceId),
-        },
+          r.attemptNo,
+          r.context,
+          r.options,
+          r.userAnswer,
+          r.correct,
+          r.timeSec,
+          r.hintUsed,
+          r.createdAt,
+          sourceKey(source, r.sourceId),
+        ],
       });
     }
   }
-  const { inserted, present, taken } = await conn.transaction(() =>
-    insertAndSort(
-      conn.run,
-      batch.map((b) => b.row),
-    ),
-  );
-  for (const i of taken) {
-    const { index, row } = batch[i]!;
+  const written = await conn.transaction(async () => {
+    const refusedByDatabase = await stageRows(conn, stages.attempts, staged);
+    // Rows not inserted were either stored before (present: the outer query reads attempts as they
+    // were before the insert) or numbered like another attempt of the learner on the question.
+    const [result] = await conn.run<{ imported: number; unlinked: number; taken: number[] }>(
+      `WITH linked AS (
+         SELECT DISTINCT ON (st.ord) st.ord, s.id
+         FROM stage_attempts st
+         JOIN sessions s ON s.user_id = st.user_id AND s.started_at <= st.created_at
+                        AND (s.ended_at IS NULL OR s.ended_at >= st.created_at)
+         WHERE st.context = 'SESSION'
+         ORDER BY st.ord, s.started_at DESC
+       ),
+       inserted AS (
+         INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer,
+                                    correct, time_sec, hint_used, answered_at, recorded_at, client_attempt_id)
+         SELECT st.user_id, st.question_id, l.id, st.attempt_no, st.context, st.options, st.user_answer, st.correct,
+                st.time_sec, st.hint_used, st.created_at, st.created_at, st.client_attempt_id
+         FROM stage_attempts st LEFT JOIN linked l ON l.ord = st.ord
+         ON CONFLICT DO NOTHING
+         RETURNING a.user_id, a.client_attempt_id, a.context, a.session_id
+       )
+       SELECT (SELECT count(*)::int FROM inserted) AS imported,
+              (SELECT count(*)::int FROM inserted WHERE context = 'SESSION' AND session_id IS NULL) AS unlinked,
+              ARRAY(SELECT st.ord FROM stage_attempts st
+                    WHERE NOT EXISTS (SELECT 1 FROM inserted i
+                                      WHERE i.user_id = st.user_id AND i.client_attempt_id = st.client_attempt_id)
+                      AND NOT EXISTS (SELECT 1 FROM attempts e
+                                      WHERE e.user_id = st.user_id AND e.client_attempt_id = st.client_attempt_id)
+                    ORDER BY st.ord) AS taken`,
+      [],
+    );
+    return { refusedByDatabase, ...result! };
+  });
+  refused.push(...written.refusedByDatabase);
+  for (const index of written.taken)
     refused.push({
       index,
-      reason: `attempt_no ${row.attemptNo} of this learner on this question is another attempt's`,
+      reason: `attempt_no ${rows[index]!.attemptNo} of this learner on this question is another attempt's`,
     });
-  }
-  const unlinked = inserted.filter((a) => batch[a.index]!.row.linkSession && a.sessionId === null).length;
-  return { imported: inserted.length, present, refused: refused.sort((a, b) => a.index - b.index), unlinked };
+  return {
+    imported: written.imported,
+    present: rows.length - refused.length - written.imported,
+    refused: byIndex(refused),
+    unlinked: written.unlinked,
+  };
 }
 
 /** Inserts a batch and tells the rows it did not insert apart: stored before, or numbered like another attempt. */
@@ -256,32 +302,88 @@ export async function loadMasteryHistory(
   keys: KeyMaps,
 ): Promise<ChunkResult> {
   const refused: ChunkResult['refused'] = [];
+  // One point per learner, subcategory and day: ON CONFLICT DO UPDATE takes a row once per statement.
   const resolved = dedupe(
     rows.flatMap((r, index) => {
       const userId = keys.users.get(r.userSourceId);
-      if (userId) return [{ ...r, userId }];
+      if (userId) return [{ r, userId, index }];
       refused.push({ index, reason: notImportedUser(r.userSourceId) });
       return [];
     }),
-    (r) => `${r.userId}/${r.subcategory}/${r.date}`,
+    ({ r, userId }) => `${userId}/${r.subcategory}/${r.date}`,
   );
-  const written = await conn.run<{ n: number }>(
-    `WITH written AS (
-       INSERT INTO mastery_history (user_id, subcategory, date, score, imported)
-       SELECT u, s, d, v, true FROM unnest($1::uuid[], $2::text[], $3::date[], $4::float8[]) AS t(u, s, d, v)
-       ON CONFLICT (user_id, subcategory, date) DO UPDATE SET score = EXCLUDED.score, imported = true
-       WHERE NOT mastery_history.imported RETURNING 1)
-     SELECT count(*)::int AS n FROM written`,
-    [
-      resolved.map((r) => r.userId),
-      resolved.map((r) => r.subcategory),
-      resolved.map((r) => r.date),
-      resolved.map((r) => r.score),
-    ],
-  );
-  const n = written[0]?.n ?? 0;
-  return { imported: n, present: rows.length - refused.length - n, refused };
+  const { written, refusedByDatabase } = await conn.transaction(async () => {
+    const refusedByDatabase = await stageRows(
+      conn,
+      stages.masteryHistory,
+      resolved.map(({ r, userId, index }) => ({ index, values: [userId, r.subcategory, r.date, r.score] })),
+    );
+    const counted = await conn.run<{ n: number }>(
+      `WITH written AS (
+         INSERT INTO mastery_history (user_id, subcategory, date, score, imported)
+         SELECT user_id, subcategory, recorded_date, mastery_score, true FROM stage_mastery_history
+         ON CONFLICT (user_id, subcategory, date) DO UPDATE SET score = EXCLUDED.score, imported = true
+         WHERE NOT mastery_history.imported RETURNING 1)
+       SELECT count(*)::int AS n FROM written`,
+      [],
+    );
+    return { written: counted[0]?.n ?? 0, refusedByDatabase };
+  });
+  refused.push(...refusedByDatabase);
+  return { imported: written, present: rows.length - refused.length - written, refused: byIndex(refused) };
 }
+
+const stages = {
+  users: {
+    name: 'stage_users',
+    columns: [
+      ['id', 'text'],
+      ['name', 'text'],
+      ['email', 'text'],
+      ['role', '"Role"'],
+      ['timezone', 'text'],
+    ],
+  },
+  sessions: {
+    name: 'stage_sessions',
+    columns: [
+      ['user_id', 'uuid'],
+      ['started_at', 'timestamptz'],
+      ['ended_at', 'timestamptz'],
+      ['duration_sec', 'int'],
+      ['units', 'jsonb'],
+      ['notes', 'text'],
+      ['client_session_id', 'text'],
+    ],
+  },
+  attempts: {
+    name: 'stage_attempts',
+    columns: [
+      ['user_id', 'uuid'],
+      ['question_id', 'uuid'],
+      ['attempt_no', 'int'],
+      ['context', '"AttemptContext"'],
+      ['options', 'jsonb'],
+      ['user_answer', 'text'],
+      ['correct', 'bool'],
+      ['time_sec', 'float8'],
+      ['hint_used', 'bool'],
+      ['created_at', 'timestamptz'],
+      ['client_attempt_id', 'text'],
+    ],
+  },
+  masteryHistory: {
+    name: 'stage_mastery_history',
+    columns: [
+      ['user_id', 'uuid'],
+      ['subcategory', 'text'],
+      ['recorded_date', 'date'],
+      ['mastery_score', 'float8'],
+    ],
+  },
+} as const satisfies Record<string, StageTable>;
+
+const byIndex = (refused: ChunkResult['refused']) => refused.sort((a, b) => a.index - b.index);
 
 export function dedupe<T>(rows: T[], key: (row: T) => string): T[] {
   const seen = new Set<string>();

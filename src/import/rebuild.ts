@@ -125,7 +125,7 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
     }),
   );
   const closed = await timed('closeSessions', () => inJobsLock((tx) => closeAbandonedSessions(ctx(tx))));
-  const summaries = await timed('sessionAnalytics', () => recomputeMissingSessionAnalytics(db));
+  const summaries = await timed('sessionAnalytics', () => recomputeMissingSessionAnalytics(db, { chunkSize: 2_000 }));
   const learners = await timed('modelPatternsAndPlans', () =>
     inJobsLock(async (tx) => {
       // The live learner model's nightly half over what the last run has not seen: its refit reads

@@ -4,8 +4,8 @@
 // mapping in records.ts and the report are the same for both.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse';
 import pg from 'pg';
+import { CsvReader, type CsvRow } from './csv.ts';
 import type { SourceRecord } from './records.ts';
 
 export const tableNames = ['users', 'questions', 'sessions', 'attempts', 'mastery_history'] as const;
@@ -59,31 +59,39 @@ export function csvDirectory(directory: string): TableSource {
 }
 
 async function* csvChunks(file: string, chunkSize: number): AsyncIterable<SourceChunk> {
-  const stream = createReadStream(file);
-  let unreadable: SourceChunk['unreadable'] = [];
-  const parser = stream.pipe(
-    parse({
-      columns: (header: string[]) => header.map((column) => column.trim().toLowerCase()),
-      info: true,
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      skip_records_with_error: true,
-      on_skip: (error) => {
-        if (error) unreadable.push({ line: Number(error.lines), reason: error.message });
-      },
-    }),
-  );
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const reader = new CsvReader();
+  let header: string[] | null = null;
   let items: SourceItem[] = [];
-  for await (const { record, info } of parser as AsyncIterable<{ record: SourceRecord; info: { lines: number } }>) {
-    items.push({ line: info.lines, record });
+  let unreadable: SourceChunk['unreadable'] = [];
+  const take = (rows: CsvRow[]) => {
+    for (const row of rows) {
+      if ('error' in row) unreadable.push({ line: row.line, reason: `unreadable: ${row.error}` });
+      else if (header === null) header = row.fields.map((column) => column.trim().toLowerCase());
+      else items.push({ line: row.line, record: recordOf(header, row.fields) });
+    }
+  };
+  for await (const text of stream as AsyncIterable<string>) {
+    take(reader.feed(text));
     if (items.length >= chunkSize) {
-      yield { items, unreadable, position: stream.bytesRead };
-      items = [];
-      unreadable = [];
+      // Chunks of exactly chunkSize rows: a resumed import's chunks are the first one's.
+      while (items.length >= chunkSize) {
+        const chunk = items.slice(0, chunkSize);
+        items = items.slice(chunkSize);
+        yield { items: chunk, unreadable, position: stream.bytesRead };
+        unreadable = [];
+      }
     }
   }
+  take(reader.end());
   if (items.length > 0 || unreadable.length > 0) yield { items, unreadable, position: stream.bytesRead };
+}
+
+function recordOf(header: readonly string[], fields: readonly string[]): SourceRecord {
+  const record: Record<string, string> = {};
+  const n = Math.min(header.length, fields.length);
+  for (let i = 0; i < n; i++) record[header[i]!] = fields[i]!;
+  return record;
 }
 
 /** The existing system's database: its tables read in pages by id, every value as text. */

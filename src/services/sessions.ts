@@ -4,8 +4,8 @@ import { durationSeconds } from '../db/sql.ts';
 import type { Transaction } from '../db/types.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
 import type { LearnerModelParameters } from '../domain/learner-model.ts';
-import { analyzeSession } from '../domain/session-analytics.ts';
-import { type SessionAttempt, summarizeSession } from '../domain/session-summary.ts';
+import { analyzeSession, type SessionAnalyticsResult } from '../domain/session-analytics.ts';
+import { type SessionAttempt, type SessionSummary, summarizeSession } from '../domain/session-summary.ts';
 import { badInput, conflict, forbidden, notFound } from '../errors.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { checkDeviceTime } from './attempts.ts';
@@ -203,36 +203,51 @@ export async function sessionsAttempts(
 
 /**
  * Computes and stores the sessions' summaries and analytics (SPEC 4.1, 4.2) from their attempts,
- * one statement per table. Rows that exist are kept:
- * what a session ended with is what it keeps.
+ * one statement per table (arrays unnested: a rebuild writes thousands a chunk, and bound arrays
+ * cost a fraction of a parameter per value). Rows that exist are kept: what a session ended with
+ * is what it keeps.
  */
 export async function storeSessionsAnalytics(
   tx: Transaction,
   attemptsBySession: ReadonlyMap<string, readonly SessionAttempt[]>,
 ): Promise<{ summaries: number; analytics: number }> {
   if (attemptsBySession.size === 0) return { summaries: 0, analytics: 0 };
-  const computed = [...attemptsBySession].map(([sessionId, attempts]) => ({
-    sessionId,
-    summary: summarizeSession(attempts),
-    analytics: analyzeSession(attempts),
-  }));
-  const summaries = await tx.sessionSummary.createMany({
-    skipDuplicates: true,
-    data: computed.map(({ sessionId, summary }) => ({
-      sessionId,
-      questionsAttempted: summary.questionsAttempted,
-      questionsCorrect: summary.questionsCorrect,
-      accuracy: summary.accuracy,
-      averageTimePerQuestion: summary.averageTimePerQuestion,
-      topicsCovered: summary.topicsCovered,
-      easyCount: summary.difficultyDistribution.easy,
-      mediumCount: summary.difficultyDistribution.medium,
-      hardCount: summary.difficultyDistribution.hard,
-    })),
-  });
-  const analytics = await tx.sessionAnalytics.createMany({
-    skipDuplicates: true,
-    data: computed.map(({ sessionId, analytics }) => ({ sessionId, ...analytics })),
-  });
-  return { summaries: summaries.count, analytics: analytics.count };
+  const ids: string[] = [];
+  const summaries: SessionSummary[] = [];
+  const analytics: SessionAnalyticsResult[] = [];
+  for (const [sessionId, attempts] of attemptsBySession) {
+    ids.push(sessionId);
+    summaries.push(summarizeSession(attempts));
+    analytics.push(analyzeSession(attempts));
+  }
+  const summaryCount = await tx.$executeRawUnsafe(
+    `INSERT INTO session_summaries (session_id, questions_attempted, questions_correct, accuracy,
+       average_time_per_question, topics_covered, easy_count, medium_count, hard_count)
+     SELECT id, n, c, a, t, ARRAY(SELECT jsonb_array_elements_text(topics)), e, m, h
+     FROM unnest($1::uuid[], $2::int[], $3::int[], $4::float8[], $5::float8[], $6::jsonb[], $7::int[], $8::int[],
+                 $9::int[]) AS x(id, n, c, a, t, topics, e, m, h)
+     ON CONFLICT (session_id) DO NOTHING`,
+    ids,
+    summaries.map((s) => s.questionsAttempted),
+    summaries.map((s) => s.questionsCorrect),
+    summaries.map((s) => s.accuracy),
+    summaries.map((s) => s.averageTimePerQuestion),
+    summaries.map((s) => JSON.stringify(s.topicsCovered)),
+    summaries.map((s) => s.difficultyDistribution.easy),
+    summaries.map((s) => s.difficultyDistribution.medium),
+    summaries.map((s) => s.difficultyDistribution.hard),
+  );
+  const analyticsCount = await tx.$executeRawUnsafe(
+    `INSERT INTO session_analytics (session_id, learning_velocity, concept_switches, attention_span_minutes,
+       optimal_difficulty_range)
+     SELECT id, v, c, a, ARRAY(SELECT jsonb_array_elements_text(bands))::"DifficultyBand"[]
+     FROM unnest($1::uuid[], $2::float8[], $3::int[], $4::float8[], $5::jsonb[]) AS x(id, v, c, a, bands)
+     ON CONFLICT (session_id) DO NOTHING`,
+    ids,
+    analytics.map((a) => a.learningVelocity),
+    analytics.map((a) => a.conceptSwitches),
+    analytics.map((a) => a.attentionSpanMinutes),
+    analytics.map((a) => JSON.stringify(a.optimalDifficultyRange)),
+  );
+  return { summaries: summaryCount, analytics: analyticsCount };
 }

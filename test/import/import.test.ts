@@ -146,6 +146,31 @@ describe('import of the existing system’s CSV files', () => {
     expect(stopped.refusals).toHaveLength(1);
   }, 180_000);
 
+  test('a row the database refuses while copying, or an unreadable one, is refused alone with its line', async () => {
+    const corrupt = path.join(dir, 'copy-refusal');
+    await writeSeedExport(corrupt, options);
+    const file = path.join(corrupt, 'attempts.csv');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    // Valid JSON that jsonb cannot hold (a NUL character), in the middle of a chunk.
+    lines[6] = lines[6]!.replace(/,"\[[^\]]*\]",/, ',"[""\\u0000""]",'); // line 7
+    // A broken quote: the reader skips the record and goes on at the next line.
+    lines[12] = lines[12]!.replace(/,(true|false),/, ',tr"ue,'); // line 13
+    await writeFile(file, lines.join('\n'));
+    const target = await freshDatabase();
+    const report = await importTables(target, csvDirectory(corrupt), { chunkSize: 100 });
+    expect(report.refusals.map((r) => [r.file, r.line])).toEqual([
+      ['attempts.csv', 7],
+      ['attempts.csv', 13],
+    ]);
+    expect(report.refusals[0]!.reason).toMatch(/^options: unsupported Unicode escape sequence/);
+    expect(report.refusals[1]!.reason).toBe('unreadable: a quote inside a field that does not start with one');
+    expect(report.tables.attempts).toMatchObject({ imported: attempts.length - 2, refused: 2 });
+    expect(await target.prisma.attempt.count()).toBe(attempts.length - 2);
+    // Imported again: the refused rows are refused again, nothing else is written.
+    const again = await importTables(target, csvDirectory(corrupt), { chunkSize: 100 });
+    expect(again.tables.attempts).toMatchObject({ imported: 0, present: attempts.length - 2, refused: 2 });
+  }, 180_000);
+
   test('an interrupted import resumes where it stopped', async () => {
     const target = await freshDatabase();
     let chunks = 0;

@@ -73,7 +73,7 @@ describe('rows of the existing system', () => {
       questionSourceId: 'q1',
       attemptNo: 2,
       context: 'SESSION',
-      options: ['a', 'b'],
+      options: '["a","b"]',
       userAnswer: ' b ',
       correct: true,
       timeSec: 12,
