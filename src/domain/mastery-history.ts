@@ -5,6 +5,9 @@
 // instant. The step that stores the points writes one wherever this would not give the score.
 import { decayedScore, type MasteryParameters } from './mastery.ts';
 
+/** How far a decay in several steps may lie from the same decay in one, by rounding alone. */
+export const DECAY_STEP_NOISE = 1e-12;
+
 export interface StoredHistoryPoint {
   subcategory: string;
   /** YYYY-MM-DD */

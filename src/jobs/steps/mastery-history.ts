@@ -17,10 +17,8 @@
 // keeps its latest point on the masteries row (history_*), so the check is one pass over the
 // active learners' rows. A full run writes a point for every row of every active learner, as the
 // history was stored before: the reference (docs/nightly-incremental.md).
+import { DECAY_STEP_NOISE } from '../../domain/mastery-history.ts';
 import type { RunContext, StepStats } from '../context.ts';
-
-/** How far a decay in several steps may lie from the same decay in one, by rounding alone. */
-export const DECAY_STEP_NOISE = 1e-12;
 
 export async function writeMasteryHistory(ctx: RunContext): Promise<StepStats> {
   const { tx, at, date, config, full } = ctx;
