@@ -2,7 +2,8 @@
 // (docs/nightly-incremental.md). Every night a NIGHTLY closed, a learner who practised in the 30 days
 // before it has an entry per subcategory they have a score in: the point of that day where one is
 // stored, else the SPEC 3 decay of the subcategory's latest earlier point to the night's decay
-// instant. The step that stores the points writes one wherever this would not give the score.
+// instant (none while an attempt holds the learner's decay off). The step that stores the points
+// writes one wherever this would not give the score.
 import { decayedScore, type MasteryParameters } from './mastery.ts';
 
 /** How far a decay in several steps may lie from the same decay in one, by rounding alone. */
@@ -18,6 +19,8 @@ export interface StoredHistoryPoint {
   baseAt: number | null;
   /** The score the nights after it are filled from. */
   baseScore: number;
+  /** No decay before this instant (the learner's last attempt + 48 h); null: none. */
+  holdTo: number | null;
   /** The subcategory's last practice as of the point (the 30-day rule). */
   lastPracticedAt: number | null;
 }
@@ -41,6 +44,20 @@ export interface HistoryFilter {
   /** Inclusive YYYY-MM-DD bounds. */
   from?: string | null;
   to?: string | null;
+}
+
+/**
+ * A point's score at a night whose last MASTERY_DECAY ran at `decayAt`: decayed from its base up to
+ * then, unless the learner's hold on decay lasted past it.
+ */
+export function filledScore(
+  point: Pick<StoredHistoryPoint, 'baseAt' | 'baseScore' | 'holdTo'>,
+  decayAt: number | null,
+  parameters: Pick<MasteryParameters, 'decayFloor' | 'halfLifeHours'>,
+): number {
+  if (decayAt === null || point.baseAt === null || decayAt < (point.holdTo ?? Number.NEGATIVE_INFINITY))
+    return point.baseScore;
+  return decayedScore(point.baseScore, (decayAt - point.baseAt) / 3_600_000, parameters);
 }
 
 /**
@@ -79,8 +96,7 @@ export function fillMasteryHistory(
     if (!inRange(night.date) || !(lastPracticedAt > night.at - activeDays * dayMs)) continue;
     for (const [subcategory, p] of latest) {
       if (!wanted(subcategory) || shown.has(`${subcategory}/${night.date}`)) continue;
-      const hours = night.decayAt === null ? 0 : (night.decayAt - p.baseAt!) / 3_600_000;
-      entries.push({ subcategory, date: night.date, score: decayedScore(p.baseScore, hours, parameters) });
+      entries.push({ subcategory, date: night.date, score: filledScore(p, night.decayAt, parameters) });
     }
   }
   return entries.sort((a, b) =>

@@ -7,7 +7,7 @@
 // a rebuild runs it once per learner over the whole attempt log instead of one NIGHTLY per past day.
 
 import { attemptCredit, decayedScore, ewmaStep, type MasteryParameters } from './mastery.ts';
-import { DECAY_STEP_NOISE, type StoredHistoryPoint } from './mastery-history.ts';
+import { DECAY_STEP_NOISE, filledScore, type StoredHistoryPoint } from './mastery-history.ts';
 
 export interface ReplayAttempt {
   subcategory: string;
@@ -35,7 +35,7 @@ export interface ReplayedMastery {
   updatedAt: number;
   decayedAt: number | null;
   /** The subcategory's latest stored history point (what later nights are filled from). */
-  history: { date: string; score: number; baseAt: number } | null;
+  history: { date: string; score: number; baseAt: number; holdTo: number | null } | null;
 }
 
 export interface ReplayedLearner {
@@ -92,6 +92,7 @@ export function replayLearner(attempts: readonly ReplayAttempt[], schedule: Repl
   let decay = firstSlotFrom(schedule.decay, attempts[0]!.recordedAt);
   let next = 0;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let attemptedSinceNight = false;
   let lastPracticedAt = Number.NEGATIVE_INFINITY;
   // The window of the coming NIGHTLY: credits per subcategory, their count, the last one's instant.
   let pending = new Map<string, { sum: number; n: number; last: number }>();
@@ -110,19 +111,21 @@ export function replayLearner(attempts: readonly ReplayAttempt[], schedule: Repl
       });
     }
     pending = new Map();
+    const attempted = attemptedSinceNight;
+    attemptedSinceNight = false;
     if (!(lastPracticedAt > slot.at - historyActiveDays * 24 * hourMs)) return;
     // Decay slots before this night have all run (the loop runs them in time order).
     const decayAt = decay > 0 ? schedule.decay[decay - 1]!.at : null;
+    const holdTo =
+      lastAttemptAt === Number.NEGATIVE_INFINITY ? null : lastAttemptAt + parameters.inactiveAfterHours * hourMs;
     for (const m of scores.values()) {
       history.push({ subcategory: m.subcategory, date: slot.date, score: m.score });
       const stored = m.history;
-      const filled =
-        stored && decayAt !== null ? decayedScore(stored.score, (decayAt - stored.baseAt) / hourMs, parameters) : null;
       const due =
+        attempted ||
         stored === null ||
         stored.date >= slot.date ||
-        m.updatedAt === slot.at ||
-        Math.abs(m.score - (filled ?? stored.score)) > DECAY_STEP_NOISE;
+        Math.abs(m.score - filledScore({ ...stored, baseScore: stored.score }, decayAt, parameters)) > DECAY_STEP_NOISE;
       if (!due) continue;
       const baseAt = Math.max(m.updatedAt, m.decayedAt ?? Number.NEGATIVE_INFINITY);
       // A second night of the same date replaces its points.
@@ -136,9 +139,10 @@ export function replayLearner(attempts: readonly ReplayAttempt[], schedule: Repl
         score: m.score,
         baseAt,
         baseScore: m.score,
+        holdTo,
         lastPracticedAt: m.lastPracticedAt,
       });
-      m.history = { date: slot.date, score: m.score, baseAt };
+      m.history = { date: slot.date, score: m.score, baseAt, holdTo };
     }
   };
   const runDecay = (slot: ReplaySlot) => {
@@ -165,6 +169,7 @@ export function replayLearner(attempts: readonly ReplayAttempt[], schedule: Repl
       const attempt = attempts[next++]!;
       masteryAtAttempt.push(scores.get(attempt.subcategory)?.score ?? null);
       lastAttemptAt = attempt.recordedAt;
+      attemptedSinceNight = true;
       if (attempt.counts) {
         const window = pending.get(attempt.subcategory) ?? { sum: 0, n: 0, last: attempt.recordedAt };
         window.sum += attemptCredit(attempt);

@@ -218,7 +218,7 @@ async function rebuildMastery(
       await conn.run('DELETE FROM masteries', []);
       await conn.run('DELETE FROM mastery_history WHERE NOT imported', []);
       await conn.run(
-        `UPDATE mastery_history SET base_at = NULL, base_score = NULL, last_practiced_at = NULL
+        `UPDATE mastery_history SET base_at = NULL, base_score = NULL, hold_to = NULL, last_practiced_at = NULL
          WHERE base_at IS NOT NULL`,
         [],
       );
@@ -313,10 +313,10 @@ async function writeReplay(
   if (masteries.length > 0) {
     written.masteries = await count(
       `WITH w AS (INSERT INTO masteries (user_id, subcategory, score, attempts_count, last_practiced_at, updated_at,
-                                     decayed_at, history_date, history_score, history_base_at)
+                                     decayed_at, history_date, history_score, history_base_at, history_hold_to)
                   SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::int[], $5::timestamptz[],
                                        $6::timestamptz[], $7::timestamptz[], $8::date[], $9::float8[],
-                                       $10::timestamptz[]) RETURNING 1)
+                                       $10::timestamptz[], $11::timestamptz[]) RETURNING 1)
        SELECT count(*)::int AS n FROM w`,
       [
         masteryUsers,
@@ -329,6 +329,7 @@ async function writeReplay(
         masteries.map((m) => m.history?.date ?? null),
         masteries.map((m) => m.history?.score ?? null),
         masteries.map((m) => instant(m.history?.baseAt ?? null)),
+        masteries.map((m) => instant(m.history?.holdTo ?? null)),
       ],
     );
   }
@@ -336,12 +337,12 @@ async function writeReplay(
     const part = history.slice(k, k + 50_000);
     // An imported point of the same day stays the record: it takes the replay's point as its base.
     written.history += await count(
-      `WITH w AS (INSERT INTO mastery_history (user_id, subcategory, date, score, base_at, base_score,
+      `WITH w AS (INSERT INTO mastery_history (user_id, subcategory, date, score, base_at, base_score, hold_to,
                                            last_practiced_at)
                   SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::float8[], $5::timestamptz[],
-                                       $4::float8[], $6::timestamptz[])
+                                       $4::float8[], $6::timestamptz[], $7::timestamptz[])
                   ON CONFLICT (user_id, subcategory, date) DO UPDATE
-                  SET base_at = EXCLUDED.base_at, base_score = EXCLUDED.base_score,
+                  SET base_at = EXCLUDED.base_at, base_score = EXCLUDED.base_score, hold_to = EXCLUDED.hold_to,
                       last_practiced_at = EXCLUDED.last_practiced_at
                   RETURNING 1)
        SELECT count(*)::int AS n FROM w`,
@@ -351,6 +352,7 @@ async function writeReplay(
         part.map((h) => h.date),
         part.map((h) => h.score),
         part.map((h) => instant(h.baseAt)),
+        part.map((h) => instant(h.holdTo)),
         part.map((h) => instant(h.lastPracticedAt)),
       ],
     );

@@ -35,10 +35,13 @@ export async function masteryHistory(
       score: number;
       base_at: Date | null;
       base_score: number | null;
+      hold_to_ms: number | null;
       last_practiced_at: Date | null;
     }[]
   >`
-    SELECT subcategory, to_char(date, 'YYYY-MM-DD') AS date, score, base_at, base_score, last_practiced_at
+    SELECT subcategory, to_char(date, 'YYYY-MM-DD') AS date, score, base_at, base_score, last_practiced_at,
+           -- To the microsecond, as MASTERY_DECAY compares it.
+           (extract(epoch FROM hold_to) * 1000)::float8 AS hold_to_ms
     FROM mastery_history
     WHERE user_id = ${userId}::uuid AND date <= COALESCE(${filter.to}::date, 'infinity'::date)
     ORDER BY date, subcategory`;
@@ -57,6 +60,7 @@ export async function masteryHistory(
     score: p.score,
     baseAt: p.base_at?.getTime() ?? null,
     baseScore: p.base_score ?? p.score,
+    holdTo: p.hold_to_ms,
     lastPracticedAt: p.last_practiced_at?.getTime() ?? null,
   }));
   const filled: HistoryNight[] = nights.map((n) => ({

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { mulberry32 } from '../../src/demo/simulation.ts';
 import { decayedScore, masteryDefaults } from '../../src/domain/mastery.ts';
-import { fillMasteryHistory, type HistoryNight } from '../../src/domain/mastery-history.ts';
+import { filledScore, fillMasteryHistory, type HistoryNight } from '../../src/domain/mastery-history.ts';
 import {
   firstSlotFrom,
   type ReplayAttempt,
@@ -79,8 +79,24 @@ describe('fillMasteryHistory', () => {
 
   test('an imported point is shown on its day; the nights after it are filled from the stored points', () => {
     const points = [
-      { subcategory: 'Algebra', date: '2025-03-01', score: 0.8, baseAt: at(2), baseScore: 0.8, lastPracticedAt: at(1) },
-      { subcategory: 'Algebra', date: '2025-03-02', score: 0.3, baseAt: null, baseScore: 0.3, lastPracticedAt: null },
+      {
+        subcategory: 'Algebra',
+        date: '2025-03-01',
+        score: 0.8,
+        baseAt: at(2),
+        baseScore: 0.8,
+        holdTo: at(49),
+        lastPracticedAt: at(1),
+      },
+      {
+        subcategory: 'Algebra',
+        date: '2025-03-02',
+        score: 0.3,
+        baseAt: null,
+        baseScore: 0.3,
+        holdTo: null,
+        lastPracticedAt: null,
+      },
     ];
     const filled = fillMasteryHistory(points, nights.slice(1, 4), {}, masteryDefaults, 30);
     expect(filled.map((h) => [h.date, h.score])).toEqual([
@@ -88,5 +104,12 @@ describe('fillMasteryHistory', () => {
       ['2025-03-02', 0.3],
       ['2025-03-03', decayedScore(0.8, (nights[3]!.decayAt! - at(2)) / hour)],
     ]);
+  });
+
+  test('no decay is filled while the hold lasts; from the hold on, decay from the base', () => {
+    const point = { baseAt: at(2), baseScore: 0.8, holdTo: at(50) };
+    expect(filledScore(point, at(49), masteryDefaults)).toBe(0.8);
+    expect(filledScore(point, at(50), masteryDefaults)).toBe(decayedScore(0.8, 48));
+    expect(filledScore(point, null, masteryDefaults)).toBe(0.8);
   });
 });

@@ -108,12 +108,16 @@ describe('mastery EWMA', () => {
       ['2025-03-03', 'Algebra', 0.43],
       ['2025-03-03', 'Geometry', 0.47],
     ]);
-    const stored = await db.prisma.masteryHistory.findMany({ where: { userId: ann }, orderBy: [{ date: 'asc' }] });
-    expect(stored.map((h) => [h.date.toISOString().slice(0, 10), h.subcategory])).toEqual([
+    const points = await db.prisma.masteryHistory.findMany({
+      where: { userId: ann },
+      orderBy: [{ date: 'asc' }, { subcategory: 'asc' }],
+    });
+    expect(points.map((h) => [h.date.toISOString().slice(0, 10), h.subcategory])).toEqual([
       ['2025-03-01', 'Algebra'],
       ['2025-03-02', 'Algebra'],
       ['2025-03-02', 'Geometry'],
-      ['2025-03-03', 'Geometry'], // Algebra did not move on the 3rd: no decay within 48 h of practice
+      ['2025-03-03', 'Algebra'], // a practice attempt: Ann's hold on decay moved
+      ['2025-03-03', 'Geometry'],
     ]);
 
     // A second run with no new attempts changes nothing.
@@ -129,6 +133,12 @@ describe('mastery EWMA', () => {
     await nightly(plus(N3, hours(3)), '2025-03-03');
     const rewritten = await historyOf(ann, '2025-03-03');
     expect(rewritten.map((h) => h[2])).toEqual([0.43, 0.788]);
+
+    // A night without attempts or decay stores nothing, and reads the scores of the night before.
+    const stored = await db.prisma.masteryHistory.count();
+    await nightly(plus(N3, hours(24)), '2025-03-04');
+    expect(await db.prisma.masteryHistory.count()).toBe(stored);
+    expect((await historyOf(ann, '2025-03-04')).map((h) => h[2])).toEqual([0.43, 0.788]);
   });
 
   test('MASTERY_CONTEXTS and MASTERY_ALPHA are honoured', async () => {

@@ -5,12 +5,14 @@
 //
 //   - the night is recorded in mastery_history_nights with `decayAt`, the latest MASTERY_DECAY
 //     instant (the scores have been decayed up to it);
-//   - a point (score, baseAt = the instant its decay is measured from, lastPracticedAt) is written
-//     for a row that has none yet, that this night's EWMA updated, whose day already holds another
-//     point (a re-run of the date, an imported point), or whose score is not the SPEC 3 decay of its
-//     latest point to the night's decayAt:
-//         floor + (score − floor) · 2^(−max(0, decayAt − baseAt) / halfLife)
-//     (a learner kept from decaying by an attempt in the 48 h before the decay, or runs out of order).
+//   - a point (score, baseAt = the instant its decay is measured from, holdTo = the learner's last
+//     attempt + 48 h: no decay reaches them before it, lastPracticedAt) is written for a row that
+//     has none yet, of a learner with an attempt in the window (this night's EWMA moved it, or their
+//     hold on decay moved), whose day already holds another point (a re-run of the date, an imported
+//     point), or whose score is not the SPEC 3 decay of its latest point to the night's decayAt:
+//         decayAt ≥ holdTo:  floor + (score − floor) · 2^(−max(0, decayAt − baseAt) / halfLife)
+//         else:              score
+//     (decay runs out of order, or anything else that moved a score).
 //
 // A read (src/domain/mastery-history.ts) fills each recorded night after a point with that formula.
 // The comparison allows 1e-12: decay in several steps and in one differ in the last bits. Each row
@@ -24,7 +26,7 @@ export async function writeMasteryHistory(ctx: RunContext): Promise<StepStats> {
   const { tx, at, date, config, full } = ctx;
   // A backfill of a day that later runs have moved past would write later scores into it.
   if (ctx.stale) return { historyRowsWritten: 0 };
-  const { decayFloor, halfLifeHours } = config.mastery;
+  const { decayFloor, halfLifeHours, inactiveAfterHours } = config.mastery;
   const [night] = await tx.$queryRaw<{ decay_at: Date | null }[]>`
     INSERT INTO mastery_history_nights (date, at, decay_at)
     SELECT ${date}::date, ${at}::timestamptz,
@@ -37,35 +39,49 @@ export async function writeMasteryHistory(ctx: RunContext): Promise<StepStats> {
       SELECT DISTINCT user_id FROM masteries
       WHERE last_practiced_at > ${at}::timestamptz - ${config.historyActiveDays}::int * interval '1 day'
     ),
+    -- Learners with an attempt in the window: MASTERY_DECAY passes them by until 48 h after it.
+    held AS (
+      SELECT user_id, max(recorded_at) + ${inactiveAfterHours}::float8 * interval '1 hour' AS hold_to
+      FROM attempts
+      WHERE recorded_at > COALESCE(${ctx.windowStart}::timestamptz, '-infinity')
+        AND recorded_at <= ${ctx.windowEnd}::timestamptz
+      GROUP BY user_id
+    ),
     -- Points of this day the formula does not account for: imported ones and those of a past run.
     taken AS (SELECT user_id, subcategory FROM mastery_history WHERE date = ${date}::date),
     due AS (
       SELECT m.user_id, m.subcategory, m.score, m.last_practiced_at,
-             GREATEST(m.updated_at, m.decayed_at) AS base_at
+             GREATEST(m.updated_at, m.decayed_at) AS base_at,
+             COALESCE(h.hold_to, m.history_hold_to) AS hold_to
       FROM masteries m
       JOIN active USING (user_id)
+      LEFT JOIN held h ON h.user_id = m.user_id
       LEFT JOIN taken t ON t.user_id = m.user_id AND t.subcategory = m.subcategory
       WHERE ${full}::boolean
          OR m.history_date IS NULL
          OR m.history_date >= ${date}::date
          OR t.user_id IS NOT NULL
-         OR m.updated_at = ${at}::timestamptz
-         OR abs(m.score - (${decayFloor}::float8 + (m.history_score - ${decayFloor}::float8)
-                * power(2::float8, -GREATEST(0::float8,
-                        extract(epoch FROM COALESCE(${decayAt}::timestamptz, m.history_base_at) - m.history_base_at)
-                        ::float8 / 3600) / ${halfLifeHours}::float8)))
-            > ${DECAY_STEP_NOISE}::float8
+         OR h.user_id IS NOT NULL
+         OR abs(m.score - CASE
+                  WHEN ${decayAt}::timestamptz >= COALESCE(m.history_hold_to, '-infinity')
+                  THEN ${decayFloor}::float8 + (m.history_score - ${decayFloor}::float8)
+                       * power(2::float8, -GREATEST(0::float8,
+                               extract(epoch FROM ${decayAt}::timestamptz - m.history_base_at)::float8 / 3600)
+                               / ${halfLifeHours}::float8)
+                  ELSE m.history_score
+                END) > ${DECAY_STEP_NOISE}::float8
     ),
     written AS (
-      INSERT INTO mastery_history (user_id, subcategory, date, score, base_at, base_score, last_practiced_at)
-      SELECT user_id, subcategory, ${date}::date, score, base_at, score, last_practiced_at FROM due
+      INSERT INTO mastery_history (user_id, subcategory, date, score, base_at, base_score, hold_to, last_practiced_at)
+      SELECT user_id, subcategory, ${date}::date, score, base_at, score, hold_to, last_practiced_at FROM due
       ON CONFLICT (user_id, subcategory, date) DO UPDATE
       SET score = EXCLUDED.score, base_at = EXCLUDED.base_at, base_score = EXCLUDED.base_score,
-          last_practiced_at = EXCLUDED.last_practiced_at
-      RETURNING user_id, subcategory, score, base_at
+          hold_to = EXCLUDED.hold_to, last_practiced_at = EXCLUDED.last_practiced_at
+      RETURNING user_id, subcategory, score, base_at, hold_to
     )
     UPDATE masteries m
-    SET history_date = ${date}::date, history_score = w.score, history_base_at = w.base_at
+    SET history_date = ${date}::date, history_score = w.score, history_base_at = w.base_at,
+        history_hold_to = w.hold_to
     FROM written w
     WHERE m.user_id = w.user_id AND m.subcategory = w.subcategory
       AND (m.history_date IS NULL OR m.history_date <= ${date}::date)`;

@@ -1,11 +1,13 @@
 -- AlterTable
 ALTER TABLE "masteries" ADD COLUMN     "history_base_at" TIMESTAMPTZ(3),
 ADD COLUMN     "history_date" DATE,
+ADD COLUMN     "history_hold_to" TIMESTAMPTZ(6),
 ADD COLUMN     "history_score" DOUBLE PRECISION;
 
 -- AlterTable
 ALTER TABLE "mastery_history" ADD COLUMN     "base_at" TIMESTAMPTZ(3),
 ADD COLUMN     "base_score" DOUBLE PRECISION,
+ADD COLUMN     "hold_to" TIMESTAMPTZ(6),
 ADD COLUMN     "last_practiced_at" TIMESTAMPTZ(3);
 
 -- CreateTable
