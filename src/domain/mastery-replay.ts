@@ -5,7 +5,9 @@
 // 48 h before), and each attempt seeing the scores as they stood when it was recorded (its
 // masteryAtAttempt). The arithmetic is the jobs' own (attemptCredit, ewmaStep, decayedScore);
 // a rebuild runs it once per learner over the whole attempt log instead of one NIGHTLY per past day.
+
 import { attemptCredit, decayedScore, ewmaStep, type MasteryParameters } from './mastery.ts';
+import { DECAY_STEP_NOISE, filledScore, type StoredHistoryPoint } from './mastery-history.ts';
 
 export interface ReplayAttempt {
   subcategory: string;
@@ -32,13 +34,20 @@ export interface ReplayedMastery {
   lastPracticedAt: number | null;
   updatedAt: number;
   decayedAt: number | null;
+  /** The subcategory's latest stored history point (what later nights are filled from). */
+  history: { date: string; score: number; baseAt: number; holdTo: number | null } | null;
 }
 
 export interface ReplayedLearner {
   /** As the Mastery rows stand after the last event. */
   masteries: ReplayedMastery[];
-  /** MasteryHistory points in slot order. */
+  /** MasteryHistory as read: a score per subcategory per night the learner was active, in slot order. */
   history: { subcategory: string; date: string; score: number }[];
+  /**
+   * The points NIGHTLY would have stored (docs/nightly-incremental.md): where the score is not the
+   * decay of the subcategory's previous point to the night's last MASTERY_DECAY slot.
+   */
+  points: StoredHistoryPoint[];
   /** Per attempt, in input order: the score of its subcategory when it was recorded (null before any). */
   masteryAtAttempt: (number | null)[];
 }
@@ -54,7 +63,7 @@ export interface ReplaySchedule {
 }
 
 /** First index of `slots` whose instant is ≥ at (binary search). */
-function firstSlotFrom(slots: readonly ReplaySlot[], at: number): number {
+export function firstSlotFrom(slots: readonly ReplaySlot[], at: number): number {
   let lo = 0;
   let hi = slots.length;
   while (lo < hi) {
@@ -75,13 +84,15 @@ export function replayLearner(attempts: readonly ReplayAttempt[], schedule: Repl
   const hourMs = 3_600_000;
   const scores = new Map<string, ReplayedMastery>();
   const history: ReplayedLearner['history'] = [];
+  const points: StoredHistoryPoint[] = [];
   const masteryAtAttempt: (number | null)[] = [];
-  if (attempts.length === 0) return { masteries: [], history, masteryAtAttempt };
+  if (attempts.length === 0) return { masteries: [], history, points, masteryAtAttempt };
 
   let nightly = firstSlotFrom(schedule.nightly, attempts[0]!.recordedAt);
   let decay = firstSlotFrom(schedule.decay, attempts[0]!.recordedAt);
   let next = 0;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let attemptedSinceNight = false;
   let lastPracticedAt = Number.NEGATIVE_INFINITY;
   // The window of the coming NIGHTLY: credits per subcategory, their count, the last one's instant.
   let pending = new Map<string, { sum: number; n: number; last: number }>();
@@ -96,11 +107,42 @@ export function replayLearner(attempts: readonly ReplayAttempt[], schedule: Repl
         lastPracticedAt: Math.max(previous?.lastPracticedAt ?? Number.NEGATIVE_INFINITY, window.last),
         updatedAt: slot.at,
         decayedAt: previous?.decayedAt ?? null,
+        history: previous?.history ?? null,
       });
     }
     pending = new Map();
-    if (lastPracticedAt > slot.at - historyActiveDays * 24 * hourMs) {
-      for (const m of scores.values()) history.push({ subcategory: m.subcategory, date: slot.date, score: m.score });
+    const attempted = attemptedSinceNight;
+    attemptedSinceNight = false;
+    if (!(lastPracticedAt > slot.at - historyActiveDays * 24 * hourMs)) return;
+    // Decay slots before this night have all run (the loop runs them in time order).
+    const decayAt = decay > 0 ? schedule.decay[decay - 1]!.at : null;
+    const holdTo =
+      lastAttemptAt === Number.NEGATIVE_INFINITY ? null : lastAttemptAt + parameters.inactiveAfterHours * hourMs;
+    for (const m of scores.values()) {
+      history.push({ subcategory: m.subcategory, date: slot.date, score: m.score });
+      const stored = m.history;
+      const due =
+        attempted ||
+        stored === null ||
+        stored.date >= slot.date ||
+        Math.abs(m.score - filledScore({ ...stored, baseScore: stored.score }, decayAt, parameters)) > DECAY_STEP_NOISE;
+      if (!due) continue;
+      const baseAt = Math.max(m.updatedAt, m.decayedAt ?? Number.NEGATIVE_INFINITY);
+      // A second night of the same date replaces its points.
+      if (stored?.date === slot.date) {
+        const same = points.findLastIndex((p) => p.subcategory === m.subcategory && p.date === slot.date);
+        if (same >= 0) points.splice(same, 1);
+      }
+      points.push({
+        subcategory: m.subcategory,
+        date: slot.date,
+        score: m.score,
+        baseAt,
+        baseScore: m.score,
+        holdTo,
+        lastPracticedAt: m.lastPracticedAt,
+      });
+      m.history = { date: slot.date, score: m.score, baseAt, holdTo };
     }
   };
   const runDecay = (slot: ReplaySlot) => {
@@ -127,6 +169,7 @@ export function replayLearner(attempts: readonly ReplayAttempt[], schedule: Repl
       const attempt = attempts[next++]!;
       masteryAtAttempt.push(scores.get(attempt.subcategory)?.score ?? null);
       lastAttemptAt = attempt.recordedAt;
+      attemptedSinceNight = true;
       if (attempt.counts) {
         const window = pending.get(attempt.subcategory) ?? { sum: 0, n: 0, last: attempt.recordedAt };
         window.sum += attemptCredit(attempt);
@@ -141,5 +184,5 @@ export function replayLearner(attempts: readonly ReplayAttempt[], schedule: Repl
       runDecay(schedule.decay[decay++]!);
     }
   }
-  return { masteries: [...scores.values()], history, masteryAtAttempt };
+  return { masteries: [...scores.values()], history, points, masteryAtAttempt };
 }

@@ -19,7 +19,9 @@
 import type { Database } from '../db/client.ts';
 import type { Transaction } from '../db/types.ts';
 import { localDate } from '../domain/calendar.ts';
+import type { StoredHistoryPoint } from '../domain/mastery-history.ts';
 import {
+  firstSlotFrom,
   type NightlySlot,
   type ReplayAttempt,
   type ReplayedMastery,
@@ -214,6 +216,12 @@ async function rebuildMastery(
       await locked();
       await conn.run('DELETE FROM masteries', []);
       await conn.run('DELETE FROM mastery_history WHERE NOT imported', []);
+      await conn.run(
+        `UPDATE mastery_history SET base_at = NULL, base_score = NULL, hold_to = NULL, last_practiced_at = NULL
+         WHERE base_at IS NOT NULL`,
+        [],
+      );
+      await writeNights(conn.run, schedule);
     });
     const totals = { learners: learners.length, masteries: 0, historyPoints: 0, masteryAtAttemptUpdated: 0 };
     const compared = { points: 0, sum: 0, max: 0 };
@@ -266,7 +274,7 @@ async function writeReplay(
 ) {
   const masteries: ReplayedMastery[] = [];
   const masteryUsers: string[] = [];
-  const history: { userId: string; subcategory: string; date: string; score: number }[] = [];
+  const history: (StoredHistoryPoint & { userId: string })[] = [];
   const changed: { id: string; value: number | null }[] = [];
   for (let start = 0; start < log.length; ) {
     let end = start;
@@ -287,13 +295,13 @@ async function writeReplay(
     }
     for (const point of replayed.history) {
       const recorded = importedScore.get(`${userId}/${point.subcategory}/${point.date}`);
-      if (recorded !== undefined) {
-        const difference = Math.abs(recorded - point.score);
-        compared.points++;
-        compared.sum += difference;
-        compared.max = Math.max(compared.max, difference);
-      } else history.push({ userId, ...point });
+      if (recorded === undefined) continue;
+      const difference = Math.abs(recorded - point.score);
+      compared.points++;
+      compared.sum += difference;
+      compared.max = Math.max(compared.max, difference);
     }
+    for (const point of replayed.points) history.push({ userId, ...point });
     for (const [k, value] of replayed.masteryAtAttempt.entries())
       if (rows[k]!.mastery_at_attempt !== value) changed.push({ id: rows[k]!.id, value });
     start = end;
@@ -304,9 +312,10 @@ async function writeReplay(
   if (masteries.length > 0) {
     written.masteries = await count(
       `WITH w AS (INSERT INTO masteries (user_id, subcategory, score, attempts_count, last_practiced_at, updated_at,
-                                     decayed_at)
+                                     decayed_at, history_date, history_score, history_base_at, history_hold_to)
                   SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::int[], $5::timestamptz[],
-                                       $6::timestamptz[], $7::timestamptz[]) RETURNING 1)
+                                       $6::timestamptz[], $7::timestamptz[], $8::date[], $9::float8[],
+                                       $10::timestamptz[], $11::timestamptz[]) RETURNING 1)
        SELECT count(*)::int AS n FROM w`,
       [
         masteryUsers,
@@ -316,17 +325,35 @@ async function writeReplay(
         masteries.map((m) => instant(m.lastPracticedAt)),
         masteries.map((m) => instant(m.updatedAt)),
         masteries.map((m) => instant(m.decayedAt)),
+        masteries.map((m) => m.history?.date ?? null),
+        masteries.map((m) => m.history?.score ?? null),
+        masteries.map((m) => instant(m.history?.baseAt ?? null)),
+        masteries.map((m) => instant(m.history?.holdTo ?? null)),
       ],
     );
   }
   for (let k = 0; k < history.length; k += 50_000) {
     const part = history.slice(k, k + 50_000);
+    // An imported point of the same day stays the record: it takes the replay's point as its base.
     written.history += await count(
-      `WITH w AS (INSERT INTO mastery_history (user_id, subcategory, date, score)
-                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::float8[])
-                  ON CONFLICT (user_id, subcategory, date) DO NOTHING RETURNING 1)
+      `WITH w AS (INSERT INTO mastery_history (user_id, subcategory, date, score, base_at, base_score, hold_to,
+                                           last_practiced_at)
+                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::float8[], $5::timestamptz[],
+                                       $4::float8[], $6::timestamptz[], $7::timestamptz[])
+                  ON CONFLICT (user_id, subcategory, date) DO UPDATE
+                  SET base_at = EXCLUDED.base_at, base_score = EXCLUDED.base_score, hold_to = EXCLUDED.hold_to,
+                      last_practiced_at = EXCLUDED.last_practiced_at
+                  RETURNING 1)
        SELECT count(*)::int AS n FROM w`,
-      [part.map((h) => h.userId), part.map((h) => h.subcategory), part.map((h) => h.date), part.map((h) => h.score)],
+      [
+        part.map((h) => h.userId),
+        part.map((h) => h.subcategory),
+        part.map((h) => h.date),
+        part.map((h) => h.score),
+        part.map((h) => instant(h.baseAt)),
+        part.map((h) => instant(h.holdTo)),
+        part.map((h) => instant(h.lastPracticedAt)),
+      ],
     );
   }
   for (let k = 0; k < changed.length; k += 50_000) {
@@ -339,6 +366,27 @@ async function writeReplay(
     );
   }
   return written;
+}
+
+/** Every NIGHTLY slot as a night the history is read at, with the last MASTERY_DECAY slot before it. */
+async function writeNights(run: SqlRunner, schedule: ReplaySchedule): Promise<void> {
+  await run('DELETE FROM mastery_history_nights', []);
+  const decayAt = (at: number) => {
+    const before = firstSlotFrom(schedule.decay, at) - 1;
+    return before >= 0 ? new Date(schedule.decay[before]!.at) : null;
+  };
+  // A later slot of the same date (a run by hand past the last one) stands for that date.
+  await run(
+    `INSERT INTO mastery_history_nights (date, at, decay_at)
+     SELECT DISTINCT ON (date) date, at, decay_at
+     FROM unnest($1::date[], $2::timestamptz[], $3::timestamptz[]) AS n(date, at, decay_at)
+     ORDER BY date, at DESC`,
+    [
+      schedule.nightly.map((n) => n.date),
+      schedule.nightly.map((n) => new Date(n.at)),
+      schedule.nightly.map((n) => decayAt(n.at)),
+    ],
+  );
 }
 
 /** The rebuild stands for the NIGHTLY run of its last slot: the next run's window starts there. */

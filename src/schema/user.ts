@@ -3,9 +3,20 @@ import { userGone } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { learnerMasteries, type MasteryView } from '../services/learner-state.ts';
 import { type LearnerStats, learnerStats } from '../services/learner-stats.ts';
+import { masteryHistory } from '../services/mastery-history.ts';
 import { createUser, maxUserUpsert, type UpsertUserResult, upsertUsers, userFields } from '../services/users.ts';
 import { builder, connectionComplexity } from './builder.ts';
 import { RoleEnum } from './enums.ts';
+
+const MasteryPointRef = builder
+  .objectRef<{ subcategory: string; date: Date; score: number }>('MasteryPoint')
+  .implement({
+    fields: (t) => ({
+      subcategory: t.exposeString('subcategory'),
+      date: t.expose('date', { type: 'Date' }),
+      score: t.exposeFloat('score'),
+    }),
+  });
 
 const MasteryRef = builder.objectRef<MasteryView>('Mastery').implement({
   description: "A learner's standing in a subcategory: the nightly score beside the live estimate.",
@@ -61,7 +72,8 @@ export const UserRef = builder.prismaNode('User', {
       load: (userIds: string[], ctx) =>
         learnerMasteries(ctx.db.prisma, ctx.adaptation.learnerModel, userIds, new Date()),
     }),
-    masteryHistory: t.relation('masteryHistory', {
+    masteryHistory: t.field({
+      type: [MasteryPointRef],
       complexity: { field: 1, multiplier: 30 },
       description: 'Oldest first; every subcategory (by name within a day) unless one is given.',
       args: {
@@ -69,13 +81,9 @@ export const UserRef = builder.prismaNode('User', {
         from: t.arg({ type: 'Date' }),
         to: t.arg({ type: 'Date' }),
       },
-      query: (args) => ({
-        where: {
-          subcategory: args.subcategory ?? undefined,
-          date: { gte: args.from ?? undefined, lte: args.to ?? undefined },
-        },
-        orderBy: [{ date: 'asc' }, { subcategory: 'asc' }],
-      }),
+      // Stored sparse, filled night by night (docs/nightly-incremental.md).
+      resolve: (user, args, ctx) =>
+        masteryHistory(ctx.db.prisma, user.id, args, ctx.jobs.mastery, ctx.jobs.historyActiveDays),
     }),
     sessions: t.relatedConnection('sessions', {
       cursor: 'id',
@@ -118,15 +126,6 @@ builder.prismaObjectFields('User', (t) => ({
     resolve: (user) => user.id,
   }),
 }));
-
-builder.prismaObject('MasteryHistory', {
-  name: 'MasteryPoint',
-  fields: (t) => ({
-    subcategory: t.exposeString('subcategory'),
-    date: t.expose('date', { type: 'Date' }),
-    score: t.exposeFloat('score'),
-  }),
-});
 
 const externalIdDescription = "The identity provider's subject (at most 255 characters, unique).";
 

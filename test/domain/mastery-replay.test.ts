@@ -79,6 +79,7 @@ describe('replayLearner', () => {
     expect(replayLearner([attempt(10, true, { counts: false })], schedule)).toEqual({
       masteries: [],
       history: [],
+      points: [],
       masteryAtAttempt: [null],
     });
   });

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { pointBiserial } from '../../src/domain/question-stats.ts';
 import type { JobsConfig } from '../../src/jobs/config.ts';
 import { runJob } from '../../src/jobs/run.ts';
+import { masteryHistory } from '../../src/services/mastery-history.ts';
 import { useTestDatabase } from '../support/hooks.ts';
 import {
   at,
@@ -89,20 +90,35 @@ describe('mastery EWMA', () => {
     expect(geometry).toMatchObject({ attemptsCount: 3, lastPracticedAt: day(3, '08:01:00'), updatedAt: N3 });
     expect((await masteryOf(bob, 'Algebra'))!.score).toBeCloseTo(0.5, 12);
 
-    // One MasteryHistory row per (learner, subcategory, closed day).
-    const history = await db.prisma.masteryHistory.findMany({
+    // The history reads a score per (subcategory, closed day); the stored points are only where it moved.
+    const historyOf = async (userId: string, day?: string) =>
+      (
+        await masteryHistory(
+          db.prisma,
+          userId,
+          day ? { from: new Date(day), to: new Date(day) } : {},
+          config.mastery,
+          config.historyActiveDays,
+        )
+      ).map((h) => [h.date.toISOString().slice(0, 10), h.subcategory, Number(h.score.toFixed(12))]);
+    expect(await historyOf(ann)).toEqual([
+      ['2025-03-01', 'Algebra', 0.7],
+      ['2025-03-02', 'Algebra', 0.43],
+      ['2025-03-02', 'Geometry', 0.8],
+      ['2025-03-03', 'Algebra', 0.43],
+      ['2025-03-03', 'Geometry', 0.47],
+    ]);
+    const points = await db.prisma.masteryHistory.findMany({
       where: { userId: ann },
       orderBy: [{ date: 'asc' }, { subcategory: 'asc' }],
     });
-    expect(history.map((h) => [h.date.toISOString().slice(0, 10), h.subcategory, Number(h.score.toFixed(12))])).toEqual(
-      [
-        ['2025-03-01', 'Algebra', 0.7],
-        ['2025-03-02', 'Algebra', 0.43],
-        ['2025-03-02', 'Geometry', 0.8],
-        ['2025-03-03', 'Algebra', 0.43],
-        ['2025-03-03', 'Geometry', 0.47],
-      ],
-    );
+    expect(points.map((h) => [h.date.toISOString().slice(0, 10), h.subcategory])).toEqual([
+      ['2025-03-01', 'Algebra'],
+      ['2025-03-02', 'Algebra'],
+      ['2025-03-02', 'Geometry'],
+      ['2025-03-03', 'Algebra'], // a practice attempt: Ann's hold on decay moved
+      ['2025-03-03', 'Geometry'],
+    ]);
 
     // A second run with no new attempts changes nothing.
     const before = await derivedState(db);
@@ -115,11 +131,14 @@ describe('mastery EWMA', () => {
       { userId: ann, questionId: q.get('G1')!, correct: true, recordedAt: plus(N3, hours(2)) },
     ]);
     await nightly(plus(N3, hours(3)), '2025-03-03');
-    const rewritten = await db.prisma.masteryHistory.findMany({
-      where: { userId: ann, date: new Date('2025-03-03T00:00:00Z') },
-      orderBy: { subcategory: 'asc' },
-    });
-    expect(rewritten.map((h) => Number(h.score.toFixed(12)))).toEqual([0.43, 0.788]);
+    const rewritten = await historyOf(ann, '2025-03-03');
+    expect(rewritten.map((h) => h[2])).toEqual([0.43, 0.788]);
+
+    // A night without attempts or decay stores nothing, and reads the scores of the night before.
+    const stored = await db.prisma.masteryHistory.count();
+    await nightly(plus(N3, hours(24)), '2025-03-04');
+    expect(await db.prisma.masteryHistory.count()).toBe(stored);
+    expect((await historyOf(ann, '2025-03-04')).map((h) => h[2])).toEqual([0.43, 0.788]);
   });
 
   test('MASTERY_CONTEXTS and MASTERY_ALPHA are honoured', async () => {

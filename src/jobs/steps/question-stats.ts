@@ -8,7 +8,8 @@
 //      follow_up_n, follow_up_correct                    → learningImpact
 //    A follow-up: every attempt of the window credits the question of the attempt just before it by
 //    the same learner in the same subcategory (recordedAt order, ties by id). That predecessor may
-//    lie in an earlier window; it is looked up once per (learner, subcategory) of the window.
+//    lie in an earlier window: follow_up_marks keeps each (learner, subcategory)'s last attempt seen,
+//    moved by the same statement, so no run looks back through the log.
 // 2. Recompute the values of every question of the subcategories the window touched, with the
 //    formulas of src/domain/question-stats.ts (questionDifficulty, pointBiserial, learningImpact,
 //    importanceIndices), which the tests hold this SQL to, and write those whose values moved
@@ -24,10 +25,12 @@ const SUM_ORDER_NOISE = 1e-12;
 
 export async function updateQuestionStatistics(ctx: RunContext): Promise<StepStats> {
   if (ctx.stale) return { questionsUpdated: 0, questionsRescored: 0 };
-  if (ctx.full)
+  if (ctx.full) {
     await ctx.tx.$executeRaw`
       UPDATE questions SET attempts_count = 0, correct_count = 0, mastery_n = 0, mastery_sum = 0, mastery_sq_sum = 0,
         mastery_correct_n = 0, mastery_correct_sum = 0, follow_up_n = 0, follow_up_correct = 0`;
+    await ctx.tx.$executeRaw`DELETE FROM follow_up_marks`;
+  }
   const touched = await addWindowToSums({ ...ctx, windowStart: ctx.full ? null : ctx.windowStart });
   const subcategories = [...new Set(touched.map((t) => t.subcategory))].sort();
   if (subcategories.length === 0) return { questionsUpdated: 0, questionsRescored: 0 };
@@ -52,33 +55,31 @@ function addWindowToSums({ tx, windowStart, windowEnd }: RunContext): Promise<{ 
       GROUP BY a.question_id
     ),
     sequenced AS (
-      SELECT a.user_id, q.subcategory, a.correct,
-             lag(a.question_id) OVER (PARTITION BY a.user_id, q.subcategory ORDER BY a.recorded_at, a.id)
-               AS previous_question
+      SELECT a.user_id, q.subcategory, a.question_id, a.recorded_at, a.correct,
+             lag(a.question_id) OVER learner_subcategory AS previous_question,
+             lead(a.id) OVER learner_subcategory IS NULL AS last_of_window
       FROM attempts a
       JOIN questions q ON q.id = a.question_id
       WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity')
         AND a.recorded_at <= ${windowEnd}::timestamptz
+      WINDOW learner_subcategory AS (PARTITION BY a.user_id, q.subcategory ORDER BY a.recorded_at, a.id)
     ),
     follow_ups AS (
-      SELECT previous_question AS id, count(*)::int AS n, count(*) FILTER (WHERE correct)::int AS n_correct
-      FROM (
-        -- Only the first attempt of a (learner, subcategory) in the window has no predecessor in it:
-        -- it follows the last one before the window, if any (looked up for those rows alone).
-        SELECT s.correct,
-               CASE WHEN s.previous_question IS NOT NULL OR ${windowStart}::timestamptz IS NULL THEN s.previous_question
-                    ELSE (SELECT a.question_id
-                          FROM attempts a
-                          JOIN questions q ON q.id = a.question_id
-                          WHERE a.user_id = s.user_id AND q.subcategory = s.subcategory
-                            AND a.recorded_at <= ${windowStart}::timestamptz
-                          ORDER BY a.recorded_at DESC, a.id DESC
-                          LIMIT 1)
-               END AS previous_question
-        FROM sequenced s
-      ) f
-      WHERE previous_question IS NOT NULL
-      GROUP BY previous_question
+      -- The first attempt of a (learner, subcategory) in the window follows their last one before it,
+      -- which the previous run left in follow_up_marks.
+      SELECT COALESCE(s.previous_question, fm.question_id) AS id,
+             count(*)::int AS n, count(*) FILTER (WHERE s.correct)::int AS n_correct
+      FROM sequenced s
+      LEFT JOIN follow_up_marks fm
+        ON s.previous_question IS NULL AND fm.user_id = s.user_id AND fm.subcategory = s.subcategory
+      WHERE COALESCE(s.previous_question, fm.question_id) IS NOT NULL
+      GROUP BY 1
+    ),
+    marked AS (
+      INSERT INTO follow_up_marks (user_id, subcategory, question_id, recorded_at)
+      SELECT user_id, subcategory, question_id, recorded_at FROM sequenced WHERE last_of_window
+      ON CONFLICT (user_id, subcategory) DO UPDATE
+      SET question_id = EXCLUDED.question_id, recorded_at = EXCLUDED.recorded_at
     ),
     delta AS (
       SELECT COALESCE(c.id, f.id) AS id,
