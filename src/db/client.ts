@@ -94,6 +94,11 @@ export interface OpenOptions {
    * runs and dedicated connections (migrations) lift it. PGlite runs one statement at a time: none.
    */
   statementTimeoutMs?: number;
+  /**
+   * PGlite: start a new database from this archive of a data directory (`PGlite.dumpDataDir`)
+   * instead of an empty cluster. The test suite starts every database from one migrated archive.
+   */
+  pgliteArchive?: Blob;
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -130,7 +135,7 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
   const releaseLock = dataDir ? await lockDataDir(dataDir) : async () => {};
   let pglite: PGlite;
   try {
-    pglite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+    pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), loadDataDir: options.pgliteArchive });
   } catch (error) {
     await releaseLock();
     throw new DatabaseConfigError(

@@ -18,10 +18,18 @@ async function onServer<T>(serverUrl: string, work: (client: pg.Client) => Promi
   }
 }
 
-/** Creates an empty database next to the one `serverUrl` names; `drop()` removes it, connections and all. */
-export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<ScratchDatabase> {
+/**
+ * Creates a database next to the one `serverUrl` names, empty or a copy of `template` (a database no
+ * one is connected to); `drop()` removes it, connections and all.
+ */
+export async function createScratchDatabase(
+  serverUrl: string,
+  prefix: string,
+  template?: string,
+): Promise<ScratchDatabase> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  await onServer(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  const copy = template ? ` TEMPLATE "${template}"` : '';
+  await onServer(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"${copy}`));
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {

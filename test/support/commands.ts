@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { DatabaseConfig } from '../../src/db/client.ts';
-import { createEmptyPostgresDatabase, testDatabaseKind } from './database.ts';
+import { type DatabaseConfig, openDatabase } from '../../src/db/client.ts';
+import { createTestDatabase, pgliteTemplateArchive, testDatabaseKind } from './database.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
@@ -30,13 +30,17 @@ export async function commandDatabase(prefix: string): Promise<CommandDatabase> 
     MASTERY_DECAY_CRON: '',
     LOG_LEVEL: 'silent',
   };
+  // Migrated already, like the test databases: the commands find every migration applied.
   let database: DatabaseConfig = { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') };
   let drop: (() => Promise<void>) | null = null;
   if (testDatabaseKind === 'postgres') {
-    const empty = await createEmptyPostgresDatabase(`ll_${prefix.replace(/\W/g, '_')}`);
-    env.DATABASE_URL = empty.url;
-    database = { kind: 'postgres', url: empty.url, poolSize: 2 };
-    drop = empty.drop;
+    const copy = await createTestDatabase();
+    await copy.close();
+    env.DATABASE_URL = copy.url ?? '';
+    database = { kind: 'postgres', url: env.DATABASE_URL, poolSize: 2 };
+    drop = copy.destroy;
+  } else {
+    await (await openDatabase(database, { pgliteArchive: await pgliteTemplateArchive() })).close();
   }
   return {
     env,

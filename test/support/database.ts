@@ -1,6 +1,7 @@
 // A fresh, migrated database per test file: in-memory PGlite, or a new PostgreSQL database on
 // TEST_DATABASE_URL when the vitest project is 'postgres'.
-import { describe } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { describe, inject } from 'vitest';
 import { type Database, type OpenOptions, openDatabase } from '../../src/db/client.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/db/scratch-database.ts';
 
@@ -27,22 +28,32 @@ export function createEmptyPostgresDatabase(prefix = 'll_test'): Promise<Scratch
   return createScratchDatabase(adminUrl(), prefix);
 }
 
+let pgliteTemplate: Promise<Blob> | undefined;
+
+/** The suite's migrated PGlite data directory (test/support/global-setup.ts), read once per test file. */
+export function pgliteTemplateArchive(): Promise<Blob> {
+  pgliteTemplate ??= readFile(inject('pgliteTemplate')).then((bytes) => new Blob([bytes]));
+  return pgliteTemplate;
+}
+
+/** A fresh database that already holds every migration (a copy of the suite's template). */
 export async function createTestDatabase(
   options: OpenOptions = {},
   kind: TestDatabaseKind = testDatabaseKind,
 ): Promise<TestDatabase> {
   if (kind === 'pglite') {
-    const db = await openDatabase({ kind: 'pglite', dataDir: null }, options);
+    const pgliteArchive = await pgliteTemplateArchive();
+    const db = await openDatabase({ kind: 'pglite', dataDir: null }, { pgliteArchive, ...options });
     return { ...db, url: null, destroy: () => db.close() };
   }
-  const empty = await createEmptyPostgresDatabase();
-  const db = await openDatabase({ kind: 'postgres', url: empty.url, poolSize: 8 }, options);
+  const copy = await createScratchDatabase(adminUrl(), 'll_test', inject('postgresTemplate') || undefined);
+  const db = await openDatabase({ kind: 'postgres', url: copy.url, poolSize: 8 }, options);
   return {
     ...db,
-    url: empty.url,
+    url: copy.url,
     async destroy() {
       await db.close().catch(() => {}); // a test may have closed it already
-      await empty.drop();
+      await copy.drop();
     },
   };
 }
