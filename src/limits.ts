@@ -37,7 +37,7 @@ const envSchema = z.object({
   JWT_MAX_TTL: duration.default(30 * 86_400),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: positive(20),
   MAX_CONNECTIONS_PER_USER: positive(10),
-  MAX_MESSAGE_BYTES: positive(1_000_000),
+  MAX_MESSAGE_BYTES: positive(4_000_000),
   API_STATEMENT_TIMEOUT_MS: positive(5_000),
   MAX_HEAVY_QUERIES: positive(2),
   MAX_HEAVY_QUERIES_PER_USER: positive(1),

@@ -81,7 +81,7 @@ describeOnlyOn('pglite', 'the CLI beside a running server', () => {
     const patterns = await run(['job', 'patterns'], env);
     expect(patterns.code, patterns.stderr).toBe(0);
     expect(patterns.stdout).toMatch(/^PATTERNS: learningPatterns done in \d+ ms\n/);
-    expect(patterns.stdout).toMatch(/\nPATTERNS \(as of [^)]+\): SUCCEEDED in [\d.]+ s — patterns=6\n$/);
+    expect(patterns.stdout).toMatch(/\nPATTERNS \(as of [^)]+\): SUCCEEDED in [\d.]+ s — patterns=6\b[^\n]*\n$/);
     const bad = await run(['job', 'nightly', '--date', '2025-13-45'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^learnloop: --date 2025-13-45 is not a day/);

@@ -46,7 +46,8 @@ describeOnlyOn('postgres', 'two instances, one PostgreSQL, Redis', () => {
     const [a, b] = services;
     const db = a!.db.prisma;
     expect(await db.user.count()).toBe(8);
-    expect(await db.jobRun.count({ where: { job: 'NIGHTLY' } })).toBe(14);
+    // The demo's two weeks hold 13 or 14 NIGHTLY slots, by the hour of its first attempt and of now.
+    expect(await db.jobRun.count({ where: { job: 'NIGHTLY' } })).toBeOneOf([13, 14]);
     expect(await db.jobRun.count({ where: { status: { not: 'SUCCEEDED' } } })).toBe(0);
     for (const service of [a!, b!]) {
       const ready = await fetch(`${service.url}/ready`);

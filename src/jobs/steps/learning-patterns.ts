@@ -63,7 +63,7 @@ export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats>
 async function previousPatternsAt(ctx: RunContext): Promise<Date | null> {
   const [row] = await ctx.tx.$queryRaw<{ at: Date | null }[]>`
     SELECT max(slot) AS at FROM job_runs
-    WHERE job IN ('NIGHTLY', 'PATTERNS') AND status = 'SUCCEEDED' AND id <> ${ctx.runId}::uuid`;
+    WHERE job IN ('NIGHTLY', 'PATTERNS') AND status = 'SUCCEEDED' AND id::text <> ${ctx.runId}`;
   const at = row?.at ?? null;
   return at && at < ctx.at ? at : null;
 }

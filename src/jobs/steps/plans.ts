@@ -22,7 +22,7 @@ export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
   // passed replans that day only (versions, no carries).
   const [{ planned }] = (await ctx.tx.$queryRaw<{ planned: Date | null }[]>`
     SELECT max(run_date) + 1 AS planned
-    FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED' AND id <> ${ctx.runId}::uuid`) as [
+    FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED' AND id::text <> ${ctx.runId}`) as [
     { planned: Date | null },
   ];
   const newest = planned === null || dateString(planned) < planDate;
