@@ -56,10 +56,7 @@ async function postgresTemplate(serverUrl: string): Promise<{ name: string; drop
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(path.join(tmpdir(), 'learnloop-template-'));
   const serverUrl = process.env.TEST_DATABASE_URL;
-  const [pglite, postgres] = await Promise.all([
-    pgliteTemplate(dir),
-    serverUrl ? postgresTemplate(serverUrl) : null,
-  ]);
+  const [pglite, postgres] = await Promise.all([pgliteTemplate(dir), serverUrl ? postgresTemplate(serverUrl) : null]);
   project.provide('pgliteTemplate', pglite);
   project.provide('postgresTemplate', postgres?.name ?? '');
   return async () => {
