@@ -30,6 +30,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time: vitest's default on a 2-core machine is one, and much of a file's time is
+    // spent waiting (on PostgreSQL, on the commands it spawns, on timers), not on the CPU.
+    maxWorkers: 2,
     globalSetup: ['test/support/global-setup.ts'],
     projects: [
       { extends: true, test: { name: 'domain', include: pureTests } },
