@@ -37,3 +37,25 @@ export function withCode(error: Error): GraphQLError {
     extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
   });
 }
+
+/**
+ * Yoga refuses a body over maxRequestBodySize with REQUEST_ENTITY_TOO_LARGE (HTTP 413); clients get the
+ * code graphql-ws uses for the same limit, and a message that says the limit.
+ */
+export function payloadTooLarge(maxBytes: number): Plugin {
+  const message = `The request body is larger than the ${maxBytes} bytes allowed (MAX_MESSAGE_BYTES): send less.`;
+  return {
+    onResultProcess: ({ result, setResult }) => {
+      if (Array.isArray(result) || isAsyncIterable(result)) return;
+      if (!result.errors?.some((e) => e.extensions?.code === 'REQUEST_ENTITY_TOO_LARGE')) return;
+      setResult({
+        ...result,
+        errors: result.errors.map((e) =>
+          e.extensions?.code === 'REQUEST_ENTITY_TOO_LARGE'
+            ? new GraphQLError(message, { extensions: { ...e.extensions, code: 'PAYLOAD_TOO_LARGE' } })
+            : e,
+        ),
+      });
+    },
+  };
+}

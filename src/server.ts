@@ -15,10 +15,9 @@ import type { JobsConfig } from './jobs/config.ts';
 import { HeavyWork, type Limits, limitsFromEnv } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { PubSub, RedisState } from './pubsub.ts';
-import { codeRequestErrors } from './request-errors.ts';
+import { codeRequestErrors, payloadTooLarge } from './request-errors.ts';
 import { requestLog } from './request-log.ts';
 import { schema } from './schema/index.ts';
-import { readBoundedBody } from './server/body-limit.ts';
 import { corsPolicy } from './server/cors.ts';
 import { dashboardHandler } from './server/dashboard.ts';
 import { graphiqlOptions, graphiqlRenderer } from './server/graphiql.ts';
@@ -83,7 +82,7 @@ export function createApp(options: AppOptions): App {
   );
   void heavy.refresh();
   const metrics = createMetrics(options.db);
-  const yoga = createYogaApp(options, authenticator, heavy, metrics.plugins);
+  const yoga = createYogaApp(options, authenticator, heavy, limits, metrics.plugins);
   const dashboard = dashboardHandler(options.dashboardDir);
   const responses = openResponses();
   const probe = (res: ServerResponse, { status, body }: Probe) =>
@@ -96,11 +95,8 @@ export function createApp(options: AppOptions): App {
       void readiness(options.db, options.redisState?.() ?? 'off').then((result) => probe(res, result));
       return;
     }
-    void readBoundedBody(req, res, limits.messageBytes).then((read) => {
-      if (!read) return;
-      responses.track(req, res);
-      void yoga(req, res);
-    });
+    responses.track(req, res);
+    void yoga(req, res);
   });
   const webSocket = attachWebSocket(server, graphqlPath, yoga, authenticator, limits, options.log);
   metrics.watch(server, webSocket.connections);
@@ -140,6 +136,7 @@ function createYogaApp(
   options: AppOptions,
   authenticator: Authenticator,
   heavy: HeavyWork,
+  limits: Limits,
   metricsPlugins: Plugin[],
 ): YogaServerInstance<ServerContext, Context> {
   const { db, pubsub, log, jobs } = options;
@@ -151,6 +148,8 @@ function createYogaApp(
     graphiql: graphiqlOptions(options.graphiqlToken),
     renderGraphiQL: graphiqlRenderer(),
     cors: corsPolicy(options.corsOrigins ?? null),
+    // Bodies are capped like graphql-ws messages: 413 by Content-Length, or counted as a chunked body streams in.
+    maxRequestBodySize: limits.messageBytes,
     context: async ({ request, wsAuthorization }) => {
       const header = wsAuthorization !== undefined ? wsAuthorization : request.headers.get('authorization');
       return { db, pubsub, log, jobs, adaptation, heavy, ...(await authenticator.authenticate(header)) };
@@ -162,7 +161,7 @@ function createYogaApp(
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error(args.map(String).join(' ')),
     },
-    plugins: [...yogaPlugins(options), ...metricsPlugins, requestLog(log)],
+    plugins: [...yogaPlugins(limits), ...metricsPlugins, requestLog(log)],
   });
 }
 
@@ -175,7 +174,7 @@ const tagRefusal = [
 ];
 
 /** The Yoga plugins, in order: request limits, the error coding, unstorable text, token expiry. */
-function yogaPlugins(_options: AppOptions): YogaPlugins {
+function yogaPlugins(limits: Limits): YogaPlugins {
   const armor = new EnvelopArmor({
     maxDepth: { n: 10, onReject: tagRefusal },
     maxAliases: { n: 15, onReject: tagRefusal },
@@ -185,7 +184,13 @@ function yogaPlugins(_options: AppOptions): YogaPlugins {
     costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   });
-  return [...armor.protect().plugins, codeRequestErrors, refuseUnstorableText, endSubscriptionsAtTokenExpiry];
+  return [
+    ...armor.protect().plugins,
+    codeRequestErrors,
+    payloadTooLarge(limits.messageBytes),
+    refuseUnstorableText,
+    endSubscriptionsAtTokenExpiry,
+  ];
 }
 
 function listen(server: Server, port: number, host: string): Promise<string> {
