@@ -5,7 +5,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { dataDirFrom } from './db/client.ts';
-import { defaultLearnerModelParameters, type LearnerModelParameters } from './domain/learner-model.ts';
+import {
+  calibrationIncreases,
+  calibrationKnots,
+  defaultLearnerModelParameters,
+  type LearnerModelParameters,
+} from './domain/learner-model.ts';
 import { ConfigError } from './errors.ts';
 
 const finite = z.number().finite();
@@ -35,9 +40,11 @@ export const learnerModelParametersSchema = z
     bandOffset: z.object({ EASY: finite, MEDIUM: finite, HARD: finite }).strict(),
     questionPriorInformation: positive,
     subcategoryPriorAttempts: nonNegative,
+    practicePriorInformation: positive,
     calibrationSlope: positive,
     calibrationIntercept: finite,
     calibrationLowSlope: finite,
+    calibrationBends: z.array(finite).length(calibrationKnots.length),
   })
   .strict()
   .partial();
@@ -61,8 +68,10 @@ export function parseLearnerModelParameters(
     throw new ConfigError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const params = { ...defaultLearnerModelParameters, ...parsed.data } as LearnerModelParameters;
-  if (!(params.calibrationSlope + params.calibrationLowSlope > 0))
-    throw new ConfigError(`${source}: calibrationSlope + calibrationLowSlope must be positive`);
+  if (!calibrationIncreases(params))
+    throw new ConfigError(
+      `${source}: every piece of the calibration must rise (calibrationSlope plus the bends below)`,
+    );
   return params;
 }
 

@@ -4,14 +4,20 @@
 // (src/services/model-evaluation.ts) and `npm run evaluate -- --fit` stand on it.
 import { type AttemptLog, countOf } from './evaluation.ts';
 import {
+  addPracticeEvidence,
   answerAfter,
+  calibratedLogit,
+  calibrationKnots,
+  emptyPracticeAggregate,
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
   newSubcategoryPrior,
+  type PracticeAggregate,
   type PreviousAnswer,
   type QuestionParameters,
   questionPrior,
+  refitPracticeOffsets,
   refitSubcategoryPrior,
   type SkillState,
   type SubcategoryPrior,
@@ -45,6 +51,8 @@ interface QuestionSums {
   credit: Float64Array;
   predicted: Float64Array;
   variance: Float64Array;
+  /** Per subcategory: the PFA offsets' gradient and curvature. */
+  practice: PracticeAggregate[];
 }
 
 const creditOf = (log: AttemptLog, i: number) =>
@@ -74,6 +82,7 @@ export function replayLearnerModel(
     const question = log.question[i]!;
     const credit = creditOf(log, i);
     const answered = learner * questionCount + question;
+    const before = skills[pair];
     const update = updateAfterAttempt(
       params,
       learners[learner] ?? newLearnerAbility(),
@@ -93,6 +102,7 @@ export function replayLearnerModel(
       sums.credit[question]! += credit;
       sums.predicted[question]! += update.predicted;
       sums.variance[question]! += update.predicted * (1 - update.predicted);
+      if (before) addPracticeEvidence(sums.practice[log.subcategory[i]!]!, params, before, update.predicted, credit);
     }
   }
   return predictions;
@@ -144,8 +154,10 @@ export function fitTables(
       credit: new Float64Array(questionCount),
       predicted: new Float64Array(questionCount),
       variance: new Float64Array(questionCount),
+      practice: tables.subcategories.map(emptyPracticeAggregate),
     };
     replayLearnerModel(log, order, include, current, tables, sums);
+    const offsets = tables.subcategories.map((prior, j) => practiceStep(current, prior, sums.practice[j]!));
     const information = params.questionPriorInformation;
     const questions = tables.questions.map((q, k) => {
       if (sums.attempts[k] === 0) return q;
@@ -161,9 +173,10 @@ export function fitTables(
       weight[facts.subcategory[k]!]! += q.attempts;
       weighted[facts.subcategory[k]!]! += q.attempts * (q.difficulty - current.bandOffset[bandOf(facts, k)]);
     });
-    const subcategories = tables.subcategories.map((_, j) =>
-      refitSubcategoryPrior(current, { attempts: weight[j]!, weightedDifficultySum: weighted[j]! }),
-    );
+    const subcategories = tables.subcategories.map((_, j) => ({
+      ...refitSubcategoryPrior(current, { attempts: weight[j]!, weightedDifficultySum: weighted[j]! }),
+      ...offsets[j]!,
+    }));
     current = { ...current, bandOffset: fitBandOffsets(facts, questions, subcategories, current) };
     tables = {
       subcategories,
@@ -173,6 +186,28 @@ export function fitTables(
     };
   }
   return { tables, bandOffset: current.bandOffset };
+}
+
+/**
+ * One Newton step of the penalised likelihood in a subcategory's PFA offsets (the prior: 0 with
+ * practicePriorInformation), from the current offsets: the nightly refit's step with the prior's
+ * pull added to the gradient.
+ */
+function practiceStep(
+  params: LearnerModelParameters,
+  prior: SubcategoryPrior,
+  evidence: PracticeAggregate,
+): Pick<SubcategoryPrior, 'successOffset' | 'failureOffset'> {
+  const lambda = params.practicePriorInformation;
+  const { successOffset, failureOffset } = refitPracticeOffsets(
+    { successOffset: prior.successOffset, failureOffset: prior.failureOffset, information: [lambda, 0, lambda] },
+    {
+      ...evidence,
+      successGradient: evidence.successGradient + lambda * prior.successOffset,
+      failureGradient: evidence.failureGradient + lambda * prior.failureOffset,
+    },
+  );
+  return { successOffset, failureOffset };
 }
 
 const bandOf = (facts: { band: Uint8Array }, question: number) => difficultyBands[facts.band[question]!]!;
@@ -214,17 +249,23 @@ export function logLossOf(predictions: Float64Array, log: AttemptLog, include: U
   return n === 0 ? Number.NaN : sum / n;
 }
 
+type Calibration = Pick<
+  LearnerModelParameters,
+  'calibrationSlope' | 'calibrationIntercept' | 'calibrationLowSlope' | 'calibrationBends'
+>;
+
 /**
- * Two-piece Platt scaling: the slope, intercept and low slope of σ(slope·z + lowSlope·min(z, 0) +
- * intercept) that minimise log-loss over the included predictions, z being each prediction's
- * uncalibrated logit (Newton's method on the three, slightly ridged so that it always has a step).
+ * The calibration of the logit (an increasing piecewise-linear map: a slope, an intercept, a bend at
+ * 0 and one at each of calibrationKnots) that minimises log-loss over the included predictions, z
+ * being each prediction's uncalibrated logit: Newton's method on the seven, slightly ridged so that
+ * it always has a step, every piece kept increasing.
  */
 export function fitCalibration(
   predictions: Float64Array,
   log: AttemptLog,
   include: Uint8Array,
   params: LearnerModelParameters,
-): Pick<LearnerModelParameters, 'calibrationSlope' | 'calibrationIntercept' | 'calibrationLowSlope'> {
+): Calibration {
   const z: number[] = [];
   const y: number[] = [];
   for (let i = 0; i < log.length; i++) {
@@ -233,50 +274,92 @@ export function fitCalibration(
     z.push(uncalibrated(params, Math.log(p / (1 - p))));
     y.push(log.correct[i]!);
   }
-  // w = (slope, lowSlope, intercept) on the features (z, min(z, 0), 1).
-  let w = [params.calibrationSlope, params.calibrationLowSlope, params.calibrationIntercept];
+  const features = (x: number) => [x, Math.min(x, 0), 1, ...calibrationKnots.map((k) => Math.min(x - k, 0))];
+  let w = [
+    params.calibrationSlope,
+    params.calibrationLowSlope,
+    params.calibrationIntercept,
+    ...params.calibrationBends,
+  ];
+  const size = w.length;
   for (let step = 0; step < 30 && z.length > 0; step++) {
-    const gradient = [0, 0, 0];
-    const hessian = [
-      [1e-6, 0, 0],
-      [0, 1e-6, 0],
-      [0, 0, 1e-6],
-    ];
+    const gradient = new Array<number>(size).fill(0);
+    const hessian = Array.from({ length: size }, (_, r) =>
+      Array.from({ length: size }, (_, c) => (r === c ? 1e-6 : 0)),
+    );
     for (let k = 0; k < z.length; k++) {
-      const x = [z[k]!, Math.min(z[k]!, 0), 1];
-      const p = 1 / (1 + Math.exp(-(w[0]! * x[0]! + w[1]! * x[1]! + w[2]!)));
+      const x = features(z[k]!);
+      let logit = 0;
+      for (let r = 0; r < size; r++) logit += w[r]! * x[r]!;
+      const p = 1 / (1 + Math.exp(-logit));
       const weight = p * (1 - p);
-      for (let r = 0; r < 3; r++) {
+      for (let r = 0; r < size; r++) {
         gradient[r]! += (p - y[k]!) * x[r]!;
-        for (let c = 0; c < 3; c++) hessian[r]![c]! += weight * x[r]! * x[c]!;
+        for (let c = 0; c < size; c++) hessian[r]![c]! += weight * x[r]! * x[c]!;
       }
     }
-    const delta = solve3(hessian, gradient);
-    w = w.map((v, r) => v - delta[r]!);
-    // Keep both pieces increasing.
-    w[0] = Math.max(0.05, w[0]!);
-    w[1] = Math.max(0.05 - w[0]!, w[1]!);
-    if (Math.abs(delta[0]!) + Math.abs(delta[1]!) + Math.abs(delta[2]!) < 1e-9) break;
+    const delta = solve(hessian, gradient);
+    w = increasing(w.map((v, r) => v - delta[r]!));
+    if (delta.reduce((sum, d) => sum + Math.abs(d), 0) < 1e-9) break;
   }
-  return { calibrationSlope: w[0]!, calibrationLowSlope: w[1]!, calibrationIntercept: w[2]! };
+  return {
+    calibrationSlope: w[0]!,
+    calibrationLowSlope: w[1]!,
+    calibrationIntercept: w[2]!,
+    calibrationBends: w.slice(3),
+  };
 }
 
-/** The logit z before calibration, from a calibrated one (the calibration is increasing, so invertible). */
+/** The weights with every piece's slope at least 0.05, bends clamped from the top knot down. */
+function increasing(w: number[]): number[] {
+  const out = [...w];
+  out[0] = Math.max(0.05, out[0]!);
+  // The knots from the highest down, with the index of their weight (0 is the low slope, 1).
+  const knots = [...calibrationKnots.map((at, k) => ({ at, index: 3 + k })), { at: 0, index: 1 }].sort(
+    (a, b) => b.at - a.at,
+  );
+  let slope = out[0]!;
+  for (const { index } of knots) {
+    out[index] = Math.max(0.05 - slope, out[index]!);
+    slope += out[index]!;
+  }
+  return out;
+}
+
+/** The logit z before calibration, from a calibrated one (the calibration is increasing: bisection). */
 function uncalibrated(params: LearnerModelParameters, calibrated: number): number {
-  const above = (calibrated - params.calibrationIntercept) / params.calibrationSlope;
-  if (above >= 0) return above;
-  return (calibrated - params.calibrationIntercept) / (params.calibrationSlope + params.calibrationLowSlope);
+  let low = -64;
+  let high = 64;
+  for (let k = 0; k < 60; k++) {
+    const mid = (low + high) / 2;
+    if (calibratedLogit(params, mid) < calibrated) low = mid;
+    else high = mid;
+  }
+  return (low + high) / 2;
 }
 
-/** Solves the 3 × 3 system A·x = b (Cramer's rule; A is a positive-definite Hessian). */
-function solve3(A: number[][], b: number[]): number[] {
-  const det = (m: number[][]) =>
-    m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) -
-    m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) +
-    m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
-  const d = det(A);
-  if (!(Math.abs(d) > 0)) return [0, 0, 0];
-  return [0, 1, 2].map((column) => det(A.map((row, r) => row.map((v, c) => (c === column ? b[r]! : v)))) / d);
+/** Solves A·x = b for a positive-definite A (Gaussian elimination with partial pivoting). */
+function solve(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = A.map((row, r) => [...row, b[r]!]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
+    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
+    const lead = m[col]![col]!;
+    if (!(Math.abs(lead) > 0)) return new Array<number>(n).fill(0);
+    for (let r = col + 1; r < n; r++) {
+      const factor = m[r]![col]! / lead;
+      for (let c = col; c <= n; c++) m[r]![c]! -= factor * m[col]![c]!;
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let sum = m[r]![n]!;
+    for (let c = r + 1; c < n; c++) sum -= m[r]![c]! * x[c]!;
+    x[r] = sum / m[r]![r]!;
+  }
+  return x;
 }
 
 /** The hyperparameters coordinate search moves, each by these factors (0 tried for the rates). */

@@ -69,6 +69,8 @@ export interface LearnerModelParameters {
   questionPriorInformation: number;
   /** Pseudo-attempts pulling a subcategory's typical difficulty toward 0 (the mean learner). */
   subcategoryPriorAttempts: number;
+  /** Prior information (inverse variance) of each subcategory's PFA offsets around 0. */
+  practicePriorInformation: number;
   /** Platt scaling of the logit, fitted on training learners. */
   calibrationSlope: number;
   calibrationIntercept: number;
@@ -77,7 +79,16 @@ export interface LearnerModelParameters {
    * another way than the many high ones). calibrationSlope + calibrationLowSlope > 0.
    */
   calibrationLowSlope: number;
+  /**
+   * Further bends of the calibration: calibrationBends[k] is added to the slope below
+   * calibrationKnots[k] (so the calibration is any increasing piecewise-linear map of the logit with
+   * knots at −2, −1, 0, 1, 2: Platt scaling with the freedom of a coarse isotonic fit).
+   */
+  calibrationBends: number[];
 }
+
+/** Where the calibration may bend besides z = 0 (calibrationBends), in uncalibrated logits. */
+export const calibrationKnots: readonly number[] = Object.freeze([-2, -1, 1, 2]);
 
 /**
  * Defaults: the middle of what --fit found on five public data sets and the demo simulation
@@ -104,9 +115,11 @@ export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = O
   bandOffset: Object.freeze({ EASY: -1, MEDIUM: 0, HARD: 1 }),
   questionPriorInformation: 2,
   subcategoryPriorAttempts: 20,
+  practicePriorInformation: 20,
   calibrationSlope: 1,
   calibrationIntercept: 0,
   calibrationLowSlope: 0,
+  calibrationBends: Object.freeze([0, 0, 0, 0]) as number[],
 });
 
 /** The learner's global ability, one per learner. */
@@ -155,6 +168,13 @@ export interface QuestionParameters {
 export interface SubcategoryPrior {
   difficulty: number;
   attempts: number;
+  /**
+   * The subcategory's own PFA weights as offsets to successWeight and failureWeight: Pavlik et al.'s
+   * PFA fits γ and ρ per skill, since some skills are learnt from practice faster than others.
+   * Refitted by NIGHTLY (refitPracticeOffsets), 0 until then.
+   */
+  successOffset: number;
+  failureOffset: number;
 }
 
 export const newLearnerAbility = (): LearnerAbility => ({ theta: 0, attempts: 0, recent: 0.5 });
@@ -165,7 +185,12 @@ export const newSkillState = (): SkillState => ({
   recent: 0.5,
   lastAttemptAt: null,
 });
-export const newSubcategoryPrior = (): SubcategoryPrior => ({ difficulty: 0, attempts: 0 });
+export const newSubcategoryPrior = (): SubcategoryPrior => ({
+  difficulty: 0,
+  attempts: 0,
+  successOffset: 0,
+  failureOffset: 0,
+});
 
 /** The parameters of a question without data: its subcategory's typical difficulty plus its band's offset. */
 export function questionPrior(
@@ -192,6 +217,12 @@ export function forgettingPenalty(params: LearnerModelParameters, skill: SkillSt
   return params.forgettingRate * Math.log2(1 + idleHours / params.forgettingScaleHours);
 }
 
+/** PFA's features of a learner in a subcategory: ln(1 + credits earned), ln(1 + credits missed). */
+export function practiceFeatures(skill: SkillState | null): [successes: number, failures: number] {
+  if (!skill) return [0, 0];
+  return [Math.log1p(skill.creditSum), Math.log1p(Math.max(0, skill.attempts - skill.creditSum))];
+}
+
 /** The uncalibrated logit z of a question of the given difficulty (successes and failures in credits). */
 function logit(
   params: LearnerModelParameters,
@@ -199,39 +230,63 @@ function logit(
   skill: SkillState | null,
   difficulty: number,
   nowMs: number,
+  subcategory: SubcategoryPrior,
 ): number {
-  const practice = skill
-    ? params.successWeight * Math.log1p(skill.creditSum) +
-      params.failureWeight * Math.log1p(Math.max(0, skill.attempts - skill.creditSum)) +
-      params.recentWeight * (2 * skill.recent - 1)
-    : 0;
+  let practice = 0;
+  if (skill) {
+    const [successes, failures] = practiceFeatures(skill);
+    practice =
+      // Never below 0, in any subcategory: a correct answer must not lower the estimate.
+      Math.max(0, params.successWeight + subcategory.successOffset) * successes +
+      (params.failureWeight + subcategory.failureOffset) * failures +
+      params.recentWeight * (2 * skill.recent - 1);
+  }
   const recent = params.learnerRecentWeight * (2 * learner.recent - 1);
   return learner.theta + (skill?.theta ?? 0) + practice + recent - difficulty - forgettingPenalty(params, skill, nowMs);
 }
 
-const calibrated = (params: LearnerModelParameters, z: number) =>
-  bounded(
-    sigmoid(params.calibrationSlope * z + params.calibrationLowSlope * Math.min(z, 0) + params.calibrationIntercept),
-  );
+/** The calibrated logit: an increasing piecewise-linear map of z (knots at 0 and calibrationKnots). */
+export function calibratedLogit(params: LearnerModelParameters, z: number): number {
+  let logit = params.calibrationSlope * z + params.calibrationLowSlope * Math.min(z, 0) + params.calibrationIntercept;
+  params.calibrationBends.forEach((bend, k) => {
+    logit += bend * Math.min(z - calibrationKnots[k]!, 0);
+  });
+  return logit;
+}
+
+/** Whether every piece of the calibration rises (a parameters file must keep predictions in the logit's order). */
+export function calibrationIncreases(params: LearnerModelParameters): boolean {
+  let slope = params.calibrationSlope;
+  if (!(slope > 0)) return false;
+  const bends = [...params.calibrationBends.map((bend, k) => ({ at: calibrationKnots[k]!, bend }))];
+  bends.push({ at: 0, bend: params.calibrationLowSlope });
+  for (const { bend } of bends.sort((a, b) => b.at - a.at)) {
+    slope += bend;
+    if (!(slope > 0)) return false;
+  }
+  return true;
+}
+
+const calibrated = (params: LearnerModelParameters, z: number) => bounded(sigmoid(calibratedLogit(params, z)));
 
 /**
  * P(correct) of the learner on the question at `nowMs`, before the attempt (never depends on its
- * answer). `previous`: the learner's latest earlier answer to this question, if any. The
- * subcategory prior is not read here (a question without data comes as questionPrior's parameters);
- * it stays in the signature so that every call of the model passes the same context.
+ * answer). `previous`: the learner's latest earlier answer to this question, if any. Of the
+ * subcategory prior only the PFA offsets are read (a question without data comes as questionPrior's
+ * parameters).
  */
 export function predictCorrect(
   params: LearnerModelParameters,
   learner: LearnerAbility,
   skill: SkillState | null,
   question: QuestionParameters,
-  _subcategory: SubcategoryPrior,
+  subcategory: SubcategoryPrior,
   nowMs: number,
   previous: PreviousAnswer | null = null,
 ): number {
   return calibrated(
     params,
-    logit(params, learner, skill, question.difficulty, nowMs) + repeatTerm(params, previous, nowMs),
+    logit(params, learner, skill, question.difficulty, nowMs, subcategory) + repeatTerm(params, previous, nowMs),
   );
 }
 
@@ -272,7 +327,7 @@ export function estimate(
   subcategory: SubcategoryPrior,
   nowMs: number,
 ): number {
-  return calibrated(params, logit(params, learner, skill, subcategory.difficulty, nowMs));
+  return calibrated(params, logit(params, learner, skill, subcategory.difficulty, nowMs, subcategory));
 }
 
 export interface AttemptUpdate {
@@ -365,9 +420,81 @@ export interface SubcategoryQuestions {
 export function refitSubcategoryPrior(
   params: LearnerModelParameters,
   questions: SubcategoryQuestions,
-): SubcategoryPrior {
+): Pick<SubcategoryPrior, 'difficulty' | 'attempts'> {
   return {
     difficulty: questions.weightedDifficultySum / (questions.attempts + params.subcategoryPriorAttempts),
     attempts: questions.attempts,
+  };
+}
+
+/** A subcategory's PFA offsets and their information matrix [ss, sf, ff] (inverse covariance). */
+export interface PracticeOffsets {
+  successOffset: number;
+  failureOffset: number;
+  information: [ss: number, sf: number, ff: number];
+}
+
+/** The offsets before any data: 0, with practicePriorInformation on each. */
+export const practicePrior = (params: LearnerModelParameters): PracticeOffsets => ({
+  successOffset: 0,
+  failureOffset: 0,
+  information: [params.practicePriorInformation, 0, params.practicePriorInformation],
+});
+
+/**
+ * The log-likelihood's gradient and curvature in a subcategory's two offsets over some attempts:
+ * Σ s·(p − c)·x and Σ s²·p(1 − p)·x·xᵀ, x = practiceFeatures before each attempt, p its prediction,
+ * c its credit, s the calibration slope (NIGHTLY's GROUP BY; the fit's replay adds them one by one).
+ */
+export interface PracticeAggregate {
+  successGradient: number;
+  failureGradient: number;
+  successSuccess: number;
+  successFailure: number;
+  failureFailure: number;
+}
+
+export const emptyPracticeAggregate = (): PracticeAggregate => ({
+  successGradient: 0,
+  failureGradient: 0,
+  successSuccess: 0,
+  successFailure: 0,
+  failureFailure: 0,
+});
+
+/** Adds one attempt (the skill state before it, its prediction and credit) to a subcategory's aggregate. */
+export function addPracticeEvidence(
+  aggregate: PracticeAggregate,
+  params: LearnerModelParameters,
+  skillBefore: SkillState | null,
+  predicted: number,
+  credit: number,
+): void {
+  const [x1, x2] = practiceFeatures(skillBefore);
+  const residual = params.calibrationSlope * (predicted - credit);
+  const weight = params.calibrationSlope ** 2 * predicted * (1 - predicted);
+  aggregate.successGradient += residual * x1;
+  aggregate.failureGradient += residual * x2;
+  aggregate.successSuccess += weight * x1 * x1;
+  aggregate.successFailure += weight * x1 * x2;
+  aggregate.failureFailure += weight * x2 * x2;
+}
+
+/**
+ * A subcategory's offsets after a night's attempts: one Newton step of the logistic likelihood in the
+ * two, the stored information acting as the prior (the Laplace filter of refitQuestionParameters, in
+ * two dimensions): information' = information + curvature, offsets' = offsets − information'⁻¹·gradient.
+ */
+export function refitPracticeOffsets(current: PracticeOffsets, night: PracticeAggregate): PracticeOffsets {
+  const [ss, sf, ff] = current.information;
+  const a = ss + night.successSuccess;
+  const b = sf + night.successFailure;
+  const d = ff + night.failureFailure;
+  const determinant = a * d - b * b;
+  if (!(determinant > 0)) return current;
+  return {
+    successOffset: current.successOffset - (d * night.successGradient - b * night.failureGradient) / determinant,
+    failureOffset: current.failureOffset - (a * night.failureGradient - b * night.successGradient) / determinant,
+    information: [a, b, d],
   };
 }

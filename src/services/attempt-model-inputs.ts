@@ -89,10 +89,13 @@ export async function questionInputs(db: Database, questionId: string): Promise<
       model_information: number | null;
       prior_difficulty: number | null;
       prior_attempts: number | null;
+      success_offset: number | null;
+      failure_offset: number | null;
     }[]
   >`
     SELECT q.subcategory, q.difficulty_band::text AS band, q.answer_key, q.model_difficulty, q.model_attempts,
-           q.model_information, p.difficulty AS prior_difficulty, p.attempts AS prior_attempts
+           q.model_information, p.difficulty AS prior_difficulty, p.attempts AS prior_attempts,
+           p.success_offset, p.failure_offset
     FROM questions q LEFT JOIN subcategory_priors p ON p.subcategory = q.subcategory
     WHERE q.id = ${questionId}::uuid`;
   if (!row) throw notFound('This question');
@@ -101,7 +104,12 @@ export async function questionInputs(db: Database, questionId: string): Promise<
     answerKey: row.answer_key,
     band: row.band,
     stored: { difficulty: row.model_difficulty, attempts: row.model_attempts, information: row.model_information },
-    prior: { difficulty: row.prior_difficulty ?? 0, attempts: row.prior_attempts ?? 0 },
+    prior: {
+      difficulty: row.prior_difficulty ?? 0,
+      attempts: row.prior_attempts ?? 0,
+      successOffset: row.success_offset ?? 0,
+      failureOffset: row.failure_offset ?? 0,
+    },
   };
   caches(db).questions.set(questionId, question);
   return question;

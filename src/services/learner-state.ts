@@ -89,11 +89,10 @@ export class SubcategoryPriors {
   constructor(private readonly priors: ReadonlyMap<string, SubcategoryPrior>) {}
 
   static async load(client: SqlClient): Promise<SubcategoryPriors> {
-    const rows = await client.$queryRaw<{ subcategory: string; difficulty: number; attempts: number }[]>`
-      SELECT subcategory, difficulty, attempts FROM subcategory_priors`;
-    return new SubcategoryPriors(
-      new Map(rows.map((r) => [r.subcategory, { difficulty: r.difficulty, attempts: r.attempts }])),
-    );
+    const rows = await client.$queryRaw<({ subcategory: string } & SubcategoryPrior)[]>`
+      SELECT subcategory, difficulty, attempts, success_offset AS "successOffset", failure_offset AS "failureOffset"
+      FROM subcategory_priors`;
+    return new SubcategoryPriors(new Map(rows.map(({ subcategory, ...prior }) => [subcategory, prior])));
   }
 
   of(subcategory: string): SubcategoryPrior {

@@ -169,12 +169,13 @@ export function evaluateLog(
   };
 }
 
-/** The parameters as one flat record of numbers (band offsets as bandOffset.EASY …). */
+/** The parameters as one flat record of numbers (band offsets as bandOffset.EASY …, bends as calibrationBends.0 …). */
 function flatParameters(params: LearnerModelParameters): Record<string, number> {
-  const { bandOffset, ...rest } = params;
+  const { bandOffset, calibrationBends, ...rest } = params;
   return {
     ...rest,
     ...Object.fromEntries(Object.entries(bandOffset).map(([band, offset]) => [`bandOffset.${band}`, offset])),
+    ...Object.fromEntries(calibrationBends.map((bend, k) => [`calibrationBends.${k}`, bend])),
   };
 }
 

@@ -6,15 +6,19 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localDate } from '../../src/domain/calendar.ts';
 import {
+  addPracticeEvidence,
   answerAfter,
   defaultLearnerModelParameters,
+  emptyPracticeAggregate,
   estimate,
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
   newSubcategoryPrior,
   type PreviousAnswer,
+  practicePrior,
   predictCorrect,
+  refitPracticeOffsets,
   refitQuestionParameters,
   type SkillState,
   updateAfterAttempt,
@@ -522,5 +526,37 @@ describe('NIGHTLY', () => {
     expect(refitted.modelDifficulty).toBeCloseTo(expected.difficulty, 9);
     expect(refitted.modelInformation).toBeCloseTo(expected.information, 9);
     expect(replayed.learner.theta).not.toBe(inOrderBefore.learner.theta);
+
+    // The subcategory's PFA offsets: the domain's refit over the same attempts, each with the skill
+    // state its prediction saw (the learner's earlier attempts there, in recorded order).
+    const { subcategory } = refitted;
+    const predicted = await server.db.prisma.attempt.findMany({
+      where: { predictedCorrect: { not: null }, question: { subcategory } },
+      orderBy: [{ recordedAt: 'asc' }, { id: 'asc' }],
+    });
+    const evidence = emptyPracticeAggregate();
+    const seen = new Map<string, SkillState>();
+    for (const a of predicted) {
+      const credit = !a.correct ? 0 : a.hintUsed ? 0.5 : 1;
+      const before = seen.get(a.userId) ?? null;
+      addPracticeEvidence(evidence, model, before, a.predictedCorrect!, credit);
+      seen.set(a.userId, {
+        theta: 0,
+        recent: 0.5,
+        lastAttemptAt: null,
+        attempts: (before?.attempts ?? 0) + 1,
+        creditSum: (before?.creditSum ?? 0) + credit,
+      });
+    }
+    const practice = refitPracticeOffsets(practicePrior(model), evidence);
+    const prior = await server.db.prisma.subcategoryPrior.findUniqueOrThrow({ where: { subcategory } });
+    expect(seen.size).toBeGreaterThan(1);
+    expect(prior.successOffset).not.toBe(0);
+    expect(prior.successOffset).toBeCloseTo(practice.successOffset, 9);
+    expect(prior.failureOffset).toBeCloseTo(practice.failureOffset, 9);
+    expect([prior.practiceInformationSs, prior.practiceInformationSf, prior.practiceInformationFf]).toEqual(
+      practice.information.map((v) => expect.closeTo(v, 9)),
+    );
+    expect(run.run.stats).toMatchObject({ practiceRefitted: expect.any(Number) });
   });
 });

@@ -3,16 +3,22 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
+  addPracticeEvidence,
   answerAfter,
+  calibratedLogit,
+  calibrationIncreases,
   defaultLearnerModelParameters,
+  emptyPracticeAggregate,
   estimate,
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
   newSubcategoryPrior,
+  practicePrior,
   predictCorrect,
   type QuestionParameters,
   questionPrior,
+  refitPracticeOffsets,
   refitQuestionParameters,
   refitSubcategoryPrior,
   type SkillState,
@@ -145,6 +151,36 @@ describe('prediction and update by hand', () => {
     expect(update.skill.theta).toBeCloseTo(0.8 * 0.5 * 0.5, 12);
   });
 
+  test("a subcategory's own PFA weights: its offsets add to successWeight and failureWeight there", () => {
+    const pfa = { ...params, successWeight: 0.3, failureWeight: -0.2, forgettingRate: 0 };
+    const skill: SkillState = { theta: 0, attempts: 6, creditSum: 3.5, recent: 0.5, lastAttemptAt: T0 };
+    const own = { ...subcategory, successOffset: 0.1, failureOffset: -0.3 };
+    const z = 0.4 * Math.log(4.5) - 0.5 * Math.log(3.5);
+    expect(predictCorrect(pfa, newLearnerAbility(), skill, medium, own, T0)).toBeCloseTo(sigmoid(z), 12);
+    // A success weight never goes below 0 (a correct answer must not lower the estimate).
+    const negative = { ...subcategory, successOffset: -0.5, failureOffset: 0 };
+    expect(predictCorrect(pfa, newLearnerAbility(), skill, medium, negative, T0)).toBeCloseTo(
+      sigmoid(-0.2 * Math.log(3.5)),
+      12,
+    );
+  });
+
+  test('calibration bends: each adds its slope below its knot (−2, −1, 1, 2), the map staying increasing', () => {
+    const bent = { ...params, calibrationSlope: 1, calibrationBends: [0.5, 0, 0, -0.4] };
+    expect(calibratedLogit(bent, 3)).toBeCloseTo(3, 12);
+    expect(calibratedLogit(bent, 1.5)).toBeCloseTo(1.5 - 0.4 * (1.5 - 2), 12);
+    expect(calibratedLogit(bent, -3)).toBeCloseTo(-3 - 0.4 * (-3 - 2) + 0.5 * (-3 + 2), 12);
+    expect(predictCorrect(bent, { theta: -3, attempts: 0, recent: 0.5 }, null, medium, subcategory, T0)).toBeCloseTo(
+      sigmoid(calibratedLogit(bent, -3)),
+      12,
+    );
+    expect(calibrationIncreases(bent)).toBe(true);
+    expect(calibrationIncreases({ ...bent, calibrationBends: [0, 0, 0, -1] })).toBe(false);
+    expect(calibrationIncreases({ ...bent, calibrationLowSlope: -0.3, calibrationBends: [-0.2, -0.5, 0, -0.1] })).toBe(
+      false,
+    );
+  });
+
   test('calibration: P = σ(slope·z + lowSlope·min(z, 0) + intercept)', () => {
     const scaled = { ...params, calibrationSlope: 0.8, calibrationIntercept: 0.3, calibrationLowSlope: -0.2 };
     const learner: LearnerAbility = { theta: 1, attempts: 3, recent: 0.5 };
@@ -154,7 +190,7 @@ describe('prediction and update by hand', () => {
   });
 
   test('a question without data starts at its subcategory difficulty plus its band offset', () => {
-    const prior = { difficulty: 0.3, attempts: 100 };
+    const prior = { ...newSubcategoryPrior(), difficulty: 0.3, attempts: 100 };
     expect(questionPrior(params, 'HARD', prior)).toEqual({ difficulty: 1.3, attempts: 0, information: 4 });
     expect(questionPrior(params, 'EASY', prior).difficulty).toBeCloseTo(-0.7, 12);
   });
@@ -175,6 +211,32 @@ describe('nightly refits', () => {
     // A night without attempts changes nothing.
     const none = { attempts: 0, creditSum: 0, predictedSum: 0, predictedVarianceSum: 0 };
     expect(refitQuestionParameters(params, refit, none)).toBe(refit);
+  });
+
+  test('subcategory PFA offsets: one Newton step in two dimensions, the stored information as the prior', () => {
+    const start = practicePrior(params);
+    expect(start).toEqual({ successOffset: 0, failureOffset: 0, information: [20, 0, 20] });
+    // Two attempts by hand: features (ln 2, 0) predicted 0.5, earned 1; (ln 3, ln 2) predicted 0.8, earned 0.
+    const night = emptyPracticeAggregate();
+    const one: SkillState = { theta: 0, attempts: 1, creditSum: 1, recent: 0.5, lastAttemptAt: T0 };
+    const two: SkillState = { theta: 0, attempts: 3, creditSum: 2, recent: 0.5, lastAttemptAt: T0 };
+    addPracticeEvidence(night, params, one, 0.5, 1);
+    addPracticeEvidence(night, params, two, 0.8, 0);
+    const [a1, b1, a2, b2] = [Math.log(2), 0, Math.log(3), Math.log(2)];
+    expect(night.successGradient).toBeCloseTo(-0.5 * a1 + 0.8 * a2, 12);
+    expect(night.failureGradient).toBeCloseTo(-0.5 * b1 + 0.8 * b2, 12);
+    expect(night.successSuccess).toBeCloseTo(0.25 * a1 * a1 + 0.16 * a2 * a2, 12);
+    expect(night.successFailure).toBeCloseTo(0.16 * a2 * b2, 12);
+    expect(night.failureFailure).toBeCloseTo(0.16 * b2 * b2, 12);
+    const next = refitPracticeOffsets(start, night);
+    const [ss, sf, ff] = [20 + night.successSuccess, night.successFailure, 20 + night.failureFailure];
+    expect(next.information).toEqual([ss, sf, ff]);
+    // offsets' = −H⁻¹·g, H = [[ss, sf], [sf, ff]]
+    const det = ss * ff - sf * sf;
+    expect(next.successOffset).toBeCloseTo(-(ff * night.successGradient - sf * night.failureGradient) / det, 12);
+    expect(next.failureOffset).toBeCloseTo(-(ss * night.failureGradient - sf * night.successGradient) / det, 12);
+    // Wrong more than predicted with failures behind: failures weigh more negatively here.
+    expect(next.failureOffset).toBeLessThan(0);
   });
 
   test('subcategory: attempt-weighted mean difficulty of its questions, shrunk toward 0', () => {
@@ -208,6 +270,8 @@ const arbitraryParams = fc.record({
   learnerRecentWeight: finite(0, 2),
   learnerRecentRate: finite(0, 1),
   questionUncertainty: finite(0, 20),
+  // Bends that add slope below their knots keep every piece rising whatever the others are.
+  calibrationBends: fc.tuple(finite(0, 1), finite(0, 1), finite(0, 1), finite(0, 1)),
 });
 const arbitraryLearner = fc.record({ theta: finite(-6, 6), attempts: fc.nat(1000), recent: finite(0, 1) });
 const arbitrarySkill = fc.option(
@@ -225,7 +289,12 @@ const arbitraryQuestion = fc.record({
   attempts: fc.nat(1000),
   information: finite(0.1, 100),
 });
-const arbitrarySubcategory = fc.record({ difficulty: finite(-4, 4), attempts: fc.nat(1000) });
+const arbitrarySubcategory = fc.record({
+  difficulty: finite(-4, 4),
+  attempts: fc.nat(1000),
+  successOffset: finite(-1, 1),
+  failureOffset: finite(-1, 1),
+});
 
 /** One model call's inputs, the parameters drawn over their whole range. */
 const arbitraryCase = fc.record({

@@ -4,7 +4,9 @@
 //     (count, Σ credit, Σ predictedCorrect, Σ p(1 − p): one GROUP BY) and the running sums stored
 //     on the question, with refitQuestionParameters; then every subcategory's prior from one
 //     GROUP BY over the questions, with refitSubcategoryPrior. One multi-row statement each writes
-//     them back;
+//     them back; and each subcategory's PFA offsets from the window's gradient and curvature in them
+//     (one GROUP BY: the features each prediction saw are the learner's skill state now less the
+//     attempts recorded from it on), with refitPracticeOffsets;
 //  2. replays, in answeredAt order, the learners whose state is not a replay of their attempts in
 //     that order: those recordAttempt marked (an attempt older than their state, or history from
 //     before their state existed) and those with attempts the write path never saw (imported: no
@@ -19,7 +21,11 @@ import {
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
+  type PracticeAggregate,
+  type PracticeOffsets,
   type PreviousAnswer,
+  practicePrior,
+  refitPracticeOffsets,
   refitQuestionParameters,
   refitSubcategoryPrior,
   type SkillState,
@@ -30,11 +36,25 @@ import { questionParameters, SubcategoryPriors } from '../../services/learner-st
 import type { RunContext, StepStats } from '../context.ts';
 
 export async function updateLearnerModel(ctx: RunContext): Promise<StepStats> {
-  if (ctx.stale) return { questionsRefitted: 0, subcategoryPriors: 0, learnersReplayed: 0, attemptsReplayed: 0 };
+  if (ctx.stale)
+    return {
+      questionsRefitted: 0,
+      practiceRefitted: 0,
+      subcategoryPriors: 0,
+      learnersReplayed: 0,
+      attemptsReplayed: 0,
+    };
   const questionsRefitted = await refitQuestions(ctx);
+  const practiceRefitted = await refitPractice(ctx);
   const subcategoryPriors = await refitPriors(ctx);
   const { learners, attempts } = await replayLearners(ctx);
-  return { questionsRefitted, subcategoryPriors, learnersReplayed: learners, attemptsReplayed: attempts };
+  return {
+    questionsRefitted,
+    practiceRefitted,
+    subcategoryPriors,
+    learnersReplayed: learners,
+    attemptsReplayed: attempts,
+  };
 }
 
 /** One question's parameters and the window's aggregates of its attempts with a stored prediction. */
@@ -87,6 +107,84 @@ async function refitQuestions(ctx: RunContext): Promise<number> {
     FROM json_to_recordset(${JSON.stringify(refitted)}::json)
       AS r(id uuid, difficulty float8, attempts int, information float8)
     WHERE q.id = r.id`;
+}
+
+/** A subcategory's stored PFA offsets and the window's evidence on them. */
+interface PracticeNight extends PracticeAggregate {
+  subcategory: string;
+  success_offset: number | null;
+  failure_offset: number | null;
+  ss: number | null;
+  sf: number | null;
+  ff: number | null;
+}
+
+async function refitPractice(ctx: RunContext): Promise<number> {
+  const { tx, windowStart, windowEnd } = ctx;
+  const model = ctx.config.learnerModel;
+  const s = model.calibrationSlope;
+  // The skill state a prediction saw is today's less every attempt recorded from it on (those
+  // recorded after the window included): the write path applies attempts in recorded order.
+  const nights = await tx.$queryRaw<PracticeNight[]>`
+    WITH recent AS (
+      SELECT a.user_id, q.subcategory, a.recorded_at, a.predicted_correct AS p,
+             (CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END)::float8 AS credit,
+             sum(CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END) OVER later AS credit_from,
+             count(*) OVER later AS attempts_from
+      FROM attempts a JOIN questions q ON q.id = a.question_id
+      WHERE a.recorded_at > COALESCE(${windowStart}::timestamptz, '-infinity') AND a.predicted_correct IS NOT NULL
+      WINDOW later AS (PARTITION BY a.user_id, q.subcategory ORDER BY a.recorded_at DESC, a.id DESC)
+    ), features AS (
+      SELECT r.subcategory, r.p, r.credit,
+             ln(1 + greatest(0, k.credit_sum - r.credit_from)) AS x1,
+             ln(1 + greatest(0, (k.attempts - r.attempts_from) - (k.credit_sum - r.credit_from))) AS x2
+      FROM recent r JOIN skill_states k ON k.user_id = r.user_id AND k.subcategory = r.subcategory
+      WHERE r.recorded_at <= ${windowEnd}::timestamptz
+    )
+    SELECT f.subcategory,
+           sum(${s}::float8 * (f.p - f.credit) * f.x1)::float8 AS "successGradient",
+           sum(${s}::float8 * (f.p - f.credit) * f.x2)::float8 AS "failureGradient",
+           sum(${s * s}::float8 * f.p * (1 - f.p) * f.x1 * f.x1)::float8 AS "successSuccess",
+           sum(${s * s}::float8 * f.p * (1 - f.p) * f.x1 * f.x2)::float8 AS "successFailure",
+           sum(${s * s}::float8 * f.p * (1 - f.p) * f.x2 * f.x2)::float8 AS "failureFailure",
+           min(p.success_offset) AS success_offset, min(p.failure_offset) AS failure_offset,
+           min(p.practice_information_ss) AS ss, min(p.practice_information_sf) AS sf,
+           min(p.practice_information_ff) AS ff
+    FROM features f LEFT JOIN subcategory_priors p ON p.subcategory = f.subcategory
+    GROUP BY f.subcategory`;
+  if (nights.length === 0) return 0;
+  const refitted = nights.map((night) => {
+    const current: PracticeOffsets =
+      night.ss === null || night.sf === null || night.ff === null
+        ? practicePrior(model)
+        : {
+            successOffset: night.success_offset ?? 0,
+            failureOffset: night.failure_offset ?? 0,
+            information: [night.ss, night.sf, night.ff],
+          };
+    const next = refitPracticeOffsets(current, night);
+    return {
+      subcategory: night.subcategory,
+      success: next.successOffset,
+      failure: next.failureOffset,
+      ss: next.information[0],
+      sf: next.information[1],
+      ff: next.information[2],
+    };
+  });
+  await tx.$executeRaw`
+    INSERT INTO subcategory_priors AS p (subcategory, difficulty, attempts, success_offset, failure_offset,
+                                         practice_information_ss, practice_information_sf, practice_information_ff,
+                                         updated_at)
+    SELECT subcategory, 0, 0, success, failure, ss, sf, ff, ${ctx.at}::timestamptz
+    FROM json_to_recordset(${JSON.stringify(refitted)}::json)
+      AS r(subcategory text, success float8, failure float8, ss float8, sf float8, ff float8)
+    ON CONFLICT (subcategory) DO UPDATE
+    SET success_offset = EXCLUDED.success_offset, failure_offset = EXCLUDED.failure_offset,
+        practice_information_ss = EXCLUDED.practice_information_ss,
+        practice_information_sf = EXCLUDED.practice_information_sf,
+        practice_information_ff = EXCLUDED.practice_information_ff, updated_at = EXCLUDED.updated_at`;
+  return refitted.length;
 }
 
 async function refitPriors(ctx: RunContext): Promise<number> {
