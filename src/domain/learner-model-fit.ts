@@ -362,6 +362,37 @@ function solve(A: number[][], b: number[]): number[] {
   return x;
 }
 
+/**
+ * A prediction for every training attempt made without its learner's data: the training learners in
+ * four folds (by learner index), each replayed with the tables the other three learn. The calibration
+ * is fitted on these, so on four times the learners the tuning part alone would give (a calibration
+ * fitted on few learners carries their group's luck into every bin).
+ */
+function outOfFoldPredictions(
+  log: AttemptLog,
+  order: Int32Array,
+  fitMask: Uint8Array,
+  tuneMask: Uint8Array,
+  params: LearnerModelParameters,
+): { predictions: Float64Array; training: Uint8Array } {
+  const training = new Uint8Array(log.length);
+  for (let i = 0; i < log.length; i++) training[i] = fitMask[i]! | tuneMask[i]!;
+  const predictions = new Float64Array(log.length).fill(Number.NaN);
+  for (let fold = 0; fold < 4; fold++) {
+    const inFold = new Uint8Array(log.length);
+    const rest = new Uint8Array(log.length);
+    for (let i = 0; i < log.length; i++) {
+      if (!training[i]) continue;
+      if (log.learner[i]! % 4 === fold) inFold[i] = 1;
+      else rest[i] = 1;
+    }
+    const tables = fitTables(log, order, rest, params).tables;
+    const p = replayLearnerModel(log, order, inFold, params, tables);
+    for (let i = 0; i < log.length; i++) if (inFold[i]) predictions[i] = p[i]!;
+  }
+  return { predictions, training };
+}
+
 /** The hyperparameters coordinate search moves, each by these factors (0 tried for the rates). */
 const tuned = [
   'abilityK',
@@ -385,6 +416,8 @@ const tuned = [
 const factors = [0.5, 0.75, 1.33, 2];
 /** Factors tried on questionPriorInformation. */
 const priorFactors = [0.125, 0.25, 0.5, 2];
+/** Factors tried on practicePriorInformation. */
+const practicePriorFactors = [0.25, 4, 32, 1e6];
 /** These may be 0 (or, failureWeight, of either sign). */
 const canVanish = new Set([
   'abilityKDecay',
@@ -442,6 +475,19 @@ export function fitLearnerModel(
     }
   }
   onStep?.(`questionPriorInformation=${params.questionPriorInformation.toPrecision(3)} log-loss ${best.toFixed(4)}`);
+  // Then the prior's weight on the subcategories' PFA offsets (a very large one: no offsets at all).
+  const practiceStart = params.practicePriorInformation;
+  for (const f of practicePriorFactors) {
+    const candidate = { ...params, practicePriorInformation: practiceStart * f };
+    const tables = fitTables(log, order, fitMask, candidate);
+    const loss = score({ ...candidate, bandOffset: tables.bandOffset }, tables.tables);
+    if (loss < best - 1e-6) {
+      best = loss;
+      learnt = tables;
+      params = { ...candidate, bandOffset: tables.bandOffset };
+    }
+  }
+  onStep?.(`practicePriorInformation=${params.practicePriorInformation.toPrecision(3)} log-loss ${best.toFixed(4)}`);
   for (let round = 0; round < rounds; round++) {
     for (const name of tuned) {
       const original = params[name];
@@ -469,7 +515,8 @@ export function fitLearnerModel(
   // Calibrate, then let the tables follow the calibrated slope; twice, as each moves the other.
   let tables = learnt.tables;
   for (let k = 0; k < 2; k++) {
-    const calibration = fitCalibration(replayLearnerModel(log, order, tuneMask, params, tables), log, tuneMask, params);
+    const { predictions, training } = outOfFoldPredictions(log, order, fitMask, tuneMask, params);
+    const calibration = fitCalibration(predictions, log, training, params);
     params = { ...params, ...calibration };
     tables = fitTables(log, order, fitMask, params).tables;
   }
