@@ -284,8 +284,10 @@ export function fitCalibration(
   const size = w.length;
   for (let step = 0; step < 30 && z.length > 0; step++) {
     const gradient = new Array<number>(size).fill(0);
+    // The bends are ridged toward 0 (bendRidge): a knot with little data around it must not bend
+    // the map wildly where a later learner may land.
     const hessian = Array.from({ length: size }, (_, r) =>
-      Array.from({ length: size }, (_, c) => (r === c ? 1e-6 : 0)),
+      Array.from({ length: size }, (_, c) => (r !== c ? 0 : r >= 3 ? bendRidge : 1e-6)),
     );
     for (let k = 0; k < z.length; k++) {
       const x = features(z[k]!);
@@ -298,6 +300,7 @@ export function fitCalibration(
         for (let c = 0; c < size; c++) hessian[r]![c]! += weight * x[r]! * x[c]!;
       }
     }
+    for (let r = 3; r < size; r++) gradient[r]! += bendRidge * w[r]!;
     const delta = solve(hessian, gradient);
     w = increasing(w.map((v, r) => v - delta[r]!));
     if (delta.reduce((sum, d) => sum + Math.abs(d), 0) < 1e-9) break;
@@ -309,6 +312,9 @@ export function fitCalibration(
     calibrationBends: w.slice(3),
   };
 }
+
+/** The calibration's ridge on each bend, in units of Σ p(1 − p)·x² (a few hundred attempts' worth). */
+const bendRidge = 50;
 
 /** The weights with every piece's slope at least 0.05, bends clamped from the top knot down. */
 function increasing(w: number[]): number[] {
