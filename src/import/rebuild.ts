@@ -41,7 +41,8 @@ import { updateQuestionStatistics } from '../jobs/steps/question-stats.ts';
 import { createLogger } from '../logger.ts';
 import type { SqlRunner } from '../services/attempt-batches.ts';
 import { recomputeMissingSessionAnalytics } from '../services/recompute-analytics.ts';
-import { importConnection } from './connection.ts';
+import { restoreAttemptIndexes } from './bulk.ts';
+import { importConnection, withImportConnection } from './connection.ts';
 
 export interface RebuildOptions {
   config: JobsConfig;
@@ -87,6 +88,8 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
     return result;
   };
 
+  // A first import killed while its attempts had no secondary indexes left them out (src/import/bulk.ts).
+  await timed('indexes', () => withImportConnection(db, restoreAttemptIndexes));
   const schedule = await timed('schedule', () => replaySchedule(db, config, now));
   const asOf = schedule.nightly.at(-1);
   const mastery = await timed('mastery', () => rebuildMastery(db, config, schedule, options));
