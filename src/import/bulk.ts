@@ -60,7 +60,8 @@ export async function restoreAttemptIndexes(conn: ImportConnection): Promise<voi
   await conn.transaction(async () => {
     // A build sorts the whole table: on PostgreSQL with the memory of a bulk job rather than the default.
     if (conn.kind === 'postgres') await conn.run("SET LOCAL maintenance_work_mem = '256MB'", []);
-    for (const [name, columns] of missingIndexes) await conn.run(`CREATE INDEX "${name}" ON "attempts"(${columns})`, []);
+    for (const [name, columns] of missingIndexes)
+      await conn.run(`CREATE INDEX "${name}" ON "attempts"(${columns})`, []);
     // Adding a foreign key checks every row by one join.
     for (const [name, reference] of missingKeys)
       await conn.run(`ALTER TABLE "attempts" ADD CONSTRAINT "${name}" FOREIGN KEY ${reference}`, []);

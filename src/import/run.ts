@@ -109,7 +109,8 @@ function loader<T>(
       return mapped;
     },
     async write(conn, source, { rows, indexes, refused }, keys) {
-      const written = rows.length > 0 ? await write(conn, source, rows as T[], keys) : { imported: 0, present: 0, refused: [] };
+      const written =
+        rows.length > 0 ? await write(conn, source, rows as T[], keys) : { imported: 0, present: 0, refused: [] };
       return {
         ...written,
         refused: [...refused, ...written.refused.map((r) => ({ index: indexes[r.index]!, reason: r.reason }))],
@@ -130,7 +131,13 @@ const loaders: Record<TableName, Loader> = {
 /** Chunks read and mapped: under readAhead the next chunk is parsed while the database writes this one. */
 async function* mappedChunks(table: SourceTable, chunkSize: number, timezone: string) {
   for await (const chunk of table.chunks(chunkSize))
-    yield { chunk, mapped: loaders[table.name].map(chunk.items.map((i) => i.record), timezone) };
+    yield {
+      chunk,
+      mapped: loaders[table.name].map(
+        chunk.items.map((i) => i.record),
+        timezone,
+      ),
+    };
 }
 
 export async function importTables(

@@ -186,7 +186,8 @@ describe('import of the existing system’s CSV files', () => {
     await writeFile(file, `${[...lines, ...added].join('\n')}\n`);
     const target = await freshDatabase();
     const report = await importTables(target, csvDirectory(numbered), { chunkSize: 100 });
-    const taken = (attemptNo: string) => `attempt_no ${attemptNo} of this learner on this question is another attempt's`;
+    const taken = (attemptNo: string) =>
+      `attempt_no ${attemptNo} of this learner on this question is another attempt's`;
     expect(report.refusals).toEqual([
       { file: 'attempts.csv', line: lines.length + 1, reason: taken(number!) },
       { file: 'attempts.csv', line: lines.length + 3, reason: taken('999') },
