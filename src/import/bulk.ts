@@ -7,11 +7,10 @@
 // unique indexes the load's anti-join reads (and the primary key) stay; the keys the import writes
 // are the ids it looked up or created (import_keys, the session join), so the final check holds.
 //
-// It happens only when every attempt stored is this source's (an empty table, or an import of it
-// that was interrupted): nothing else is recording, so nothing else misses the indexes or the checks.
-// They come back when the import ends, fails or is stopped; after a kill, at the start of the next
-// import or rebuild (restoreAttemptIndexes) — until then queries are slower, not wrong.
-import type { SqlRunner } from '../services/attempt-batches.ts';
+// It happens only when the attempts table is empty: a new installation being loaded, where nothing
+// else is recording, so nothing else misses the indexes or the checks. They come back when the table
+// is loaded, or the import fails or is stopped; after a kill, at the start of the next import or
+// rebuild (restoreAttemptIndexes) — until then queries are slower, not wrong.
 import type { ImportConnection } from './connection.ts';
 
 /** The secondary indexes and foreign keys of attempts, as the migration creates them (prisma/migrations/…_init). */
@@ -27,18 +26,14 @@ const foreignKeys = [
   ['attempts_session_id_fkey', '("session_id") REFERENCES "sessions"("id") ON DELETE SET NULL ON UPDATE CASCADE'],
 ] as const;
 
-/** True when the attempts table holds no row but this source's. */
-async function onlySourceAttempts(run: SqlRunner, source: string): Promise<boolean> {
-  const [row] = await run<{ only: boolean }>(
-    `SELECT NOT EXISTS (SELECT 1 FROM attempts WHERE left(client_attempt_id, length($1) + 1) <> $1 || ':') AS only`,
-    [source],
-  );
-  return row?.only ?? false;
-}
-
-/** Drops the secondary indexes and foreign keys when the load may go without them; says whether it did. */
-export async function dropAttemptIndexesForFirstLoad(conn: ImportConnection, source: string): Promise<boolean> {
-  if (!(await onlySourceAttempts(conn.run, source))) return false;
+/**
+ * Drops the secondary indexes and foreign keys when the attempts table is empty; says whether it did.
+ * (An import that was interrupted, or the same files again, goes with them: its rows are mostly
+ * present, and building the indexes again would cost more than the rows it writes.)
+ */
+export async function dropAttemptIndexesForFirstLoad(conn: ImportConnection): Promise<boolean> {
+  const [row] = await conn.run<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM attempts) AS empty', []);
+  if (!row?.empty) return false;
   await conn.transaction(async () => {
     for (const [name] of foreignKeys) await conn.run(`ALTER TABLE "attempts" DROP CONSTRAINT IF EXISTS "${name}"`, []);
     for (const [name] of secondaryIndexes) await conn.run(`DROP INDEX IF EXISTS "${name}"`, []);

@@ -159,7 +159,7 @@ export async function importTables(
       options.onTableStart?.(table);
       const counts: TableCounts = { imported: 0, present: 0, skipped: 0, refused: 0 };
       report.tables[table.name] = counts;
-      const firstLoad = table.name === 'attempts' && (await dropAttemptIndexesForFirstLoad(conn, source));
+      const firstLoad = table.name === 'attempts' && (await dropAttemptIndexesForFirstLoad(conn));
       let failed = false;
       try {
         const chunkSize = options.chunkSize ?? defaultChunkSize[db.kind];
