@@ -259,22 +259,31 @@ async function insertStagedAttempts(conn: ImportConnection) {
     await conn.run('SAVEPOINT insert_attempts', []);
     try {
       const [result] = await conn.run<{ imported: number; unlinked: number; taken: number[] }>(
+        // Each check a probe of a unique index per row (LATERAL … LIMIT 1): as a plain EXISTS beside the
+        // window the planner hashed the whole attempts table for every chunk, a cost that grew with it.
         `WITH fresh AS (
            SELECT st.*,
-                  row_number() OVER (PARTITION BY st.user_id, st.question_id, st.attempt_no ORDER BY st.ord) > 1
-                  OR EXISTS (SELECT 1 FROM attempts e WHERE e.user_id = st.user_id AND e.question_id = st.question_id
-                                                        AND e.attempt_no = st.attempt_no) AS taken
+                  n.numbered IS NOT NULL
+                  OR row_number() OVER (PARTITION BY st.user_id, st.question_id, st.attempt_no ORDER BY st.ord) > 1
+                  AS taken
            FROM stage_attempts st
-           WHERE NOT EXISTS (SELECT 1 FROM attempts e
-                             WHERE e.user_id = st.user_id AND e.client_attempt_id = st.client_attempt_id)
+           LEFT JOIN LATERAL (SELECT true AS present FROM attempts e
+                              WHERE e.user_id = st.user_id AND e.client_attempt_id = st.client_attempt_id
+                              LIMIT 1) p ON true
+           LEFT JOIN LATERAL (SELECT true AS numbered FROM attempts e
+                              WHERE e.user_id = st.user_id AND e.question_id = st.question_id
+                                AND e.attempt_no = st.attempt_no
+                              LIMIT 1) n ON true
+           WHERE p.present IS NULL
          ),
          linked AS (
-           SELECT DISTINCT ON (f.ord) f.ord, s.id
+           SELECT f.ord, s.id
            FROM fresh f
-           JOIN sessions s ON s.user_id = f.user_id AND s.started_at <= f.created_at
-                          AND (s.ended_at IS NULL OR s.ended_at >= f.created_at)
+           CROSS JOIN LATERAL (SELECT s.id FROM sessions s
+                               WHERE s.user_id = f.user_id AND s.started_at <= f.created_at
+                                 AND (s.ended_at IS NULL OR s.ended_at >= f.created_at)
+                               ORDER BY s.started_at DESC LIMIT 1) s
            WHERE f.context = 'SESSION' AND NOT f.taken
-           ORDER BY f.ord, s.started_at DESC
          ),
          inserted AS (
            INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
