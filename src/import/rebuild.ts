@@ -81,12 +81,15 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
   const { config } = options;
   const now = options.now ?? new Date();
   const ms: Record<string, number> = {};
-  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    options.onPhase?.(phase);
+  const timedStep = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     const result = await work();
-    ms[phase] = Math.round(performance.now() - t0);
+    ms[step] = Math.round(performance.now() - t0);
     return result;
+  };
+  const timed = <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    options.onPhase?.(phase);
+    return timedStep(phase, work);
   };
 
   // A first import killed while its attempts had no secondary indexes left them out (src/import/bulk.ts).
@@ -136,12 +139,17 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
     inJobsLock(async (tx) => {
       // The live learner model's nightly half over what the last run has not seen: its refit reads
       // the window, its replay every learner whose state is not a replay of their attempts.
-      const model = await updateLearnerModel({ ...ctx(tx), windowStart: schedule.previousWatermark });
+      // Each step timed on its own too: the phase is one transaction.
+      const model = await timedStep('learnerModel', () =>
+        updateLearnerModel({ ...ctx(tx), windowStart: schedule.previousWatermark }),
+      );
       // The cohort overview's rollup, from the beginning: imported attempts lie before its mark.
-      await resetActivityRollup(tx);
-      await rollUpActivity(ctx(tx));
-      const patterns = await storeLearningPatterns(ctx(tx));
-      const plans = await planTomorrow(ctx(tx));
+      await timedStep('activityRollup', async () => {
+        await resetActivityRollup(tx);
+        await rollUpActivity(ctx(tx));
+      });
+      const patterns = await timedStep('patterns', () => storeLearningPatterns(ctx(tx)));
+      const plans = await timedStep('plans', () => planTomorrow(ctx(tx)));
       if (asOf) await recordNightlyRun(tx, asOf);
       return { ...model, ...patterns, ...plans };
     }),
