@@ -219,7 +219,8 @@ async function rebuildMastery(
   const chunkSize = options.chunkSize ?? 2_000;
   const counting = new Set<string>(config.masteryContexts);
   const conn = await importConnection(db);
-  const reader = db.kind === 'postgres' ? await importConnection(db) : conn;
+  // A second connection only where the pool has one to give (DATABASE_POOL_SIZE=1 would wait forever).
+  const reader = db.kind === 'postgres' && (db.pool?.().max ?? 1) >= 2 ? await importConnection(db) : conn;
   const locked = () => conn.run('SELECT pg_advisory_xact_lock($1)', [jobsLockKey]);
   try {
     const learners = (
@@ -242,7 +243,7 @@ async function rebuildMastery(
     for (let i = 0; i < learners.length; i += chunkSize) chunks.push(learners.slice(i, i + chunkSize));
     // On PostgreSQL three things at once: the database writes a chunk (this connection, the jobs' lock
     // held) and reads the next one's log (the reader), while this process replays that one. PGlite is
-    // one session in this process: one thing at a time.
+    // one session in this process (and a pool of one, one connection): one thing at a time.
     let writing: Promise<void> = Promise.resolve();
     let done = 0;
     try {
