@@ -41,7 +41,10 @@ export interface ReplayedMastery {
 export interface ReplayedLearner {
   /** As the Mastery rows stand after the last event. */
   masteries: ReplayedMastery[];
-  /** MasteryHistory as read: a score per subcategory per night the learner was active, in slot order. */
+  /**
+   * MasteryHistory as read: a score per subcategory per night the learner was active, in slot order
+   * (empty unless asked for).
+   */
   history: { subcategory: string; date: string; score: number }[];
   /**
    * The points NIGHTLY would have stored (docs/nightly-incremental.md): where the score is not the
@@ -79,7 +82,12 @@ export function firstSlotFrom(slots: readonly ReplaySlot[], at: number): number 
  * instant an attempt comes before a slot (a run at T includes attempts recorded at T and runs after
  * them), and NIGHTLY before MASTERY_DECAY.
  */
-export function replayLearner(attempts: readonly ReplayAttempt[], schedule: ReplaySchedule): ReplayedLearner {
+export function replayLearner(
+  attempts: readonly ReplayAttempt[],
+  schedule: ReplaySchedule,
+  /** Fill `history` (a row per night and subcategory: most of the replay's garbage when nothing reads it). */
+  withHistory = true,
+): ReplayedLearner {
   const { parameters, historyActiveDays } = schedule;
   const hourMs = 3_600_000;
   const scores = new Map<string, ReplayedMastery>();
@@ -119,13 +127,16 @@ export function replayLearner(attempts: readonly ReplayAttempt[], schedule: Repl
     const holdTo =
       lastAttemptAt === Number.NEGATIVE_INFINITY ? null : lastAttemptAt + parameters.inactiveAfterHours * hourMs;
     for (const m of scores.values()) {
-      history.push({ subcategory: m.subcategory, date: slot.date, score: m.score });
+      if (withHistory) history.push({ subcategory: m.subcategory, date: slot.date, score: m.score });
       const stored = m.history;
       const due =
         attempted ||
         stored === null ||
         stored.date >= slot.date ||
-        Math.abs(m.score - filledScore({ ...stored, baseScore: stored.score }, decayAt, parameters)) > DECAY_STEP_NOISE;
+        Math.abs(
+          m.score -
+            filledScore({ baseAt: stored.baseAt, baseScore: stored.score, holdTo: stored.holdTo }, decayAt, parameters),
+        ) > DECAY_STEP_NOISE;
       if (!due) continue;
       const baseAt = Math.max(m.updatedAt, m.decayedAt ?? Number.NEGATIVE_INFINITY);
       // A second night of the same date replaces its points.

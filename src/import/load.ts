@@ -230,37 +230,7 @@ export async function loadAttempts(
   }
   const written = await conn.transaction(async () => {
     const refusedByDatabase = await stageRows(conn, stages.attempts, staged);
-    // Rows not inserted were either stored before (present: the outer query reads attempts as they
-    // were before the insert) or numbered like another attempt of the learner on the question.
-    const [result] = await conn.run<{ imported: number; unlinked: number; taken: number[] }>(
-      `WITH linked AS (
-         SELECT DISTINCT ON (st.ord) st.ord, s.id
-         FROM stage_attempts st
-         JOIN sessions s ON s.user_id = st.user_id AND s.started_at <= st.created_at
-                        AND (s.ended_at IS NULL OR s.ended_at >= st.created_at)
-         WHERE st.context = 'SESSION'
-         ORDER BY st.ord, s.started_at DESC
-       ),
-       inserted AS (
-         INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer,
-                                    correct, time_sec, hint_used, answered_at, recorded_at, client_attempt_id)
-         SELECT st.user_id, st.question_id, l.id, st.attempt_no, st.context, st.options, st.user_answer, st.correct,
-                st.time_sec, st.hint_used, st.created_at, st.created_at, st.client_attempt_id
-         FROM stage_attempts st LEFT JOIN linked l ON l.ord = st.ord
-         ON CONFLICT DO NOTHING
-         RETURNING a.user_id, a.client_attempt_id, a.context, a.session_id
-       )
-       SELECT (SELECT count(*)::int FROM inserted) AS imported,
-              (SELECT count(*)::int FROM inserted WHERE context = 'SESSION' AND session_id IS NULL) AS unlinked,
-              ARRAY(SELECT st.ord FROM stage_attempts st
-                    WHERE NOT EXISTS (SELECT 1 FROM inserted i
-                                      WHERE i.user_id = st.user_id AND i.client_attempt_id = st.client_attempt_id)
-                      AND NOT EXISTS (SELECT 1 FROM attempts e
-                                      WHERE e.user_id = st.user_id AND e.client_attempt_id = st.client_attempt_id)
-                    ORDER BY st.ord) AS taken`,
-      [],
-    );
-    return { refusedByDatabase, ...result! };
+    return { refusedByDatabase, ...(await insertStagedAttempts(conn)) };
   });
   refused.push(...written.refusedByDatabase);
   for (const index of written.taken)
@@ -275,6 +245,70 @@ export async function loadAttempts(
     unlinked: written.unlinked,
   };
 }
+
+/**
+ * The staged attempts not stored before, in one statement: a row is present when its learner has its
+ * clientAttemptId already, and refused as taken when its number is another attempt's (stored, or an
+ * earlier row of the chunk). Both are anti-joins on the unique indexes, so the insert needs no ON
+ * CONFLICT (whose per-row speculative insertion cost a third of the load), and a second import of the
+ * same rows reads the indexes and writes nothing. A learner's live attempt committed between the
+ * anti-join and the insert fails the statement: it runs again, and sees it.
+ */
+async function insertStagedAttempts(conn: ImportConnection) {
+  for (let tries = 1; ; tries++) {
+    await conn.run('SAVEPOINT insert_attempts', []);
+    try {
+      const [result] = await conn.run<{ imported: number; unlinked: number; taken: number[] }>(
+        // Each check a probe of a unique index per row (LATERAL … LIMIT 1): as a plain EXISTS beside the
+        // window the planner hashed the whole attempts table for every chunk, a cost that grew with it.
+        `WITH fresh AS (
+           SELECT st.*,
+                  n.numbered IS NOT NULL
+                  OR row_number() OVER (PARTITION BY st.user_id, st.question_id, st.attempt_no ORDER BY st.ord) > 1
+                  AS taken
+           FROM stage_attempts st
+           LEFT JOIN LATERAL (SELECT true AS present FROM attempts e
+                              WHERE e.user_id = st.user_id AND e.client_attempt_id = st.client_attempt_id
+                              LIMIT 1) p ON true
+           LEFT JOIN LATERAL (SELECT true AS numbered FROM attempts e
+                              WHERE e.user_id = st.user_id AND e.question_id = st.question_id
+                                AND e.attempt_no = st.attempt_no
+                              LIMIT 1) n ON true
+           WHERE p.present IS NULL
+         ),
+         linked AS (
+           SELECT f.ord, s.id
+           FROM fresh f
+           CROSS JOIN LATERAL (SELECT s.id FROM sessions s
+                               WHERE s.user_id = f.user_id AND s.started_at <= f.created_at
+                                 AND (s.ended_at IS NULL OR s.ended_at >= f.created_at)
+                               ORDER BY s.started_at DESC LIMIT 1) s
+           WHERE f.context = 'SESSION' AND NOT f.taken
+         ),
+         inserted AS (
+           INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
+                                 time_sec, hint_used, answered_at, recorded_at, client_attempt_id)
+           SELECT f.user_id, f.question_id, l.id, f.attempt_no, f.context, f.options, f.user_answer, f.correct,
+                  f.time_sec, f.hint_used, f.created_at, f.created_at, f.client_attempt_id
+           FROM fresh f LEFT JOIN linked l ON l.ord = f.ord
+           WHERE NOT f.taken
+           RETURNING context, session_id
+         )
+         SELECT (SELECT count(*)::int FROM inserted) AS imported,
+                (SELECT count(*)::int FROM inserted WHERE context = 'SESSION' AND session_id IS NULL) AS unlinked,
+                ARRAY(SELECT ord FROM fresh WHERE taken ORDER BY ord) AS taken`,
+        [],
+      );
+      await conn.run('RELEASE SAVEPOINT insert_attempts', []);
+      return result!;
+    } catch (error) {
+      if ((error as { code?: string }).code !== uniqueViolation || tries >= 3) throw error;
+      await conn.run('ROLLBACK TO SAVEPOINT insert_attempts', []);
+    }
+  }
+}
+
+const uniqueViolation = '23505';
 
 /** Inserts a batch and tells the rows it did not insert apart: stored before, or numbered like another attempt. */
 export async function insertAndSort(run: SqlRunner, rows: AttemptRow[]) {

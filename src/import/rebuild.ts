@@ -41,7 +41,9 @@ import { updateQuestionStatistics } from '../jobs/steps/question-stats.ts';
 import { createLogger } from '../logger.ts';
 import type { SqlRunner } from '../services/attempt-batches.ts';
 import { recomputeMissingSessionAnalytics } from '../services/recompute-analytics.ts';
-import { importConnection } from './connection.ts';
+import { restoreAttemptIndexes } from './bulk.ts';
+import { type ImportConnection, importConnection, withImportConnection } from './connection.ts';
+import { copyRowsText } from './stage.ts';
 
 export interface RebuildOptions {
   config: JobsConfig;
@@ -79,14 +81,19 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
   const { config } = options;
   const now = options.now ?? new Date();
   const ms: Record<string, number> = {};
-  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    options.onPhase?.(phase);
+  const timedStep = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     const result = await work();
-    ms[phase] = Math.round(performance.now() - t0);
+    ms[step] = Math.round(performance.now() - t0);
     return result;
   };
+  const timed = <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    options.onPhase?.(phase);
+    return timedStep(phase, work);
+  };
 
+  // A first import killed while its attempts had no secondary indexes left them out (src/import/bulk.ts).
+  await timed('indexes', () => withImportConnection(db, restoreAttemptIndexes));
   const schedule = await timed('schedule', () => replaySchedule(db, config, now));
   const asOf = schedule.nightly.at(-1);
   const mastery = await timed('mastery', () => rebuildMastery(db, config, schedule, options));
@@ -132,12 +139,17 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
     inJobsLock(async (tx) => {
       // The live learner model's nightly half over what the last run has not seen: its refit reads
       // the window, its replay every learner whose state is not a replay of their attempts.
-      const model = await updateLearnerModel({ ...ctx(tx), windowStart: schedule.previousWatermark });
+      // Each step timed on its own too: the phase is one transaction.
+      const model = await timedStep('learnerModel', () =>
+        updateLearnerModel({ ...ctx(tx), windowStart: schedule.previousWatermark }),
+      );
       // The cohort overview's rollup, from the beginning: imported attempts lie before its mark.
-      await resetActivityRollup(tx);
-      await rollUpActivity(ctx(tx));
-      const patterns = await storeLearningPatterns(ctx(tx));
-      const plans = await planTomorrow(ctx(tx));
+      await timedStep('activityRollup', async () => {
+        await resetActivityRollup(tx);
+        await rollUpActivity(ctx(tx));
+      });
+      const patterns = await timedStep('patterns', () => storeLearningPatterns(ctx(tx)));
+      const plans = await timedStep('plans', () => planTomorrow(ctx(tx)));
       if (asOf) await recordNightlyRun(tx, asOf);
       return { ...model, ...patterns, ...plans };
     }),
@@ -207,6 +219,8 @@ async function rebuildMastery(
   const chunkSize = options.chunkSize ?? 2_000;
   const counting = new Set<string>(config.masteryContexts);
   const conn = await importConnection(db);
+  // A second connection only where the pool has one to give (DATABASE_POOL_SIZE=1 would wait forever).
+  const reader = db.kind === 'postgres' && (db.pool?.().max ?? 1) >= 2 ? await importConnection(db) : conn;
   const locked = () => conn.run('SELECT pg_advisory_xact_lock($1)', [jobsLockKey]);
   try {
     const learners = (
@@ -225,30 +239,37 @@ async function rebuildMastery(
     });
     const totals = { learners: learners.length, masteries: 0, historyPoints: 0, masteryAtAttemptUpdated: 0 };
     const compared = { points: 0, sum: 0, max: 0 };
-    for (let i = 0; i < learners.length; i += chunkSize) {
-      const chunk = learners.slice(i, i + chunkSize);
-      await conn.transaction(async () => {
-        await locked();
-        const log = await conn.run<LogRow>(
-          `SELECT a.id::text AS id, a.user_id::text AS user_id, q.subcategory, a.correct, a.hint_used,
-                  a.context::text AS context, a.recorded_at, a.mastery_at_attempt
-           FROM attempts a JOIN questions q ON q.id = a.question_id
-           WHERE a.user_id = ANY($1::uuid[])
-           ORDER BY a.user_id, a.recorded_at, a.id`,
-          [chunk],
+    const chunks: string[][] = [];
+    for (let i = 0; i < learners.length; i += chunkSize) chunks.push(learners.slice(i, i + chunkSize));
+    // On PostgreSQL three things at once: the database writes a chunk (this connection, the jobs' lock
+    // held) and reads the next one's log (the reader), while this process replays that one. PGlite is
+    // one session in this process (and a pool of one, one connection): one thing at a time.
+    let writing: Promise<void> = Promise.resolve();
+    let done = 0;
+    try {
+      for (const chunk of chunks) {
+        if (reader === conn) await writing;
+        const replayed = await replayChunk(await readChunk(reader.run, chunk), schedule, counting, compared);
+        await writing;
+        writing = conn.transaction(async () => {
+          await locked();
+          const written = await writeReplay(conn, replayed);
+          totals.masteries += written.masteries;
+          totals.historyPoints += written.history;
+          totals.masteryAtAttemptUpdated += written.masteryAtAttempt;
+        });
+        writing.then(
+          () => {
+            done += chunk.length;
+            options.onLearners?.(done, learners.length);
+          },
+          () => {},
         );
-        const imported = await conn.run<{ key: string; score: number }>(
-          `SELECT user_id::text || '/' || subcategory || '/' || to_char(date, 'YYYY-MM-DD') AS key, score
-           FROM mastery_history WHERE imported AND user_id = ANY($1::uuid[])`,
-          [chunk],
-        );
-        const importedScore = new Map(imported.map((r) => [r.key, r.score]));
-        const written = await writeReplay(conn.run, log, schedule, counting, importedScore, compared);
-        totals.masteries += written.masteries;
-        totals.historyPoints += written.history;
-        totals.masteryAtAttemptUpdated += written.masteryAtAttempt;
-      });
-      options.onLearners?.(Math.min(i + chunkSize, learners.length), learners.length);
+      }
+      await writing;
+    } finally {
+      // A failure while a chunk is being written: its end before the connection goes back.
+      await writing.catch(() => {});
     }
     return {
       ...totals,
@@ -259,23 +280,50 @@ async function rebuildMastery(
       },
     };
   } finally {
+    if (reader !== conn) await reader.release();
     await conn.release();
   }
 }
 
-/** Replays the learners of one chunk of the log and writes what they come to. */
-async function writeReplay(
-  run: SqlRunner,
-  log: LogRow[],
+/** A chunk of learners' attempt log in history order, and their imported history points. */
+async function readChunk(run: SqlRunner, learners: string[]) {
+  const log = await run<LogRow>(
+    `SELECT a.id::text AS id, a.user_id::text AS user_id, q.subcategory, a.correct, a.hint_used,
+            a.context::text AS context, a.recorded_at, a.mastery_at_attempt
+     FROM attempts a JOIN questions q ON q.id = a.question_id
+     WHERE a.user_id = ANY($1::uuid[])
+     ORDER BY a.user_id, a.recorded_at, a.id`,
+    [learners],
+  );
+  const imported = await run<{ key: string; score: number }>(
+    `SELECT user_id::text || '/' || subcategory || '/' || to_char(date, 'YYYY-MM-DD') AS key, score
+     FROM mastery_history WHERE imported AND user_id = ANY($1::uuid[])`,
+    [learners],
+  );
+  return { log, importedScore: new Map(imported.map((r) => [r.key, r.score])) };
+}
+
+interface ReplayedChunk {
+  masteries: ReplayedMastery[];
+  masteryUsers: string[];
+  history: (StoredHistoryPoint & { userId: string })[];
+  changed: { id: string; value: number | null }[];
+}
+
+/**
+ * Replays the learners of one chunk of the log, comparing with the imported points. It gives way to
+ * I/O every few learners, so that the previous chunk's statements go on meanwhile.
+ */
+async function replayChunk(
+  { log, importedScore }: Awaited<ReturnType<typeof readChunk>>,
   schedule: ReplaySchedule,
   counting: ReadonlySet<string>,
-  importedScore: ReadonlyMap<string, number>,
   compared: { points: number; sum: number; max: number },
-) {
-  const masteries: ReplayedMastery[] = [];
-  const masteryUsers: string[] = [];
-  const history: (StoredHistoryPoint & { userId: string })[] = [];
-  const changed: { id: string; value: number | null }[] = [];
+): Promise<ReplayedChunk> {
+  const replayedChunk: ReplayedChunk = { masteries: [], masteryUsers: [], history: [], changed: [] };
+  const { masteries, masteryUsers, history, changed } = replayedChunk;
+  const withImported = new Set([...importedScore.keys()].map((key) => key.slice(0, key.indexOf('/'))));
+  let learners = 0;
   for (let start = 0; start < log.length; ) {
     let end = start;
     while (end < log.length && log[end]!.user_id === log[start]!.user_id) end++;
@@ -288,7 +336,7 @@ async function writeReplay(
       counts: counting.has(r.context),
       recordedAt: r.recorded_at.getTime(),
     }));
-    const replayed = replayLearner(attempts, schedule);
+    const replayed = replayLearner(attempts, schedule, withImported.has(userId));
     for (const m of replayed.masteries) {
       masteries.push(m);
       masteryUsers.push(userId);
@@ -305,64 +353,79 @@ async function writeReplay(
     for (const [k, value] of replayed.masteryAtAttempt.entries())
       if (rows[k]!.mastery_at_attempt !== value) changed.push({ id: rows[k]!.id, value });
     start = end;
+    if (++learners % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
+  return replayedChunk;
+}
+
+/**
+ * Writes what a chunk's learners came to: their Mastery rows (deleted before the pass) by COPY, history
+ * points and masteryAtAttempt values by COPY into a staging table and one statement each.
+ */
+async function writeReplay(conn: ImportConnection, { masteries, masteryUsers, history, changed }: ReplayedChunk) {
   const instant = (ms: number | null) => (ms === null ? null : new Date(ms));
-  const count = async (sql: string, params: unknown[]) => (await run<{ n: number }>(sql, params))[0]?.n ?? 0;
-  const written = { masteries: 0, history: 0, masteryAtAttempt: 0 };
-  if (masteries.length > 0) {
-    written.masteries = await count(
-      `WITH w AS (INSERT INTO masteries (user_id, subcategory, score, attempts_count, last_practiced_at, updated_at,
-                                     decayed_at, history_date, history_score, history_base_at, history_hold_to)
-                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::int[], $5::timestamptz[],
-                                       $6::timestamptz[], $7::timestamptz[], $8::date[], $9::float8[],
-                                       $10::timestamptz[], $11::timestamptz[]) RETURNING 1)
-       SELECT count(*)::int AS n FROM w`,
-      [
-        masteryUsers,
-        masteries.map((m) => m.subcategory),
-        masteries.map((m) => m.score),
-        masteries.map((m) => m.attemptsCount),
-        masteries.map((m) => instant(m.lastPracticedAt)),
-        masteries.map((m) => instant(m.updatedAt)),
-        masteries.map((m) => instant(m.decayedAt)),
-        masteries.map((m) => m.history?.date ?? null),
-        masteries.map((m) => m.history?.score ?? null),
-        masteries.map((m) => instant(m.history?.baseAt ?? null)),
-        masteries.map((m) => instant(m.history?.holdTo ?? null)),
-      ],
+  const count = async (sql: string) => (await conn.run<{ n: number }>(sql, []))[0]?.n ?? 0;
+  const written = { masteries: masteries.length, history: 0, masteryAtAttempt: 0 };
+  if (masteries.length > 0)
+    await conn.copyFrom(
+      `masteries (user_id, subcategory, score, attempts_count, last_practiced_at, updated_at, decayed_at, history_date,
+                  history_score, history_base_at, history_hold_to)`,
+      copyRowsText(
+        masteries.map((m, k) => [
+          masteryUsers[k]!,
+          m.subcategory,
+          m.score,
+          m.attemptsCount,
+          instant(m.lastPracticedAt),
+          instant(m.updatedAt),
+          instant(m.decayedAt),
+          m.history?.date ?? null,
+          m.history?.score ?? null,
+          instant(m.history?.baseAt ?? null),
+          instant(m.history?.holdTo ?? null),
+        ]),
+      ),
     );
-  }
-  for (let k = 0; k < history.length; k += 50_000) {
-    const part = history.slice(k, k + 50_000);
+  if (history.length > 0) {
+    await conn.run(
+      `CREATE TEMP TABLE rebuild_history (user_id uuid, subcategory text, date date, score float8, base_at timestamptz,
+                                          hold_to timestamptz, last_practiced_at timestamptz) ON COMMIT DROP`,
+      [],
+    );
+    await conn.copyFrom(
+      'rebuild_history',
+      copyRowsText(
+        history.map((h) => [
+          h.userId,
+          h.subcategory,
+          h.date,
+          h.score,
+          instant(h.baseAt),
+          instant(h.holdTo),
+          instant(h.lastPracticedAt),
+        ]),
+      ),
+    );
     // An imported point of the same day stays the record: it takes the replay's point as its base.
-    written.history += await count(
+    written.history = await count(
       `WITH w AS (INSERT INTO mastery_history (user_id, subcategory, date, score, base_at, base_score, hold_to,
                                            last_practiced_at)
-                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::float8[], $5::timestamptz[],
-                                       $4::float8[], $6::timestamptz[], $7::timestamptz[])
+                  SELECT user_id, subcategory, date, score, base_at, score, hold_to, last_practiced_at
+                  FROM rebuild_history
                   ON CONFLICT (user_id, subcategory, date) DO UPDATE
                   SET base_at = EXCLUDED.base_at, base_score = EXCLUDED.base_score, hold_to = EXCLUDED.hold_to,
                       last_practiced_at = EXCLUDED.last_practiced_at
                   RETURNING 1)
        SELECT count(*)::int AS n FROM w`,
-      [
-        part.map((h) => h.userId),
-        part.map((h) => h.subcategory),
-        part.map((h) => h.date),
-        part.map((h) => h.score),
-        part.map((h) => instant(h.baseAt)),
-        part.map((h) => instant(h.holdTo)),
-        part.map((h) => instant(h.lastPracticedAt)),
-      ],
     );
   }
-  for (let k = 0; k < changed.length; k += 50_000) {
-    const part = changed.slice(k, k + 50_000);
-    written.masteryAtAttempt += await count(
-      `WITH w AS (UPDATE attempts a SET mastery_at_attempt = t.v
-                  FROM unnest($1::uuid[], $2::float8[]) AS t(id, v) WHERE a.id = t.id RETURNING 1)
+  if (changed.length > 0) {
+    await conn.run('CREATE TEMP TABLE rebuild_mastery_at_attempt (id uuid, value float8) ON COMMIT DROP', []);
+    await conn.copyFrom('rebuild_mastery_at_attempt', copyRowsText(changed.map((c) => [c.id, c.value])));
+    written.masteryAtAttempt = await count(
+      `WITH w AS (UPDATE attempts a SET mastery_at_attempt = t.value
+                  FROM rebuild_mastery_at_attempt t WHERE a.id = t.id RETURNING 1)
        SELECT count(*)::int AS n FROM w`,
-      [part.map((c) => c.id), part.map((c) => c.value)],
     );
   }
   return written;

@@ -115,12 +115,26 @@ const timestampShape =
  */
 export function parseTimestamp(value: string, column: string, timeZone: string): Date {
   const match = timestampShape.exec(value.trim());
-  if (!match || !isDay(match[1]!)) throw new RowError(`${column} ${JSON.stringify(value)} is not a timestamp`);
+  if (!match || !knownDay(match[1]!)) throw new RowError(`${column} ${JSON.stringify(value)} is not a timestamp`);
   const [, day, hours, minutes, seconds = '00', fraction = '', zone] = match;
   const wallClock = `${day}T${hours}:${minutes}:${seconds}.${fraction.padEnd(3, '0').slice(0, 3)}`;
-  if (Number.isNaN(Date.parse(`${wallClock}Z`)))
-    throw new RowError(`${column} ${JSON.stringify(value)} is not a timestamp`);
-  return zone ? new Date(`${wallClock}${isoOffset(zone)}`) : wallClockInstant(wallClock, timeZone);
+  const asUtc = Date.parse(`${wallClock}Z`);
+  if (Number.isNaN(asUtc)) throw new RowError(`${column} ${JSON.stringify(value)} is not a timestamp`);
+  if (zone) return new Date(`${wallClock}${isoOffset(zone)}`);
+  return timeZone === 'UTC' ? new Date(asUtc) : wallClockInstant(wallClock, timeZone);
+}
+
+// Checking a day builds a Date and its ISO text; a history of years names a few thousand days, each
+// on many rows. Bounded all the same: a file of garbage days must not grow it without end.
+const days = new Map<string, boolean>();
+function knownDay(day: string): boolean {
+  let known = days.get(day);
+  if (known === undefined) {
+    known = isDay(day);
+    if (days.size >= 100_000) days.clear();
+    days.set(day, known);
+  }
+  return known;
 }
 
 /** 'Z', '+05', '+0530', '+05:30' as ISO 8601 writes an offset. */
@@ -234,7 +248,7 @@ export function attemptRecord(record: SourceRecord, timeZone: string): AttemptRe
 
 export function masteryHistoryRecord(record: SourceRecord): MasteryHistoryRecord {
   const date = text(record, 'recorded_date');
-  if (!isDay(date)) throw new RowError(`recorded_date ${JSON.stringify(date)} is not a day (YYYY-MM-DD)`);
+  if (!knownDay(date)) throw new RowError(`recorded_date ${JSON.stringify(date)} is not a day (YYYY-MM-DD)`);
   return {
     sourceId: text(record, 'id'),
     userSourceId: text(record, 'user_id'),

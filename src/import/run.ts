@@ -3,6 +3,7 @@
 // one transaction. A bad row is refused with its file, line and reason and the import goes on;
 // with maxErrors it stops once that many rows were refused.
 import type { Database } from '../db/client.ts';
+import { dropAttemptIndexesForFirstLoad, restoreAttemptIndexes } from './bulk.ts';
 import { type ImportConnection, importConnection } from './connection.ts';
 import {
   type ChunkResult,
@@ -73,42 +74,48 @@ export interface ImportReport {
   ms: number;
 }
 
-type Loader = (
-  conn: ImportConnection,
-  source: string,
-  records: SourceRecord[],
-  keys: KeyMaps,
-  timezone: string,
-) => Promise<ChunkResult & { unlinked?: number }>;
+/** A chunk's records mapped to rows (refusals by the record's index), then written. */
+interface Loader {
+  map(records: SourceRecord[], timezone: string): MappedChunk;
+  write(conn: ImportConnection, source: string, mapped: MappedChunk, keys: KeyMaps): Promise<LoadedChunk>;
+}
+
+interface MappedChunk {
+  rows: unknown[];
+  /** The record index of each row. */
+  indexes: number[];
+  refused: ChunkResult['refused'];
+}
+
+type LoadedChunk = ChunkResult & { unlinked?: number };
 
 /** Maps every record of a chunk, then writes the good ones; refusals carry the record's index. */
 function loader<T>(
   map: (record: SourceRecord, timezone: string) => T,
-  write: (
-    conn: ImportConnection,
-    source: string,
-    rows: T[],
-    keys: KeyMaps,
-  ) => Promise<ChunkResult & { unlinked?: number }>,
+  write: (conn: ImportConnection, source: string, rows: T[], keys: KeyMaps) => Promise<LoadedChunk>,
 ): Loader {
-  return async (conn, source, records, keys, timezone) => {
-    const rows: T[] = [];
-    const indexes: number[] = [];
-    const refused: ChunkResult['refused'] = [];
-    for (const [index, record] of records.entries()) {
-      try {
-        rows.push(map(record, timezone));
-        indexes.push(index);
-      } catch (error) {
-        if (!(error instanceof RowError)) throw error;
-        refused.push({ index, reason: error.message });
+  return {
+    map(records, timezone) {
+      const mapped: MappedChunk = { rows: [], indexes: [], refused: [] };
+      for (const [index, record] of records.entries()) {
+        try {
+          mapped.rows.push(map(record, timezone));
+          mapped.indexes.push(index);
+        } catch (error) {
+          if (!(error instanceof RowError)) throw error;
+          mapped.refused.push({ index, reason: error.message });
+        }
       }
-    }
-    const written = rows.length > 0 ? await write(conn, source, rows, keys) : { imported: 0, present: 0, refused: [] };
-    return {
-      ...written,
-      refused: [...refused, ...written.refused.map((r) => ({ index: indexes[r.index]!, reason: r.reason }))],
-    };
+      return mapped;
+    },
+    async write(conn, source, { rows, indexes, refused }, keys) {
+      const written =
+        rows.length > 0 ? await write(conn, source, rows as T[], keys) : { imported: 0, present: 0, refused: [] };
+      return {
+        ...written,
+        refused: [...refused, ...written.refused.map((r) => ({ index: indexes[r.index]!, reason: r.reason }))],
+      };
+    },
   };
 }
 
@@ -120,6 +127,18 @@ const loaders: Record<TableName, Loader> = {
   mastery_history: loader(masteryHistoryRecord, (conn, _source, rows, keys) => loadMasteryHistory(conn, rows, keys)),
   statements: loader(xapiRecord, (conn, source, rows) => loadStatements(conn, source, rows)),
 };
+
+/** Chunks read and mapped: under readAhead the next chunk is parsed while the database writes this one. */
+async function* mappedChunks(table: SourceTable, chunkSize: number, timezone: string) {
+  for await (const chunk of table.chunks(chunkSize))
+    yield {
+      chunk,
+      mapped: loaders[table.name].map(
+        chunk.items.map((i) => i.record),
+        timezone,
+      ),
+    };
+}
 
 export async function importTables(
   db: Database,
@@ -133,31 +152,41 @@ export async function importTables(
   const report: ImportReport = { source, tables: {}, refusals: [], unlinkedSessionAttempts: 0, stopped: false, ms: 0 };
   const conn = await importConnection(db);
   try {
+    // A first import killed with the secondary indexes dropped left them out: back before anything else.
+    await restoreAttemptIndexes(conn);
     const keys = await loadKeyMaps(conn.run, source);
     for (const table of await from.tables()) {
       options.onTableStart?.(table);
       const counts: TableCounts = { imported: 0, present: 0, skipped: 0, refused: 0 };
       report.tables[table.name] = counts;
-      for await (const chunk of readAhead(table.chunks(options.chunkSize ?? defaultChunkSize[db.kind]))) {
-        const result = await loaders[table.name](
-          conn,
-          source,
-          chunk.items.map((i) => i.record),
-          keys,
-          timezone,
-        );
-        counts.imported += result.imported;
-        counts.present += result.present;
-        counts.skipped += result.skipped ?? 0;
-        report.unlinkedSessionAttempts += result.unlinked ?? 0;
-        const refusals = refusalsOf(table.label, chunk, result.refused);
-        counts.refused += refusals.length;
-        report.refusals.push(...refusals);
-        await options.onChunk?.(table, chunk.position, counts);
-        if (report.refusals.length >= maxErrors) {
-          report.stopped = true;
-          return report;
+      const firstLoad = table.name === 'attempts' && (await dropAttemptIndexesForFirstLoad(conn));
+      let failed = false;
+      try {
+        const chunkSize = options.chunkSize ?? defaultChunkSize[db.kind];
+        for await (const { chunk, mapped } of readAhead(mappedChunks(table, chunkSize, timezone))) {
+          const result = await loaders[table.name].write(conn, source, mapped, keys);
+          counts.imported += result.imported;
+          counts.present += result.present;
+          counts.skipped += result.skipped ?? 0;
+          report.unlinkedSessionAttempts += result.unlinked ?? 0;
+          const refusals = refusalsOf(table.label, chunk, result.refused);
+          counts.refused += refusals.length;
+          report.refusals.push(...refusals);
+          await options.onChunk?.(table, chunk.position, counts);
+          if (report.refusals.length >= maxErrors) {
+            report.stopped = true;
+            return report;
+          }
         }
+      } catch (error) {
+        failed = true;
+        throw error;
+      } finally {
+        // After a failure (a lost connection, say) the error to report is that one: the next import restores.
+        if (firstLoad)
+          await restoreAttemptIndexes(conn).catch((error) => {
+            if (!failed) throw error;
+          });
       }
     }
     return report;

@@ -38,6 +38,13 @@ export function copyText(rows: readonly StagedRow[]): string {
   return text;
 }
 
+/** Rows of this process's own making in COPY's text format, without the index a refusal would name. */
+export function copyRowsText(rows: readonly (readonly CopyValue[])[]): string {
+  let text = '';
+  for (const values of rows) text += `${values.map(copyField).join('\t')}\n`;
+  return text;
+}
+
 /** The COPY line a database error names ("COPY stage, line 3, column x: …"), if it names one. */
 function failedLine(error: unknown): { line: number; column: string | null; message: string } | null {
   const where = (error as { where?: unknown }).where;

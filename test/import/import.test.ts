@@ -15,6 +15,8 @@ import {
   type SeedExportOptions,
   writeSeedExport,
 } from '../../src/demo/seed-export.ts';
+import { dropAttemptIndexesForFirstLoad } from '../../src/import/bulk.ts';
+import { importConnection } from '../../src/import/connection.ts';
 import { exportXapi } from '../../src/import/export-xapi.ts';
 import { importTables } from '../../src/import/run.ts';
 import { csvDirectory, postgresSource } from '../../src/import/sources.ts';
@@ -169,6 +171,67 @@ describe('import of the existing system’s CSV files', () => {
     // Imported again: the refused rows are refused again, nothing else is written.
     const again = await importTables(target, csvDirectory(corrupt), { chunkSize: 100 });
     expect(again.tables.attempts).toMatchObject({ imported: 0, present: attempts.length - 2, refused: 2 });
+  }, 180_000);
+
+  test('an attempt numbered like another of its learner on the question is refused with its line', async () => {
+    const numbered = path.join(dir, 'numbered');
+    await writeSeedExport(numbered, options);
+    const file = path.join(numbered, 'attempts.csv');
+    const text = await readFile(file, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    const [, user, question, number, rest] = /^[^,]*,([^,]*),([^,]*),([^,]*),(.*)$/.exec(lines[1]!)!;
+    const copy = (id: string, attemptNo: string) => `${id},${user},${question},${attemptNo},${rest}`;
+    // Line 2's number again (stored by an earlier chunk), then a new number twice in one chunk.
+    const added = [copy('dup-1', number!), copy('dup-2', '999'), copy('dup-3', '999')];
+    await writeFile(file, `${[...lines, ...added].join('\n')}\n`);
+    const target = await freshDatabase();
+    const report = await importTables(target, csvDirectory(numbered), { chunkSize: 100 });
+    const taken = (attemptNo: string) =>
+      `attempt_no ${attemptNo} of this learner on this question is another attempt's`;
+    expect(report.refusals).toEqual([
+      { file: 'attempts.csv', line: lines.length + 1, reason: taken(number!) },
+      { file: 'attempts.csv', line: lines.length + 3, reason: taken('999') },
+    ]);
+    expect(report.tables.attempts).toMatchObject({ imported: attempts.length + 1, present: 0, refused: 2 });
+    const again = await importTables(target, csvDirectory(numbered), { chunkSize: 100 });
+    expect(again.tables.attempts).toMatchObject({ imported: 0, present: attempts.length + 1, refused: 2 });
+  }, 180_000);
+
+  test('a first load goes without the secondary indexes and foreign keys of attempts, and puts them back', async () => {
+    const target = await freshDatabase();
+    const schema = async () =>
+      (
+        await target.prisma.$queryRaw<{ name: string }[]>`
+          SELECT indexname AS name FROM pg_indexes WHERE tablename = 'attempts'
+          UNION ALL SELECT conname FROM pg_constraint WHERE conrelid = 'attempts'::regclass
+          ORDER BY 1`
+      ).map((r) => r.name);
+    const migrated = await schema();
+    expect(migrated).toContain('attempts_user_id_recorded_at_idx');
+    expect(migrated).toContain('attempts_session_id_fkey');
+    let during: string[] = [];
+    await importTables(target, csvDirectory(path.join(dir, 'export')), {
+      chunkSize: 100,
+      onChunk: async (table) => {
+        if (table.name === 'attempts' && during.length === 0) during = await schema();
+      },
+    });
+    expect(during).not.toContain('attempts_user_id_recorded_at_idx');
+    expect(during).not.toContain('attempts_session_id_fkey');
+    expect(await schema()).toEqual(migrated);
+    // Attempts stored: a load goes with every index and key.
+    const conn = await importConnection(target);
+    try {
+      expect(await dropAttemptIndexesForFirstLoad(conn)).toBe(false);
+    } finally {
+      await conn.release();
+    }
+    expect(await schema()).toEqual(migrated);
+    // A process killed during a first load leaves them out: the next import (or rebuild) puts them back first.
+    await target.prisma.$executeRawUnsafe('DROP INDEX attempts_user_id_recorded_at_idx');
+    await target.prisma.$executeRawUnsafe('ALTER TABLE attempts DROP CONSTRAINT attempts_session_id_fkey');
+    await importTables(target, csvDirectory(path.join(dir, 'export')));
+    expect(await schema()).toEqual(migrated);
   }, 180_000);
 
   test('an interrupted import resumes where it stopped', async () => {
