@@ -6,12 +6,12 @@
 // 2009), forgetting by time since last practice and the learner's previous answer to the question:
 //
 //   z = θ(learner) + δ(learner, subcategory) − b(question)
-//       + successWeight · ln(1 + successes) + failureWeight · ln(1 + failures)
+//       + (successWeight + γ_s) · ln(1 + successes) + (failureWeight + ρ_s) · ln(1 + failures)
 //       − forgettingRate · log2(1 + idle / scale)
 //       + repeatWeight · (2·previous credit − 1) · 2^(−hours since / repeatHalfLifeHours)
 //       + itemSuccessWeight · ln(1 + successes on the question) + itemFailureWeight · ln(1 + failures there)
 //       + recentWeight · (2·r_skill − 1) + learnerRecentWeight · (2·r_learner − 1)
-//   P = σ(calibrationSlope · z + calibrationLowSlope · min(z, 0) + calibrationIntercept)
+//   P = σ(calibrationSlope · z + calibrationLowSlope · min(z, 0) + Σ bend_k · min(z − knot_k, 0) + intercept)
 //
 // r_skill and r_learner are recency-weighted success rates (R-PFA, Galyardt & Goldin 2015) in the
 // subcategory and over all the learner's attempts: r += rate · (credit − r), from 0.5.
@@ -75,8 +75,8 @@ export interface LearnerModelParameters {
   calibrationSlope: number;
   calibrationIntercept: number;
   /**
-   * Added to the slope below z = 0 (a two-piece Platt scaling: the low predictions are often off in
-   * another way than the many high ones). calibrationSlope + calibrationLowSlope > 0.
+   * Added to the slope below z = 0 (the low predictions are often off in another way than the many
+   * high ones); with calibrationBends, every piece's slope stays positive (calibrationIncreases).
    */
   calibrationLowSlope: number;
   /**
