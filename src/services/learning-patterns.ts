@@ -110,7 +110,9 @@ function windowStarts(userIds: readonly string[], days: number, now: Date, zones
       SELECT u.id AS user_id, u.zone AS timezone,
              (((${now}::timestamptz AT TIME ZONE u.zone)::date - ${days - 1}::int)::timestamp)
                AT TIME ZONE u.zone AS starts_at
-      FROM (SELECT id, ${zone} AS zone FROM users WHERE id = ANY(${userIds}::uuid[])) u`;
+      -- A join on the ids rather than id = ANY(ids): the planner takes ANY over 500 ids for a large part
+      -- of the table and scans all of it; the join looks each one up in the primary key.
+      FROM (SELECT u.id, ${zone} AS zone FROM unnest(${userIds}::uuid[]) AS t(id) JOIN users u ON u.id = t.id) u`;
 }
 
 async function aggregateWindow(

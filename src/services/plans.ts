@@ -14,7 +14,7 @@
 // holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from '../db/types.ts';
-import { addDays, dateString } from '../domain/calendar.ts';
+import { addDays } from '../domain/calendar.ts';
 import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
@@ -106,9 +106,8 @@ interface LearnerInputs {
   budget: Map<string, number>;
   mastery: Map<string, Map<string, number>>;
   lastPractice: Map<string, Map<string, Date>>;
-  existing: Map<string, StoredPlan>;
-  /** With `carry`: each learner's plan of the day before the plan date. */
-  previous: Map<string, StoredPlan>;
+  /** Each request's plan for its day and, with `carry`, for the day before (by planKey). */
+  plans: Map<string, StoredPlan>;
 }
 
 /** A day's plan: its latest version, or the carry-over that covers it (its units in priority order). */
@@ -139,12 +138,13 @@ async function replanChunk(
       now,
       sessionAttempts: request.sessionAttempts,
     });
-    const stored = inputs.existing.get(planKey(request));
+    const stored = inputs.plans.get(planKey(request));
     const before = stored?.units ?? [];
     // A unit already marked DONE or SKIPPED keeps its status when the plan is rebuilt.
     const statusOf = new Map(before.map((unit) => [unit.subcategory, unit.status]));
     const after = units.map((unit): UnitSnapshot => ({ ...unit, status: statusOf.get(unit.subcategory) ?? 'PENDING' }));
-    const previous = stored ? undefined : inputs.previous.get(planKey({ ...request, planDate: dayBefore(request) }));
+    const previous =
+      stored || !carry ? undefined : inputs.plans.get(planKey({ ...request, planDate: dayBefore(request) }));
     return { request, version: (stored?.version ?? 0) + 1, before, after, previous };
   });
   // The day before's plan again (statuses aside) on a day without a version: carried, not versioned.
@@ -172,9 +172,18 @@ const dayBefore = (request: PlanRequest) => addDays(request.planDate, -1);
 
 /** The same units in the same order, whatever their statuses (a carried day starts with every unit PENDING). */
 function sameUnits(a: readonly UnitSnapshot[], b: readonly UnitSnapshot[]): boolean {
-  const bare = (units: readonly UnitSnapshot[]) =>
-    JSON.stringify(units.map((u) => [u.subcategory, u.targetQuestions, u.priority, u.reason]));
-  return bare(a) === bare(b);
+  return (
+    a.length === b.length &&
+    a.every((u, i) => {
+      const v = b[i]!;
+      return (
+        u.subcategory === v.subcategory &&
+        u.targetQuestions === v.targetQuestions &&
+        u.priority === v.priority &&
+        u.reason === v.reason
+      );
+    })
+  );
 }
 
 /**
@@ -209,11 +218,11 @@ async function loadInputs(
   const userIds = [...new Set(requests.map((r) => r.userId))];
   // The lock serialises replans of one learner (NO KEY UPDATE leaves inserts that reference the user
   // alone). It is its own statement so that the reads below see what a replan we waited for committed.
+  // A join on the ids, not id = ANY(ids): for 500 ids the planner scans the whole table.
   const users = await tx.$queryRaw<{ id: string; budget: number }[]>`
-    SELECT id, daily_question_budget AS budget FROM users
-    WHERE id = ANY(${userIds}::uuid[])
-    ORDER BY id
-    FOR NO KEY UPDATE ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}`;
+    SELECT u.id, u.daily_question_budget AS budget FROM unnest(${userIds}::uuid[]) AS t(id) JOIN users u ON u.id = t.id
+    ORDER BY u.id
+    FOR NO KEY UPDATE OF u ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}`;
   // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
   const [row] = await tx.$queryRaw<
     { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
@@ -255,13 +264,11 @@ async function loadInputs(
     budget: new Map(users.map((u) => [u.id, u.budget])),
     mastery: nested(estimates),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
-    existing: await effectivePlans(tx, requests),
-    previous: carry
-      ? await effectivePlans(
-          tx,
-          requests.map((r) => ({ ...r, planDate: dayBefore(r) })),
-        )
-      : new Map(),
+    // The day's plans and, with `carry`, the day before's: one statement (keys name their day).
+    plans: await effectivePlans(
+      tx,
+      carry ? [...requests, ...requests.map((r) => ({ ...r, planDate: dayBefore(r) }))] : requests,
+    ),
   };
 }
 
@@ -275,15 +282,15 @@ export async function effectivePlans(
   client: Pick<Transaction, '$queryRaw'>,
   plans: readonly { userId: string; planDate: string }[],
 ): Promise<Map<string, StoredPlan>> {
-  const rows = await client.$queryRaw<
-    { user_id: string; plan_date: Date; version: number; units: UnitSnapshot[]; carried: 'open' | 'closed' | null }[]
-  >`
+  // One JSON document rather than a driver row per plan (a night reads 200,000 of them).
+  const [row] = await client.$queryRaw<{ plans: [string, string, number, UnitSnapshot[], StoredPlan['carried']][] }[]>`
     WITH planned AS (
       SELECT max(run_date) + 1 AS through FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED'
     )
-    SELECT t.u AS user_id, t.d AS plan_date, COALESCE(p.version, 0) AS version, COALESCE(p.after, c.units) AS units,
-           CASE WHEN p.version IS NOT NULL THEN NULL WHEN c.through_date IS NULL THEN 'open' ELSE 'closed' END
-             AS carried
+    SELECT coalesce(json_agg(json_build_array(
+             t.u, t.d, COALESCE(p.version, 0), COALESCE(p.after, c.units),
+             CASE WHEN p.version IS NOT NULL THEN NULL WHEN c.through_date IS NULL THEN 'open' ELSE 'closed' END)),
+           '[]') AS plans
     FROM planned,
          unnest(${plans.map((r) => r.userId)}::uuid[], ${plans.map((r) => r.planDate)}::date[]) AS t(u, d)
     LEFT JOIN LATERAL (SELECT a.version, a.after FROM plan_adjustments a WHERE a.user_id = t.u AND a.plan_date = t.d
@@ -294,9 +301,9 @@ export async function effectivePlans(
                        ORDER BY x.from_date DESC LIMIT 1) c ON true
     WHERE p.version IS NOT NULL OR c.units IS NOT NULL`;
   return new Map(
-    rows.map((row) => [
-      planKey({ userId: row.user_id, planDate: dateString(row.plan_date) }),
-      { version: row.version, units: row.units, carried: row.carried },
+    row!.plans.map(([userId, planDate, version, units, carried]) => [
+      planKey({ userId, planDate }),
+      { version, units, carried },
     ]),
   );
 }

@@ -297,6 +297,24 @@ describe('recordAttempt and the live model', () => {
     const stored = await storedState(finn.userId);
     expect(stored.learner).toMatchObject({ attempts: 12, version: 12, replayFrom: null });
     expectStateToEqual(stored, replayed);
+    // The plans read the states as JSON documents: every float and instant exactly as stored.
+    const read = (await learnerModelStates(server.db.prisma, [finn.userId])).get(finn.userId)!;
+    expect(read.learner).toEqual({
+      theta: stored.learner!.theta,
+      attempts: stored.learner!.attempts,
+      recent: stored.learner!.recent,
+    });
+    expect([...read.skills.values()]).toEqual(
+      stored.skills.map((s) => ({
+        subcategory: s.subcategory,
+        theta: s.theta,
+        attempts: s.attempts,
+        creditSum: s.creditSum,
+        recent: s.recent,
+        lastAttemptAt: s.lastAttemptAt?.getTime() ?? null,
+        updatedAt: s.updatedAt,
+      })),
+    );
   });
 });
 

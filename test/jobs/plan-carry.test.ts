@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { defaultLearnerModelParameters } from '../../src/domain/learner-model.ts';
 import { runJob } from '../../src/jobs/run.ts';
+import { effectivePlans } from '../../src/services/plans.ts';
 import { dataOf, startTestServer, type TestServer } from '../support/server.ts';
 import { at, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
 
@@ -74,6 +75,19 @@ test('an unchanged plan is carried without a version; changes, the end of activi
   expect(await night('2025-03-07', '2025-03-08')).toMatchObject({ plansChanged: 0, plansCarried: 1 });
   expect(bare(await plan('2025-03-08'))).toEqual(bare(first));
   expect((await carries()).map((c) => c.throughDate)).toEqual([null]);
+  // A night reads each learner's day and day before in one statement: many days read at once answer
+  // as each day read alone (versions, carried days, a day no night has planned).
+  const days = ['2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'];
+  const keys = days.map((planDate) => ({ userId: learner, planDate }));
+  const together = await effectivePlans(server.db.prisma, keys);
+  const alone = await Promise.all(keys.map((key) => effectivePlans(server.db.prisma, [key])));
+  expect(together).toEqual(new Map(alone.flatMap((plans) => [...plans])));
+  const byDay = [...together].sort(([a], [b]) => (a < b ? -1 : 1));
+  expect(byDay.map(([key, p]) => [key.slice(-10), p.version, p.carried])).toEqual([
+    ['2025-03-06', 2, null],
+    ['2025-03-07', 0, 'open'],
+    ['2025-03-08', 0, 'open'],
+  ]);
   // A unit of a carried day marked done: the day's first version.
   const eighth = await plan('2025-03-08');
   dataOf(await server.request(done, { id: eighth[1]!.id }, token));

@@ -13,10 +13,15 @@ import {
 } from '../../services/learning-patterns.ts';
 import type { RunContext, StepStats } from '../context.ts';
 import { activeLearnerIds, withUsableTimeZones } from './active-learners.ts';
+import { refreshStaleStatistics } from './table-statistics.ts';
 
 const chunkSize = 2_000;
 
+/** What the step looks up learner by learner that this run may have filled (the activity rollup, patterns). */
+const tablesReadPerChunk = ['learning_patterns', 'daily_activity'];
+
 export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats> {
+  await refreshStaleStatistics(ctx, tablesReadPerChunk);
   const active = await activeLearnerIds(ctx, DEFAULT_PATTERN_DAYS);
   const { usable, unusable } = await withUsableTimeZones(ctx, active);
   const previousAt = ctx.full ? null : await previousPatternsAt(ctx);

@@ -11,11 +11,16 @@ import { publishPlanChanges } from '../../pubsub.ts';
 import { replanWithCarries } from '../../services/plans.ts';
 import type { RunContext, StepStats } from '../context.ts';
 import { activeLearnerIds } from './active-learners.ts';
+import { refreshStaleStatistics } from './table-statistics.ts';
 
 /** SPEC 5: the nightly job plans for learners active in the last 30 days. */
 export const planActiveDays = 30;
 
+/** What replanLearners looks up by `user_id = ANY(chunk)` (src/services/plans.ts). */
+const tablesReadPerChunk = ['masteries', 'skill_states', 'learner_states'];
+
 export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
+  const analysed = await refreshStaleStatistics(ctx, tablesReadPerChunk);
   const learners = await activeLearnerIds(ctx, planActiveDays);
   const planDate = addDays(ctx.date, 1);
   // The last day the nights planned before this one. A backfill of a day the nights have already
@@ -43,5 +48,11 @@ export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
   ctx.afterCommit(() => {
     if (ctx.pubsub) publishPlanChanges(ctx.pubsub, changes);
   });
-  return { learnersPlanned: learners.length, plansChanged: changes.length, plansCarried: carried, carriesEnded };
+  return {
+    learnersPlanned: learners.length,
+    plansChanged: changes.length,
+    plansCarried: carried,
+    carriesEnded,
+    ...(analysed.length > 0 ? { planTablesAnalysed: analysed.length } : {}),
+  };
 }
