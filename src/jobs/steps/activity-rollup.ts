@@ -1,15 +1,19 @@
 // NIGHTLY step: the daily rollups behind the cohort overview. The attempts of learners recorded since
 // the rollup's mark, up to the run's window end, are added to daily_activity per (learner, the
 // learner's day by answeredAt, subcategory); the days it added to get their totals in
-// daily_cohort_activity again (attempts, correct, learners with a row); then the mark moves to the
-// window end — in the run's transaction, so each attempt is added exactly once (attempts are never
-// deleted or changed; a stale run's window ends before the mark and adds nothing). The first run adds
-// every attempt so far.
+// daily_cohort_activity again (attempts, correct, learners with a row); the learners' sessions recorded
+// in the same window are added to the day they started on (in the learner's zone); then the mark moves
+// to the window end — in the run's transaction, so each attempt and session is added exactly once
+// (attempts are never deleted or changed, nor a session's start; a stale run's window ends before the
+// mark and adds nothing). The first run adds every attempt so far.
+// Last, the cohort overview's preset ranges (the last 7, 30 and 90 days up to the day of the run's
+// instant) are worked out again from daily_activity (cohort-ranges.ts), but by a stale run.
 // The cohort overview (src/services/activity.ts) reads these rows and the attempts recorded after
 // the mark, so its figures are the raw scan's, at a fraction of the cost over long ranges.
 import { Prisma } from '../../generated/prisma/client.ts';
 import { zoneOrUtc } from '../../services/time-zones.ts';
 import type { RunContext, StepStats } from '../context.ts';
+import { clearCohortRanges, storeCohortRanges } from './cohort-ranges.ts';
 
 export async function rollUpActivity(ctx: RunContext): Promise<StepStats> {
   const { tx, windowEnd } = ctx;
@@ -42,15 +46,29 @@ export async function rollUpActivity(ctx: RunContext): Promise<StepStats> {
     GROUP BY date
     ON CONFLICT (date) DO UPDATE
     SET attempts = EXCLUDED.attempts, correct = EXCLUDED.correct, learners = EXCLUDED.learners`;
+  // A session counts on the day it started; the totals above leave this column alone.
+  const sessions = await tx.$executeRaw`
+    INSERT INTO daily_cohort_activity AS c (date, attempts, correct, learners, sessions)
+    SELECT x.date, 0, 0, 0, count(*)::int
+    FROM (
+      SELECT (s.started_at AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS date
+      FROM sessions s JOIN users u ON u.id = s.user_id AND u.role = 'LEARNER'
+      WHERE s.recorded_at > COALESCE((SELECT up_to FROM activity_rollup_mark WHERE id = 1), '-infinity'::timestamptz)
+        AND s.recorded_at <= ${windowEnd}::timestamptz
+    ) x
+    GROUP BY x.date
+    ON CONFLICT (date) DO UPDATE SET sessions = c.sessions + EXCLUDED.sessions`;
   await tx.$executeRaw`
     INSERT INTO activity_rollup_mark (id, up_to) VALUES (1, ${windowEnd}::timestamptz)
     ON CONFLICT (id) DO UPDATE SET up_to = GREATEST(activity_rollup_mark.up_to, EXCLUDED.up_to)`;
-  return { activityRowsRolledUp: added!.rows };
+  const ranges = ctx.stale ? {} : await storeCohortRanges(ctx);
+  return { activityRowsRolledUp: added!.rows, sessionDaysRolledUp: sessions, ...ranges };
 }
 
-/** Empties both rollups and their mark: the next run adds every attempt again (a rebuild). */
+/** Empties the rollups, their mark and the preset ranges: the next run adds every attempt again (a rebuild). */
 export async function resetActivityRollup(tx: RunContext['tx']): Promise<void> {
   await tx.$executeRaw`DELETE FROM daily_activity`;
   await tx.$executeRaw`DELETE FROM daily_cohort_activity`;
   await tx.$executeRaw`DELETE FROM activity_rollup_mark`;
+  await clearCohortRanges(tx);
 }
