@@ -1,6 +1,6 @@
 // Part of NIGHTLY's activityRollup step: the cohort overview's preset ranges (the last 7, 30 and 90
-// days up to the day of the run's instant in JOBS_TZ: the viewers' today until the next run), worked out again from
-// daily_activity once the rollup has moved its mark. Per range, the attempts of every learner in each
+// days up to the day of the run's instant in JOBS_TZ: the viewers' today until the next run), worked
+// out again from daily_activity once the rollup has moved its mark. Per range, the attempts of every learner in each
 // subcategory (cohort_range_subcategory_learners) and in each half of the range (cohort_range_learners);
 // cohort_ranges says which ranges and as of which mark. The cohort overview reads these and the
 // attempts recorded after the mark instead of grouping every learner's days (src/services/activity.ts,
@@ -40,7 +40,8 @@ export async function storeCohortRanges(ctx: RunContext): Promise<StepStats> {
            COALESCE(sum(d.attempts) FILTER (WHERE d.date >= r.second_from), 0)::int,
            COALESCE(sum(d.correct) FILTER (WHERE d.date >= r.second_from), 0)::int
     FROM unnest(${column('span')}::int[], ${column('from')}::date[], ${column('to')}::date[],
-                ${column('firstTo')}::date[], ${column('secondFrom')}::date[]) AS r(span, "from", "to", first_to, second_from)
+                ${column('firstTo')}::date[], ${column('secondFrom')}::date[])
+           AS r(span, "from", "to", first_to, second_from)
     JOIN daily_activity d ON d.date BETWEEN r."from" AND r."to"
     GROUP BY 1, 2`;
   return { cohortRangeSubcategoryRows: pairs, cohortRangeLearnerRows: learners };
