@@ -220,8 +220,8 @@ export async function cohortLearners(
   const problem = rangeProblem(from, to);
   if (problem) throw new RangeError(problem);
   const { firstTo, secondFrom } = rangeHalves(from, to);
-  const [state] = await db.$queryRaw<{ mark: Date | null; span: number | null }[]>`
-    SELECT m.up_to AS mark, r.span
+  const [state] = await db.$queryRaw<{ mark: Date | null; range: number | null }[]>`
+    SELECT m.up_to AS mark, r.id AS range
     FROM (SELECT 1) one
     LEFT JOIN activity_rollup_mark m ON m.id = 1
     LEFT JOIN cohort_ranges r ON r."from" = ${from}::date AND r."to" = ${to}::date AND r.up_to = m.up_to`;
@@ -238,18 +238,18 @@ export async function cohortLearners(
              '{}') AS "masteryQuantiles"`;
   // Both ways end in `subcategories` and `halves` (user_id, n1, c1, n2, c2 as bigint).
   const figures =
-    state?.span != null
+    state?.range != null
       ? Prisma.sql`
     recent AS MATERIALIZED (${recentActivity(from, to, mark)}),
     pairs AS (
       -- Every learner who practised a subcategory (member) with their attempts; a recent learner is
       -- one more only where the range's rows have none of theirs in it.
       SELECT p.subcategory, p.user_id, p.attempts, p.correct, true AS member
-      FROM cohort_range_subcategory_learners p WHERE p.span = ${state.span}
+      FROM cohort_range_subcategory_learners p WHERE p.range_id = ${state.range}
       UNION ALL
       SELECT r.subcategory, r.user_id, sum(r.attempts)::int, sum(r.correct)::int,
              NOT EXISTS (SELECT 1 FROM cohort_range_subcategory_learners p
-                         WHERE p.span = ${state.span} AND p.subcategory = r.subcategory AND p.user_id = r.user_id)
+                         WHERE p.range_id = ${state.range} AND p.subcategory = r.subcategory AND p.user_id = r.user_id)
       FROM recent r GROUP BY 1, 2
     ), subcategories AS (
       SELECT p.subcategory, count(*) FILTER (WHERE p.member)::int AS learners, sum(p.attempts)::int AS attempts,
@@ -264,7 +264,7 @@ export async function cohortLearners(
              (COALESCE(l.first_correct, 0) + COALESCE(r.c1, 0))::bigint AS c1,
              (COALESCE(l.second_attempts, 0) + COALESCE(r.n2, 0))::bigint AS n2,
              (COALESCE(l.second_correct, 0) + COALESCE(r.c2, 0))::bigint AS c2
-      FROM (SELECT * FROM cohort_range_learners WHERE span = ${state.span}) l
+      FROM (SELECT * FROM cohort_range_learners WHERE range_id = ${state.range}) l
       FULL JOIN recent_halves r ON r.user_id = l.user_id
     )`
       : Prisma.sql`
