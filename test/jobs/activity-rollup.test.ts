@@ -9,7 +9,7 @@ import { resetActivityRollup } from '../../src/jobs/steps/activity-rollup.ts';
 import { cohortDays, cohortLearners } from '../../src/services/activity.ts';
 import { eraseLearner } from '../../src/services/erasure.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { at, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
+import { at, createLearners, createQuestions, hours, insertAttempts, testJobsConfig } from './support.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -230,4 +230,46 @@ test('over many learners, zones, runs, late syncs and erasures, every range read
   await eraseLearner(db, learners[0]!, 'test');
   await eraseLearner(db, learners[9]!, 'test');
   await expectSameAsRaw();
-}, 120_000);
+
+  // Consecutive nights: each shifts the preset ranges by a day (the first after the four-day gap works
+  // them out in full), with the day's attempts, late syncs answered up to 12 days before (in both halves
+  // of the ranges, on the middle day of the week, before them), a quiet night, a second run the same day
+  // and an erasure between nights; the last night's attempts are today's, not rolled up.
+  const remaining = learners.filter((_, i) => i !== 0 && i !== 9);
+  /** Attempts recorded in the `span` before `end` (after the last run's mark, as the server stamps them). */
+  const attemptsBefore = (end: number, count: number, span = 86_400_000) =>
+    Array.from({ length: count }, () => {
+      const recordedAt = new Date(end - 1 - random() * (span - 1));
+      const late = random() < 0.3;
+      return {
+        userId: remaining[Math.floor(random() * remaining.length)]!,
+        questionId: questions[Math.floor(random() * questions.length)]!,
+        correct: random() < 0.6,
+        recordedAt,
+        answeredAt: late ? new Date(recordedAt.getTime() - random() * 12 * 86_400_000) : recordedAt,
+      };
+    });
+  const nightly = async (runAt: number) => {
+    const run = await runJob(db, config, { job: 'NIGHTLY', at: new Date(runAt) });
+    expect(run.outcome, run.run.error ?? '').toBe('succeeded');
+    return run.run.stats as Record<string, number>;
+  };
+  for (let night = 0; night < 6; night++) {
+    const runAt = Date.parse('2025-05-22T00:00:00Z') + night * 86_400_000;
+    if (night !== 3) await insertAttempts(db, attemptsBefore(runAt, 40)); // night 3 is quiet
+    if (night === 4) await eraseLearner(db, remaining.pop()!, 'test');
+    const stats = await nightly(runAt);
+    expect(stats, `night ${night}`).toMatchObject(
+      night === 0 ? { cohortRangesBuilt: 3, cohortRangesShifted: 0 } : { cohortRangesBuilt: 0, cohortRangesShifted: 3 },
+    );
+    if (night === 3) expect(stats).toMatchObject({ activityRowsRolledUp: 0 });
+    await expectSameAsRaw();
+    if (night === 2) {
+      await insertAttempts(db, attemptsBefore(runAt + hours(6), 10, hours(6)));
+      expect(await nightly(runAt + hours(6))).toMatchObject({ cohortRangesShifted: 3 }); // by no day
+      await expectSameAsRaw();
+    }
+  }
+  await insertAttempts(db, attemptsBefore(Date.parse('2025-05-28T00:00:00Z'), 20));
+  await expectSameAsRaw();
+}, 300_000);
