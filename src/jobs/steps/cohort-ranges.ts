@@ -119,7 +119,8 @@ async function shiftRanges(
     FROM written`;
   await tx.$executeRaw`
     DELETE FROM cohort_range_subcategory_learners p
-    USING unnest(${pairs!.ids}::int[], ${pairs!.subcategories}::text[], ${pairs!.users}::uuid[]) z(id, subcategory, user_id)
+    USING unnest(${pairs!.ids}::int[], ${pairs!.subcategories}::text[], ${pairs!.users}::uuid[])
+          AS z(id, subcategory, user_id)
     WHERE p.range_id = z.id AND p.subcategory = z.subcategory AND p.user_id = z.user_id`;
   // The halves move too: a day enters the first half as the day before it leaves, one crosses the middle.
   const halfRows = (days: string, sign: string, half: 1 | 2) => {
