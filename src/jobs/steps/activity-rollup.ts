@@ -18,8 +18,9 @@ import { clearCohortRanges, rangesAsOfMark, storeCohortRanges } from './cohort-r
 
 export async function rollUpActivity(ctx: RunContext): Promise<StepStats> {
   const { tx, windowEnd } = ctx;
-  // The ranges up to date with the mark before this run: the ones this run may shift by its rows.
-  const previousRanges = ctx.stale ? [] : await rangesAsOfMark(tx);
+  // The ranges up to date with the mark before this run: the ones this run may shift by its rows (none
+  // in a full run, the reference: it works them out again).
+  const previousRanges = ctx.stale || ctx.full ? [] : await rangesAsOfMark(tx);
   // What this run adds, kept for the transaction: the preset ranges are shifted by exactly these rows.
   await tx.$executeRaw`
     CREATE TEMP TABLE activity_added (user_id uuid, date date, subcategory text, attempts int, correct int)
