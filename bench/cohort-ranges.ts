@@ -13,6 +13,7 @@ import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import type { Transaction } from '../src/db/types.ts';
 import type { RunContext } from '../src/jobs/context.ts';
 import { rollUpActivity } from '../src/jobs/steps/activity-rollup.ts';
+import { clearCohortRanges } from '../src/jobs/steps/cohort-ranges.ts';
 import { createLogger, loadJobsConfig, openDatabase } from './app.ts';
 import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
@@ -82,7 +83,7 @@ async function main() {
     try {
       await db.prisma.$transaction(
         async (tx) => {
-          if (!shift) await tx.$executeRaw`DELETE FROM cohort_ranges`; // no previous ranges: built in full
+          if (!shift) await clearCohortRanges(tx); // no previous ranges: built in full, as before
           throw new RolledBack(await rollUpActivity(context(tx, nextAt)));
         },
         { timeout: 600_000 },

@@ -220,8 +220,16 @@ async function buildRanges(
 }
 
 /** Forgets the preset ranges but those of `keep` (the overview groups daily_activity until the next run). */
-export async function clearCohortRanges(tx: Pick<Transaction, '$executeRaw'>, keep: number[] = []): Promise<void> {
-  await tx.$executeRaw`DELETE FROM cohort_range_subcategory_learners WHERE range_id <> ALL(${keep}::int[])`;
-  await tx.$executeRaw`DELETE FROM cohort_range_learners WHERE range_id <> ALL(${keep}::int[])`;
-  await tx.$executeRaw`DELETE FROM cohort_ranges WHERE id <> ALL(${keep}::int[])`;
+export async function clearCohortRanges(
+  tx: Pick<Transaction, '$queryRaw' | '$executeRaw'>,
+  keep: number[] = [],
+): Promise<void> {
+  // By the ranges' ids, through the primary keys: a night that shifts every range reads none of their rows.
+  const gone = await tx.$queryRaw<
+    { id: number }[]
+  >`DELETE FROM cohort_ranges WHERE id <> ALL(${keep}::int[]) RETURNING id`;
+  const ids = gone.map((r) => r.id);
+  if (ids.length === 0) return;
+  await tx.$executeRaw`DELETE FROM cohort_range_subcategory_learners WHERE range_id = ANY(${ids}::int[])`;
+  await tx.$executeRaw`DELETE FROM cohort_range_learners WHERE range_id = ANY(${ids}::int[])`;
 }
