@@ -94,7 +94,10 @@ async function main() {
   if (night.value.outcome !== 'succeeded') throw new Error(`NIGHTLY ${night.value.outcome}: ${night.value.run.error}`);
   console.log(`  NIGHTLY ${seconds(night.ms)}`);
   // What autovacuum does soon after a large run: the planner's statistics of the rollup tables.
-  await db.prisma.$executeRawUnsafe('ANALYZE daily_activity, daily_cohort_activity, masteries');
+  await db.prisma.$executeRawUnsafe(
+    'ANALYZE daily_activity, daily_cohort_activity, cohort_range_subcategory_learners, cohort_range_learners, ' +
+      'masteries',
+  );
 
   // The sampled learners: random ones among those who practised, each with a history point per day and
   // subcategory of theirs.

@@ -60,11 +60,11 @@ export function simulationStatements(options: SimulationOptions): { label: strin
                  ${T} - interval '1 hour' - random() * interval '${days} days' AS started_at,
                  floor(random() * 8)::int AS sub
           FROM generate_series(0, ${sessions - 1}) g;
-        INSERT INTO sessions (id, user_id, started_at, ended_at, duration_sec, units)
+        INSERT INTO sessions (id, user_id, started_at, ended_at, duration_sec, units, recorded_at)
           SELECT s.id, u.id, s.started_at,
                  CASE WHEN s.idx % 400 = 0 THEN NULL ELSE s.started_at + interval '20 minutes' END,
                  CASE WHEN s.idx % 400 = 0 THEN NULL ELSE 1200 END,
-                 ARRAY[(${subs})[s.sub + 1]]
+                 ARRAY[(${subs})[s.sub + 1]], s.started_at
           FROM bench_sessions s JOIN bench_users u ON u.idx = s.user_idx;
         CREATE INDEX ON bench_sessions (idx);`,
     },

@@ -12,6 +12,7 @@ import { from as copyStreamFrom } from 'pg-copy-streams';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { applyMigrations, type MigrationConnection, refreshTimeZoneNames } from './migrate.ts';
+import { pgliteExtensions } from './pglite-extensions.ts';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string | null }
@@ -135,7 +136,11 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
   const releaseLock = dataDir ? await lockDataDir(dataDir) : async () => {};
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), loadDataDir: options.pgliteArchive });
+    pglite = await PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      loadDataDir: options.pgliteArchive,
+      extensions: pgliteExtensions,
+    });
   } catch (error) {
     await releaseLock();
     throw new DatabaseConfigError(

@@ -8,6 +8,7 @@ import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-util
 import * as engineGlue from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { lockfileContent, lockfileName, migrationsDir, readMigrations, schemaPath } from './migration-files.ts';
+import { pgliteExtensions } from './pglite-extensions.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -36,6 +37,13 @@ function loadWasm(): Promise<void> {
   return wasmReady;
 }
 
+/** The adapter's factory, but its shadow database (where the engine replays the migrations) loads our extensions. */
+class WithExtensions extends PrismaPGlite {
+  override async connectToShadowDb() {
+    return new PrismaPGlite(await PGlite.create({ extensions: pgliteExtensions })).connect();
+  }
+}
+
 export const emptyMigration = '-- This is an empty migration.';
 
 /** SQL that takes a database from the committed migrations to schema.prisma (empty migration when none). */
@@ -43,8 +51,8 @@ export async function diffMigrationsToSchema(dir = migrationsDir): Promise<strin
   await loadWasm();
   const schemaText = await readFile(schemaPath, 'utf8');
   const migrations = await readMigrations(dir);
-  const pglite = await PGlite.create();
-  const adapterFactory = bindMigrationAwareSqlAdapterFactory(new PrismaPGlite(pglite));
+  const pglite = await PGlite.create({ extensions: pgliteExtensions });
+  const adapterFactory = bindMigrationAwareSqlAdapterFactory(new WithExtensions(pglite));
   const { SchemaEngine } = engineGlue as unknown as {
     SchemaEngine: {
       new: (opts: unknown, log: (msg: string) => void, adapter: object) => Promise<SchemaEngineInstance>;

@@ -112,17 +112,18 @@ export interface CohortDay {
 
 /**
  * Every day of the range (zeros included): the learners' attempts, accuracy and sessions. The days'
- * totals come from daily_cohort_activity (the sums of daily_activity), plus the attempts recorded
- * after the rollup's mark; a learner of those counts as active only where the rollup has no row of
- * theirs that day.
+ * totals come from daily_cohort_activity (the sums of daily_activity, and the sessions), plus the
+ * attempts and sessions recorded after the rollup's mark; a learner of those attempts counts as active
+ * only where the rollup has no row of theirs that day.
  */
 export async function cohortDays(db: SqlClient, from: string, to: string): Promise<CohortDay[]> {
   const problem = rangeProblem(from, to);
   if (problem) throw new RangeError(problem);
+  const mark = await rollupMark(db);
   const rows = await db.$queryRaw<
     { date: string; attempts: number; correct: number; learners: number; sessions: number }[]
   >`
-    WITH recent AS (${recentActivity(from, to, await rollupMark(db))}),
+    WITH recent AS (${recentActivity(from, to, mark)}),
     recent_learner_days AS (
       SELECT r.day, r.user_id, sum(r.attempts)::int AS attempts, sum(r.correct)::int AS correct,
              NOT EXISTS (SELECT 1 FROM daily_activity d WHERE d.date = r.day AND d.user_id = r.user_id) AS new
@@ -132,11 +133,13 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
              count(*) FILTER (WHERE new)::int AS learners
       FROM recent_learner_days GROUP BY day
     ), s AS (
+      -- The sessions recorded after the mark (the recorded_at index), on their learner's day.
       SELECT x.day, count(*)::int AS sessions
       FROM (
         SELECT (s.started_at AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS day
         FROM sessions s JOIN users u ON u.id = s.user_id AND u.role = 'LEARNER'
-        WHERE s.started_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
+        WHERE s.recorded_at > COALESCE(${mark}::timestamptz, '-infinity'::timestamptz)
+          AND s.started_at >= (${from}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
           AND s.started_at < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '12 hours'
       ) x
       GROUP BY x.day -- the days around the range too: the join to the range's days drops them
@@ -145,7 +148,7 @@ export async function cohortDays(db: SqlClient, from: string, to: string): Promi
            (COALESCE(c.attempts, 0) + COALESCE(r.attempts, 0))::int AS attempts,
            (COALESCE(c.correct, 0) + COALESCE(r.correct, 0))::int AS correct,
            (COALESCE(c.learners, 0) + COALESCE(r.learners, 0))::int AS learners,
-           COALESCE(s.sessions, 0) AS sessions
+           (COALESCE(c.sessions, 0) + COALESCE(s.sessions, 0))::int AS sessions
     FROM ${rangeDays(from, to)} d
     LEFT JOIN daily_cohort_activity c ON c.date = d.day
     LEFT JOIN recent_days r ON r.day = d.day
@@ -190,9 +193,23 @@ export interface CohortLearners {
   atRisk: AtRiskLearner[];
 }
 
+/** The cohort overview's preset ranges, in days up to today: NIGHTLY works their figures out ahead. */
+export const COHORT_PRESET_SPANS = [7, 30, 90];
+
+/**
+ * The halves of a range compared for the at-risk list: equal lengths, the middle day of an odd range in
+ * neither. A one-day range has none: firstTo before from and secondFrom after to leave both empty.
+ */
+export function rangeHalves(from: string, to: string): { firstTo: string; secondFrom: string } {
+  const half = Math.floor((daysBetween(from, to) + 1) / 2);
+  return { firstTo: addDays(from, half - 1), secondFrom: addDays(to, -(half - 1)) };
+}
+
 /**
  * The cohort's figures that need each learner's rows over the range: the subcategories and who is at
- * risk, in one statement sharing one aggregate per (learner, subcategory) with both halves' sums.
+ * risk, in one statement sharing one aggregate per (learner, subcategory) with both halves' sums. A
+ * preset range NIGHTLY worked out as of the current rollup mark (cohort_ranges) is read from its rows
+ * plus the attempts recorded after the mark; any other range from daily_activity and those attempts.
  */
 export async function cohortLearners(
   db: SqlClient,
@@ -202,33 +219,74 @@ export async function cohortLearners(
 ): Promise<CohortLearners> {
   const problem = rangeProblem(from, to);
   if (problem) throw new RangeError(problem);
-  // A one-day range has no halves: firstTo before from and secondFrom after to leave both empty.
-  const half = Math.floor((daysBetween(from, to) + 1) / 2);
-  const firstTo = addDays(from, half - 1);
-  const secondFrom = addDays(to, -(half - 1));
-  // Thresholds compared in integers (c1/n1 − c2/n2 ≥ 3/20 ⇔ 20(c1·n2 − c2·n1) ≥ 3·n1·n2), so a drop
-  // of exactly 15 points or exactly half counts, whatever floating point would make of it.
-  const [row] = await db.$queryRaw<{ subcategories: CohortSubcategory[]; at_risk: AtRiskRow[] }[]>`
-    WITH r AS (${rangeActivity(from, to, await rollupMark(db))}),
+  const { firstTo, secondFrom } = rangeHalves(from, to);
+  const [state] = await db.$queryRaw<{ mark: Date | null; range: number | null }[]>`
+    SELECT m.up_to AS mark, r.id AS range
+    FROM (SELECT 1) one
+    LEFT JOIN activity_rollup_mark m ON m.id = 1
+    LEFT JOIN cohort_ranges r ON r."from" = ${from}::date AND r."to" = ${to}::date AND r.up_to = m.up_to`;
+  const mark = state?.mark ?? null;
+  const halvesOf = (day: Prisma.Sql) => Prisma.sql`
+    sum(attempts) FILTER (WHERE ${day} <= ${firstTo}::date)::int AS n1,
+    sum(correct) FILTER (WHERE ${day} <= ${firstTo}::date)::int AS c1,
+    sum(attempts) FILTER (WHERE ${day} >= ${secondFrom}::date)::int AS n2,
+    sum(correct) FILTER (WHERE ${day} >= ${secondFrom}::date)::int AS c2`;
+  // The mean in numeric: its sum does not depend on the order rows come in, so both ways agree to the bit.
+  const mastery = Prisma.sql`
+    avg(m.score::numeric) FILTER (WHERE p.member)::float8 AS "meanMastery",
+    COALESCE(percentile_cont(${MASTERY_QUANTILES}::float8[]) WITHIN GROUP (ORDER BY m.score) FILTER (WHERE p.member),
+             '{}') AS "masteryQuantiles"`;
+  // Both ways end in `subcategories` and `halves` (user_id, n1, c1, n2, c2 as bigint).
+  const figures =
+    state?.range != null
+      ? Prisma.sql`
+    recent AS MATERIALIZED (${recentActivity(from, to, mark)}),
+    pairs AS (
+      -- Every learner who practised a subcategory (member) with their attempts; a recent learner is
+      -- one more only where the range's rows have none of theirs in it.
+      SELECT p.subcategory, p.user_id, p.attempts, p.correct, true AS member
+      FROM cohort_range_subcategory_learners p WHERE p.range_id = ${state.range}
+      UNION ALL
+      SELECT r.subcategory, r.user_id, sum(r.attempts)::int, sum(r.correct)::int,
+             NOT EXISTS (SELECT 1 FROM cohort_range_subcategory_learners p
+                         WHERE p.range_id = ${state.range} AND p.subcategory = r.subcategory AND p.user_id = r.user_id)
+      FROM recent r GROUP BY 1, 2
+    ), subcategories AS (
+      SELECT p.subcategory, count(*) FILTER (WHERE p.member)::int AS learners, sum(p.attempts)::int AS attempts,
+             (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, ${mastery}
+      FROM pairs p LEFT JOIN masteries m ON m.user_id = p.user_id AND m.subcategory = p.subcategory
+      GROUP BY p.subcategory
+    ), recent_halves AS (
+      SELECT user_id, ${halvesOf(Prisma.sql`day`)} FROM recent GROUP BY user_id
+    ), halves AS (
+      SELECT COALESCE(l.user_id, r.user_id) AS user_id,
+             (COALESCE(l.first_attempts, 0) + COALESCE(r.n1, 0))::bigint AS n1,
+             (COALESCE(l.first_correct, 0) + COALESCE(r.c1, 0))::bigint AS c1,
+             (COALESCE(l.second_attempts, 0) + COALESCE(r.n2, 0))::bigint AS n2,
+             (COALESCE(l.second_correct, 0) + COALESCE(r.c2, 0))::bigint AS c2
+      FROM (SELECT * FROM cohort_range_learners WHERE range_id = ${state.range}) l
+      FULL JOIN recent_halves r ON r.user_id = l.user_id
+    )`
+      : Prisma.sql`
+    r AS (${rangeActivity(from, to, mark)}),
     per_learner AS MATERIALIZED (
-      SELECT subcategory, user_id, sum(attempts)::int AS attempts, sum(correct)::int AS correct,
-             sum(attempts) FILTER (WHERE day <= ${firstTo}::date)::int AS n1,
-             sum(correct) FILTER (WHERE day <= ${firstTo}::date)::int AS c1,
-             sum(attempts) FILTER (WHERE day >= ${secondFrom}::date)::int AS n2,
-             sum(correct) FILTER (WHERE day >= ${secondFrom}::date)::int AS c2
+      SELECT subcategory, user_id, sum(attempts)::int AS attempts, sum(correct)::int AS correct, true AS member,
+             ${halvesOf(Prisma.sql`day`)}
       FROM r GROUP BY 1, 2
     ), subcategories AS (
       SELECT p.subcategory, count(*)::int AS learners, sum(p.attempts)::int AS attempts,
-             (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, avg(m.score)::float8 AS "meanMastery",
-             COALESCE(percentile_cont(${MASTERY_QUANTILES}::float8[]) WITHIN GROUP (ORDER BY m.score), '{}')
-               AS "masteryQuantiles"
+             (sum(p.correct)::float8 / sum(p.attempts)) AS accuracy, ${mastery}
       FROM per_learner p LEFT JOIN masteries m ON m.user_id = p.user_id AND m.subcategory = p.subcategory
       GROUP BY p.subcategory
     ), halves AS (
       SELECT user_id, COALESCE(sum(n1), 0)::bigint AS n1, COALESCE(sum(c1), 0)::bigint AS c1,
              COALESCE(sum(n2), 0)::bigint AS n2, COALESCE(sum(c2), 0)::bigint AS c2
       FROM per_learner GROUP BY user_id
-    ), flagged AS (
+    )`;
+  // Thresholds compared in integers (c1/n1 − c2/n2 ≥ 3/20 ⇔ 20(c1·n2 − c2·n1) ≥ 3·n1·n2), so a drop
+  // of exactly 15 points or exactly half counts, whatever floating point would make of it.
+  const [row] = await db.$queryRaw<{ subcategories: CohortSubcategory[]; at_risk: AtRiskRow[] }[]>`
+    WITH ${figures}, flagged AS (
       SELECT h.*,
              (h.n1 >= ${MIN_HALF_ATTEMPTS} AND h.n2 >= ${MIN_HALF_ATTEMPTS}
               AND 20 * (h.c1 * h.n2 - h.c2 * h.n1) >= 3 * h.n1 * h.n2) AS accuracy_flag,

@@ -8,6 +8,8 @@
 // fails on a table that is neither, so a new table holding learner data cannot be forgotten here.
 import type { Database } from '../db/client.ts';
 import { notFound } from '../errors.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { zoneOrUtc } from './time-zones.ts';
 
 /** Tables that hold no learner's rows: kept by an erasure, left out of an export. */
 export const anonymousTables = [
@@ -17,6 +19,7 @@ export const anonymousTables = [
   'job_runs',
   'subcategory_priors',
   'activity_rollup_mark',
+  'cohort_ranges',
   // Per-day sums over the learners; an erasure takes the learner's part out first (eraseLearner).
   'daily_cohort_activity',
   'time_zone_names',
@@ -119,6 +122,16 @@ export async function eraseLearner(db: Database, userId: string, erasedBy: strin
        WHERE c.date = x.date`,
       userId,
     );
+    // And the learner's sessions rolled up (recorded up to the mark), on the days they were counted on.
+    await tx.$executeRaw`
+      UPDATE daily_cohort_activity c SET sessions = c.sessions - x.sessions
+      FROM (SELECT (s.started_at AT TIME ZONE ${zoneOrUtc(Prisma.sql`u.timezone`)})::date AS date,
+                   count(*)::int AS sessions
+            FROM sessions s JOIN users u ON u.id = s.user_id AND u.role = 'LEARNER'
+            WHERE s.user_id = ${userId}::uuid
+              AND s.recorded_at <= (SELECT up_to FROM activity_rollup_mark WHERE id = 1)
+            GROUP BY 1) x
+      WHERE c.date = x.date`;
     const counts: Record<string, number> = {};
     for (const { table, where } of await learnerTables(tx)) {
       const deleted = await tx.$executeRawUnsafe(`DELETE FROM ${quoted(table)} WHERE ${where}`, userId);

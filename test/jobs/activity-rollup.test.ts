@@ -1,7 +1,7 @@
 // NIGHTLY's activityRollup step: the cohort overview read through daily_activity,
-// daily_cohort_activity and the attempts recorded after its mark equals the raw scan of the attempts,
-// before and after runs, with late syncs, other time zones, re-runs and erasures; each attempt is
-// added once.
+// daily_cohort_activity, the preset ranges (cohort_ranges) and the attempts and sessions recorded after
+// its mark equals the raw scan of the attempts and sessions, before and after runs, with late syncs,
+// other time zones, re-runs and erasures; each attempt and session is added once.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { SqlClient } from '../../src/db/types.ts';
 import { runJob } from '../../src/jobs/run.ts';
@@ -9,7 +9,7 @@ import { resetActivityRollup } from '../../src/jobs/steps/activity-rollup.ts';
 import { cohortDays, cohortLearners } from '../../src/services/activity.ts';
 import { eraseLearner } from '../../src/services/erasure.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { at, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
+import { at, createLearners, createQuestions, hours, insertAttempts, testJobsConfig } from './support.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -43,7 +43,10 @@ async function rawCohort(range = { from, to }) {
   return raw!;
 }
 
-/** daily_cohort_activity holds exactly the sums of daily_activity per day. */
+/**
+ * daily_cohort_activity holds exactly the sums of daily_activity per day, and the learners' sessions
+ * recorded up to the mark per day they started on.
+ */
 async function expectCohortTotalsOfRollup() {
   const sums = await db.prisma.$queryRaw<unknown[]>`
     SELECT date, sum(attempts)::int AS attempts, sum(correct)::int AS correct, count(DISTINCT user_id)::int AS learners
@@ -51,6 +54,23 @@ async function expectCohortTotalsOfRollup() {
   const totals = await db.prisma.$queryRaw<unknown[]>`
     SELECT date, attempts, correct, learners FROM daily_cohort_activity WHERE learners > 0 ORDER BY date`;
   expect(totals).toEqual(sums);
+  const sessions = await db.prisma.$queryRaw<unknown[]>`
+    SELECT (s.started_at AT TIME ZONE u.timezone)::date AS date, count(*)::int AS sessions
+    FROM sessions s JOIN users u ON u.id = s.user_id AND u.role = 'LEARNER'
+    WHERE s.recorded_at <= (SELECT up_to FROM activity_rollup_mark)
+    GROUP BY 1 ORDER BY 1`;
+  const sessionTotals = await db.prisma.$queryRaw<unknown[]>`
+    SELECT date, sessions FROM daily_cohort_activity WHERE sessions > 0 ORDER BY date`;
+  expect(sessionTotals).toEqual(sessions);
+}
+
+/** The preset ranges of the last run: they exist, as of the rollup's mark. */
+async function presetRanges() {
+  const ranges = await db.prisma.$queryRaw<{ from: string; to: string }[]>`
+    SELECT to_char(r."from", 'YYYY-MM-DD') AS "from", to_char(r."to", 'YYYY-MM-DD') AS "to"
+    FROM cohort_ranges r JOIN activity_rollup_mark m ON m.up_to = r.up_to ORDER BY r.span`;
+  expect(ranges).toHaveLength(3);
+  return ranges;
 }
 
 test('the rollup plus the attempts after its mark equal the raw scan, and each attempt counts once', async () => {
@@ -99,6 +119,9 @@ test('the rollup plus the attempts after its mark equal the raw scan, and each a
   expect(first.run.stats).toMatchObject({ activityRowsRolledUp: 3 });
   expect(await db.prisma.dailyActivity.count()).toBe(3);
   expect(await cohort()).toEqual(before);
+  const [week] = await presetRanges(); // the last 7 days up to the run's day
+  expect(week).toEqual({ from: '2025-02-26', to: '2025-03-04' });
+  expect(await cohort(week)).toEqual(await rawCohort(week));
 
   // After the run: today's attempts (not rolled up yet), a late sync answered days ago, and a drop
   // that puts Ann at risk in the second half of the range (Bob stopped after the first half).
@@ -116,10 +139,17 @@ test('the rollup plus the attempts after its mark equal the raw scan, and each a
   const second = await runJob(db, config, { job: 'NIGHTLY', at: at('2025-03-09T02:00:00Z') });
   expect(second.run.stats).toMatchObject({ activityRowsRolledUp: 3 });
   expect(await cohort()).toEqual(live);
+  const lastWeek = { from: '2025-03-03', to: '2025-03-09' };
+  expect(await presetRanges()).toContainEqual(lastWeek);
+  const presetWeek = await cohort(lastWeek);
+  expect(presetWeek).toEqual(await rawCohort(lastWeek));
+  expect(presetWeek.atRisk.map((r) => r.userId)).toEqual([bob]); // Ann's first half (03-02) is outside
   await runJob(db, config, { job: 'NIGHTLY', at: at('2025-03-09T02:00:00Z') });
   const stale = await runJob(db, config, { job: 'NIGHTLY', at: at('2025-03-05T02:00:00Z') });
   expect(stale.run.stats).toMatchObject({ activityRowsRolledUp: 0 });
   expect(await cohort()).toEqual(live);
+  expect(await presetRanges()).toContainEqual(lastWeek); // a stale run leaves the ranges of the latest
+  expect(await cohort(lastWeek)).toEqual(presetWeek);
   expect(await db.prisma.dailyActivity.aggregate({ _sum: { attempts: true } })).toEqual({
     _sum: { attempts: 21 },
   });
@@ -158,7 +188,7 @@ test('over many learners, zones, runs, late syncs and erasures, every range read
   ];
   const expectSameAsRaw = async () => {
     await expectCohortTotalsOfRollup();
-    for (const range of ranges)
+    for (const range of [...ranges, ...(await presetRanges())])
       expect(await cohort(range), `${range.from}..${range.to}`).toEqual(await rawCohort(range));
   };
   // Five phases of four days: attempts answered in the phase (a tenth of them synced days later, all
@@ -179,6 +209,14 @@ test('over many learners, zones, runs, late syncs and erasures, every range read
       };
     });
     await insertAttempts(db, batch);
+    // Sessions the same way: started in the phase, a tenth of them recorded days later.
+    const sessions = Array.from({ length: 30 }, () => {
+      const startedAt = new Date(phaseEnd - random() * 4 * 86_400_000);
+      const late = random() < 0.1;
+      const recordedAt = late ? new Date(Math.min(phaseEnd - 1, startedAt.getTime() + 3 * 86_400_000)) : startedAt;
+      return { userId: learners[Math.floor(random() * learners.length)]!, startedAt, recordedAt };
+    });
+    await db.prisma.session.createMany({ data: sessions });
     if (phase < 4) {
       const run = await runJob(db, config, { job: 'NIGHTLY', at: new Date(phaseEnd) });
       expect(run.outcome, run.run.error ?? '').toBe('succeeded');
@@ -192,4 +230,46 @@ test('over many learners, zones, runs, late syncs and erasures, every range read
   await eraseLearner(db, learners[0]!, 'test');
   await eraseLearner(db, learners[9]!, 'test');
   await expectSameAsRaw();
-}, 120_000);
+
+  // Consecutive nights: each shifts the preset ranges by a day (the first after the four-day gap works
+  // them out in full), with the day's attempts, late syncs answered up to 12 days before (in both halves
+  // of the ranges, on the middle day of the week, before them), a quiet night, a second run the same day
+  // and an erasure between nights; the last night's attempts are today's, not rolled up.
+  const remaining = learners.filter((_, i) => i !== 0 && i !== 9);
+  /** Attempts recorded in the `span` before `end` (after the last run's mark, as the server stamps them). */
+  const attemptsBefore = (end: number, count: number, span = 86_400_000) =>
+    Array.from({ length: count }, () => {
+      const recordedAt = new Date(end - 1 - random() * (span - 1));
+      const late = random() < 0.3;
+      return {
+        userId: remaining[Math.floor(random() * remaining.length)]!,
+        questionId: questions[Math.floor(random() * questions.length)]!,
+        correct: random() < 0.6,
+        recordedAt,
+        answeredAt: late ? new Date(recordedAt.getTime() - random() * 12 * 86_400_000) : recordedAt,
+      };
+    });
+  const nightly = async (runAt: number) => {
+    const run = await runJob(db, config, { job: 'NIGHTLY', at: new Date(runAt) });
+    expect(run.outcome, run.run.error ?? '').toBe('succeeded');
+    return run.run.stats as Record<string, number>;
+  };
+  for (let night = 0; night < 6; night++) {
+    const runAt = Date.parse('2025-05-22T00:00:00Z') + night * 86_400_000;
+    if (night !== 3) await insertAttempts(db, attemptsBefore(runAt, 40)); // night 3 is quiet
+    if (night === 4) await eraseLearner(db, remaining.pop()!, 'test');
+    const stats = await nightly(runAt);
+    expect(stats, `night ${night}`).toMatchObject(
+      night === 0 ? { cohortRangesBuilt: 3, cohortRangesShifted: 0 } : { cohortRangesBuilt: 0, cohortRangesShifted: 3 },
+    );
+    if (night === 3) expect(stats).toMatchObject({ activityRowsRolledUp: 0 });
+    await expectSameAsRaw();
+    if (night === 2) {
+      await insertAttempts(db, attemptsBefore(runAt + hours(6), 10, hours(6)));
+      expect(await nightly(runAt + hours(6))).toMatchObject({ cohortRangesShifted: 3 }); // by no day
+      await expectSameAsRaw();
+    }
+  }
+  await insertAttempts(db, attemptsBefore(Date.parse('2025-05-28T00:00:00Z'), 20));
+  await expectSameAsRaw();
+}, 300_000);
