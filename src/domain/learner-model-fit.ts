@@ -465,35 +465,32 @@ export function fitLearnerModel(
 ): LearnerModelFit {
   const score = (candidate: LearnerModelParameters, tables: LiveModelTables) =>
     logLossOf(replayLearnerModel(log, order, tuneMask, candidate, tables), log, tuneMask);
-  // The prior's weight on question difficulties first (each choice relearns the tables).
+  // The prior's weight on question difficulties first.
   let learnt = fitTables(log, order, fitMask, start);
   let params = { ...start, bandOffset: learnt.bandOffset };
   const startLoss = score(params, learnt.tables);
   let best = startLoss;
-  for (const f of priorFactors) {
-    const candidate = { ...start, questionPriorInformation: start.questionPriorInformation * f };
-    const tables = fitTables(log, order, fitMask, candidate);
-    const loss = score({ ...candidate, bandOffset: tables.bandOffset }, tables.tables);
-    if (loss < best - 1e-6) {
-      best = loss;
-      learnt = tables;
-      params = { ...candidate, bandOffset: tables.bandOffset };
+  // Tries a prior's weight at each factor of its value in `base`; each choice relearns the tables.
+  const choosePrior = (
+    name: 'questionPriorInformation' | 'practicePriorInformation',
+    base: LearnerModelParameters,
+    priorWeightFactors: readonly number[],
+  ) => {
+    for (const f of priorWeightFactors) {
+      const candidate = { ...base, [name]: base[name] * f };
+      const tables = fitTables(log, order, fitMask, candidate);
+      const loss = score({ ...candidate, bandOffset: tables.bandOffset }, tables.tables);
+      if (loss < best - 1e-6) {
+        best = loss;
+        learnt = tables;
+        params = { ...candidate, bandOffset: tables.bandOffset };
+      }
     }
-  }
-  onStep?.(`questionPriorInformation=${params.questionPriorInformation.toPrecision(3)} log-loss ${best.toFixed(4)}`);
+    onStep?.(`${name}=${params[name].toPrecision(3)} log-loss ${best.toFixed(4)}`);
+  };
+  choosePrior('questionPriorInformation', start, priorFactors);
   // Then the prior's weight on the subcategories' PFA offsets (a very large one: no offsets at all).
-  const practiceStart = params.practicePriorInformation;
-  for (const f of practicePriorFactors) {
-    const candidate = { ...params, practicePriorInformation: practiceStart * f };
-    const tables = fitTables(log, order, fitMask, candidate);
-    const loss = score({ ...candidate, bandOffset: tables.bandOffset }, tables.tables);
-    if (loss < best - 1e-6) {
-      best = loss;
-      learnt = tables;
-      params = { ...candidate, bandOffset: tables.bandOffset };
-    }
-  }
-  onStep?.(`practicePriorInformation=${params.practicePriorInformation.toPrecision(3)} log-loss ${best.toFixed(4)}`);
+  choosePrior('practicePriorInformation', params, practicePriorFactors);
   for (let round = 0; round < rounds; round++) {
     for (const name of tuned) {
       const original = params[name];
