@@ -377,12 +377,9 @@ function solve(A: number[][], b: number[]): number[] {
 function outOfFoldPredictions(
   log: AttemptLog,
   order: Int32Array,
-  fitMask: Uint8Array,
-  tuneMask: Uint8Array,
+  training: Uint8Array,
   params: LearnerModelParameters,
-): { predictions: Float64Array; training: Uint8Array } {
-  const training = new Uint8Array(log.length);
-  for (let i = 0; i < log.length; i++) training[i] = fitMask[i]! | tuneMask[i]!;
+): Float64Array {
   const predictions = new Float64Array(log.length).fill(Number.NaN);
   for (let fold = 0; fold < 4; fold++) {
     const inFold = new Uint8Array(log.length);
@@ -396,7 +393,7 @@ function outOfFoldPredictions(
     const p = replayLearnerModel(log, order, inFold, params, tables);
     for (let i = 0; i < log.length; i++) if (inFold[i]) predictions[i] = p[i]!;
   }
-  return { predictions, training };
+  return predictions;
 }
 
 /** The hyperparameters coordinate search moves, each by these factors (0 tried for the rates). */
@@ -517,15 +514,14 @@ export function fitLearnerModel(
   }
   // Calibrate, then let the tables follow the calibrated slope; twice, as each moves the other.
   let tables = learnt.tables;
+  const training = new Uint8Array(log.length);
+  for (let i = 0; i < log.length; i++) training[i] = fitMask[i]! | tuneMask[i]!;
   for (let k = 0; k < 2; k++) {
-    const { predictions, training } = outOfFoldPredictions(log, order, fitMask, tuneMask, params);
-    const calibration = fitCalibration(predictions, log, training, params);
+    const calibration = fitCalibration(outOfFoldPredictions(log, order, training, params), log, training, params);
     params = { ...params, ...calibration };
     tables = fitTables(log, order, fitMask, params).tables;
   }
   const fitted = score(params, tables);
-  const training = new Uint8Array(log.length);
-  for (let i = 0; i < log.length; i++) training[i] = fitMask[i]! | tuneMask[i]!;
   const final = fitTables(log, order, training, params);
   return {
     params: { ...params, bandOffset: final.bandOffset },

@@ -140,18 +140,18 @@ async function refitPractice(ctx: RunContext): Promise<number> {
              ln(1 + greatest(0, (k.attempts - r.attempts_from) - (k.credit_sum - r.credit_from))) AS x2
       FROM recent r JOIN skill_states k ON k.user_id = r.user_id AND k.subcategory = r.subcategory
       WHERE r.recorded_at <= ${windowEnd}::timestamptz
+    ), evidence AS (
+      SELECT subcategory,
+             sum(${s}::float8 * (p - credit) * x1)::float8 AS "successGradient",
+             sum(${s}::float8 * (p - credit) * x2)::float8 AS "failureGradient",
+             sum(${s * s}::float8 * p * (1 - p) * x1 * x1)::float8 AS "successSuccess",
+             sum(${s * s}::float8 * p * (1 - p) * x1 * x2)::float8 AS "successFailure",
+             sum(${s * s}::float8 * p * (1 - p) * x2 * x2)::float8 AS "failureFailure"
+      FROM features GROUP BY subcategory
     )
-    SELECT f.subcategory,
-           sum(${s}::float8 * (f.p - f.credit) * f.x1)::float8 AS "successGradient",
-           sum(${s}::float8 * (f.p - f.credit) * f.x2)::float8 AS "failureGradient",
-           sum(${s * s}::float8 * f.p * (1 - f.p) * f.x1 * f.x1)::float8 AS "successSuccess",
-           sum(${s * s}::float8 * f.p * (1 - f.p) * f.x1 * f.x2)::float8 AS "successFailure",
-           sum(${s * s}::float8 * f.p * (1 - f.p) * f.x2 * f.x2)::float8 AS "failureFailure",
-           min(p.success_offset) AS success_offset, min(p.failure_offset) AS failure_offset,
-           min(p.practice_information_ss) AS ss, min(p.practice_information_sf) AS sf,
-           min(p.practice_information_ff) AS ff
-    FROM features f LEFT JOIN subcategory_priors p ON p.subcategory = f.subcategory
-    GROUP BY f.subcategory`;
+    SELECT e.*, p.success_offset, p.failure_offset, p.practice_information_ss AS ss,
+           p.practice_information_sf AS sf, p.practice_information_ff AS ff
+    FROM evidence e LEFT JOIN subcategory_priors p ON p.subcategory = e.subcategory`;
   if (nights.length === 0) return 0;
   const refitted = nights.map((night) => {
     const current: PracticeOffsets =
