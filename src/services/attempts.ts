@@ -84,11 +84,11 @@ export async function recordAttempt(
     }
     const correct = question.answerKey === userAnswerKey;
     const step = modelStep(model, state, question, input, correct);
-    const [inserted] = await db.run<Attempt>('ll_record_attempt', recordSql, [
+    const [inserted] = await db.run<StoredColumns>('ll_record_attempt', recordSql, [
       userId,
       input.questionId,
       input.sessionId,
-      step.at,
+      step.at.toISOString(),
       state.version,
       question.answerKey,
       question.subcategory,
@@ -98,7 +98,7 @@ export async function recordAttempt(
       correct,
       input.timeSec,
       input.hintUsed,
-      input.answeredAt,
+      input.answeredAt?.toISOString() ?? null,
       input.clientAttemptId,
       step.predicted,
       step.masteryAfter,
@@ -107,7 +107,7 @@ export async function recordAttempt(
       step.skill.theta,
       step.skill.attempts,
       step.skill.creditSum,
-      step.skillLastAttemptAt,
+      step.skillLastAttemptAt?.toISOString() ?? null,
       step.learner.recent,
       step.skill.recent,
     ]);
@@ -119,7 +119,18 @@ export async function recordAttempt(
         questionId: input.questionId,
         answer: step.answer,
       });
-      return inserted;
+      return {
+        ...inserted,
+        context: input.context,
+        userAnswer: input.userAnswer,
+        correct,
+        timeSec: input.timeSec,
+        hintUsed: input.hintUsed,
+        answeredAt: input.answeredAt,
+        clientAttemptId: input.clientAttemptId,
+        predictedCorrect: step.predicted,
+        masteryAfter: step.masteryAfter,
+      };
     }
     forget(db, userId, input.questionId);
     const existing = await db.prisma.attempt.findUnique({
@@ -173,11 +184,8 @@ const recordSql = `
          WHERE (input.session_id IS NULL OR EXISTS (SELECT 1 FROM s)) AND EXISTS (SELECT 1 FROM state)
          ON CONFLICT DO NOTHING
          RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId",
-                   a.attempt_no AS "attemptNo", a.context::text AS context, a.options,
-                   a.user_answer AS "userAnswer", a.correct, a.time_sec AS "timeSec",
-                   a.hint_used AS "hintUsed", a.answered_at AS "answeredAt", a.recorded_at AS "recordedAt",
-                   a.client_attempt_id AS "clientAttemptId", a.mastery_at_attempt AS "masteryAtAttempt",
-                   a.predicted_correct AS "predictedCorrect", a.mastery_after AS "masteryAfter"),
+                   a.attempt_no AS "attemptNo", a.options, a.recorded_at AS "recordedAt",
+                   a.mastery_at_attempt AS "masteryAtAttempt"),
        learner AS (
          UPDATE learner_states l
          SET theta = $18::float8, attempts = $19::int, recent = $24::float8, version = l.version + 1,
@@ -196,6 +204,16 @@ const recordSql = `
          SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
              recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
   SELECT * FROM inserted`;
+
+/**
+ * What the statement returns of the row: what the database made (id, attemptNo, recordedAt, the
+ * nightly score) and what it normalised (the ids, the options as jsonb stores them). The rest of the
+ * attempt is the input as sent, so the driver parses no more columns than it must.
+ */
+type StoredColumns = Pick<
+  Attempt,
+  'id' | 'userId' | 'questionId' | 'sessionId' | 'attemptNo' | 'options' | 'recordedAt' | 'masteryAtAttempt'
+>;
 
 /** The model's prediction (from the state before the attempt: the answer plays no part) and the state after. */
 function modelStep(
