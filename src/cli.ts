@@ -7,18 +7,19 @@ import { type CommandOutput, captureCommand, openCommandDatabase, setExitCode, s
 import { loadConfig } from './config.ts';
 import { type Database, DatabaseConfigError, openDatabase } from './db/client.ts';
 import { MigrationError } from './db/migrate.ts';
-import { ConfigError } from './errors.ts';
-import { EvaluateUsageError, evaluateCommand, evaluateUsage } from './evaluate-cli.ts';
+import { ConfigError, UsageError } from './errors.ts';
 import { userGlobalId, userIdOfSubject } from './ids.ts';
-import { exportXapiCommand, ImportCommandError, importCommand, importUsage, rebuildCommand } from './import/cli.ts';
-import { jobCommand, jobUsage } from './jobs/cli.ts';
-import { createLogger } from './logger.ts';
 import { forwardedCommands, runInHoldingServer } from './server/local-admin.ts';
-import { startService } from './service.ts';
-import { eraseLearner, exportLearner } from './services/erasure.ts';
-import { recomputeMissingSessionAnalytics } from './services/recompute-analytics.ts';
 
-const usage = `usage: learnloop <command>
+// A command loads only what it runs (the server, the jobs, the import, the evaluation are imported
+// when asked for): `token` or a usage error answers in a fraction of the time the whole app takes to load.
+async function usage(): Promise<string> {
+  const [{ jobUsage }, { evaluateUsage }, { importUsage }] = await Promise.all([
+    import('./jobs/cli.ts'),
+    import('./evaluate-cli.ts'),
+    import('./import/cli.ts'),
+  ]);
+  return `usage: learnloop <command>
   serve                          serve the GraphQL API (default)
   token <email|user id> [--role LEARNER|COACH|ADMIN] [--expires 30d]
                                  print a bearer token for a user, its sub the user's id as the
@@ -33,9 +34,11 @@ const usage = `usage: learnloop <command>
 ${jobUsage}
 ${evaluateUsage}
 ${importUsage}`;
+}
 
 async function serve(): Promise<void> {
   const config = loadConfig();
+  const [{ createLogger }, { startService }] = await Promise.all([import('./logger.ts'), import('./service.ts')]);
   const log = createLogger();
   const service = await startService(config, log, { runCommand });
   let stopping = false;
@@ -99,6 +102,7 @@ async function recomputeAnalytics(args: string[]): Promise<void> {
   try {
     const started = Date.now();
     let total = 0;
+    const { recomputeMissingSessionAnalytics } = await import('./services/recompute-analytics.ts');
     const result = await recomputeMissingSessionAnalytics(db, {
       chunkSize,
       onStart: (count) => {
@@ -129,6 +133,7 @@ async function learnerData(command: 'export' | 'erase', args: string[]): Promise
       select: { id: true },
     });
     if (!user) throw new UsageError(`no user ${who} (erased already, or never there)`);
+    const { eraseLearner, exportLearner } = await import('./services/erasure.ts');
     if (command === 'export') {
       stdout.write(`${JSON.stringify(await exportLearner(db, user.id), null, 2)}\n`);
       return;
@@ -141,8 +146,6 @@ async function learnerData(command: 'export' | 'erase', args: string[]): Promise
   }
 }
 
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   switch (command) {
@@ -151,7 +154,7 @@ async function main(argv: string[]): Promise<void> {
     case 'token':
       return token(rest);
     case 'job':
-      return jobCommand(rest);
+      return (await import('./jobs/cli.ts')).jobCommand(rest);
     case 'export':
       return learnerData('export', rest);
     case 'erase':
@@ -159,16 +162,16 @@ async function main(argv: string[]): Promise<void> {
     case 'recompute-analytics':
       return recomputeAnalytics(rest);
     case 'evaluate':
-      return evaluateCommand(rest);
+      return (await import('./evaluate-cli.ts')).evaluateCommand(rest);
     case 'import':
-      return importCommand(rest);
+      return (await import('./import/cli.ts')).importCommand(rest);
     case 'rebuild':
-      return rebuildCommand(rest);
+      return (await import('./import/cli.ts')).rebuildCommand(rest);
     case 'export-xapi':
-      return exportXapiCommand(rest);
+      return (await import('./import/cli.ts')).exportXapiCommand(rest);
     case 'help':
     case '--help':
-      stdout.write(`${usage}\n`);
+      stdout.write(`${await usage()}\n`);
       return;
     default:
       throw new UsageError(`unknown command ${command}`);
@@ -177,7 +180,7 @@ async function main(argv: string[]): Promise<void> {
 
 /** Says what went wrong (one line for an operator's mistake, not a stack trace); returns the exit code. */
 function reportFailure(error: unknown): number {
-  if (error instanceof UsageError || error instanceof EvaluateUsageError || error instanceof ImportCommandError) {
+  if (error instanceof UsageError) {
     stderr.write(`learnloop: ${error.message}\n`);
     return 2;
   }

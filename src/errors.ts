@@ -5,6 +5,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** An operator's mistake on the command line (a bad option, a missing argument): one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'

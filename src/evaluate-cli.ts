@@ -10,6 +10,7 @@ import { loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { isDay } from './domain/calendar.ts';
 import type { PredictionScore } from './domain/evaluation.ts';
+import { UsageError } from './errors.ts';
 import { cronSlots } from './jobs/slots.ts';
 import {
   learnerModelParametersPath,
@@ -32,12 +33,10 @@ export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-ho
                                  up; --fit writes the tuned parameters (the server reads
                                  LEARNER_MODEL_PARAMS, default $DATA_DIR/learner-model.json)`;
 
-export class EvaluateUsageError extends Error {}
-
 function numbers(name: string, text: string, valid: (n: number) => boolean, what: string): number[] {
   const values = text.split(',').map((part) => Number(part.trim()));
   if (values.some((v) => !Number.isFinite(v) || !valid(v))) {
-    throw new EvaluateUsageError(`--${name} takes a comma-separated list of ${what}, not ${JSON.stringify(text)}`);
+    throw new UsageError(`--${name} takes a comma-separated list of ${what}, not ${JSON.stringify(text)}`);
   }
   return values;
 }
@@ -75,7 +74,7 @@ function parseEvaluateArgs(raw: string[]) {
       },
     }).values;
   } catch (error) {
-    throw new EvaluateUsageError((error as Error).message.split('\n')[0]!);
+    throw new UsageError((error as Error).message.split('\n')[0]!);
   }
 }
 
@@ -126,17 +125,17 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     : [jobs.mastery.halfLifeHours];
   for (const name of ['from', 'to'] as const) {
     if (values[name] !== undefined && !isDay(values[name]))
-      throw new EvaluateUsageError(`--${name} ${values[name]} is not a day (YYYY-MM-DD)`);
+      throw new UsageError(`--${name} ${values[name]} is not a day (YYYY-MM-DD)`);
   }
   if (values.from && values.to && values.from > values.to)
-    throw new EvaluateUsageError(`--from ${values.from} is after --to ${values.to}`);
+    throw new UsageError(`--from ${values.from} is after --to ${values.to}`);
   const trainFraction = values['train-fraction'] === undefined ? 0.8 : Number(values['train-fraction']);
   if (!(trainFraction >= 0 && trainFraction < 1))
-    throw new EvaluateUsageError(
+    throw new UsageError(
       '--train-fraction takes the share of learners to fit on, in [0, 1), ' +
         `not ${JSON.stringify(values['train-fraction'])}`,
     );
-  if (values.fit === '') throw new EvaluateUsageError('--fit takes the file to write the fitted parameters to');
+  if (values.fit === '') throw new UsageError('--fit takes the file to write the fitted parameters to');
   const learnerModel = values.params
     ? await loadLearnerModelParameters(values.params, { required: true })
     : await loadLearnerModelParameters(learnerModelParametersPath());

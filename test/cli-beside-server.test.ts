@@ -6,6 +6,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { loadJobsConfig } from '../src/jobs/config.ts';
+import { cronSlots, scheduledRunDate } from '../src/jobs/slots.ts';
 import { describeOnlyOn } from './support/database.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -73,11 +75,15 @@ describeOnlyOn('pglite', 'the CLI beside a running server', () => {
     });
     expect(await me.json()).toEqual({ data: { me: { email: 'learner@learnloop.dev' } } });
 
-    // The demo's history made yesterday's NIGHTLY already: reported and skipped, as without a server.
-    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-    const done = await run(['job', 'nightly', '--date', yesterday], env);
+    // The demo's history ran every NIGHTLY whose slot has passed; the latest is reported and skipped, as
+    // without a server. (Before 02:00 that is the day before yesterday's.)
+    const jobs = loadJobsConfig(env);
+    const now = new Date();
+    const lastSlot = cronSlots(jobs.nightlyCron, jobs.timezone, new Date(now.getTime() - 3 * 86_400_000), now).at(-1)!;
+    const lastNight = scheduledRunDate(lastSlot, jobs.timezone);
+    const done = await run(['job', 'nightly', '--date', lastNight], env);
     expect(done.code, done.stderr).toBe(0);
-    expect(done.stdout).toMatch(new RegExp(`^NIGHTLY ${yesterday} \\(as of [^)]+\\): already done by run `));
+    expect(done.stdout).toMatch(new RegExp(`^NIGHTLY ${lastNight} \\(as of [^)]+\\): already done by run `));
     const patterns = await run(['job', 'patterns'], env);
     expect(patterns.code, patterns.stderr).toBe(0);
     expect(patterns.stdout).toMatch(/^PATTERNS: learningPatterns done in \d+ ms\n/);

@@ -7,6 +7,7 @@ import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.ts';
 import { type Database, openDatabase } from '../db/client.ts';
 import { addDays, isDay, isTimeZone, startOfDay } from '../domain/calendar.ts';
+import { UsageError } from '../errors.ts';
 import { exportXapi } from './export-xapi.ts';
 import { type RebuildReport, rebuildDerivedState } from './rebuild.ts';
 import { type ImportReport, importTables } from './run.ts';
@@ -20,8 +21,6 @@ export const importUsage = `  import <directory | statements.jsonl> [--from post
   rebuild                        recompute every derived state from the attempt log in history order
   export-xapi [--from D] [--to D]
                                  print the attempt log as xAPI statements (JSON lines)`;
-
-export class ImportCommandError extends Error {}
 
 function progressBar() {
   if (process.stderr.isTTY !== true) return null;
@@ -51,11 +50,11 @@ export async function importCommand(args: string[]): Promise<void> {
   });
   const maxErrors = values['max-errors'] === undefined ? undefined : Number(values['max-errors']);
   if (maxErrors !== undefined && !(Number.isInteger(maxErrors) && maxErrors >= 1))
-    throw new ImportCommandError('--max-errors must be a positive whole number');
+    throw new UsageError('--max-errors must be a positive whole number');
   const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
   if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize >= 1))
-    throw new ImportCommandError('--chunk-size must be positive');
-  if (!isTimeZone(values.timezone)) throw new ImportCommandError(`--timezone ${values.timezone} is not an IANA zone`);
+    throw new UsageError('--chunk-size must be positive');
+  if (!isTimeZone(values.timezone)) throw new UsageError(`--timezone ${values.timezone} is not an IANA zone`);
   const from = sourceOf(values.from, positionals[0]);
   const { app, jobs } = jobsConfig();
   const db = await openDatabase(app.database);
@@ -91,17 +90,17 @@ export async function importCommand(args: string[]): Promise<void> {
 
 function sourceOf(url: string | undefined, path: string | undefined): { tables: TableSource; defaultName: string } {
   if (url !== undefined) {
-    if (path !== undefined) throw new ImportCommandError('give a directory or --from, not both');
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new ImportCommandError('--from takes a postgresql:// URL');
+    if (path !== undefined) throw new UsageError('give a directory or --from, not both');
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError('--from takes a postgresql:// URL');
     return { tables: postgresSource(url), defaultName: 'legacy' };
   }
   if (path === undefined)
-    throw new ImportCommandError('import needs a directory of CSV files, a file of xAPI statements or --from');
+    throw new UsageError('import needs a directory of CSV files, a file of xAPI statements or --from');
   let stat: ReturnType<typeof statSync>;
   try {
     stat = statSync(path);
   } catch {
-    throw new ImportCommandError(`${path} does not exist`);
+    throw new UsageError(`${path} does not exist`);
   }
   return stat.isDirectory()
     ? { tables: csvDirectory(path), defaultName: 'legacy' }
@@ -183,7 +182,7 @@ export function formatRebuildReport(r: RebuildReport): string {
 export async function exportXapiCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' } } });
   for (const day of [values.from, values.to])
-    if (day !== undefined && !isDay(day)) throw new ImportCommandError(`${day} is not a day (YYYY-MM-DD)`);
+    if (day !== undefined && !isDay(day)) throw new UsageError(`${day} is not a day (YYYY-MM-DD)`);
   const { app, jobs } = jobsConfig();
   const db = await openDatabase(app.database);
   try {
