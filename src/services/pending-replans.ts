@@ -49,7 +49,7 @@ export async function applyPendingReplans(
             tx,
             [{ ...request, sessionAttempts: attempts.get(row.session_id) ?? [] }],
             'SESSION_END',
-            { now: new Date(), sessionId: row.session_id, learnerModel, skippedLocked },
+            { now: new Date(), sessionId: row.session_id, skippedLocked },
           )),
         );
         if (skippedLocked.length > 0) stillLocked.push(...skippedLocked);

@@ -149,7 +149,7 @@ export async function endSession(
       tx,
       [{ userId: session.user_id, planDate, sessionAttempts: attempts }],
       'SESSION_END',
-      { now, sessionId, learnerModel, skippedLocked },
+      { now, sessionId, skippedLocked },
     );
     const replanPending = skippedLocked.length > 0;
     if (replanPending) {
