@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { addDays } from '../../src/domain/calendar.ts';
 import {
   allocatePlan,
   type PlanInput,
@@ -9,7 +10,6 @@ import {
   type SubcategoryState,
   subcategoryNeed,
 } from '../../src/domain/plan.ts';
-import { addDays } from '../../src/domain/calendar.ts';
 
 const planDate = '2025-03-14';
 

@@ -151,7 +151,8 @@ async function selectReplans(
              EXISTS (SELECT 1 FROM plan_adjustments x WHERE x.user_id = l.id AND x.plan_date = ${planDate}::date)
                AS has_version
       FROM unnest(${learners}::uuid[]) AS l(id) JOIN users u ON u.id = l.id
-      LEFT JOIN LATERAL (SELECT a.after FROM plan_adjustments a WHERE a.user_id = l.id AND a.plan_date = ${dayBefore}::date
+      LEFT JOIN LATERAL (SELECT a.after FROM plan_adjustments a
+                         WHERE a.user_id = l.id AND a.plan_date = ${dayBefore}::date
                          ORDER BY a.version DESC LIMIT 1) v ON true
       LEFT JOIN LATERAL (SELECT x.units, x.through_date FROM plan_carries x
                          WHERE v.after IS NULL AND x.user_id = l.id AND x.from_date <= ${dayBefore}::date
@@ -192,7 +193,8 @@ async function carryVersions(ctx: RunContext, userIds: readonly string[], planDa
                                                        'status', 'PENDING') ORDER BY e.n), '[]'::json)
             FROM json_array_elements(v.after) WITH ORDINALITY AS e(unit, n))
     FROM kept l
-    CROSS JOIN LATERAL (SELECT a.after FROM plan_adjustments a WHERE a.user_id = l.id AND a.plan_date = ${dayBefore}::date
+    CROSS JOIN LATERAL (SELECT a.after FROM plan_adjustments a
+                        WHERE a.user_id = l.id AND a.plan_date = ${dayBefore}::date
                         ORDER BY a.version DESC LIMIT 1) v
     ON CONFLICT (user_id, from_date) DO UPDATE SET through_date = NULL, units = EXCLUDED.units`;
 }
