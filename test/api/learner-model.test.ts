@@ -379,7 +379,7 @@ describe('Mastery.estimate and the plans', () => {
     expect(estimateNow).toBeLessThan(replayed.estimates.at(-1)!);
   });
 
-  test("a plan's mastery is the estimate after the last attempt: practised, not scored yet, is no new area", async () => {
+  test("a plan's mastery is the estimate after the last attempt; practised, unscored: no new area", async () => {
     const hana = await createPerson(server, adminToken, 'Hana Plan');
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await answer(hana, `GEO-${(i % 3) + 1}`, i !== 1, base + i * minute));
