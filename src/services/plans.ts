@@ -189,17 +189,23 @@ function sameUnits(a: readonly UnitSnapshot[], b: readonly UnitSnapshot[]): bool
  */
 async function startCarries(tx: Transaction, plans: { request: PlanRequest; after: UnitSnapshot[] }[]): Promise<void> {
   const rows = JSON.stringify(
-    plans.map((p) => ({ user_id: p.request.userId, from_date: p.request.planDate, units: p.after })),
+    plans.map((p) => ({
+      user_id: p.request.userId,
+      from_date: p.request.planDate,
+      units: p.after,
+      target_total: p.after.reduce((total, unit) => total + unit.targetQuestions, 0),
+    })),
   );
   await tx.$executeRaw`
     UPDATE plan_carries c SET through_date = r.from_date - 1
     FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date)
     WHERE c.user_id = r.user_id AND c.through_date IS NULL AND c.from_date < r.from_date`;
   await tx.$executeRaw`
-    INSERT INTO plan_carries (user_id, from_date, through_date, units)
-    SELECT r.user_id, r.from_date, NULL, r.units
-    FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date, units json)
-    ON CONFLICT (user_id, from_date) DO UPDATE SET through_date = NULL, units = EXCLUDED.units`;
+    INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total)
+    SELECT r.user_id, r.from_date, NULL, r.units, r.target_total
+    FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date, units json, target_total int)
+    ON CONFLICT (user_id, from_date) DO UPDATE
+    SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total`;
 }
 
 /**

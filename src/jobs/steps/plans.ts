@@ -124,6 +124,9 @@ async function selectReplans(
   const dayBefore = addDays(planDate, -1);
   const review = Prisma.sql`${planDefaults.reviewAfterDays}::int * interval '1 day'`;
   const slack = Prisma.sql`${recordedBeforeAnsweredSlack}::interval`;
+  // Set-based: the day before's versions (as many as the last night wrote) and the open carries are
+  // joined to the learners, so no learner costs an index lookup of their own; only a version's units
+  // are read (for their targets' total), a carry keeps its total.
   const rows = await ctx.tx.$queryRaw<{ id: string; replan: boolean }[]>`
     WITH recent AS (
       SELECT DISTINCT a.user_id FROM attempts a
@@ -144,28 +147,27 @@ async function selectReplans(
       SELECT DISTINCT m.user_id FROM masteries m
       WHERE NOT EXISTS (SELECT 1 FROM skill_states k WHERE k.user_id = m.user_id AND k.subcategory = m.subcategory
                           AND k.plan_mastery IS NOT NULL)),
-    day_before AS (
-      SELECT l.id, u.daily_question_budget AS budget, v.after AS version_units, c.units AS carry_units, c.through_date,
-             EXISTS (SELECT 1 FROM plan_adjustments x WHERE x.user_id = l.id AND x.plan_date = ${dayBefore}::date
-                       AND x.trigger = 'SESSION_END') AS session_adjusted,
-             EXISTS (SELECT 1 FROM plan_adjustments x WHERE x.user_id = l.id AND x.plan_date = ${planDate}::date)
-               AS has_version
+    adjusted AS (
+      SELECT DISTINCT a.user_id FROM plan_adjustments a
+      WHERE (a.plan_date = ${dayBefore}::date AND a.trigger = 'SESSION_END') OR a.plan_date = ${planDate}::date),
+    versions AS (
+      SELECT DISTINCT ON (a.user_id) a.user_id, a.after FROM plan_adjustments a
+      WHERE a.plan_date = ${dayBefore}::date ORDER BY a.user_id, a.version DESC),
+    carries AS (
+      SELECT c.user_id, c.target_total, c.through_date FROM plan_carries c
+      WHERE c.from_date <= ${dayBefore}::date AND (c.through_date IS NULL OR c.through_date >= ${dayBefore}::date)),
+    decided AS MATERIALIZED (
+      SELECT l.id, v.user_id IS NOT NULL AS versioned,
+             l.id IN (SELECT user_id FROM recent) OR l.id IN (SELECT user_id FROM crossed)
+             OR l.id IN (SELECT user_id FROM unscored) OR l.id IN (SELECT user_id FROM adjusted)
+             OR (v.user_id IS NULL AND (c.user_id IS NULL OR c.through_date IS NOT NULL))
+             OR u.daily_question_budget <> CASE
+                  WHEN v.user_id IS NULL THEN c.target_total
+                  ELSE (SELECT coalesce(sum((e->>'targetQuestions')::int), 0) FROM json_array_elements(v.after) e)
+                END AS replan
       FROM unnest(${learners}::uuid[]) AS l(id) JOIN users u ON u.id = l.id
-      LEFT JOIN LATERAL (SELECT a.after FROM plan_adjustments a
-                         WHERE a.user_id = l.id AND a.plan_date = ${dayBefore}::date
-                         ORDER BY a.version DESC LIMIT 1) v ON true
-      LEFT JOIN LATERAL (SELECT x.units, x.through_date FROM plan_carries x
-                         WHERE v.after IS NULL AND x.user_id = l.id AND x.from_date <= ${dayBefore}::date
-                           AND (x.through_date IS NULL OR x.through_date >= ${dayBefore}::date)
-                         ORDER BY x.from_date DESC LIMIT 1) c ON true),
-    decided AS (
-      SELECT d.id, d.version_units IS NOT NULL AS versioned,
-             d.id IN (SELECT user_id FROM recent) OR d.id IN (SELECT user_id FROM crossed)
-             OR d.id IN (SELECT user_id FROM unscored) OR d.session_adjusted OR d.has_version
-             OR (d.version_units IS NULL AND (d.carry_units IS NULL OR d.through_date IS NOT NULL))
-             OR d.budget <> (SELECT coalesce(sum((e->>'targetQuestions')::int), 0)
-                             FROM json_array_elements(COALESCE(d.version_units, d.carry_units)) e) AS replan
-      FROM day_before d)
+      LEFT JOIN versions v ON v.user_id = l.id
+      LEFT JOIN carries c ON v.user_id IS NULL AND c.user_id = l.id)
     SELECT id::text, replan FROM decided WHERE replan OR versioned ORDER BY id`;
   return {
     replan: rows.filter((r) => r.replan).map((r) => r.id),
@@ -180,21 +182,19 @@ async function selectReplans(
  */
 async function carryVersions(ctx: RunContext, userIds: readonly string[], planDate: string): Promise<void> {
   const dayBefore = addDays(planDate, -1);
+  // The statuses reset in the text (versions are JSON.stringify's output: no spaces; a reason has no quotes).
   await ctx.tx.$executeRaw`
     WITH kept AS (SELECT l.id FROM unnest(${userIds}::uuid[]) AS l(id)),
     ended AS (
       UPDATE plan_carries c SET through_date = ${dayBefore}::date FROM kept l
       WHERE c.user_id = l.id AND c.through_date IS NULL AND c.from_date < ${planDate}::date)
-    INSERT INTO plan_carries (user_id, from_date, through_date, units)
+    INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total)
     SELECT l.id, ${planDate}::date, NULL,
-           (SELECT coalesce(json_agg(json_build_object('subcategory', e.unit->'subcategory',
-                                                       'targetQuestions', e.unit->'targetQuestions',
-                                                       'priority', e.unit->'priority', 'reason', e.unit->'reason',
-                                                       'status', 'PENDING') ORDER BY e.n), '[]'::json)
-            FROM json_array_elements(v.after) WITH ORDINALITY AS e(unit, n))
+           regexp_replace(v.after::text, '"status":"[A-Z]+"', '"status":"PENDING"', 'g')::json,
+           (SELECT coalesce(sum((e->>'targetQuestions')::int), 0) FROM json_array_elements(v.after) e)
     FROM kept l
-    CROSS JOIN LATERAL (SELECT a.after FROM plan_adjustments a
-                        WHERE a.user_id = l.id AND a.plan_date = ${dayBefore}::date
-                        ORDER BY a.version DESC LIMIT 1) v
-    ON CONFLICT (user_id, from_date) DO UPDATE SET through_date = NULL, units = EXCLUDED.units`;
+    JOIN (SELECT DISTINCT ON (a.user_id) a.user_id, a.after FROM plan_adjustments a
+          WHERE a.plan_date = ${dayBefore}::date ORDER BY a.user_id, a.version DESC) v ON v.user_id = l.id
+    ON CONFLICT (user_id, from_date) DO UPDATE
+    SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total`;
 }

@@ -1,3 +1,9 @@
+-- AlterTable: existing carries get the sum of their units' targets.
+ALTER TABLE "plan_carries" ADD COLUMN     "target_total" INTEGER;
+UPDATE "plan_carries" SET "target_total" =
+  (SELECT coalesce(sum((e->>'targetQuestions')::int), 0) FROM json_array_elements("units") e);
+ALTER TABLE "plan_carries" ALTER COLUMN "target_total" SET NOT NULL;
+
 -- AlterTable
 ALTER TABLE "skill_states" ADD COLUMN     "plan_mastery" DOUBLE PRECISION;
 
