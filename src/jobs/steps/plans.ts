@@ -182,7 +182,8 @@ async function selectReplans(
  */
 async function carryVersions(ctx: RunContext, userIds: readonly string[], planDate: string): Promise<void> {
   const dayBefore = addDays(planDate, -1);
-  // The statuses reset in the text (versions are JSON.stringify's output: no spaces; a reason has no quotes).
+  // The statuses (PENDING, DONE, SKIPPED) reset in the text: versions are JSON.stringify's output (no
+  // spaces), and no other string of theirs holds a quote.
   await ctx.tx.$executeRaw`
     WITH kept AS (SELECT l.id FROM unnest(${userIds}::uuid[]) AS l(id)),
     ended AS (
@@ -190,7 +191,8 @@ async function carryVersions(ctx: RunContext, userIds: readonly string[], planDa
       WHERE c.user_id = l.id AND c.through_date IS NULL AND c.from_date < ${planDate}::date)
     INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total)
     SELECT l.id, ${planDate}::date, NULL,
-           regexp_replace(v.after::text, '"status":"[A-Z]+"', '"status":"PENDING"', 'g')::json,
+           replace(replace(v.after::text, '"status":"DONE"', '"status":"PENDING"'),
+                   '"status":"SKIPPED"', '"status":"PENDING"')::json,
            (SELECT coalesce(sum((e->>'targetQuestions')::int), 0) FROM json_array_elements(v.after) e)
     FROM kept l
     JOIN (SELECT DISTINCT ON (a.user_id) a.user_id, a.after FROM plan_adjustments a
