@@ -161,7 +161,8 @@ async function nightly(db: Database, at: Date, date: string) {
   if (value.outcome !== 'succeeded') throw new Error(`NIGHTLY ${value.outcome}: ${value.run.error}`);
   const stats = value.run.stats as Record<string, number>;
   console.log(
-    `    plans: ${stats.learnersPlanned} planned, ${stats.plansChanged} changed, ${stats.plansCarried} carried; ` +
+    `    plans: ${stats.learnersPlanned} active, ${stats.plansSkipped} not planned again, ` +
+      `${stats.plansChanged} changed, ${stats.plansCarried} carried; ` +
       `patterns: ${stats.patterns} current, ${stats.patternsComputed} computed, ${stats.patternsWritten} written`,
   );
   return { ms, steps, stats };

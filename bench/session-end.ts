@@ -19,7 +19,6 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
 import { answerKey } from '../src/domain/grading.ts';
-import { defaultLearnerModelParameters } from '../src/domain/learner-model.ts';
 import { encodeGlobalId } from '../src/ids.ts';
 import { defer, unwind } from './cleanup.ts';
 import { benchDatabaseUrl, parseBenchOptions } from './options.ts';
@@ -252,12 +251,7 @@ async function main(): Promise<number> {
       return attempted === size ? null : `summary has ${attempted} attempts, not ${size}`;
     };
     const inProcess = async (s: BenchSession): Promise<string | null> => {
-      const ended = await endSession(
-        db,
-        { subject: s.userId, userId: s.userId, role: 'LEARNER' },
-        s.sessionId,
-        defaultLearnerModelParameters,
-      );
+      const ended = await endSession(db, { subject: s.userId, userId: s.userId, role: 'LEARNER' }, s.sessionId);
       return ended.changed ? null : 'the session had already ended';
     };
     const warm = sessions.slice(0, warmup);

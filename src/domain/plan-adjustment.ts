@@ -1,7 +1,9 @@
 // SPEC 5 — a learner's plan from what is known of them: the nightly rebuild and the session-end
-// adjustment are the same pure function. Mastery is the live learner model's estimate
-// (src/domain/learner-model.ts), which every attempt has already moved, so a session just ended
-// only weighs its subcategories by their session accuracy; the allocation itself is allocatePlan.
+// adjustment are the same pure function. Mastery is the live learner model's estimate as it stood
+// right after the learner's last attempt in the subcategory (src/domain/learner-model.ts), which every
+// attempt has already moved, so a session just ended only weighs its subcategories by their session
+// accuracy; the allocation itself is allocatePlan. A plan is made from what the learner has shown,
+// not from the clock: the clock enters only through review (docs/nightly-incremental.md).
 import type { MasteryAttempt } from './mastery.ts';
 import { allocatePlan, type PlannedUnit, type SubcategoryState } from './plan.ts';
 import { accuracyBySubcategory } from './session-summary.ts';
@@ -16,8 +18,9 @@ export interface LearnerPlanInput {
   /** Every subcategory of the question bank with its importance (0..1). */
   importance: ReadonlyMap<string, number>;
   /**
-   * The learner's live estimates now (forgetting applied; the session's attempts included), or the
-   * nightly score where the model holds no state yet; a subcategory absent here is unknown (the prior).
+   * The learner's plan mastery: the live estimate right after their last attempt in the subcategory
+   * (no forgetting; the session's attempts included), or the nightly score where the model holds no
+   * state yet; a subcategory absent here is unknown (the prior).
    */
   mastery: ReadonlyMap<string, number>;
   /** When the learner last practised each subcategory; absent: never. */
@@ -39,6 +42,7 @@ export function planStates(input: LearnerPlanInput): SubcategoryState[] {
       importance,
       mastery: mastery.get(subcategory) ?? null,
       daysSincePractice: last ? Math.max(0, Math.floor((input.now.getTime() - last.getTime()) / dayMs)) : null,
+      lastPracticedOn: last ? last.toISOString().slice(0, 10) : null,
       sessionAccuracy: sessionAccuracy.get(subcategory) ?? null,
     };
   });

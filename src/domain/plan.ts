@@ -26,6 +26,11 @@ export interface SubcategoryState {
   mastery: number | null;
   /** Days since the learner last practised it; null when never practised (new, not review). */
   daysSincePractice: number | null;
+  /**
+   * YYYY-MM-DD (UTC) of that last practice, named by a review reason; null when never practised. A
+   * date rather than the days, so the reason stays the same from one night to the next.
+   */
+  lastPracticedOn: string | null;
   /** Accuracy in the session just ended; only the session-end adjustment sets it. */
   sessionAccuracy?: number | null;
 }
@@ -188,10 +193,7 @@ function reasonFor({ state, isReview }: Candidate, isWeakest: boolean): string {
   if (accuracy != null && accuracy < WEAK_SESSION_ACCURACY) {
     return `weak in this session (${percent(accuracy)}) — more questions`;
   }
-  if (isReview) {
-    const days = Math.floor(state.daysSincePractice!);
-    return `not practised for ${days} day${days === 1 ? '' : 's'} — review`;
-  }
+  if (isReview) return `last practised on ${state.lastPracticedOn} — review`;
   if (state.mastery === null) return 'not practised yet — new area';
   return `mastery ${percent(state.mastery)} — ${masteryLabel(state.mastery, isWeakest)}`;
 }

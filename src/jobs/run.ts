@@ -158,7 +158,7 @@ async function runResolvedJob(
     log?.info({ job, slot, runId: claimed.runId, ms, stats: run.stats }, 'job run succeeded');
     await runAfterCommit(committed, claimed, log);
     // Sessions that ended while this run held their learners get their adjustments now.
-    await applyPendingReplans(db, options.pubsub ?? null, config.learnerModel).catch((error: unknown) => {
+    await applyPendingReplans(db, options.pubsub ?? null).catch((error: unknown) => {
       log?.error({ job, runId: claimed.runId, err: error }, 'pending session-end replans stay pending');
     });
     return { outcome: 'succeeded', run };

@@ -125,17 +125,11 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (query, _root, args, ctx) => {
-      const ended = await endSession(
-        ctx.db,
-        ctx.viewer!,
-        args.id.id,
-        ctx.adaptation.learnerModel,
-        args.endedAt ?? null,
-      );
+      const ended = await endSession(ctx.db, ctx.viewer!, args.id.id, args.endedAt ?? null);
       // Published after the transaction committed: subscribers never hear of what might roll back.
       if (ended.planChange) publishPlanChanges(ctx.pubsub, [ended.planChange]);
       if (ended.replanPending) {
-        retryPendingReplan(ctx.db, ctx.pubsub, ctx.adaptation.learnerModel, ended.sessionId, ctx.log);
+        retryPendingReplan(ctx.db, ctx.pubsub, ended.sessionId, ctx.log);
       }
       if (ended.changed) publishSessionEnded(ctx.pubsub, ended);
       return ctx.db.prisma.session.findUniqueOrThrow({ ...query, where: { id: ended.sessionId } });

@@ -156,8 +156,8 @@ export async function recordAttempt(
  * recordAttempt's one statement (see recordAttempt), with its parameters in this order: $1 user, $2
  * question, $3 session, $4 the model's clock, $5 the state version read, $6 the answer key and $7 the
  * subcategory graded against, $8 context … $15 clientAttemptId (the attempt's own fields), $16
- * prediction, $17 masteryAfter, $18–19 the learner's new ability, $20–23 the new skill state, $24–25
- * the learner's and the skill's new recent success rates. Sent
+ * prediction, $17 masteryAfter (also the skill state's plan mastery), $18–19 the learner's new ability,
+ * $20–23 the new skill state, $24–25 the learner's and the skill's new recent success rates. Sent
  * through the driver (Database.run), not Prisma: it is the hottest statement of the API.
  */
 const recordSql = `
@@ -197,12 +197,14 @@ const recordSql = `
          FROM input WHERE l.user_id = input.user_id AND EXISTS (SELECT 1 FROM inserted)),
        skill AS (
          INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, recent, last_attempt_at,
-                                        updated_at)
-         SELECT input.user_id, q.subcategory, $20::float8, $21::int, $22::float8, $25::float8, $23::timestamptz, now()
+                                        updated_at, plan_mastery)
+         SELECT input.user_id, q.subcategory, $20::float8, $21::int, $22::float8, $25::float8, $23::timestamptz, now(),
+                $17::float8
          FROM input, q WHERE EXISTS (SELECT 1 FROM inserted)
          ON CONFLICT (user_id, subcategory) DO UPDATE
          SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
-             recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at)
+             recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at,
+             plan_mastery = EXCLUDED.plan_mastery)
   SELECT * FROM inserted`;
 
 /**

@@ -4,8 +4,9 @@
 // with a user_id column, every table with a session_id column (rows of the learner's sessions), and
 // the tables of linkedTables that point at them under another name.
 // Every other table must be named in anonymousTables (aggregates that name nobody: question
-// statistics, usage counts, job runs, the nights the history is read at); test/erasure.test.ts
-// fails on a table that is neither, so a new table holding learner data cannot be forgotten here.
+// statistics, usage counts, job runs, the nights the history is read at and plans were made with);
+// test/erasure.test.ts fails on a table that is neither, so a new table holding learner data cannot
+// be forgotten here.
 import type { Database } from '../db/client.ts';
 import { notFound } from '../errors.ts';
 import { Prisma } from '../generated/prisma/client.ts';
@@ -25,6 +26,8 @@ export const anonymousTables = [
   'time_zone_names',
   'erasures',
   'mastery_history_nights',
+  // What a night planned with: its instant and the question bank's importance.
+  'plan_nights',
 ] as const;
 
 /** Tables that point at a learner's rows under another name: add such a table here. */

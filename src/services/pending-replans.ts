@@ -5,7 +5,6 @@
 // its row happen in one transaction, the row locked: each pending replan is applied exactly once.
 import type { Database } from '../db/client.ts';
 import { dateString } from '../domain/calendar.ts';
-import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import type { Logger } from '../logger.ts';
 import { type PubSub, publishPlanChanges } from '../pubsub.ts';
 import { type PlanChange, type PlanRequest, replanLearners } from './plans.ts';
@@ -22,7 +21,6 @@ const batchSize = 200;
 export async function applyPendingReplans(
   db: Database,
   pubsub: PubSub | null,
-  learnerModel: LearnerModelParameters,
   only: { sessionId?: string } = {},
 ): Promise<number> {
   let left = 0;
@@ -49,7 +47,7 @@ export async function applyPendingReplans(
             tx,
             [{ ...request, sessionAttempts: attempts.get(row.session_id) ?? [] }],
             'SESSION_END',
-            { now: new Date(), sessionId: row.session_id, learnerModel, skippedLocked },
+            { now: new Date(), sessionId: row.session_id, skippedLocked },
           )),
         );
         if (skippedLocked.length > 0) stillLocked.push(...skippedLocked);
@@ -68,13 +66,7 @@ export async function applyPendingReplans(
  * Retries one session's pending replan until it is applied (by this or by anyone), with a growing
  * pause: the backstop for a run in another process. Never throws (failures are logged).
  */
-export function retryPendingReplan(
-  db: Database,
-  pubsub: PubSub | null,
-  learnerModel: LearnerModelParameters,
-  sessionId: string,
-  log: Logger,
-): void {
+export function retryPendingReplan(db: Database, pubsub: PubSub | null, sessionId: string, log: Logger): void {
   let pause = 1_000;
   const attempt = async (): Promise<boolean> => {
     // One statement, no transaction held: is the replan still pending, and its learner free now?
@@ -82,7 +74,7 @@ export function retryPendingReplan(
       SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id FOR NO KEY UPDATE SKIP LOCKED) AS free
       FROM pending_replans p WHERE p.session_id = ${sessionId}::uuid`;
     if (!row) return true;
-    return row.free && (await applyPendingReplans(db, pubsub, learnerModel, { sessionId })) === 0;
+    return row.free && (await applyPendingReplans(db, pubsub, { sessionId })) === 0;
   };
   const next = () => {
     setTimeout(() => {

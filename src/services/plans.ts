@@ -1,9 +1,10 @@
 // Daily plans: the nightly job builds tomorrow's plan for every active learner, and endSession
 // adjusts the learner's plan at once. Both go through replanLearners: a fixed number of set-based
 // statements per chunk of learners (lock; read every input: the bank's importance, nightly scores,
-// practice, the live model's states and priors; write units and adjustments), whatever their number;
+// practice, the skill states' plan mastery; write units and adjustments), whatever their number;
 // the allocation itself is the pure learnerPlan (src/domain/plan-adjustment.ts), its mastery the
-// live estimate now (src/domain/learner-model.ts).
+// live estimate right after the learner's last attempt in the subcategory (skill_states.plan_mastery:
+// what the learner has shown, not the clock; docs/nightly-incremental.md).
 // The learners' rows are locked (FOR NO KEY UPDATE, in id order) for the rest of the transaction, so
 // two replans of one learner (two sessions ending at once, a session ending during the nightly run)
 // run one after the other and each adjustment's `before` is the plan the other left.
@@ -15,11 +16,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from '../db/types.ts';
 import { addDays } from '../domain/calendar.ts';
-import { defaultLearnerModelParameters, type LearnerModelParameters } from '../domain/learner-model.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
 import { type PlanTrigger, type PlanUnitStatus, Prisma } from '../generated/prisma/client.ts';
-import { learnerModelStates, liveEstimate, SubcategoryPriors } from './learner-state.ts';
 
 /** A plan unit as a plan adjustment records it (before and after). */
 export interface UnitSnapshot {
@@ -47,10 +46,8 @@ export interface PlanChange {
 }
 
 export interface ReplanOptions {
-  /** The instant the plans are made at: the live estimates are read as of it (forgetting applied). */
+  /** The instant the plans are made at: the days since practice are counted to it (review). */
   now: Date;
-  /** The live model's hyperparameters (default: the model's defaults). */
-  learnerModel?: LearnerModelParameters;
   sessionId?: string | null;
   /**
    * Given, learners another transaction holds (a job run planning them) are not waited for: their
@@ -123,9 +120,9 @@ async function replanChunk(
   tx: Transaction,
   requests: readonly PlanRequest[],
   trigger: PlanTrigger,
-  { now, learnerModel = defaultLearnerModelParameters, sessionId = null, skippedLocked, carry = false }: ReplanOptions,
+  { now, sessionId = null, skippedLocked, carry = false }: ReplanOptions,
 ): Promise<{ changes: PlanChange[]; carried: number }> {
-  const inputs = await loadInputs(tx, requests, learnerModel, now, skippedLocked !== undefined, carry);
+  const inputs = await loadInputs(tx, requests, skippedLocked !== undefined, carry);
   const locked = requests.filter((request) => inputs.budget.has(request.userId) || !skippedLocked);
   skippedLocked?.push(...requests.filter((request) => !locked.includes(request)));
   const planned = locked.map((request) => {
@@ -192,26 +189,42 @@ function sameUnits(a: readonly UnitSnapshot[], b: readonly UnitSnapshot[]): bool
  */
 async function startCarries(tx: Transaction, plans: { request: PlanRequest; after: UnitSnapshot[] }[]): Promise<void> {
   const rows = JSON.stringify(
-    plans.map((p) => ({ user_id: p.request.userId, from_date: p.request.planDate, units: p.after })),
+    plans.map((p) => ({
+      user_id: p.request.userId,
+      from_date: p.request.planDate,
+      units: p.after,
+      target_total: p.after.reduce((total, unit) => total + unit.targetQuestions, 0),
+    })),
   );
   await tx.$executeRaw`
     UPDATE plan_carries c SET through_date = r.from_date - 1
     FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date)
     WHERE c.user_id = r.user_id AND c.through_date IS NULL AND c.from_date < r.from_date`;
   await tx.$executeRaw`
-    INSERT INTO plan_carries (user_id, from_date, through_date, units)
-    SELECT r.user_id, r.from_date, NULL, r.units
-    FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date, units json)
-    ON CONFLICT (user_id, from_date) DO UPDATE SET through_date = NULL, units = EXCLUDED.units`;
+    INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total)
+    SELECT r.user_id, r.from_date, NULL, r.units, r.target_total
+    FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date, units json, target_total int)
+    ON CONFLICT (user_id, from_date) DO UPDATE
+    SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total`;
 }
+
+/**
+ * The bank's importance per subcategory as plans use it, a JSON array [[subcategory, importance], …]
+ * in subcategory order: the mean importanceIndex of the subcategory's questions, rounded to 1e-9.
+ * Rank-normalised indices average to 0.5 within a subcategory up to float noise in the last bits,
+ * which a rescoring moves; rounded, it moves only when the bank really changes, so a night compares
+ * it with the day before's (plan_nights) to know whether every plan must be made again.
+ */
+export const bankImportance = Prisma.sql`
+  (SELECT coalesce(json_agg(json_build_array(subcategory, importance) ORDER BY subcategory), '[]')
+   FROM (SELECT subcategory, round(avg(importance_index)::numeric, 9)::float8 AS importance
+         FROM questions GROUP BY subcategory) i)`;
 
 export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
 
 async function loadInputs(
   tx: Transaction,
   requests: readonly PlanRequest[],
-  learnerModel: LearnerModelParameters,
-  now: Date,
   skipLocked: boolean,
   carry: boolean,
 ): Promise<LearnerInputs> {
@@ -224,31 +237,27 @@ async function loadInputs(
     ORDER BY u.id
     FOR NO KEY UPDATE OF u ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}`;
   // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
+  // Mastery is the plan mastery where the model holds state; the nightly score elsewhere (history
+  // from before the learner's state existed, until NIGHTLY replays it).
   const [row] = await tx.$queryRaw<
     { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
   >`
-    SELECT
-      (SELECT coalesce(json_agg(json_build_array(subcategory, importance) ORDER BY subcategory), '[]')
-       FROM (SELECT subcategory, avg(importance_index)::float8 AS importance FROM questions GROUP BY subcategory) i)
-        AS importance,
-      (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, score)), '[]')
-       FROM masteries WHERE user_id = ANY(${userIds}::uuid[])) AS masteries,
+    SELECT ${bankImportance} AS importance,
+      (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, mastery)), '[]')
+       FROM (SELECT k.user_id, k.subcategory, k.plan_mastery AS mastery FROM skill_states k
+             WHERE k.user_id = ANY(${userIds}::uuid[]) AND k.plan_mastery IS NOT NULL
+             UNION ALL
+             SELECT m.user_id, m.subcategory, m.score FROM masteries m
+             WHERE m.user_id = ANY(${userIds}::uuid[])
+               AND NOT EXISTS (SELECT 1 FROM skill_states k WHERE k.user_id = m.user_id
+                                 AND k.subcategory = m.subcategory AND k.plan_mastery IS NOT NULL)) s)
+        AS masteries,
       (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, last)), '[]')
        FROM (SELECT a.user_id, q.subcategory, max(COALESCE(a.answered_at, a.recorded_at)) AS last
              FROM attempts a JOIN questions q ON q.id = a.question_id
              WHERE a.user_id = ANY(${userIds}::uuid[])
              GROUP BY a.user_id, q.subcategory) p) AS practice`;
   const { importance, masteries, practice } = row!;
-  // Mastery is the live estimate where the model holds state; the nightly score elsewhere (history
-  // from before the learner's state existed, until NIGHTLY replays it).
-  const states = await learnerModelStates(tx, userIds);
-  const priors = await SubcategoryPriors.load(tx);
-  const estimates: [string, string, number][] = masteries.filter(([u, s]) => !states.get(u)!.skills.has(s));
-  for (const [userId, state] of states) {
-    for (const subcategory of state.skills.keys()) {
-      estimates.push([userId, subcategory, liveEstimate(learnerModel, state, subcategory, priors, now)]);
-    }
-  }
 
   const nested = <V>(rows: [string, string, V][]) => {
     const map = new Map<string, Map<string, V>>();
@@ -262,7 +271,7 @@ async function loadInputs(
   return {
     importance: new Map(importance),
     budget: new Map(users.map((u) => [u.id, u.budget])),
-    mastery: nested(estimates),
+    mastery: nested(masteries),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
     // The day's plans and, with `carry`, the day before's: one statement (keys name their day).
     plans: await effectivePlans(

@@ -3,7 +3,6 @@ import type { Database } from '../db/client.ts';
 import { durationSeconds } from '../db/sql.ts';
 import type { Transaction } from '../db/types.ts';
 import { addDays, localDate } from '../domain/calendar.ts';
-import type { LearnerModelParameters } from '../domain/learner-model.ts';
 import { analyzeSession, type SessionAnalyticsResult } from '../domain/session-analytics.ts';
 import { type SessionAttempt, type SessionSummary, summarizeSession } from '../domain/session-summary.ts';
 import { badInput, conflict, forbidden, notFound } from '../errors.ts';
@@ -113,7 +112,6 @@ export async function endSession(
   db: Database,
   viewer: Viewer,
   sessionId: string,
-  learnerModel: LearnerModelParameters,
   endedAt: Date | null = null,
 ): Promise<EndedSession> {
   checkDeviceTime('endedAt', endedAt);
@@ -149,7 +147,7 @@ export async function endSession(
       tx,
       [{ userId: session.user_id, planDate, sessionAttempts: attempts }],
       'SESSION_END',
-      { now, sessionId, learnerModel, skippedLocked },
+      { now, sessionId, skippedLocked },
     );
     const replanPending = skippedLocked.length > 0;
     if (replanPending) {

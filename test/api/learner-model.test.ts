@@ -379,29 +379,27 @@ describe('Mastery.estimate and the plans', () => {
     expect(estimateNow).toBeLessThan(replayed.estimates.at(-1)!);
   });
 
-  test("a plan's mastery is the live estimate: practised, not yet scored by NIGHTLY, is no new area", async () => {
+  test("a plan's mastery is the estimate after the last attempt; practised, unscored: no new area", async () => {
     const hana = await createPerson(server, adminToken, 'Hana Plan');
-    for (let i = 0; i < 4; i++) await answer(hana, `GEO-${(i % 3) + 1}`, i !== 1, base + i * minute);
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await answer(hana, `GEO-${(i % 3) + 1}`, i !== 1, base + i * minute));
     const now = new Date();
     const planDate = localDate(new Date(now.getTime() + 86_400_000), 'UTC');
     await server.db.prisma.$transaction((tx) =>
-      replanLearners(tx, [{ userId: hana.userId, planDate }], 'NIGHTLY', { now, learnerModel: model }),
+      replanLearners(tx, [{ userId: hana.userId, planDate }], 'NIGHTLY', { now }),
     );
     const plan = await server.db.prisma.planAdjustment.findFirstOrThrow({
       where: { userId: hana.userId, planDate: new Date(planDate) },
     });
     const units = plan.after as { subcategory: string; reason: string }[];
-    const state = (await learnerModelStates(server.db.prisma, [hana.userId])).get(hana.userId)!;
-    const priors = await SubcategoryPriors.load(server.db.prisma);
-    const geometry = estimate(
-      model,
-      state.learner,
-      state.skills.get('Geometry')!,
-      priors.of('Geometry'),
-      now.getTime(),
-    );
+    // The skill state keeps the last attempt's masteryAfter: no forgetting since, no refitted prior.
+    const lastGeometry = answers.at(-1)!.masteryAfter!;
+    const skill = await server.db.prisma.skillState.findUniqueOrThrow({
+      where: { userId_subcategory: { userId: hana.userId, subcategory: 'Geometry' } },
+    });
+    expect(skill.planMastery).toBe(lastGeometry);
     expect(units.find((u) => u.subcategory === 'Geometry')!.reason).toMatch(
-      new RegExp(`^mastery ${Math.round(geometry * 100)}% — `),
+      new RegExp(`^mastery ${Math.round(lastGeometry * 100)}% — `),
     );
     expect(units.find((u) => u.subcategory === 'Algebra')!.reason).toBe('not practised yet — new area');
   });
@@ -520,6 +518,16 @@ describe('NIGHTLY', () => {
     const replayed = await replay(await storedAttempts(jack.userId));
     expect(stored.learner).toMatchObject({ attempts: 4, replayFrom: null, stateAt: new Date(base + 20 * minute) });
     expectStateToEqual(stored, replayed);
+    // Each skill's plan mastery is the replay's estimate right after its last attempt (in answeredAt
+    // order: ALG-1, the imported ALG-3, ALG-2, GEO-1).
+    const plan = await server.db.prisma.skillState.findMany({
+      where: { userId: jack.userId },
+      orderBy: { subcategory: 'asc' },
+    });
+    expect(plan.map((k) => [k.subcategory, k.planMastery])).toEqual([
+      ['Algebra', replayed.estimates[2]],
+      ['Geometry', replayed.estimates[3]],
+    ]);
     // The replay ran with the parameters this NIGHTLY refitted from the attempts' stored predictions.
     const refitted = await server.db.prisma.question.findUniqueOrThrow({ where: { id: rawId(question('ALG-1').id) } });
     // The refit is the domain's, over every attempt with a stored prediction (the first run's window is all).

@@ -141,3 +141,42 @@ describe('session-end adjustment: properties', () => {
     );
   });
 });
+
+// A plan is made from what the learner has shown, not from the clock (docs/nightly-incremental.md):
+// NIGHTLY carries an idle learner's plan without making it again, so making it again must give it.
+describe('a plan of an idle learner', () => {
+  const dayMs = 86_400_000;
+  const crossesReview = (input: LearnerPlanInput, later: Date) =>
+    [...input.lastPractice.values()].some(
+      (last) =>
+        Math.floor((input.now.getTime() - last.getTime()) / dayMs) < 7 !==
+        Math.floor((later.getTime() - last.getTime()) / dayMs) < 7,
+    );
+
+  test('is the same a day (or hours) later unless a subcategory falls due for review', () => {
+    const arb = fc.record({ input: inputArb, hours: fc.integer({ min: 1, max: 72 }) });
+    fc.assert(
+      fc.property(arb, ({ input, hours }) => {
+        const nightly = { ...input, sessionAttempts: [] };
+        const later = new Date(input.now.getTime() + hours * 3_600_000);
+        const again = learnerPlan({ ...nightly, now: later, planDate: '2025-03-16' });
+        if (!crossesReview(nightly, later)) expect(again).toEqual(learnerPlan(nightly));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('a review reason names the UTC date of the last practice, not the days since', () => {
+    const units = learnerPlan({
+      budget: 10,
+      planDate: '2025-03-15',
+      importance: new Map([['Algebra', 0.5]]),
+      mastery: new Map([['Algebra', 0.7]]),
+      lastPractice: new Map([['Algebra', new Date('2025-03-06T23:30:00-02:00')]]),
+      now,
+    });
+    expect(units).toEqual([
+      { subcategory: 'Algebra', targetQuestions: 10, priority: 1, reason: 'last practised on 2025-03-07 — review' },
+    ]);
+  });
+});

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { addDays } from '../../src/domain/calendar.ts';
 import {
   allocatePlan,
   type PlanInput,
@@ -22,6 +23,7 @@ const state = (
   importance,
   mastery,
   daysSincePractice: mastery === null ? null : 1,
+  lastPracticedOn: mastery === null ? null : '2025-03-13',
   ...extra,
 });
 
@@ -55,14 +57,14 @@ describe('allocatePlan: worked examples', () => {
       planDate,
       subcategories: [
         state('geometry', 0.5, 0.6),
-        state('probability', 0.6, 0.7, { daysSincePractice: 9 }),
+        state('probability', 0.6, 0.7, { daysSincePractice: 9, lastPracticedOn: '2025-03-05' }),
         state('algebra', 0.8, 0.3),
       ],
     });
     expect(units).toEqual([
       { subcategory: 'algebra', targetQuestions: 13, priority: 1, reason: 'mastery 30% — weakest area' },
       { subcategory: 'geometry', targetQuestions: 6, priority: 2, reason: 'mastery 60% — consolidating' },
-      { subcategory: 'probability', targetQuestions: 11, priority: 3, reason: 'not practised for 9 days — review' },
+      { subcategory: 'probability', targetQuestions: 11, priority: 3, reason: 'last practised on 2025-03-05 — review' },
     ]);
   });
 
@@ -169,13 +171,18 @@ const unitValue = fc.oneof(
 );
 
 const stateArb = (subcategory: fc.Arbitrary<string>): fc.Arbitrary<SubcategoryState> =>
-  fc.record({
-    subcategory,
-    importance: unitValue,
-    mastery: fc.option(unitValue, { nil: null }),
-    daysSincePractice: fc.option(fc.integer({ min: 0, max: 30 }), { nil: null }),
-    sessionAccuracy: fc.option(unitValue, { nil: null }),
-  });
+  fc
+    .record({
+      subcategory,
+      importance: unitValue,
+      mastery: fc.option(unitValue, { nil: null }),
+      daysSincePractice: fc.option(fc.integer({ min: 0, max: 30 }), { nil: null }),
+      sessionAccuracy: fc.option(unitValue, { nil: null }),
+    })
+    .map((state) => ({
+      ...state,
+      lastPracticedOn: state.daysSincePractice === null ? null : addDays(planDate, -1 - state.daysSincePractice),
+    }));
 
 const statesArb = fc.uniqueArray(
   stateArb(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'x'), minLength: 1, maxLength: 3 })),

@@ -85,7 +85,7 @@ async function liveWorld(db: TestDatabase): Promise<void> {
       events.push({
         at: s.endedAt.getTime(),
         order: 2,
-        run: () => endSession(db, viewer, sessionIds.get(s.id)!, config.learnerModel, s.endedAt),
+        run: () => endSession(db, viewer, sessionIds.get(s.id)!, s.endedAt),
       });
     }
     for (const a of learner.attempts) {

@@ -189,6 +189,7 @@ test('two weeks of nights: every read after incremental nights equals the read a
     await Promise.all([insertAttempts(incremental.db, due), insertAttempts(reference.db, due)]);
     inserted += due.length;
   };
+  let plansSkipped = 0;
   for (const day of days) {
     for (const decayAt of [instant(day, 12), instant(day, 18)]) {
       await arrive(decayAt);
@@ -217,11 +218,15 @@ test('two weeks of nights: every read after incremental nights equals the read a
       null,
       null,
     ]);
+    plansSkipped += (fast.run.stats as Record<string, number>).plansSkipped!;
+    expect((full.run.stats as Record<string, number>).plansSkipped).toBe(0);
     const [read, expected] = [await reads(incremental, world, day), await reads(reference, world, day)];
     expect(read.state, `reads after the night closing ${day}`).toEqual(expected.state);
     expect(read.estimates.length).toBe(expected.estimates.length);
     for (const [i, estimate] of read.estimates.entries()) expect(estimate).toBeCloseTo(expected.estimates[i]!, 6);
   }
+  // Idle learners were carried without being planned again, and read as the full runs planned them.
+  expect(plansSkipped).toBeGreaterThan(0);
   // Every attempt recorded by the last night arrived, late syncs among them.
   const arrived = world.attempts.slice(0, inserted);
   expect(arrived).toEqual(world.attempts.filter((a) => a.recordedAt <= nightAfter(days.at(-1)!)));

@@ -2,7 +2,6 @@
 // (its plan step locks them until the run commits) end at once; their plan adjustments follow the
 // run, each exactly once. The NIGHTLY test is PostgreSQL only: PGlite runs one transaction at a time.
 import { expect, test } from 'vitest';
-import { defaultLearnerModelParameters } from '../../src/domain/learner-model.ts';
 import { runJob } from '../../src/jobs/run.ts';
 import { applyPendingReplans } from '../../src/services/pending-replans.ts';
 import { createTestDatabase, describeOnlyOn } from '../support/database.ts';
@@ -23,8 +22,7 @@ test('a pending session-end replan is applied once, however many appliers run', 
     await db.prisma.pendingReplan.create({
       data: { sessionId, userId: world.alice.userId, planDate: new Date('2026-12-02') },
     });
-    const model = defaultLearnerModelParameters;
-    const left = await Promise.all([1, 2, 3].map(() => applyPendingReplans(db, null, model)));
+    const left = await Promise.all([1, 2, 3].map(() => applyPendingReplans(db, null)));
     expect(left).toEqual([0, 0, 0]);
     expect(await db.prisma.pendingReplan.count()).toBe(0);
     const adjustments = await db.prisma.planAdjustment.findMany({ where: { sessionId } });

@@ -11,13 +11,16 @@
 //     that order: those recordAttempt marked (an attempt older than their state, or history from
 //     before their state existed) and those with attempts the write path never saw (imported: no
 //     masteryAfter). In chunks of learners: lock their state rows, read their attempts (one
-//     statement), replay with updateAfterAttempt, write the states back (one statement). A learner
-//     whose attempt arrives during the run waits for the lock, then applies it on the replayed state.
+//     statement), replay with updateAfterAttempt, write the states back (one statement), each skill
+//     with its plan mastery: the estimate right after the last attempt that moved it, as recordAttempt
+//     stores it (masteryAfter). A learner whose attempt arrives during the run waits for the lock,
+//     then applies it on the replayed state.
 
 import type { Transaction } from '../../db/types.ts';
 import {
   type AttemptAggregate,
   answerAfter,
+  estimate,
   type LearnerAbility,
   type LearnerModelParameters,
   newLearnerAbility,
@@ -259,10 +262,17 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
     {
       learner: LearnerAbility;
       skills: Map<string, SkillState>;
+      /** The ability and instant of each skill's last update: its plan mastery is the estimate then. */
+      lastUpdate: Map<string, { learner: LearnerAbility; atMs: number }>;
       answers: Map<string, PreviousAnswer>;
       at: number | null;
     }
-  >(userIds.map((id) => [id, { learner: newLearnerAbility(), skills: new Map(), answers: new Map(), at: null }]));
+  >(
+    userIds.map((id) => [
+      id,
+      { learner: newLearnerAbility(), skills: new Map(), lastUpdate: new Map(), answers: new Map(), at: null },
+    ]),
+  );
   for (const [
     userId,
     questionId,
@@ -290,6 +300,7 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
     state.answers.set(questionId, answerAfter(state.answers.get(questionId) ?? null, credit, atMs));
     state.learner = update.learner;
     state.skills.set(subcategory, update.skill);
+    state.lastUpdate.set(subcategory, { learner: update.learner, atMs });
     state.at = atMs;
   }
   const learners = [...states].map(([userId, s]) => ({
@@ -300,15 +311,19 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
     at: s.at === null ? null : new Date(s.at).toISOString(),
   }));
   const skills = [...states].flatMap(([userId, s]) =>
-    [...s.skills].map(([subcategory, skill]) => ({
-      u: userId,
-      s: subcategory,
-      theta: skill.theta,
-      attempts: skill.attempts,
-      credit: skill.creditSum,
-      recent: skill.recent,
-      last: skill.lastAttemptAt === null ? null : new Date(skill.lastAttemptAt).toISOString(),
-    })),
+    [...s.skills].map(([subcategory, skill]) => {
+      const last = s.lastUpdate.get(subcategory)!;
+      return {
+        u: userId,
+        s: subcategory,
+        theta: skill.theta,
+        attempts: skill.attempts,
+        credit: skill.creditSum,
+        recent: skill.recent,
+        last: skill.lastAttemptAt === null ? null : new Date(skill.lastAttemptAt).toISOString(),
+        plan: estimate(model, last.learner, skill, priors.of(subcategory), last.atMs),
+      };
+    }),
   );
   // The chunk's states in one statement: learners, their skills, and skills no attempt supports any more.
   await tx.$executeRaw`
@@ -321,15 +336,17 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
       WHERE l.user_id = r.u),
     skills AS (
       SELECT * FROM json_to_recordset(${JSON.stringify(skills)}::json)
-        AS r(u uuid, s text, theta float8, attempts int, credit float8, recent float8, last timestamptz)),
+        AS r(u uuid, s text, theta float8, attempts int, credit float8, recent float8, last timestamptz,
+             plan float8)),
     removed AS (
       DELETE FROM skill_states k WHERE k.user_id = ANY(${userIds}::uuid[])
         AND NOT EXISTS (SELECT 1 FROM skills r WHERE r.u = k.user_id AND r.s = k.subcategory))
     INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, recent, last_attempt_at,
-                                   updated_at)
-    SELECT u, s, theta, attempts, credit, recent, last, now() FROM skills
+                                   updated_at, plan_mastery)
+    SELECT u, s, theta, attempts, credit, recent, last, now(), plan FROM skills
     ON CONFLICT (user_id, subcategory) DO UPDATE
     SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
-        recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at`;
+        recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at,
+        plan_mastery = EXCLUDED.plan_mastery`;
   return attempts.length;
 }

@@ -1,14 +1,21 @@
 // NIGHTLY step 6: tomorrow's plan for every learner active in the last 30 days (SPEC 5), through the
 // same set-based replanLearners the session-end adjustment uses. The plans are for the day after the
 // day the run closes; changes are published once the run has committed.
-// Every active learner is planned, in a full run or not: a plan reads the live estimates as of the
-// run's `at`, and they forget with every hour, so no learner's inputs stay the same from one night to
-// the next. What the night saves is the writing: on the newest night, a plan that comes out as the day
-// before's is carried over (no version, nothing published; docs/nightly-incremental.md), and the carry
-// of a learner no longer planned ends the day before.
+// A plan is made from what the learner has shown, not from the clock (docs/nightly-incremental.md):
+// its mastery is the estimate right after the learner's last attempt in the subcategory, and the
+// clock enters only through review (7+ days since practice). So on the newest night only the
+// learners whose inputs may have moved since the day before's plan are planned again (selectReplans);
+// every other active learner keeps that plan, carried over in SQL (carryVersions), which is what
+// planning them again would give. A full run, a night whose day before was not planned by a newest
+// night, or a bank whose importance moved plans everyone. A planned plan that comes out as the day
+// before's is carried too (no version, nothing published), and the carry of a learner no longer
+// planned ends the day before.
 import { addDays, dateString } from '../../domain/calendar.ts';
+import { planDefaults } from '../../domain/plan.ts';
+import { Prisma } from '../../generated/prisma/client.ts';
 import { publishPlanChanges } from '../../pubsub.ts';
-import { replanWithCarries } from '../../services/plans.ts';
+import { recordedBeforeAnsweredSlack } from '../../services/learning-patterns.ts';
+import { bankImportance, replanWithCarries } from '../../services/plans.ts';
 import type { RunContext, StepStats } from '../context.ts';
 import { activeLearnerIds } from './active-learners.ts';
 import { refreshStaleStatistics } from './table-statistics.ts';
@@ -17,7 +24,7 @@ import { refreshStaleStatistics } from './table-statistics.ts';
 export const planActiveDays = 30;
 
 /** What replanLearners looks up by `user_id = ANY(chunk)` (src/services/plans.ts). */
-const tablesReadPerChunk = ['masteries', 'skill_states', 'learner_states'];
+const tablesReadPerChunk = ['masteries', 'skill_states'];
 
 export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
   const analysed = await refreshStaleStatistics(ctx, tablesReadPerChunk);
@@ -31,12 +38,18 @@ export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
     { planned: Date | null },
   ];
   const newest = planned === null || dateString(planned) < planDate;
+  const bank = await recordPlanNight(ctx, planDate, newest);
+  const { replan, keep } =
+    newest && !ctx.full && bank.previousAt !== null && bank.same
+      ? await selectReplans(ctx, learners, planDate, bank.previousAt)
+      : { replan: learners, keep: [] };
   const { changes, carried } = await replanWithCarries(
     ctx.tx,
-    learners.map((userId) => ({ userId, planDate })),
+    replan.map((userId) => ({ userId, planDate })),
     'NIGHTLY',
-    { now: ctx.at, learnerModel: ctx.config.learnerModel, carry: newest },
+    { now: ctx.at, carry: newest },
   );
+  if (keep.length > 0) await carryVersions(ctx, keep, planDate);
   // A learner no longer planned keeps their carried days up to the last day a night planned.
   const carriesEnded =
     newest && planned
@@ -48,11 +61,142 @@ export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
   ctx.afterCommit(() => {
     if (ctx.pubsub) publishPlanChanges(ctx.pubsub, changes);
   });
+  const skipped = learners.length - replan.length;
   return {
     learnersPlanned: learners.length,
+    plansSkipped: skipped,
     plansChanged: changes.length,
-    plansCarried: carried,
+    plansCarried: carried + skipped,
     carriesEnded,
     ...(analysed.length > 0 ? { planTablesAnalysed: analysed.length } : {}),
   };
+}
+
+/**
+ * Records what the newest night plans its day with (plan_nights: its `at` and the bank), and tells
+ * whether the day before was planned by a newest night (its `at`, else null) with the same bank.
+ * A backfill removes its day's row instead: the next night then plans everyone, since the day's
+ * plans were made as of another instant.
+ */
+async function recordPlanNight(
+  ctx: RunContext,
+  planDate: string,
+  newest: boolean,
+): Promise<{ previousAt: Date | null; same: boolean }> {
+  const dayBefore = addDays(planDate, -1);
+  // The bank as plans see it, and which question is in which subcategory: moving a question moves
+  // every learner's last practice per subcategory without an attempt.
+  const bank = Prisma.sql`json_build_array(${bankImportance},
+    (SELECT md5(coalesce(string_agg(id::text || ':' || subcategory, ',' ORDER BY id), '')) FROM questions))`;
+  const [row] = await ctx.tx.$queryRaw<{ previous_at: Date | null; same: boolean }[]>`
+    SELECT p.at AS previous_at, p.bank::jsonb = ${bank}::jsonb AS same
+    FROM (SELECT 1) one LEFT JOIN plan_nights p ON p.plan_date = ${dayBefore}::date`;
+  if (newest) {
+    await ctx.tx.$executeRaw`
+      WITH old AS (DELETE FROM plan_nights WHERE plan_date < ${dayBefore}::date)
+      INSERT INTO plan_nights (plan_date, at, bank) VALUES (${planDate}::date, ${ctx.at}::timestamptz, ${bank})
+      ON CONFLICT (plan_date) DO UPDATE SET at = EXCLUDED.at, bank = EXCLUDED.bank`;
+  } else {
+    await ctx.tx.$executeRaw`DELETE FROM plan_nights WHERE plan_date = ${planDate}::date`;
+  }
+  return { previousAt: row?.previous_at ?? null, same: row?.same ?? false };
+}
+
+/**
+ * Of the active learners, those whose plan for planDate may differ from their day before's plan
+ * (`replan`), and those who keep it with the day before a version (`keep`: carried over from it).
+ * The rest keep it through their open carry, which extends by itself. Planned again are the learners
+ *  - with an attempt recorded since the previous run's watermark (late syncs, the replay, and
+ *    attempts recorded after the window that the plans already read);
+ *  - with a subcategory whose last practice falls due for review between the previous night's `at`
+ *    and this one's (floor(days) reaching reviewAfterDays);
+ *  - with a nightly score in a subcategory without a plan mastery (the score moves every night);
+ *  - whose day has a version already (a session ended since), whose day before was adjusted at a
+ *    session's end (its session accuracy is no input of a nightly plan), has no plan or only a closed
+ *    carry, or whose day before's targets do not add up to their budget (the budget changed).
+ */
+async function selectReplans(
+  ctx: RunContext,
+  learners: readonly string[],
+  planDate: string,
+  previousAt: Date,
+): Promise<{ replan: string[]; keep: string[] }> {
+  const dayBefore = addDays(planDate, -1);
+  const review = Prisma.sql`${planDefaults.reviewAfterDays}::int * interval '1 day'`;
+  const slack = Prisma.sql`${recordedBeforeAnsweredSlack}::interval`;
+  // Set-based: the day before's versions (as many as the last night wrote) and the open carries are
+  // joined to the learners, so no learner costs an index lookup of their own; only a version's units
+  // are read (for their targets' total), a carry keeps its total.
+  const rows = await ctx.tx.$queryRaw<{ id: string; replan: boolean }[]>`
+    WITH recent AS (
+      SELECT DISTINCT a.user_id FROM attempts a
+      WHERE a.recorded_at > COALESCE(${ctx.windowStart}::timestamptz, '-infinity')),
+    due AS (
+      SELECT DISTINCT a.user_id, q.subcategory FROM attempts a JOIN questions q ON q.id = a.question_id
+      WHERE a.recorded_at > ${previousAt}::timestamptz - ${review} - ${slack}
+        AND COALESCE(a.answered_at, a.recorded_at) > ${previousAt}::timestamptz - ${review}
+        AND COALESCE(a.answered_at, a.recorded_at) <= ${ctx.at}::timestamptz - ${review}),
+    crossed AS (
+      SELECT DISTINCT d.user_id FROM due d
+      WHERE NOT EXISTS (
+        SELECT 1 FROM attempts b JOIN questions q ON q.id = b.question_id
+        WHERE b.user_id = d.user_id AND q.subcategory = d.subcategory
+          AND b.recorded_at > ${ctx.at}::timestamptz - ${review} - ${slack}
+          AND COALESCE(b.answered_at, b.recorded_at) > ${ctx.at}::timestamptz - ${review})),
+    unscored AS (
+      SELECT DISTINCT m.user_id FROM masteries m
+      WHERE NOT EXISTS (SELECT 1 FROM skill_states k WHERE k.user_id = m.user_id AND k.subcategory = m.subcategory
+                          AND k.plan_mastery IS NOT NULL)),
+    adjusted AS (
+      SELECT DISTINCT a.user_id FROM plan_adjustments a
+      WHERE (a.plan_date = ${dayBefore}::date AND a.trigger = 'SESSION_END') OR a.plan_date = ${planDate}::date),
+    versions AS (
+      SELECT DISTINCT ON (a.user_id) a.user_id, a.after FROM plan_adjustments a
+      WHERE a.plan_date = ${dayBefore}::date ORDER BY a.user_id, a.version DESC),
+    carries AS (
+      SELECT c.user_id, c.target_total, c.through_date FROM plan_carries c
+      WHERE c.from_date <= ${dayBefore}::date AND (c.through_date IS NULL OR c.through_date >= ${dayBefore}::date)),
+    decided AS MATERIALIZED (
+      SELECT l.id, v.user_id IS NOT NULL AS versioned,
+             l.id IN (SELECT user_id FROM recent) OR l.id IN (SELECT user_id FROM crossed)
+             OR l.id IN (SELECT user_id FROM unscored) OR l.id IN (SELECT user_id FROM adjusted)
+             OR (v.user_id IS NULL AND (c.user_id IS NULL OR c.through_date IS NOT NULL))
+             OR u.daily_question_budget <> CASE
+                  WHEN v.user_id IS NULL THEN c.target_total
+                  ELSE (SELECT coalesce(sum((e->>'targetQuestions')::int), 0) FROM json_array_elements(v.after) e)
+                END AS replan
+      FROM unnest(${learners}::uuid[]) AS l(id) JOIN users u ON u.id = l.id
+      LEFT JOIN versions v ON v.user_id = l.id
+      LEFT JOIN carries c ON v.user_id IS NULL AND c.user_id = l.id)
+    SELECT id::text, replan FROM decided WHERE replan OR versioned ORDER BY id`;
+  return {
+    replan: rows.filter((r) => r.replan).map((r) => r.id),
+    keep: rows.filter((r) => !r.replan).map((r) => r.id),
+  };
+}
+
+/**
+ * These learners' day before is a version they keep: a carry starts at planDate with its units, every
+ * unit PENDING (as startCarries writes the plan a replan finds unchanged), and their open carry ends
+ * the day before. One statement.
+ */
+async function carryVersions(ctx: RunContext, userIds: readonly string[], planDate: string): Promise<void> {
+  const dayBefore = addDays(planDate, -1);
+  // The statuses (PENDING, DONE, SKIPPED) reset in the text: versions are JSON.stringify's output (no
+  // spaces), and no other string of theirs holds a quote.
+  await ctx.tx.$executeRaw`
+    WITH kept AS (SELECT l.id FROM unnest(${userIds}::uuid[]) AS l(id)),
+    ended AS (
+      UPDATE plan_carries c SET through_date = ${dayBefore}::date FROM kept l
+      WHERE c.user_id = l.id AND c.through_date IS NULL AND c.from_date < ${planDate}::date)
+    INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total)
+    SELECT l.id, ${planDate}::date, NULL,
+           replace(replace(v.after::text, '"status":"DONE"', '"status":"PENDING"'),
+                   '"status":"SKIPPED"', '"status":"PENDING"')::json,
+           (SELECT coalesce(sum((e->>'targetQuestions')::int), 0) FROM json_array_elements(v.after) e)
+    FROM kept l
+    JOIN (SELECT DISTINCT ON (a.user_id) a.user_id, a.after FROM plan_adjustments a
+          WHERE a.plan_date = ${dayBefore}::date ORDER BY a.user_id, a.version DESC) v ON v.user_id = l.id
+    ON CONFLICT (user_id, from_date) DO UPDATE
+    SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total`;
 }
