@@ -5,7 +5,7 @@
 // the key of mastery_history), so a chunk written before is skipped as present and an interrupted
 // import, started again, goes on where it stopped.
 import { answerKey } from '../domain/grading.ts';
-import { type AttemptRow, insertAttemptRows, type SqlRunner } from '../services/attempt-batches.ts';
+import type { SqlRunner } from '../services/attempt-batches.ts';
 import type { ImportConnection } from './connection.ts';
 import type {
   AttemptRecord,
@@ -170,25 +170,21 @@ async function presentBySourceKey(
   return new Set(rows.map((r) => r.i));
 }
 
-export const presentAttempts = (conn: ImportConnection, source: string, records: SourceRecord[], keys: KeyMaps) =>
-  presentBySourceKey(
-    conn,
-    `SELECT t.i FROM unnest($1::int[], $2::uuid[], $3::text[]) AS t(i, u, k)
-     CROSS JOIN LATERAL (SELECT FROM attempts e WHERE e.user_id = t.u AND e.client_attempt_id = t.k LIMIT 1) e`,
-    source,
-    records,
-    keys,
-  );
+/** presentBySourceKey over `table`, whose source key is `keyColumn` (unique with user_id). */
+const presentIn =
+  (table: 'attempts' | 'sessions', keyColumn: string) =>
+  (conn: ImportConnection, source: string, records: SourceRecord[], keys: KeyMaps) =>
+    presentBySourceKey(
+      conn,
+      `SELECT t.i FROM unnest($1::int[], $2::uuid[], $3::text[]) AS t(i, u, k)
+       CROSS JOIN LATERAL (SELECT FROM ${table} e WHERE e.user_id = t.u AND e.${keyColumn} = t.k LIMIT 1) e`,
+      source,
+      records,
+      keys,
+    );
 
-export const presentSessions = (conn: ImportConnection, source: string, records: SourceRecord[], keys: KeyMaps) =>
-  presentBySourceKey(
-    conn,
-    `SELECT t.i FROM unnest($1::int[], $2::uuid[], $3::text[]) AS t(i, u, k)
-     CROSS JOIN LATERAL (SELECT FROM sessions s WHERE s.user_id = t.u AND s.client_session_id = t.k LIMIT 1) s`,
-    source,
-    records,
-    keys,
-  );
+export const presentAttempts = presentIn('attempts', 'client_attempt_id');
+export const presentSessions = presentIn('sessions', 'client_session_id');
 
 const notImportedUser = (id: string) => `user_id ${id} is not an imported user (is it in users.csv?)`;
 
@@ -324,8 +320,9 @@ const sessionOf = `CASE WHEN f.context = 'SESSION' THEN
    WHERE s.user_id = f.user_id AND s.started_at <= f.created_at AND (s.ended_at IS NULL OR s.ended_at >= f.created_at)
    ORDER BY s.started_at DESC LIMIT 1) END`;
 
-const insertColumns = `INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, options, user_answer,
-                                             correct, time_sec, hint_used, answered_at, recorded_at, client_attempt_id)
+const insertColumns = `INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, options,
+                                             user_answer, correct, time_sec, hint_used, answered_at, recorded_at,
+                                             client_attempt_id)
   SELECT f.user_id, f.question_id, ${sessionOf}, f.attempt_no, f.context, f.options, f.user_answer, f.correct,
          f.time_sec, f.hint_used, f.created_at, f.created_at, f.client_attempt_id`;
 
@@ -401,22 +398,6 @@ async function insertStagedAttempts(conn: ImportConnection): Promise<AttemptsWri
 }
 
 const uniqueViolation = '23505';
-
-/** Inserts a batch and tells the rows it did not insert apart: stored before, or numbered like another attempt. */
-export async function insertAndSort(run: SqlRunner, rows: AttemptRow[]) {
-  const inserted = await insertAttemptRows(run, rows);
-  const insertedIndexes = new Set(inserted.map((a) => a.index));
-  const missing = rows.map((row, index) => ({ row, index })).filter(({ index }) => !insertedIndexes.has(index));
-  if (missing.length === 0) return { inserted, present: 0, taken: [] as number[] };
-  const stored = await run<{ key: string }>(
-    `SELECT a.user_id::text || '/' || a.client_attempt_id AS key FROM attempts a
-     JOIN unnest($1::uuid[], $2::text[]) AS t(u, c) ON a.user_id = t.u AND a.client_attempt_id = t.c`,
-    [missing.map((m) => m.row.userId), missing.map((m) => m.row.clientAttemptId)],
-  );
-  const storedKeys = new Set(stored.map((s) => s.key));
-  const taken = missing.filter((m) => !storedKeys.has(`${m.row.userId}/${m.row.clientAttemptId}`)).map((m) => m.index);
-  return { inserted, present: missing.length - taken.length, taken };
-}
 
 /**
  * MasteryHistory points of the existing system, marked imported: they stay the record of their day

@@ -81,7 +81,7 @@ export interface ImportReport {
 /** A chunk's records mapped to rows (refusals by the record's index), then written. */
 interface Loader {
   /** Maps the records, but those of `present` (counted as present, not mapped). */
-  map(records: SourceRecord[], timezone: string, present?: ReadonlySet<number>): MappedChunk;
+  map(records: SourceRecord[], timezone: string, present?: ReadonlySet<number>): Promise<MappedChunk>;
   write(conn: ImportConnection, source: string, mapped: MappedChunk, keys: KeyMaps): Promise<LoadedChunk>;
   /** The records stored before (their indexes) in `table`, by one query: for tables large enough to be worth it. */
   present?: {
@@ -101,6 +101,14 @@ interface MappedChunk {
 
 type LoadedChunk = ChunkResult & { unlinked?: number };
 
+/**
+ * Records mapped between two turns of the event loop. The next chunk is mapped while the database
+ * writes this one: mapped at once (200 ms for 10,000 attempts), it held every reply of the write's
+ * statements until it was done, and the database waited.
+ */
+const mapSlice = 500;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Maps every record of a chunk, then writes the good ones; refusals carry the record's index. */
 function loader<T>(
   map: (record: SourceRecord, timezone: string) => T,
@@ -109,9 +117,10 @@ function loader<T>(
 ): Loader {
   return {
     ...(present ? { present } : {}),
-    map(records, timezone, present) {
+    async map(records, timezone, present) {
       const mapped: MappedChunk = { rows: [], indexes: [], refused: [], present: present?.size ?? 0 };
       for (const [index, record] of records.entries()) {
+        if (index % mapSlice === mapSlice - 1) await nextTurn();
         if (present?.has(index)) continue;
         try {
           mapped.rows.push(map(record, timezone));
@@ -160,7 +169,7 @@ async function* mappedChunks(table: SourceTable, loader: Loader, chunkSize: numb
       chunk,
       mapped: lazy
         ? null
-        : loader.map(
+        : await loader.map(
             chunk.items.map((i) => i.record),
             timezone,
           ),
@@ -201,7 +210,7 @@ export async function importTables(
           let mapped = item.mapped;
           if (!mapped) {
             const records = chunk.items.map((i) => i.record);
-            mapped = loader.map(records, timezone, await checkPresent!(conn, source, records, keys));
+            mapped = await loader.map(records, timezone, await checkPresent!(conn, source, records, keys));
           }
           const result = await loader.write(conn, source, mapped, keys);
           counts.imported += result.imported;
