@@ -1,7 +1,7 @@
 // The import end to end on a seeded export of the existing system: counts and session links, a
 // second import that writes nothing, a corrupt row reported with its line, an interrupted import
 // that resumes, the existing system's PostgreSQL read directly, and an xAPI round trip.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -123,6 +123,21 @@ describe('import of the existing system’s CSV files', () => {
     const report = await importTables(db, csvDirectory(path.join(dir, 'export')));
     for (const table of Object.values(report.tables)) expect(table.imported).toBe(0);
     expect(report.tables.attempts).toMatchObject({ present: attempts.length, refused: 0 });
+    expect(await counts(db)).toEqual(before);
+  }, 180_000);
+
+  test('a record stored before is present without being mapped again, even one that would be refused now', async () => {
+    const changed = path.join(dir, 'changed');
+    await cp(path.join(dir, 'export'), changed, { recursive: true });
+    const file = path.join(changed, 'attempts.csv');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[4] = lines[4]!.replace(',session,', ',homework,');
+    expect(lines[4]).toContain(',homework,');
+    await writeFile(file, lines.join('\n'));
+    const before = await counts(db);
+    const report = await importTables(db, csvDirectory(changed), { chunkSize: 40 });
+    expect(report.refusals).toEqual([]);
+    expect(report.tables.attempts).toMatchObject({ imported: 0, present: attempts.length, refused: 0 });
     expect(await counts(db)).toEqual(before);
   }, 180_000);
 
