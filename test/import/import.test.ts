@@ -373,4 +373,30 @@ describe('xAPI', () => {
     const again = await importTables(target, xapiFile(file));
     expect(again.tables.statements).toMatchObject({ imported: 0, present: attempts.length, skipped: 1 });
   }, 180_000);
+
+  test('a statement the database refuses while copying is refused alone with its line', async () => {
+    const file = path.join(dir, 'statements-nul.jsonl');
+    let text = '';
+    await exportXapi(
+      db,
+      { from: null, to: null },
+      new Writable({
+        write(chunk, _encoding, done) {
+          text += chunk.toString();
+          done();
+        },
+      }),
+    );
+    const lines = text.trimEnd().split('\n').slice(0, 3);
+    const statement = JSON.parse(lines[1]!);
+    statement.result.response = 'a\u0000b'; // a NUL character: text cannot hold it
+    lines[1] = JSON.stringify(statement);
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const target = await freshDatabase();
+    const report = await importTables(target, xapiFile(file));
+    expect(report.refusals.map((r) => r.line)).toEqual([2]);
+    expect(report.refusals[0]!.reason).toMatch(/: invalid byte sequence for encoding "UTF8": 0x00/);
+    expect(report.tables.statements).toMatchObject({ imported: 2, refused: 1 });
+    expect(await target.prisma.attempt.count()).toBe(2);
+  }, 180_000);
 });
