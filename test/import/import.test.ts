@@ -326,20 +326,26 @@ describeOnlyOn('postgres', 'import from the existing system’s PostgreSQL', () 
   }, 180_000);
 });
 
+/** The attempt log of `db` as xAPI statements (JSON lines), and how many. */
+async function exportedStatements(): Promise<{ text: string; written: number }> {
+  let text = '';
+  const written = await exportXapi(
+    db,
+    { from: null, to: null },
+    new Writable({
+      write(chunk, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    }),
+  );
+  return { text, written };
+}
+
 describe('xAPI', () => {
   test('export, then import into an empty database, reproduces the attempts', async () => {
     const file = path.join(dir, 'statements.jsonl');
-    let text = '';
-    const written = await exportXapi(
-      db,
-      { from: null, to: null },
-      new Writable({
-        write(chunk, _encoding, done) {
-          text += chunk.toString();
-          done();
-        },
-      }),
-    );
+    const { text, written } = await exportedStatements();
     expect(written).toBe(attempts.length);
     // A statement of another verb is counted and skipped.
     const completed = JSON.parse(text.split('\n')[0]!);
@@ -376,17 +382,7 @@ describe('xAPI', () => {
 
   test('a statement the database refuses while copying is refused alone with its line', async () => {
     const file = path.join(dir, 'statements-nul.jsonl');
-    let text = '';
-    await exportXapi(
-      db,
-      { from: null, to: null },
-      new Writable({
-        write(chunk, _encoding, done) {
-          text += chunk.toString();
-          done();
-        },
-      }),
-    );
+    const { text } = await exportedStatements();
     const lines = text.trimEnd().split('\n').slice(0, 3);
     const statement = JSON.parse(lines[1]!);
     statement.result.response = 'a\u0000b'; // a NUL character: text cannot hold it
