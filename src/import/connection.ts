@@ -25,7 +25,10 @@ export async function importConnection(db: Database): Promise<ImportConnection> 
       // A chunk's joins and sorts (tens of MB at 20,000 rows) in memory rather than in temporary files.
       // PGlite keeps its default: its memory, once grown, stays the process's.
       // No JIT: compiling a chunk's statement cost more (55 ms at 20,000 rows) than it saved.
-      if (db.kind === 'postgres') await connection.exec("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off");
+      // No wait for the WAL's flush at commit: a crash loses at most the last transactions, which an import
+      // or rebuild started again writes again (an import resumes at the first chunk not present).
+      if (db.kind === 'postgres')
+        await connection.exec("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL synchronous_commit = off");
       try {
         const result = await work();
         await connection.exec('COMMIT');

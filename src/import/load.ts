@@ -5,9 +5,16 @@
 // the key of mastery_history), so a chunk written before is skipped as present and an interrupted
 // import, started again, goes on where it stopped.
 import { answerKey } from '../domain/grading.ts';
-import { type AttemptRow, insertAttemptRows, type SqlRunner } from '../services/attempt-batches.ts';
+import type { SqlRunner } from '../services/attempt-batches.ts';
 import type { ImportConnection } from './connection.ts';
-import type { AttemptRecord, MasteryHistoryRecord, QuestionRecord, SessionRecord, UserRecord } from './records.ts';
+import type {
+  AttemptRecord,
+  MasteryHistoryRecord,
+  QuestionRecord,
+  SessionRecord,
+  SourceRecord,
+  UserRecord,
+} from './records.ts';
 import { type StagedRow, type StageTable, stageRows } from './stage.ts';
 
 export interface ChunkResult {
@@ -134,6 +141,51 @@ export async function loadQuestions(
   return { imported: fresh.length, present: rows.length - fresh.length, refused: [] };
 }
 
+/**
+ * The records of a chunk stored before, by their source id, in one statement (an index probe per
+ * record, LATERAL … LIMIT 1 so that the planner never hashes the table): a second import, or one
+ * resumed, maps and writes none of them. Records whose learner is
+ * not imported, or without an id, cannot be present; they go through the mapping, which refuses them.
+ */
+async function presentBySourceKey(
+  conn: ImportConnection,
+  sql: string,
+  source: string,
+  records: readonly SourceRecord[],
+  keys: KeyMaps,
+): Promise<Set<number>> {
+  const indexes: number[] = [];
+  const userIds: string[] = [];
+  const sourceKeys: string[] = [];
+  for (const [index, record] of records.entries()) {
+    const id = record.id?.trim();
+    const userId = keys.users.get(record.user_id?.trim() ?? '');
+    if (!id || !userId) continue;
+    indexes.push(index);
+    userIds.push(userId);
+    sourceKeys.push(sourceKey(source, id));
+  }
+  if (indexes.length === 0) return new Set();
+  const rows = await conn.run<{ i: number }>(sql, [indexes, userIds, sourceKeys]);
+  return new Set(rows.map((r) => r.i));
+}
+
+/** presentBySourceKey over `table`, whose source key is `keyColumn` (unique with user_id). */
+const presentIn =
+  (table: 'attempts' | 'sessions', keyColumn: string) =>
+  (conn: ImportConnection, source: string, records: SourceRecord[], keys: KeyMaps) =>
+    presentBySourceKey(
+      conn,
+      `SELECT t.i FROM unnest($1::int[], $2::uuid[], $3::text[]) AS t(i, u, k)
+       CROSS JOIN LATERAL (SELECT FROM ${table} e WHERE e.user_id = t.u AND e.${keyColumn} = t.k LIMIT 1) e`,
+      source,
+      records,
+      keys,
+    );
+
+export const presentAttempts = presentIn('attempts', 'client_attempt_id');
+export const presentSessions = presentIn('sessions', 'client_session_id');
+
 const notImportedUser = (id: string) => `user_id ${id} is not an imported user (is it in users.csv?)`;
 
 /** Sessions: clientSessionId "<source>:<id>" of their learner. */
@@ -194,6 +246,7 @@ export async function loadAttempts(
   source: string,
   rows: AttemptRecord[],
   keys: KeyMaps,
+  mode: AttemptWriteMode = { optimistic: false },
 ): Promise<ChunkResult & { unlinked: number }> {
   const refused: ChunkResult['refused'] = [];
   const staged: StagedRow[] = [];
@@ -230,7 +283,11 @@ export async function loadAttempts(
   }
   const written = await conn.transaction(async () => {
     const refusedByDatabase = await stageRows(conn, stages.attempts, staged);
-    return { refusedByDatabase, ...(await insertStagedAttempts(conn)) };
+    const all = mode.optimistic ? await insertAllStaged(conn) : null;
+    const written = all ?? (await insertStagedAttempts(conn));
+    // The next chunk is likely like this one: optimistic again when this one had nothing to leave out.
+    mode.optimistic = written.imported === staged.length - refusedByDatabase.length;
+    return { refusedByDatabase, ...written };
   });
   refused.push(...written.refusedByDatabase);
   for (const index of written.taken)
@@ -247,6 +304,55 @@ export async function loadAttempts(
 }
 
 /**
+ * How a chunk's attempts are written. `optimistic`: by one plain INSERT of every staged row, which the
+ * unique indexes check as they take each entry; a row present or numbered like another attempt fails
+ * it, and the chunk is written again by the checking statement. A first load, or an import of new
+ * rows, writes all its rows: the checks of the checking statement (two index probes per row, each
+ * reading the heap while the table's visibility map is not set) would cost a third of the statement.
+ */
+export interface AttemptWriteMode {
+  optimistic: boolean;
+}
+
+/** The learner's session holding the attempt's time (of two, the later-started), for `f`, a staged row. */
+const sessionOf = `CASE WHEN f.context = 'SESSION' THEN
+  (SELECT s.id FROM sessions s
+   WHERE s.user_id = f.user_id AND s.started_at <= f.created_at AND (s.ended_at IS NULL OR s.ended_at >= f.created_at)
+   ORDER BY s.started_at DESC LIMIT 1) END`;
+
+const insertColumns = `INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, options,
+                                             user_answer, correct, time_sec, hint_used, answered_at, recorded_at,
+                                             client_attempt_id)
+  SELECT f.user_id, f.question_id, ${sessionOf}, f.attempt_no, f.context, f.options, f.user_answer, f.correct,
+         f.time_sec, f.hint_used, f.created_at, f.created_at, f.client_attempt_id`;
+
+interface AttemptsWritten {
+  imported: number;
+  unlinked: number;
+  taken: number[];
+}
+
+/** Every staged row, inserted; a row the unique indexes refuse fails the statement (rolled back to its savepoint). */
+async function insertAllStaged(conn: ImportConnection): Promise<AttemptsWritten | null> {
+  await conn.run('SAVEPOINT insert_all', []);
+  try {
+    const [result] = await conn.run<{ imported: number; unlinked: number }>(
+      `WITH inserted AS (${insertColumns} FROM stage_attempts f RETURNING context, session_id)
+       SELECT count(*)::int AS imported,
+              (count(*) FILTER (WHERE context = 'SESSION' AND session_id IS NULL))::int AS unlinked
+       FROM inserted`,
+      [],
+    );
+    await conn.run('RELEASE SAVEPOINT insert_all', []);
+    return { ...result!, taken: [] };
+  } catch (error) {
+    if ((error as { code?: string }).code !== uniqueViolation) throw error;
+    await conn.run('ROLLBACK TO SAVEPOINT insert_all', []);
+    return null;
+  }
+}
+
+/**
  * The staged attempts not stored before, in one statement: a row is present when its learner has its
  * clientAttemptId already, and refused as taken when its number is another attempt's (stored, or an
  * earlier row of the chunk). Both are anti-joins on the unique indexes, so the insert needs no ON
@@ -254,11 +360,11 @@ export async function loadAttempts(
  * same rows reads the indexes and writes nothing. A learner's live attempt committed between the
  * anti-join and the insert fails the statement: it runs again, and sees it.
  */
-async function insertStagedAttempts(conn: ImportConnection) {
+async function insertStagedAttempts(conn: ImportConnection): Promise<AttemptsWritten> {
   for (let tries = 1; ; tries++) {
     await conn.run('SAVEPOINT insert_attempts', []);
     try {
-      const [result] = await conn.run<{ imported: number; unlinked: number; taken: number[] }>(
+      const [result] = await conn.run<AttemptsWritten>(
         // Each check a probe of a unique index per row (LATERAL … LIMIT 1): as a plain EXISTS beside the
         // window the planner hashed the whole attempts table for every chunk, a cost that grew with it.
         `WITH fresh AS (
@@ -276,24 +382,7 @@ async function insertStagedAttempts(conn: ImportConnection) {
                               LIMIT 1) n ON true
            WHERE p.present IS NULL
          ),
-         linked AS (
-           SELECT f.ord, s.id
-           FROM fresh f
-           CROSS JOIN LATERAL (SELECT s.id FROM sessions s
-                               WHERE s.user_id = f.user_id AND s.started_at <= f.created_at
-                                 AND (s.ended_at IS NULL OR s.ended_at >= f.created_at)
-                               ORDER BY s.started_at DESC LIMIT 1) s
-           WHERE f.context = 'SESSION' AND NOT f.taken
-         ),
-         inserted AS (
-           INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, options, user_answer, correct,
-                                 time_sec, hint_used, answered_at, recorded_at, client_attempt_id)
-           SELECT f.user_id, f.question_id, l.id, f.attempt_no, f.context, f.options, f.user_answer, f.correct,
-                  f.time_sec, f.hint_used, f.created_at, f.created_at, f.client_attempt_id
-           FROM fresh f LEFT JOIN linked l ON l.ord = f.ord
-           WHERE NOT f.taken
-           RETURNING context, session_id
-         )
+         inserted AS (${insertColumns} FROM fresh f WHERE NOT f.taken RETURNING context, session_id)
          SELECT (SELECT count(*)::int FROM inserted) AS imported,
                 (SELECT count(*)::int FROM inserted WHERE context = 'SESSION' AND session_id IS NULL) AS unlinked,
                 ARRAY(SELECT ord FROM fresh WHERE taken ORDER BY ord) AS taken`,
@@ -309,22 +398,6 @@ async function insertStagedAttempts(conn: ImportConnection) {
 }
 
 const uniqueViolation = '23505';
-
-/** Inserts a batch and tells the rows it did not insert apart: stored before, or numbered like another attempt. */
-export async function insertAndSort(run: SqlRunner, rows: AttemptRow[]) {
-  const inserted = await insertAttemptRows(run, rows);
-  const insertedIndexes = new Set(inserted.map((a) => a.index));
-  const missing = rows.map((row, index) => ({ row, index })).filter(({ index }) => !insertedIndexes.has(index));
-  if (missing.length === 0) return { inserted, present: 0, taken: [] as number[] };
-  const stored = await run<{ key: string }>(
-    `SELECT a.user_id::text || '/' || a.client_attempt_id AS key FROM attempts a
-     JOIN unnest($1::uuid[], $2::text[]) AS t(u, c) ON a.user_id = t.u AND a.client_attempt_id = t.c`,
-    [missing.map((m) => m.row.userId), missing.map((m) => m.row.clientAttemptId)],
-  );
-  const storedKeys = new Set(stored.map((s) => s.key));
-  const taken = missing.filter((m) => !storedKeys.has(`${m.row.userId}/${m.row.clientAttemptId}`)).map((m) => m.index);
-  return { inserted, present: missing.length - taken.length, taken };
-}
 
 /**
  * MasteryHistory points of the existing system, marked imported: they stay the record of their day

@@ -1,10 +1,17 @@
 // Writing a chunk of xAPI statements (xapi.ts) in one transaction: their learners and questions found
-// or created, the sessions of their registrations, then the attempts through insertAttemptRows with
-// clientAttemptId "<source>:<statement id>" (a statement imported before is skipped as present).
+// or created, the sessions of their registrations, then the attempts, copied into a staging table and
+// inserted by the statement of importAttempts (insertStagedAttemptRows), with clientAttemptId
+// "<source>:<statement id>" (a statement imported before is skipped as present).
 import { answerKey } from '../domain/grading.ts';
-import type { AttemptRow, SqlRunner } from '../services/attempt-batches.ts';
+import {
+  type AttemptRow,
+  attemptInputColumns,
+  insertStagedAttemptRows,
+  type SqlRunner,
+} from '../services/attempt-batches.ts';
 import type { ImportConnection } from './connection.ts';
-import { type ChunkResult, dedupe, insertAndSort, sourceKey } from './load.ts';
+import { type ChunkResult, dedupe, sourceKey } from './load.ts';
+import { type StageTable, stageRows } from './stage.ts';
 import type { XapiAttempt, XapiRecord } from './xapi.ts';
 
 export async function loadStatements(
@@ -73,14 +80,72 @@ export async function loadStatements(
     }
     const sessions = await registrationSessions(conn.run, batch);
     for (const b of batch) b.row.sessionId = b.registration ? sessions.get(`${b.row.userId}/${b.registration}`)! : null;
-    const { inserted, present, taken } = await insertAndSort(
-      conn.run,
+    const { inserted, present, taken, refusedByDatabase } = await insertAndSort(
+      conn,
       batch.map((b) => b.row),
     );
     for (const i of taken)
       refused.push({ index: batch[i]!.index, reason: 'another attempt took its number: import it again' });
-    return { imported: inserted.length, present, skipped, refused };
+    for (const r of refusedByDatabase) refused.push({ index: batch[r.index]!.index, reason: r.reason });
+    return { imported: inserted, present, skipped, refused };
   });
+}
+
+const stage = {
+  name: 'stage_xapi_attempts',
+  columns: attemptInputColumns.filter(([name]) => name !== 'ord'),
+} satisfies StageTable;
+
+/**
+ * Copies a batch into the staging table and inserts it; tells the rows not inserted apart (by their
+ * index in `rows`): stored before (present), numbered like another attempt (taken), or refused by the
+ * database while copying.
+ */
+async function insertAndSort(conn: ImportConnection, rows: AttemptRow[]) {
+  const refusedByDatabase = await stageRows(
+    conn,
+    stage,
+    rows.map((r, index) => ({
+      index,
+      values: [
+        r.userId,
+        r.questionId,
+        r.sessionId,
+        r.linkSession,
+        r.attemptNo,
+        r.context,
+        r.options === null || r.options === undefined ? null : JSON.stringify(r.options),
+        r.userAnswer,
+        answerKey(r.userAnswer),
+        r.correct,
+        r.timeSec,
+        r.hintUsed,
+        r.answeredAt,
+        r.clientAttemptId,
+      ],
+    })),
+  );
+  const inserted = await insertStagedAttemptRows(conn.run, stage.name);
+  const missing = rows.length - refusedByDatabase.length - inserted.length;
+  if (missing === 0) return { inserted: inserted.length, present: 0, taken: [] as number[], refusedByDatabase };
+  const indexOf = new Map(rows.map((r, i) => [`${r.userId}/${r.clientAttemptId}`, i]));
+  const insertedIndexes = new Set(inserted.map((a) => indexOf.get(`${a.userId}/${a.clientAttemptId}`)!));
+  const refusedIndexes = new Set(refusedByDatabase.map((r) => r.index));
+  // Stored, one probe per staged row (LATERAL … LIMIT 1, never a hash of attempts): present unless just inserted.
+  const stored = await conn.run<{ ord: number }>(
+    `SELECT st.ord FROM ${stage.name} st
+     CROSS JOIN LATERAL (SELECT FROM attempts e
+                         WHERE e.user_id = st.user_id AND e.client_attempt_id = st.client_attempt_id LIMIT 1) e`,
+    [],
+  );
+  const storedIndexes = new Set(stored.map((s) => s.ord));
+  const left = rows.map((_, i) => i).filter((i) => !insertedIndexes.has(i) && !refusedIndexes.has(i));
+  return {
+    inserted: inserted.length,
+    present: left.filter((i) => storedIndexes.has(i)).length,
+    taken: left.filter((i) => !storedIndexes.has(i)),
+    refusedByDatabase,
+  };
 }
 
 const actorKey = (a: XapiAttempt) => a.actor.email ?? a.actor.account!;

@@ -45,19 +45,31 @@ export const prismaRunner =
   <T>(sql: string, params: unknown[]) =>
     tx.$queryRawUnsafe<T[]>(sql, ...params);
 
-const insertSql = `
-    WITH input AS (
-      SELECT * FROM unnest(
-        $1::int[], $2::uuid[], $3::uuid[],
-        $4::uuid[], $5::bool[], $6::int[],
-        $7::text[],
-        $8::text[],
-        $9::text[], $10::text[],
-        $11::bool[], $12::float8[], $13::bool[],
-        $14::timestamptz[], $15::text[]
-      ) AS t(ord, user_id, question_id, session_id, link_session, attempt_no, context, options, user_answer, user_key,
-             correct, time_sec, hint_used, answered_at, client_attempt_id)
-    ),
+/**
+ * The rows' columns as the statement reads them, [name, type]: from parameters (one array each) or from
+ * a table the import stages them in by COPY. `options` is JSON text, `user_key` the answer's answerKey.
+ */
+export const attemptInputColumns = [
+  ['ord', 'int'],
+  ['user_id', 'uuid'],
+  ['question_id', 'uuid'],
+  ['session_id', 'uuid'],
+  ['link_session', 'bool'],
+  ['attempt_no', 'int'],
+  ['context', 'text'],
+  ['options', 'text'],
+  ['user_answer', 'text'],
+  ['user_key', 'text'],
+  ['correct', 'bool'],
+  ['time_sec', 'float8'],
+  ['hint_used', 'bool'],
+  ['answered_at', 'timestamptz'],
+  ['client_attempt_id', 'text'],
+] as const;
+
+/** The insert of the rows `input` selects (the columns of attemptInputColumns, in order). */
+const insertFrom = (input: string) => `
+    WITH input AS (${input}),
     fresh AS (
       SELECT i.*, q.answer_key,
              row_number() OVER (PARTITION BY i.user_id, i.question_id ORDER BY i.answered_at, i.ord) AS nth
@@ -84,6 +96,18 @@ const insertSql = `
     FROM fresh f
     ON CONFLICT DO NOTHING
     RETURNING a.user_id::text AS "userId", a.client_attempt_id AS "clientAttemptId", a.session_id::text AS "sessionId"`;
+
+const insertSql = insertFrom(
+  `SELECT * FROM unnest(${attemptInputColumns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+   AS t(${attemptInputColumns.map(([name]) => name).join(', ')})`,
+);
+
+/** insertAttemptRows for rows staged in `table` (attemptInputColumns); returns the inserted rows' keys. */
+export const insertStagedAttemptRows = (run: SqlRunner, table: string) =>
+  run<{ userId: string; clientAttemptId: string; sessionId: string | null }>(
+    insertFrom(`SELECT ${attemptInputColumns.map(([name]) => name).join(', ')} FROM ${table}`),
+    [],
+  );
 
 /**
  * Inserts the rows that are not stored yet (by learner and clientAttemptId) in one statement and

@@ -46,10 +46,16 @@ export async function recomputeMissingSessionAnalytics(
   for (;;) {
     const written = await db.prisma.$transaction(
       async (tx) => {
+        // The rows' checks as index probes (LATERAL … LIMIT 1): as two NOT EXISTS under an OR each chunk
+        // hashed both tables whole, a cost growing with every chunk written. No JIT: the plan's cost (every
+        // session, should none lack rows) is high enough to compile it, for more time than it runs.
+        if (db.kind === 'postgres') await tx.$executeRawUnsafe('SET LOCAL jit = off');
         const ids = (
           await tx.$queryRaw<{ id: string }[]>`
             SELECT s.id::text AS id FROM sessions s
-            WHERE s.ended_at IS NOT NULL AND s.id > ${after}::uuid AND ${lacksAnalytics}
+            LEFT JOIN LATERAL (SELECT true AS has FROM session_summaries x WHERE x.session_id = s.id LIMIT 1) x ON true
+            LEFT JOIN LATERAL (SELECT true AS has FROM session_analytics y WHERE y.session_id = s.id LIMIT 1) y ON true
+            WHERE s.ended_at IS NOT NULL AND s.id > ${after}::uuid AND (x.has IS NULL OR y.has IS NULL)
             ORDER BY s.id
             LIMIT ${chunkSize}`
         ).map((row) => row.id);

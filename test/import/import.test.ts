@@ -1,7 +1,7 @@
 // The import end to end on a seeded export of the existing system: counts and session links, a
 // second import that writes nothing, a corrupt row reported with its line, an interrupted import
 // that resumes, the existing system's PostgreSQL read directly, and an xAPI round trip.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -123,6 +123,21 @@ describe('import of the existing system’s CSV files', () => {
     const report = await importTables(db, csvDirectory(path.join(dir, 'export')));
     for (const table of Object.values(report.tables)) expect(table.imported).toBe(0);
     expect(report.tables.attempts).toMatchObject({ present: attempts.length, refused: 0 });
+    expect(await counts(db)).toEqual(before);
+  }, 180_000);
+
+  test('a record stored before is present without being mapped again, even one that would be refused now', async () => {
+    const changed = path.join(dir, 'changed');
+    await cp(path.join(dir, 'export'), changed, { recursive: true });
+    const file = path.join(changed, 'attempts.csv');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[4] = lines[4]!.replace(',session,', ',homework,');
+    expect(lines[4]).toContain(',homework,');
+    await writeFile(file, lines.join('\n'));
+    const before = await counts(db);
+    const report = await importTables(db, csvDirectory(changed), { chunkSize: 40 });
+    expect(report.refusals).toEqual([]);
+    expect(report.tables.attempts).toMatchObject({ imported: 0, present: attempts.length, refused: 0 });
     expect(await counts(db)).toEqual(before);
   }, 180_000);
 
@@ -311,20 +326,26 @@ describeOnlyOn('postgres', 'import from the existing system’s PostgreSQL', () 
   }, 180_000);
 });
 
+/** The attempt log of `db` as xAPI statements (JSON lines), and how many. */
+async function exportedStatements(): Promise<{ text: string; written: number }> {
+  let text = '';
+  const written = await exportXapi(
+    db,
+    { from: null, to: null },
+    new Writable({
+      write(chunk, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    }),
+  );
+  return { text, written };
+}
+
 describe('xAPI', () => {
   test('export, then import into an empty database, reproduces the attempts', async () => {
     const file = path.join(dir, 'statements.jsonl');
-    let text = '';
-    const written = await exportXapi(
-      db,
-      { from: null, to: null },
-      new Writable({
-        write(chunk, _encoding, done) {
-          text += chunk.toString();
-          done();
-        },
-      }),
-    );
+    const { text, written } = await exportedStatements();
     expect(written).toBe(attempts.length);
     // A statement of another verb is counted and skipped.
     const completed = JSON.parse(text.split('\n')[0]!);
@@ -357,5 +378,21 @@ describe('xAPI', () => {
     // Once more: nothing new.
     const again = await importTables(target, xapiFile(file));
     expect(again.tables.statements).toMatchObject({ imported: 0, present: attempts.length, skipped: 1 });
+  }, 180_000);
+
+  test('a statement the database refuses while copying is refused alone with its line', async () => {
+    const file = path.join(dir, 'statements-nul.jsonl');
+    const { text } = await exportedStatements();
+    const lines = text.trimEnd().split('\n').slice(0, 3);
+    const statement = JSON.parse(lines[1]!);
+    statement.result.response = 'a\u0000b'; // a NUL character: text cannot hold it
+    lines[1] = JSON.stringify(statement);
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const target = await freshDatabase();
+    const report = await importTables(target, xapiFile(file));
+    expect(report.refusals.map((r) => r.line)).toEqual([2]);
+    expect(report.refusals[0]!.reason).toMatch(/: invalid byte sequence for encoding "UTF8": 0x00/);
+    expect(report.tables.statements).toMatchObject({ imported: 2, refused: 1 });
+    expect(await target.prisma.attempt.count()).toBe(2);
   }, 180_000);
 });
