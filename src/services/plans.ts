@@ -193,7 +193,7 @@ async function startCarries(tx: Transaction, plans: { request: PlanRequest; afte
       user_id: p.request.userId,
       from_date: p.request.planDate,
       units: p.after,
-      target_total: p.after.reduce((total, unit) => total + unit.targetQuestions, 0),
+      target_total: targetTotal(p.after),
     })),
   );
   await tx.$executeRaw`
@@ -219,6 +219,10 @@ export const bankImportance = Prisma.sql`
   (SELECT coalesce(json_agg(json_build_array(subcategory, importance) ORDER BY subcategory), '[]')
    FROM (SELECT subcategory, round(avg(importance_index)::numeric, 9)::float8 AS importance
          FROM questions GROUP BY subcategory) i)`;
+
+/** A plan's questions in all (stored with each version and carry, so NIGHTLY's budget check reads no units). */
+export const targetTotal = (units: readonly UnitSnapshot[]) =>
+  units.reduce((total, unit) => total + unit.targetQuestions, 0);
 
 export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
 
@@ -333,11 +337,13 @@ async function writePlans(
       version: p.version,
       before: p.before,
       after: p.after,
+      target_total: targetTotal(p.after),
     })),
   );
   await tx.$executeRaw`
-    INSERT INTO plan_adjustments (id, user_id, plan_date, version, trigger, session_id, before, after)
-    SELECT r.id, r.user_id, r.plan_date, r.version, ${trigger}::"PlanTrigger", ${sessionId}::uuid, r.before, r.after
+    INSERT INTO plan_adjustments (id, user_id, plan_date, version, trigger, session_id, before, after, target_total)
+    SELECT r.id, r.user_id, r.plan_date, r.version, ${trigger}::"PlanTrigger", ${sessionId}::uuid, r.before, r.after,
+           r.target_total
     FROM json_to_recordset(${rows}::json)
-      AS r(id uuid, user_id uuid, plan_date date, version int, before json, after json)`;
+      AS r(id uuid, user_id uuid, plan_date date, version int, before json, after json, target_total int)`;
 }

@@ -427,6 +427,7 @@ describe('cleanup', () => {
         trigger: 'NIGHTLY',
         before: n === 1 ? [] : units,
         after: units,
+        targetTotal: 10,
         createdAt: at(createdAt),
       }) as const;
     await db.prisma.planAdjustment.createMany({

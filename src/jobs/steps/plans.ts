@@ -125,8 +125,8 @@ async function selectReplans(
   const review = Prisma.sql`${planDefaults.reviewAfterDays}::int * interval '1 day'`;
   const slack = Prisma.sql`${recordedBeforeAnsweredSlack}::interval`;
   // Set-based: the day before's versions (as many as the last night wrote) and the open carries are
-  // joined to the learners, so no learner costs an index lookup of their own; only a version's units
-  // are read (for their targets' total), a carry keeps its total.
+  // joined to the learners, so no learner costs an index lookup of their own; versions and carries
+  // keep their targets' total, so no units are read (nor sorted with the versions).
   const rows = await ctx.tx.$queryRaw<{ id: string; replan: boolean }[]>`
     WITH recent AS (
       SELECT DISTINCT a.user_id FROM attempts a
@@ -151,7 +151,7 @@ async function selectReplans(
       SELECT DISTINCT a.user_id FROM plan_adjustments a
       WHERE (a.plan_date = ${dayBefore}::date AND a.trigger = 'SESSION_END') OR a.plan_date = ${planDate}::date),
     versions AS (
-      SELECT DISTINCT ON (a.user_id) a.user_id, a.after FROM plan_adjustments a
+      SELECT DISTINCT ON (a.user_id) a.user_id, a.target_total FROM plan_adjustments a
       WHERE a.plan_date = ${dayBefore}::date ORDER BY a.user_id, a.version DESC),
     carries AS (
       SELECT c.user_id, c.target_total, c.through_date FROM plan_carries c
@@ -161,10 +161,7 @@ async function selectReplans(
              l.id IN (SELECT user_id FROM recent) OR l.id IN (SELECT user_id FROM crossed)
              OR l.id IN (SELECT user_id FROM unscored) OR l.id IN (SELECT user_id FROM adjusted)
              OR (v.user_id IS NULL AND (c.user_id IS NULL OR c.through_date IS NOT NULL))
-             OR u.daily_question_budget <> CASE
-                  WHEN v.user_id IS NULL THEN c.target_total
-                  ELSE (SELECT coalesce(sum((e->>'targetQuestions')::int), 0) FROM json_array_elements(v.after) e)
-                END AS replan
+             OR u.daily_question_budget <> COALESCE(v.target_total, c.target_total) AS replan
       FROM unnest(${learners}::uuid[]) AS l(id) JOIN users u ON u.id = l.id
       LEFT JOIN versions v ON v.user_id = l.id
       LEFT JOIN carries c ON v.user_id IS NULL AND c.user_id = l.id)
@@ -193,9 +190,9 @@ async function carryVersions(ctx: RunContext, userIds: readonly string[], planDa
     SELECT l.id, ${planDate}::date, NULL,
            replace(replace(v.after::text, '"status":"DONE"', '"status":"PENDING"'),
                    '"status":"SKIPPED"', '"status":"PENDING"')::json,
-           (SELECT coalesce(sum((e->>'targetQuestions')::int), 0) FROM json_array_elements(v.after) e)
+           v.target_total
     FROM kept l
-    JOIN (SELECT DISTINCT ON (a.user_id) a.user_id, a.after FROM plan_adjustments a
+    JOIN (SELECT DISTINCT ON (a.user_id) a.user_id, a.after, a.target_total FROM plan_adjustments a
           WHERE a.plan_date = ${dayBefore}::date ORDER BY a.user_id, a.version DESC) v ON v.user_id = l.id
     ON CONFLICT (user_id, from_date) DO UPDATE
     SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total`;
