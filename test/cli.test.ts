@@ -48,7 +48,12 @@ function startServer(): Promise<Started> {
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
+    // A server that did not start is stopped (SIGTERM: tsx passes it on to the server's process), or it
+    // would outlive the test on a data directory removed under it.
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`server did not start:\n${output}`));
+    }, 90_000);
     child.stdout!.on('data', () => {
       const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
       if (match && output.includes('Paste into GraphiQL')) {
