@@ -244,10 +244,16 @@ describe(`the demo history processed as the scheduler would have, on ${testDatab
     expect(await count`SELECT count(*)::int AS n FROM questions WHERE difficulty <> 0.5`).toBeGreaterThan(150);
     expect(await count`SELECT count(DISTINCT importance_index)::int AS n FROM questions`).toBeGreaterThan(10);
     expect(await count`SELECT count(*)::int AS n FROM questions WHERE learning_impact IS NOT NULL`).toBeGreaterThan(0);
-    // Today's plan for every learner, usage for the days closed, patterns for each learner.
+    // Today's plan for every learner (a version, or the day before's carried over), usage for the days
+    // closed, patterns for each learner.
     expect(
       await count`
-        SELECT count(DISTINCT user_id)::int AS n FROM plan_adjustments WHERE plan_date = ${'2025-11-11'}::date`,
+        SELECT count(DISTINCT user_id)::int AS n FROM (
+          SELECT user_id FROM plan_adjustments WHERE plan_date = ${'2025-11-11'}::date
+          UNION ALL
+          SELECT user_id FROM plan_carries
+          WHERE ${'2025-11-11'}::date BETWEEN from_date AND COALESCE(through_date, ${'2025-11-11'}::date)
+        ) planned`,
     ).toBe(6);
     expect(await count`SELECT count(*)::int AS n FROM usage_stats`).toBe(14);
     expect(await count`SELECT count(DISTINCT user_id)::int AS n FROM learning_patterns`).toBe(6);
