@@ -23,9 +23,15 @@ export interface RecomputeOptions {
   onChunk?: (progress: RecomputeProgress) => void;
 }
 
-/** A session `s` without its summary or its analytics. */
-const lacksAnalytics = Prisma.sql`(NOT EXISTS (SELECT 1 FROM session_summaries x WHERE x.session_id = s.id)
-  OR NOT EXISTS (SELECT 1 FROM session_analytics y WHERE y.session_id = s.id))`;
+/**
+ * The ended sessions `s` without their summary or their analytics. The checks are index probes
+ * (LATERAL … LIMIT 1): as two NOT EXISTS under an OR, each chunk hashed both tables whole, a cost
+ * growing with every chunk written.
+ */
+const endedSessionsLackingAnalytics = Prisma.sql`sessions s
+  LEFT JOIN LATERAL (SELECT true AS has FROM session_summaries x WHERE x.session_id = s.id LIMIT 1) x ON true
+  LEFT JOIN LATERAL (SELECT true AS has FROM session_analytics y WHERE y.session_id = s.id LIMIT 1) y ON true
+  WHERE s.ended_at IS NOT NULL AND (x.has IS NULL OR y.has IS NULL)`;
 
 export async function recomputeMissingSessionAnalytics(
   db: Database,
@@ -37,8 +43,7 @@ export async function recomputeMissingSessionAnalytics(
   const progress: RecomputeProgress = { sessions: 0, summaries: 0, analytics: 0, chunks: 0 };
   if (options.onStart) {
     const counted = await db.prisma.$queryRaw<{ total: number }[]>`
-      SELECT count(*)::int AS total FROM sessions s
-      WHERE s.ended_at IS NOT NULL AND ${lacksAnalytics}`;
+      SELECT count(*)::int AS total FROM ${endedSessionsLackingAnalytics}`;
     options.onStart(counted[0]?.total ?? 0);
   }
   // Keyset over session ids: every chunk moves forward, so the run ends even if a chunk wrote nothing.
@@ -46,16 +51,12 @@ export async function recomputeMissingSessionAnalytics(
   for (;;) {
     const written = await db.prisma.$transaction(
       async (tx) => {
-        // The rows' checks as index probes (LATERAL … LIMIT 1): as two NOT EXISTS under an OR each chunk
-        // hashed both tables whole, a cost growing with every chunk written. No JIT: the plan's cost (every
-        // session, should none lack rows) is high enough to compile it, for more time than it runs.
+        // No JIT: the plan's cost (every session, should none lack rows) is high enough to compile it,
+        // for more time than it runs.
         if (db.kind === 'postgres') await tx.$executeRawUnsafe('SET LOCAL jit = off');
         const ids = (
           await tx.$queryRaw<{ id: string }[]>`
-            SELECT s.id::text AS id FROM sessions s
-            LEFT JOIN LATERAL (SELECT true AS has FROM session_summaries x WHERE x.session_id = s.id LIMIT 1) x ON true
-            LEFT JOIN LATERAL (SELECT true AS has FROM session_analytics y WHERE y.session_id = s.id LIMIT 1) y ON true
-            WHERE s.ended_at IS NOT NULL AND s.id > ${after}::uuid AND (x.has IS NULL OR y.has IS NULL)
+            SELECT s.id::text AS id FROM ${endedSessionsLackingAnalytics} AND s.id > ${after}::uuid
             ORDER BY s.id
             LIMIT ${chunkSize}`
         ).map((row) => row.id);

@@ -103,6 +103,14 @@ async function recordPlanNight(
 }
 
 /**
+ * Each learner's latest version of the day's plan: its targets' total and, `withUnits`, its units (left
+ * out where only the total is needed: sorted with their JSON, the versions spill to disk).
+ */
+const latestVersionsOf = (day: string, withUnits: boolean) => Prisma.sql`
+  SELECT DISTINCT ON (a.user_id) a.user_id, a.target_total ${withUnits ? Prisma.sql`, a.after` : Prisma.empty}
+  FROM plan_adjustments a WHERE a.plan_date = ${day}::date ORDER BY a.user_id, a.version DESC`;
+
+/**
  * Of the active learners, those whose plan for planDate may differ from their day before's plan
  * (`replan`), and those who keep it with the day before a version (`keep`: carried over from it).
  * The rest keep it through their open carry, which extends by itself. Planned again are the learners
@@ -150,9 +158,7 @@ async function selectReplans(
     adjusted AS (
       SELECT DISTINCT a.user_id FROM plan_adjustments a
       WHERE (a.plan_date = ${dayBefore}::date AND a.trigger = 'SESSION_END') OR a.plan_date = ${planDate}::date),
-    versions AS (
-      SELECT DISTINCT ON (a.user_id) a.user_id, a.target_total FROM plan_adjustments a
-      WHERE a.plan_date = ${dayBefore}::date ORDER BY a.user_id, a.version DESC),
+    versions AS (${latestVersionsOf(dayBefore, false)}),
     carries AS (
       SELECT c.user_id, c.target_total, c.through_date FROM plan_carries c
       WHERE c.from_date <= ${dayBefore}::date AND (c.through_date IS NULL OR c.through_date >= ${dayBefore}::date)),
@@ -192,8 +198,7 @@ async function carryVersions(ctx: RunContext, userIds: readonly string[], planDa
                    '"status":"SKIPPED"', '"status":"PENDING"')::json,
            v.target_total
     FROM kept l
-    JOIN (SELECT DISTINCT ON (a.user_id) a.user_id, a.after, a.target_total FROM plan_adjustments a
-          WHERE a.plan_date = ${dayBefore}::date ORDER BY a.user_id, a.version DESC) v ON v.user_id = l.id
+    JOIN (${latestVersionsOf(dayBefore, true)}) v ON v.user_id = l.id
     ON CONFLICT (user_id, from_date) DO UPDATE
     SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total`;
 }
