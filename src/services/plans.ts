@@ -220,6 +220,14 @@ export const bankImportance = Prisma.sql`
    FROM (SELECT subcategory, round(avg(importance_index)::numeric, 9)::float8 AS importance
          FROM questions GROUP BY subcategory) i)`;
 
+/**
+ * A nightly score `m` that a plan takes as the subcategory's mastery: the model holds no plan mastery
+ * there yet (history from before the learner's state existed, until NIGHTLY replays it).
+ */
+export const scoredWithoutPlanMastery = Prisma.sql`NOT EXISTS (
+  SELECT 1 FROM skill_states k
+  WHERE k.user_id = m.user_id AND k.subcategory = m.subcategory AND k.plan_mastery IS NOT NULL)`;
+
 /** A plan's questions in all (stored with each version and carry, so NIGHTLY's budget check reads no units). */
 export const targetTotal = (units: readonly UnitSnapshot[]) =>
   units.reduce((total, unit) => total + unit.targetQuestions, 0);
@@ -253,8 +261,7 @@ async function loadInputs(
              UNION ALL
              SELECT m.user_id, m.subcategory, m.score FROM masteries m
              WHERE m.user_id = ANY(${userIds}::uuid[])
-               AND NOT EXISTS (SELECT 1 FROM skill_states k WHERE k.user_id = m.user_id
-                                 AND k.subcategory = m.subcategory AND k.plan_mastery IS NOT NULL)) s)
+               AND ${scoredWithoutPlanMastery}) s)
         AS masteries,
       (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, last)), '[]')
        FROM (SELECT a.user_id, q.subcategory, max(COALESCE(a.answered_at, a.recorded_at)) AS last

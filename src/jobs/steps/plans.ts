@@ -15,7 +15,7 @@ import { planDefaults } from '../../domain/plan.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { publishPlanChanges } from '../../pubsub.ts';
 import { recordedBeforeAnsweredSlack } from '../../services/learning-patterns.ts';
-import { bankImportance, replanWithCarries } from '../../services/plans.ts';
+import { bankImportance, replanWithCarries, scoredWithoutPlanMastery } from '../../services/plans.ts';
 import type { RunContext, StepStats } from '../context.ts';
 import { activeLearnerIds } from './active-learners.ts';
 import { refreshStaleStatistics } from './table-statistics.ts';
@@ -152,9 +152,7 @@ async function selectReplans(
           AND b.recorded_at > ${ctx.at}::timestamptz - ${review} - ${slack}
           AND COALESCE(b.answered_at, b.recorded_at) > ${ctx.at}::timestamptz - ${review})),
     unscored AS (
-      SELECT DISTINCT m.user_id FROM masteries m
-      WHERE NOT EXISTS (SELECT 1 FROM skill_states k WHERE k.user_id = m.user_id AND k.subcategory = m.subcategory
-                          AND k.plan_mastery IS NOT NULL)),
+      SELECT DISTINCT m.user_id FROM masteries m WHERE ${scoredWithoutPlanMastery}),
     adjusted AS (
       SELECT DISTINCT a.user_id FROM plan_adjustments a
       WHERE (a.plan_date = ${dayBefore}::date AND a.trigger = 'SESSION_END') OR a.plan_date = ${planDate}::date),
