@@ -13,8 +13,8 @@
 // (plan_carries): NIGHTLY found it the same as the day before and stored its units once for the days
 // it stays so (effectivePlans). A unit is named by (learner, date, subcategory), so an id a client
 // holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
-import { randomUUID } from 'node:crypto';
-import type { Transaction } from '../db/types.ts';
+import { createHash, randomUUID } from 'node:crypto';
+import type { SqlClient, Transaction } from '../db/types.ts';
 import { addDays } from '../domain/calendar.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
 import { learnerPlan } from '../domain/plan-adjustment.ts';
@@ -103,8 +103,16 @@ interface LearnerInputs {
   budget: Map<string, number>;
   mastery: Map<string, Map<string, number>>;
   lastPractice: Map<string, Map<string, Date>>;
-  /** Each request's plan for its day and, with `carry`, for the day before (by planKey). */
+  /** Each request's plan for its day (by planKey). */
   plans: Map<string, StoredPlan>;
+  /** With `carry`, each request's plan for the day before, as a digest of its units (by planKey of that day). */
+  previous: Map<string, PlanDigest>;
+}
+
+/** A stored plan as replanning compares it: its units' unitsDigest, and whether it is carried. */
+interface PlanDigest {
+  digest: string;
+  carried: StoredPlan['carried'];
 }
 
 /** A day's plan: its latest version, or the carry-over that covers it (its units in priority order). */
@@ -141,12 +149,12 @@ async function replanChunk(
     const statusOf = new Map(before.map((unit) => [unit.subcategory, unit.status]));
     const after = units.map((unit): UnitSnapshot => ({ ...unit, status: statusOf.get(unit.subcategory) ?? 'PENDING' }));
     const previous =
-      stored || !carry ? undefined : inputs.plans.get(planKey({ ...request, planDate: dayBefore(request) }));
+      stored || !carry ? undefined : inputs.previous.get(planKey({ ...request, planDate: dayBefore(request) }));
     return { request, version: (stored?.version ?? 0) + 1, before, after, previous };
   });
   // The day before's plan again (statuses aside) on a day without a version: carried, not versioned.
   // A carry already open extends by itself; otherwise one starts here.
-  const carried = new Set(planned.filter((p) => p.previous && sameUnits(p.previous.units, p.after)));
+  const carried = new Set(planned.filter((p) => p.previous && p.previous.digest === unitsDigest(p.after)));
   const carries = [...carried].filter((p) => p.previous!.carried !== 'open');
   if (carries.length > 0) await startCarries(tx, carries);
   // Ids made here rather than returned by the INSERT: nothing to read back.
@@ -167,21 +175,21 @@ async function replanChunk(
 
 const dayBefore = (request: PlanRequest) => addDays(request.planDate, -1);
 
-/** The same units in the same order, whatever their statuses (a carried day starts with every unit PENDING). */
-function sameUnits(a: readonly UnitSnapshot[], b: readonly UnitSnapshot[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((u, i) => {
-      const v = b[i]!;
-      return (
-        u.subcategory === v.subcategory &&
-        u.targetQuestions === v.targetQuestions &&
-        u.priority === v.priority &&
-        u.reason === v.reason
-      );
-    })
-  );
+/**
+ * A plan's units in order, whatever their statuses (a carried day starts with every unit PENDING), as
+ * an md5 digest: the same as unitsDigestSql gives for the stored plan, so a night compares the day
+ * before's plans without receiving their units.
+ */
+export function unitsDigest(units: readonly UnitSnapshot[]): string {
+  const text = units.map((u) => [u.subcategory, u.targetQuestions, u.priority, u.reason].join('|')).join('\n');
+  return createHash('md5').update(text).digest('hex');
 }
+
+/** unitsDigest of a stored plan's units (a json array): its values' text is JSON.stringify's, as in String(). */
+const unitsDigestSql = (units: Prisma.Sql) => Prisma.sql`(
+  SELECT md5(coalesce(string_agg(concat_ws('|', e->>'subcategory', e->>'targetQuestions', e->>'priority', e->>'reason'),
+                                 E'\n' ORDER BY i), ''))
+  FROM json_array_elements(${units}) WITH ORDINALITY AS x(e, i))`;
 
 /**
  * Carries these plans over from their day: the learner's open carry (if any) ends the day before, so
@@ -196,10 +204,17 @@ async function startCarries(tx: Transaction, plans: { request: PlanRequest; afte
       target_total: targetTotal(p.after),
     })),
   );
+  // The open carries found by a lookup per learner (OFFSET 0 keeps it one), then updated by their key:
+  // a join of the two would scan every carry for each chunk when the table's statistics are from
+  // before this night's carries (a night after a full one starts tens of thousands).
   await tx.$executeRaw`
-    UPDATE plan_carries c SET through_date = r.from_date - 1
-    FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date)
-    WHERE c.user_id = r.user_id AND c.through_date IS NULL AND c.from_date < r.from_date`;
+    UPDATE plan_carries c SET through_date = o.through
+    FROM (SELECT r.user_id, x.from_date, r.from_date - 1 AS through
+          FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date)
+          CROSS JOIN LATERAL (SELECT x.from_date FROM plan_carries x
+                              WHERE x.user_id = r.user_id AND x.through_date IS NULL AND x.from_date < r.from_date
+                              OFFSET 0) x) o
+    WHERE c.user_id = o.user_id AND c.from_date = o.from_date`;
   await tx.$executeRaw`
     INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total)
     SELECT r.user_id, r.from_date, NULL, r.units, r.target_total
@@ -284,11 +299,14 @@ async function loadInputs(
     budget: new Map(users.map((u) => [u.id, u.budget])),
     mastery: nested(masteries),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
-    // The day's plans and, with `carry`, the day before's: one statement (keys name their day).
-    plans: await effectivePlans(
-      tx,
-      carry ? [...requests, ...requests.map((r) => ({ ...r, planDate: dayBefore(r) }))] : requests,
-    ),
+    plans: await effectivePlans(tx, requests),
+    previous: carry
+      ? new Map(
+          (await effectivePlanRows(tx, requests.map((r) => ({ ...r, planDate: dayBefore(r) })), unitsDigestSql)).map(
+            ([userId, planDate, , digest, carried]) => [planKey({ userId, planDate }), { digest, carried }],
+          ),
+        )
+      : new Map(),
   };
 }
 
@@ -299,16 +317,28 @@ async function loadInputs(
  * successful run's date), so a day the nights have not reached yet is not planned by a carry.
  */
 export async function effectivePlans(
-  client: Pick<Transaction, '$queryRaw'>,
+  client: SqlClient,
   plans: readonly { userId: string; planDate: string }[],
 ): Promise<Map<string, StoredPlan>> {
-  // One JSON document rather than a driver row per plan (a night reads 200,000 of them).
-  const [row] = await client.$queryRaw<{ plans: [string, string, number, UnitSnapshot[], StoredPlan['carried']][] }[]>`
+  const rows = await effectivePlanRows<UnitSnapshot[]>(client, plans, (units) => units);
+  return new Map(
+    rows.map(([userId, planDate, version, units, carried]) => [planKey({ userId, planDate }), { version, units, carried }]),
+  );
+}
+
+/** effectivePlans' rows, [userId, planDate, version, units as `units` gives them (of the json array), carried]. */
+async function effectivePlanRows<Units>(
+  client: SqlClient,
+  plans: readonly { userId: string; planDate: string }[],
+  units: (stored: Prisma.Sql) => Prisma.Sql,
+): Promise<[string, string, number, Units, StoredPlan['carried']][]> {
+  // One JSON document rather than a driver row per plan (a night reads 100,000 of them).
+  const [row] = await client.$queryRaw<{ plans: [string, string, number, Units, StoredPlan['carried']][] }[]>`
     WITH planned AS (
       SELECT max(run_date) + 1 AS through FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED'
     )
     SELECT coalesce(json_agg(json_build_array(
-             t.u, t.d, COALESCE(p.version, 0), COALESCE(p.after, c.units),
+             t.u, t.d, COALESCE(p.version, 0), ${units(Prisma.sql`COALESCE(p.after, c.units)`)},
              CASE WHEN p.version IS NOT NULL THEN NULL WHEN c.through_date IS NULL THEN 'open' ELSE 'closed' END)),
            '[]') AS plans
     FROM planned,
@@ -320,12 +350,7 @@ export async function effectivePlans(
                          AND t.d <= COALESCE(x.through_date, planned.through)
                        ORDER BY x.from_date DESC LIMIT 1) c ON true
     WHERE p.version IS NOT NULL OR c.units IS NOT NULL`;
-  return new Map(
-    row!.plans.map(([userId, planDate, version, units, carried]) => [
-      planKey({ userId, planDate }),
-      { version, units, carried },
-    ]),
-  );
+  return row!.plans;
 }
 
 /** Appends the next version of every changed plan, in one statement. */

@@ -23,8 +23,12 @@ import { refreshStaleStatistics } from './table-statistics.ts';
 /** SPEC 5: the nightly job plans for learners active in the last 30 days. */
 export const planActiveDays = 30;
 
-/** What replanLearners looks up by `user_id = ANY(chunk)` (src/services/plans.ts). */
-const tablesReadPerChunk = ['masteries', 'skill_states'];
+/**
+ * What replanLearners looks up per chunk of learners (src/services/plans.ts): their inputs, and their
+ * plans, which the nights before this one wrote (the carries of a night after a full one are tens of
+ * thousands the statistics have not seen: the lookups of each chunk would scan them all).
+ */
+const tablesReadPerChunk = ['masteries', 'skill_states', 'plan_adjustments', 'plan_carries'];
 
 export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
   const analysed = await refreshStaleStatistics(ctx, tablesReadPerChunk);
