@@ -24,9 +24,9 @@
 
 import os from 'node:os';
 import { type Database, openDatabase } from '../src/db/client.ts';
-import { dateString } from '../src/domain/calendar.ts';
 import type { MigrationConnection } from '../src/db/migrate.ts';
 import { createScratchDatabase } from '../src/db/scratch-database.ts';
+import { dateString } from '../src/domain/calendar.ts';
 import { loadJobsConfig } from '../src/jobs/config.ts';
 import { runJob, type StepEvent } from '../src/jobs/run.ts';
 import { type Backend, benchDatabaseUrl, parseBenchOptions } from './options.ts';

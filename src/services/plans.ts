@@ -300,14 +300,17 @@ async function loadInputs(
     mastery: nested(masteries),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
     plans: await effectivePlans(tx, requests),
-    previous: carry
-      ? new Map(
-          (await effectivePlanRows(tx, requests.map((r) => ({ ...r, planDate: dayBefore(r) })), unitsDigestSql)).map(
-            ([userId, planDate, , digest, carried]) => [planKey({ userId, planDate }), { digest, carried }],
-          ),
-        )
-      : new Map(),
+    previous: carry ? await dayBeforeDigests(tx, requests) : new Map(),
   };
+}
+
+/** Each request's plan for the day before its day, as the digest of its units (by planKey of that day). */
+async function dayBeforeDigests(tx: Transaction, requests: readonly PlanRequest[]): Promise<Map<string, PlanDigest>> {
+  const dayBefores = requests.map((r) => ({ ...r, planDate: dayBefore(r) }));
+  const rows = await effectivePlanRows<string>(tx, dayBefores, unitsDigestSql);
+  return new Map(
+    rows.map(([userId, planDate, , digest, carried]) => [planKey({ userId, planDate }), { digest, carried }]),
+  );
 }
 
 /**
@@ -322,7 +325,10 @@ export async function effectivePlans(
 ): Promise<Map<string, StoredPlan>> {
   const rows = await effectivePlanRows<UnitSnapshot[]>(client, plans, (units) => units);
   return new Map(
-    rows.map(([userId, planDate, version, units, carried]) => [planKey({ userId, planDate }), { version, units, carried }]),
+    rows.map(([userId, planDate, version, units, carried]) => [
+      planKey({ userId, planDate }),
+      { version, units, carried },
+    ]),
   );
 }
 
