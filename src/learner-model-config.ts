@@ -28,6 +28,8 @@ export const learnerModelParametersSchema = z
     failureWeight: finite,
     repeatWeight: nonNegative,
     repeatHalfLifeHours: positive,
+    shortRepeatWeight: nonNegative,
+    shortRepeatHalfLifeHours: positive,
     forgettingRate: nonNegative,
     forgettingScaleHours: positive,
     itemSuccessWeight: finite,

@@ -404,6 +404,10 @@ const tuned = [
   'skillKDecay',
   'successWeight',
   'failureWeight',
+  // The minutes' scale before the days': tuned after it, the long term has taken the moments-old
+  // repeats' weight and the short one never wins (ASSISTments 2009 with repeats kept).
+  'shortRepeatWeight',
+  'shortRepeatHalfLifeHours',
   'repeatWeight',
   'repeatHalfLifeHours',
   'forgettingRate',
@@ -428,6 +432,7 @@ const canVanish = new Set([
   'successWeight',
   'failureWeight',
   'repeatWeight',
+  'shortRepeatWeight',
   'forgettingRate',
   'itemSuccessWeight',
   'itemFailureWeight',
@@ -435,6 +440,8 @@ const canVanish = new Set([
   'learnerRecentWeight',
   'questionUncertainty',
 ]);
+/** From 0 these are tried at 1 and 4 (their useful values are logits, not small corrections). */
+const startsLarge = new Set(['questionUncertainty', 'shortRepeatWeight']);
 const eitherSign = new Set(['failureWeight', 'itemFailureWeight']);
 /** Rates of the recency-weighted success rates: at most 1. */
 const isRate = new Set(['recentRate', 'learnerRecentRate']);
@@ -493,7 +500,7 @@ export function fitLearnerModel(
       const original = params[name];
       const candidates = factors.map((f) => original * f);
       if (canVanish.has(name)) candidates.push(0);
-      if (original === 0) candidates.push(...(name === 'questionUncertainty' ? [1, 4] : [0.01, 0.1]));
+      if (original === 0) candidates.push(...(startsLarge.has(name) ? [1, 4] : [0.01, 0.1]));
       if (eitherSign.has(name)) candidates.push(-original || -0.1, original === 0 ? -0.01 : 0);
       const tryValue = (value: number) => {
         if (isRate.has(name) && value > 1) return false;

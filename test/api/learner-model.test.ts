@@ -61,6 +61,8 @@ const model: LearnerModelParameters = {
   failureWeight: -0.1,
   repeatWeight: 0.5,
   repeatHalfLifeHours: 6,
+  shortRepeatWeight: 1.5,
+  shortRepeatHalfLifeHours: 0.05,
   itemSuccessWeight: 0.3,
   itemFailureWeight: -0.2,
   recentWeight: 0.4,

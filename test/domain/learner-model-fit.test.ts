@@ -73,7 +73,12 @@ describe('replayLearnerModel', () => {
 });
 
 /** Learners of ability θ ~ U(−2, 2) answering questions of difficulty −2…2 by the logistic model. */
-function simulatedLog(learners: number, attemptsEach: number): { log: ReturnType<typeof logOf>; truth: number[] } {
+/** `loggedTwice`: the share of answers logged a second time 10 s later (a problem logged once per skill). */
+function simulatedLog(
+  learners: number,
+  attemptsEach: number,
+  { spacingMs = 30_000, loggedTwice = 0 } = {},
+): { log: ReturnType<typeof logOf>; truth: number[] } {
   let seed = 7;
   const random = () => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -87,14 +92,16 @@ function simulatedLog(learners: number, attemptsEach: number): { log: ReturnType
       const question = Math.floor(random() * truth.length);
       const p = 1 / (1 + Math.exp(-(ability - truth[question]!)));
       const subcategory = question % 4;
-      attempts.push({
+      const attempt = {
         learner: l,
         pair: l * 4 + subcategory,
         question,
         subcategory,
         correct: random() < p,
-        at: Date.UTC(2025, 0, 1) + t * 30_000 + l,
-      });
+        at: Date.UTC(2025, 0, 1) + t * spacingMs + l,
+      };
+      attempts.push(attempt);
+      if (random() < loggedTwice) attempts.push({ ...attempt, at: attempt.at + 10_000 });
     }
   }
   attempts.sort((a, b) => a.at - b.at);
@@ -180,5 +187,26 @@ describe('fitting', () => {
       heldOut,
     );
     expect(fitted).toBeLessThan(priors - 0.02);
+  });
+
+  test('an answer logged twice moments apart: the fit turns on the short time scale of the previous answer', () => {
+    // An hour between attempts: only the copies 10 s later repeat an answer (abilities do not move).
+    const twice = simulatedLog(200, 30, { spacingMs: hour, loggedTwice: 0.3 });
+    const learners = (pick: (l: number) => boolean) =>
+      attemptsOf(
+        twice.log,
+        Uint8Array.from({ length: 200 }, (_, l) => (pick(l) ? 1 : 0)),
+      );
+    const fit = fitLearnerModel(
+      twice.log,
+      answeredOrder(twice.log),
+      learners((l) => l < 150),
+      learners((l) => l >= 150),
+      defaultLearnerModelParameters,
+      { rounds: 1 },
+    );
+    expect(defaultLearnerModelParameters.shortRepeatWeight).toBe(0);
+    expect(fit.params.shortRepeatWeight).toBeGreaterThanOrEqual(4);
+    expect(fit.params.repeatWeight * 2 ** (-1 / fit.params.repeatHalfLifeHours)).toBeLessThan(1);
   });
 });

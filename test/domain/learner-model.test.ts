@@ -44,6 +44,8 @@ const params: LearnerModelParameters = {
   failureWeight: 0,
   repeatWeight: 0,
   repeatHalfLifeHours: 24,
+  shortRepeatWeight: 0,
+  shortRepeatHalfLifeHours: 0.1,
   itemSuccessWeight: 0,
   itemFailureWeight: 0,
   recentWeight: 0,
@@ -121,6 +123,30 @@ describe('prediction and update by hand', () => {
     const update = updateAfterAttempt(repeat, learner, null, medium, subcategory, 1, T0, wrongJustNow);
     expect(update.predicted).toBeCloseTo(sigmoid(-2), 12);
     expect(update.learner.theta).toBeCloseTo(0.4 * (1 - sigmoid(-2)), 12);
+  });
+
+  test('two time scales of the previous answer: + shortRepeatWeight, halving every shortRepeatHalfLifeHours', () => {
+    const repeat = {
+      ...params,
+      repeatWeight: 0.5,
+      repeatHalfLifeHours: 48,
+      shortRepeatWeight: 3,
+      shortRepeatHalfLifeHours: 0.1,
+    };
+    const learner = newLearnerAbility();
+    // Six minutes later the short one has halved, the long one not yet (2^(−0.1/48)).
+    const rightSixMinutesAgo = { credit: 1, atMs: T0 - 0.1 * hour, attempts: 1, creditSum: 1 };
+    const z = 0.5 * 2 ** (-0.1 / 48) + 1.5;
+    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, rightSixMinutesAgo)).toBeCloseTo(
+      sigmoid(z),
+      12,
+    );
+    // A day later the short one is gone: 3·2^(−240) of logit.
+    const wrongADayAgo = { credit: 0, atMs: T0 - 24 * hour, attempts: 1, creditSum: 0 };
+    expect(predictCorrect(repeat, learner, null, medium, subcategory, T0, wrongADayAgo)).toBeCloseTo(
+      sigmoid(-0.5 * 2 ** -0.5),
+      12,
+    );
   });
 
   test('item counts: + itemSuccessWeight·ln(1 + successes) + itemFailureWeight·ln(1 + failures) there', () => {
@@ -254,6 +280,8 @@ const arbitraryParams = fc.record({
   failureWeight: finite(-1, 1),
   repeatWeight: finite(0, 3),
   repeatHalfLifeHours: finite(0.1, 1000),
+  shortRepeatWeight: finite(0, 6),
+  shortRepeatHalfLifeHours: finite(0.001, 10),
   abilityK: finite(0, 2),
   abilityKDecay: finite(0, 1),
   skillK: finite(0, 2),
