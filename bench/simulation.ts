@@ -46,9 +46,12 @@ export function simulationStatements(options: SimulationOptions): { label: strin
           SELECT g AS idx, gen_random_uuid() AS id, g % 8 AS sub, (g / 8) % 3 AS band,
                  ((g / 8) % 3 - 1) + (random() - 0.5) AS hardness
           FROM generate_series(0, ${questionCount - 1}) g;
-        INSERT INTO questions (id, external_id, category, subcategory, difficulty_band, answer, answer_key)
+        -- Written before the simulated days, as the users are (not at the bench's own clock).
+        INSERT INTO questions (id, external_id, category, subcategory, difficulty_band, answer, answer_key,
+                               created_at, updated_at)
           SELECT id, 'BENCH-' || idx, CASE WHEN sub < 4 THEN 'Quantitative' ELSE 'Verbal' END, (${subs})[sub + 1],
-                 (ARRAY['EASY', 'MEDIUM', 'HARD'])[band + 1]::"DifficultyBand", 'A', 'a'
+                 (ARRAY['EASY', 'MEDIUM', 'HARD'])[band + 1]::"DifficultyBand", 'A', 'a',
+                 ${T} - interval '${days + 30} days', ${T} - interval '${days + 30} days'
           FROM bench_questions;
         CREATE INDEX ON bench_questions (idx);`,
     },
