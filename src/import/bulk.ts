@@ -1,11 +1,14 @@
-// A first import loads the attempts table without its four secondary indexes and its three foreign
-// keys, and builds them once at the end. Each attempt inserted otherwise costs an entry in every
-// index, in random order (their keys start with a random uuid), and three key checks, each a query
-// of its own (at 20,000 rows a chunk: 380 of the statement's 790 ms): most of the database's work.
-// Building an index from one sorted scan, and checking a foreign key by one join over the table
-// (PostgreSQL does so when a constraint is added), costs a second or two at a million rows. The
-// unique indexes the load's anti-join reads (and the primary key) stay; the keys the import writes
-// are the ids it looked up or created (import_keys, the session join), so the final check holds.
+// A first import loads the attempts table without its primary key, its four secondary indexes and its
+// three foreign keys, and builds them once at the end. Each attempt inserted otherwise costs an entry
+// in every index, in random order (their keys start with a random uuid), and three key checks, each a
+// query of its own (at 20,000 rows a chunk: 380 of the statement's 790 ms): most of the database's work.
+// The primary key was the largest part left (an id from gen_random_uuid() lands on a random page of an
+// index the size of the table: about 130 of 220 ms a chunk of 10,000 at a million rows); its ids are
+// the database's own, unique without a check. Building an index from one sorted scan, and checking a
+// foreign key by one join over the table (PostgreSQL does so when a constraint is added), costs a
+// second or two at a million rows. The two unique indexes the load's anti-join reads stay (they decide
+// what is present and which attempt_no is taken); the keys the import writes are the ids it looked up
+// or created (import_keys, the session join), so the final check holds.
 //
 // It happens only when the attempts table is empty: a new installation being loaded, where nothing
 // else is recording, so nothing else misses the indexes or the checks. They come back when the table
@@ -13,7 +16,8 @@
 // rebuild (restoreAttemptIndexes) — until then queries are slower, not wrong.
 import type { ImportConnection } from './connection.ts';
 
-/** The secondary indexes and foreign keys of attempts, as the migration creates them (prisma/migrations/…_init). */
+/** The primary key, secondary indexes and foreign keys of attempts, as the migration creates them (…_init). */
+const primaryKey = ['attempts_pkey', 'PRIMARY KEY ("id")'] as const;
 const secondaryIndexes = [
   ['attempts_user_id_recorded_at_idx', '"user_id", "recorded_at"'],
   ['attempts_session_id_recorded_at_idx', '"session_id", "recorded_at"'],
@@ -27,7 +31,8 @@ const foreignKeys = [
 ] as const;
 
 /**
- * Drops the secondary indexes and foreign keys when the attempts table is empty; says whether it did.
+ * Drops the primary key, secondary indexes and foreign keys when the attempts table is empty; says
+ * whether it did.
  * (An import that was interrupted, or the same files again, goes with them: its rows are mostly
  * present, and building the indexes again would cost more than the rows it writes.)
  */
@@ -37,11 +42,12 @@ export async function dropAttemptIndexesForFirstLoad(conn: ImportConnection): Pr
   await conn.transaction(async () => {
     for (const [name] of foreignKeys) await conn.run(`ALTER TABLE "attempts" DROP CONSTRAINT IF EXISTS "${name}"`, []);
     for (const [name] of secondaryIndexes) await conn.run(`DROP INDEX IF EXISTS "${name}"`, []);
+    await conn.run(`ALTER TABLE "attempts" DROP CONSTRAINT IF EXISTS "${primaryKey[0]}"`, []);
   });
   return true;
 }
 
-/** Builds the secondary indexes and adds the foreign keys that are missing (none: nothing is locked). */
+/** Builds the primary key, secondary indexes and foreign keys that are missing (none: nothing is locked). */
 export async function restoreAttemptIndexes(conn: ImportConnection): Promise<void> {
   const present = await conn.run<{ name: string }>(
     `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'attempts'
@@ -51,10 +57,13 @@ export async function restoreAttemptIndexes(conn: ImportConnection): Promise<voi
   const names = new Set(present.map((p) => p.name));
   const missingIndexes = secondaryIndexes.filter(([name]) => !names.has(name));
   const missingKeys = foreignKeys.filter(([name]) => !names.has(name));
-  if (missingIndexes.length === 0 && missingKeys.length === 0) return;
+  const missingPrimaryKey = !names.has(primaryKey[0]);
+  if (!missingPrimaryKey && missingIndexes.length === 0 && missingKeys.length === 0) return;
   await conn.transaction(async () => {
     // A build sorts the whole table: on PostgreSQL with the memory of a bulk job rather than the default.
     if (conn.kind === 'postgres') await conn.run("SET LOCAL maintenance_work_mem = '256MB'", []);
+    if (missingPrimaryKey)
+      await conn.run(`ALTER TABLE "attempts" ADD CONSTRAINT "${primaryKey[0]}" ${primaryKey[1]}`, []);
     for (const [name, columns] of missingIndexes)
       await conn.run(`CREATE INDEX "${name}" ON "attempts"(${columns})`, []);
     // Adding a foreign key checks every row by one join.

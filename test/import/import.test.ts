@@ -212,7 +212,7 @@ describe('import of the existing system’s CSV files', () => {
     expect(again.tables.attempts).toMatchObject({ imported: 0, present: attempts.length + 1, refused: 2 });
   }, 180_000);
 
-  test('a first load goes without the secondary indexes and foreign keys of attempts, and puts them back', async () => {
+  test('a first load goes without the primary key, indexes and foreign keys of attempts, then adds them', async () => {
     const target = await freshDatabase();
     const schema = async () =>
       (
@@ -224,6 +224,7 @@ describe('import of the existing system’s CSV files', () => {
     const migrated = await schema();
     expect(migrated).toContain('attempts_user_id_recorded_at_idx');
     expect(migrated).toContain('attempts_session_id_fkey');
+    expect(migrated).toContain('attempts_pkey');
     let during: string[] = [];
     await importTables(target, csvDirectory(path.join(dir, 'export')), {
       chunkSize: 100,
@@ -233,6 +234,10 @@ describe('import of the existing system’s CSV files', () => {
     });
     expect(during).not.toContain('attempts_user_id_recorded_at_idx');
     expect(during).not.toContain('attempts_session_id_fkey');
+    expect(during).not.toContain('attempts_pkey');
+    // The unique indexes stay: they decide what is present and which attempt_no is taken.
+    expect(during).toContain('attempts_user_id_client_attempt_id_key');
+    expect(during).toContain('attempts_user_id_question_id_attempt_no_key');
     expect(await schema()).toEqual(migrated);
     // Attempts stored: a load goes with every index and key.
     const conn = await importConnection(target);
@@ -245,6 +250,7 @@ describe('import of the existing system’s CSV files', () => {
     // A process killed during a first load leaves them out: the next import (or rebuild) puts them back first.
     await target.prisma.$executeRawUnsafe('DROP INDEX attempts_user_id_recorded_at_idx');
     await target.prisma.$executeRawUnsafe('ALTER TABLE attempts DROP CONSTRAINT attempts_session_id_fkey');
+    await target.prisma.$executeRawUnsafe('ALTER TABLE attempts DROP CONSTRAINT attempts_pkey');
     await importTables(target, csvDirectory(path.join(dir, 'export')));
     expect(await schema()).toEqual(migrated);
   }, 180_000);
