@@ -4,6 +4,7 @@
 // (src/services/model-evaluation.ts) and `npm run evaluate -- --fit` stand on it.
 import { type AttemptLog, countOf } from './evaluation.ts';
 import {
+  type AttemptAggregate,
   addPracticeEvidence,
   answerAfter,
   calibratedLogit,
@@ -15,9 +16,11 @@ import {
   newSubcategoryPrior,
   type PracticeAggregate,
   type PreviousAnswer,
+  practicePrior,
   type QuestionParameters,
   questionPrior,
   refitPracticeOffsets,
+  refitQuestionParameters,
   refitSubcategoryPrior,
   type SkillState,
   type SubcategoryPrior,
@@ -58,9 +61,18 @@ interface QuestionSums {
 const creditOf = (log: AttemptLog, i: number) =>
   attemptCredit({ correct: log.correct[i] === 1, hintUsed: log.hintUsed[i] === 1 });
 
+/** What a replay tells around each attempt it applies. */
+interface ReplayObserver {
+  /** Before attempt i is predicted: the tables may change here (the nightly refits), never after. */
+  before?(i: number): void;
+  /** After it: its prediction, credit, and the learner's skill state before it (undefined: the first there). */
+  after(i: number, predicted: number, credit: number, skillBefore: SkillState | undefined): void;
+}
+
 /**
  * The model's prediction before each attempt of the included ones (NaN for the others), each learner
- * replayed online in answeredAt order with the given question and subcategory tables held fixed.
+ * replayed online in answeredAt order with the given question and subcategory tables (held fixed,
+ * unless the observer changes them before an attempt).
  */
 export function replayLearnerModel(
   log: AttemptLog,
@@ -68,7 +80,7 @@ export function replayLearnerModel(
   include: Uint8Array,
   params: LearnerModelParameters,
   tables: LiveModelTables,
-  sums?: QuestionSums,
+  observer?: ReplayObserver,
 ): Float64Array {
   const learners: (LearnerAbility | undefined)[] = new Array(countOf(log.learner));
   const skills: (SkillState | undefined)[] = new Array(countOf(log.learnerSubcategory));
@@ -77,6 +89,7 @@ export function replayLearnerModel(
   const previous = new Map<number, PreviousAnswer>();
   for (const i of order) {
     if (!include[i]) continue;
+    observer?.before?.(i);
     const learner = log.learner[i]!;
     const pair = log.learnerSubcategory[i]!;
     const question = log.question[i]!;
@@ -97,15 +110,148 @@ export function replayLearnerModel(
     learners[learner] = update.learner;
     skills[pair] = update.skill;
     predictions[i] = update.predicted;
-    if (sums) {
-      sums.attempts[question]! += 1;
-      sums.credit[question]! += credit;
-      sums.predicted[question]! += update.predicted;
-      sums.variance[question]! += update.predicted * (1 - update.predicted);
-      if (before) addPracticeEvidence(sums.practice[log.subcategory[i]!]!, params, before, update.predicted, credit);
-    }
+    observer?.after(i, update.predicted, credit, before);
   }
   return predictions;
+}
+
+/** An observer adding each attempt to per-question and per-subcategory sums (the batch fit's passes). */
+function summing(log: AttemptLog, params: LearnerModelParameters, sums: QuestionSums): ReplayObserver {
+  return {
+    after(i, predicted, credit, before) {
+      const question = log.question[i]!;
+      sums.attempts[question]! += 1;
+      sums.credit[question]! += credit;
+      sums.predicted[question]! += predicted;
+      sums.variance[question]! += predicted * (1 - predicted);
+      if (before) addPracticeEvidence(sums.practice[log.subcategory[i]!]!, params, before, predicted, credit);
+    },
+  };
+}
+
+/** One NIGHTLY run's input: its window's aggregates per question and per subcategory. */
+interface NightEvidence {
+  questions: Map<number, AttemptAggregate>;
+  practice: Map<number, PracticeAggregate>;
+}
+
+/**
+ * What the server predicts: every included attempt (all learners') replayed online in answeredAt
+ * order while the question and subcategory tables start at their priors and move only at NIGHTLY's
+ * slots (`slots`, ascending epoch ms), each run refitting them as the NIGHTLY step does
+ * (jobs/steps/learner-model.ts: refitQuestionParameters, refitPracticeOffsets, then
+ * refitSubcategoryPrior over the questions with data) from the predictions of the attempts recorded
+ * in its window (previous slot, slot]. An attempt counts in the first slot at or after both its
+ * recordedAt and answeredAt, and a run applies before the first attempt answered after its slot: no
+ * prediction sees the tables its own attempt, or a later one, moved.
+ */
+export function replayWithNightlyRefits(
+  log: AttemptLog,
+  order: Int32Array,
+  include: Uint8Array,
+  params: LearnerModelParameters,
+  slots: readonly number[],
+): Float64Array {
+  const facts = questionFacts(log);
+  const tables = priorTables(log, params);
+
+  const subcategoryCount = tables.subcategories.length;
+  const hasData = new Uint8Array(facts.subcategory.length);
+  const questionsOf: number[][] = Array.from({ length: subcategoryCount }, () => []);
+  facts.subcategory.forEach((s, q) => {
+    questionsOf[s]!.push(q);
+  });
+  const practice = tables.subcategories.map(() => practicePrior(params));
+  // Σ attempts and Σ attempts · difficulty over each subcategory's questions with data (refitPriors' GROUP BY).
+  const sumAttempts = new Float64Array(subcategoryCount);
+  const sumWeighted = new Float64Array(subcategoryCount);
+  const nights = new Map<number, NightEvidence>();
+  const runNight = (night: NightEvidence) => {
+    const touched = new Set<number>(night.practice.keys());
+    for (const [q, aggregate] of night.questions) {
+      const current = tables.questions[q]!;
+      const refitted = refitQuestionParameters(params, current, aggregate);
+      const s = facts.subcategory[q]!;
+      if (hasData[q]) {
+        sumAttempts[s]! -= current.attempts;
+        sumWeighted[s]! -= current.attempts * current.difficulty;
+      }
+      sumAttempts[s]! += refitted.attempts;
+      sumWeighted[s]! += refitted.attempts * refitted.difficulty;
+      hasData[q] = 1;
+      tables.questions[q] = refitted;
+      touched.add(s);
+    }
+    for (const [s, aggregate] of night.practice) practice[s] = refitPracticeOffsets(practice[s]!, aggregate);
+    for (const s of touched) {
+      const prior = {
+        ...refitSubcategoryPrior(params, { attempts: sumAttempts[s]!, weightedDifficultySum: sumWeighted[s]! }),
+        successOffset: practice[s]!.successOffset,
+        failureOffset: practice[s]!.failureOffset,
+      };
+      tables.subcategories[s] = prior;
+      // A question without data reads its subcategory's prior as it stands (questionParameters).
+      for (const q of questionsOf[s]!)
+        if (!hasData[q]) tables.questions[q] = questionPrior(params, bandOf(facts, q), prior);
+    }
+  };
+  let next = 0;
+  return replayLearnerModel(log, order, include, params, tables, {
+    before(i) {
+      for (; next < slots.length && slots[next]! < log.answeredAt[i]!; next++) {
+        const night = nights.get(next);
+        nights.delete(next);
+        if (night) runNight(night);
+      }
+    },
+    after(i, predicted, credit, before) {
+      const slot = firstAtOrAfter(slots, Math.max(log.recordedAt[i]!, log.answeredAt[i]!));
+      if (slot === slots.length) return; // no run after it: it moves nothing the replay uses
+      const night = entry(nights, slot, () => ({ questions: new Map(), practice: new Map() }));
+      const sums = entry(night.questions, log.question[i]!, emptyAttemptAggregate);
+      sums.attempts += 1;
+      sums.creditSum += credit;
+      sums.predictedSum += predicted;
+      sums.predictedVarianceSum += predicted * (1 - predicted);
+      if (!before) return;
+      addPracticeEvidence(
+        entry(night.practice, log.subcategory[i]!, emptyPracticeAggregate),
+        params,
+        before,
+        predicted,
+        credit,
+      );
+    },
+  });
+}
+
+const emptyAttemptAggregate = (): AttemptAggregate => ({
+  attempts: 0,
+  creditSum: 0,
+  predictedSum: 0,
+  predictedVarianceSum: 0,
+});
+
+/** The map's value at `key`, made and stored first when it has none. */
+function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+/** The index of the first of the ascending `values` at or after `x` (values.length when none). */
+function firstAtOrAfter(values: readonly number[], x: number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (values[mid]! < x) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /** Each question's subcategory and band, as the log has them. */
@@ -156,7 +302,7 @@ export function fitTables(
       variance: new Float64Array(questionCount),
       practice: tables.subcategories.map(emptyPracticeAggregate),
     };
-    replayLearnerModel(log, order, include, current, tables, sums);
+    replayLearnerModel(log, order, include, current, tables, summing(log, current, sums));
     const offsets = tables.subcategories.map((prior, j) => practiceStep(current, prior, sums.practice[j]!));
     const information = params.questionPriorInformation;
     const questions = tables.questions.map((q, k) => {

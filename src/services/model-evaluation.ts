@@ -18,7 +18,13 @@ import {
   scorePredictions,
 } from '../domain/evaluation.ts';
 import type { LearnerModelParameters } from '../domain/learner-model.ts';
-import { answeredOrder, attemptsOf, fitLearnerModel, replayLearnerModel } from '../domain/learner-model-fit.ts';
+import {
+  answeredOrder,
+  attemptsOf,
+  fitLearnerModel,
+  replayLearnerModel,
+  replayWithNightlyRefits,
+} from '../domain/learner-model-fit.ts';
 import type { MasteryParameters } from '../domain/mastery.ts';
 import type { AttemptContext, DifficultyBand } from '../generated/prisma/client.ts';
 
@@ -50,11 +56,14 @@ export type EvaluationProgress =
   | { phase: 'read'; attemptsRead: number; attemptsTotal: number }
   | { phase: 'fit' | 'replay'; step: string };
 
-export type ModelName = 'LIVE' | 'PREDICTED' | 'EWMA' | 'ELO' | 'BKT' | 'STORED';
+export type ModelName = 'LIVE' | 'LIVE_FIXED' | 'PREDICTED' | 'EWMA' | 'ELO' | 'BKT' | 'STORED';
 
 export interface ModelScore {
   /**
-   * LIVE: the live learner model replayed from the log (fitted on the training learners); PREDICTED:
+   * LIVE: the live learner model replayed from the log as the server runs it (hyperparameters fitted
+   * on the training learners, question tables refitted at every NIGHTLY slot from all the attempts
+   * recorded before it); LIVE_FIXED: the same with the tables fitted on the training learners held
+   * fixed; PREDICTED:
    * Attempt.predictedCorrect as recordAttempt stored it (the truly online record); STORED:
    * Attempt.masteryAtAttempt.
    */
@@ -71,7 +80,7 @@ export interface EvaluationReport {
   trainingLearners: number;
   heldOutLearners: number;
   trainFraction: number;
-  /** LIVE first, then PREDICTED, the EWMA rows (best log-loss first), Elo, BKT and STORED. */
+  /** LIVE first, then LIVE_FIXED, PREDICTED, the EWMA rows (best log-loss first), Elo, BKT and STORED. */
   models: ModelScore[];
   /** The live model's parameters fitted on the training learners (what --fit writes). */
   learnerModel: LearnerModelParameters;
@@ -112,22 +121,27 @@ export function evaluateLog(
       onStep: (what) => step('fit', what),
     });
     fittedParameters = fit.params;
-    step('replay', 'live model');
-    const live = replayLearnerModel(log, order, attemptsOf(log, heldOut), fit.params, fit.tables);
+    const first = new Date(log.recordedAt[0]! - 1);
+    const last = new Date(log.recordedAt[log.length - 1]! + 2 * 86_400_000);
+    const runs = options.nightlySlots(first, last).map((d) => d.getTime());
+    step('replay', 'live model, tables refitted nightly');
+    // Every learner's attempts feed the nightly refits, as on the server; the held-out ones are scored.
+    const everyone = new Uint8Array(log.length).fill(1);
+    const live = replayWithNightlyRefits(log, order, everyone, fit.params, runs);
     models.push({
       model: 'LIVE',
       parameters: flatParameters(fit.params),
       score: scorePredictions(live, outcomes, scored),
     });
+    step('replay', 'live model, tables fixed');
+    const fixed = replayLearnerModel(log, order, attemptsOf(log, heldOut), fit.params, fit.tables);
+    models.push({ model: 'LIVE_FIXED', parameters: {}, score: scorePredictions(fixed, outcomes, scored) });
     models.push({
       model: 'PREDICTED',
       parameters: {},
       score: scorePredictions(log.storedPrediction, outcomes, scored),
     });
     step('replay', 'EWMA');
-    const first = new Date(log.recordedAt[0]! - 1);
-    const last = new Date(log.recordedAt[log.length - 1]! + 2 * 86_400_000);
-    const runs = options.nightlySlots(first, last).map((d) => d.getTime());
     const ewma: ModelScore[] = [];
     for (const alpha of options.alphas) {
       for (const halfLifeHours of options.halfLivesHours) {

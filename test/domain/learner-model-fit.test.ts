@@ -1,5 +1,6 @@
 // Replaying and fitting the live model on a log: the replay is the model's own update applied in
 // answeredAt order, the held-out split is deterministic, and the fit learns what generated the data.
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { learnerShare } from '../../src/domain/evaluation.ts';
 import {
@@ -8,7 +9,9 @@ import {
   defaultLearnerModelParameters,
   newLearnerAbility,
   newSubcategoryPrior,
+  predictCorrect,
   questionPrior,
+  refitQuestionParameters,
   updateAfterAttempt,
 } from '../../src/domain/learner-model.ts';
 import {
@@ -20,6 +23,7 @@ import {
   logLossOf,
   priorTables,
   replayLearnerModel,
+  replayWithNightlyRefits,
 } from '../../src/domain/learner-model-fit.ts';
 import { type Logged, logOf } from '../support/attempt-log.ts';
 
@@ -69,6 +73,100 @@ describe('replayLearnerModel', () => {
     expect(predictions[3]).toBe(second.predicted);
     expect(predictions[0]).toBe(third.predicted);
     expect(predictions[2]).toBeNaN();
+  });
+});
+
+describe('replayWithNightlyRefits', () => {
+  const day = 24 * hour;
+  const start = Date.UTC(2025, 0, 1);
+  /** NIGHTLY at 02:00 each day. */
+  const slots = Array.from({ length: 10 }, (_, d) => start + d * day + 2 * hour);
+
+  test('a question only held-out learners answer leaves its prior after the night of its first answer', () => {
+    // Learner 0 (training) answers question 0; learners 1 and 2 (held out) alone answer question 1.
+    const log = logOf([
+      { learner: 0, pair: 0, question: 0, subcategory: 0, correct: true, at: start + 9 * hour },
+      { learner: 1, pair: 1, question: 1, subcategory: 1, correct: false, at: start + 10 * hour },
+      { learner: 2, pair: 2, question: 1, subcategory: 1, correct: false, at: start + 11 * hour },
+      { learner: 2, pair: 2, question: 1, subcategory: 1, correct: false, at: start + day + 10 * hour },
+    ]);
+    const order = answeredOrder(log);
+    const everyone = new Uint8Array(log.length).fill(1);
+    const predictions = replayWithNightlyRefits(log, order, everyone, params, slots);
+    const fixed = replayLearnerModel(log, order, everyone, params, priorTables(log, params));
+    // The day's answers all see the priors: nothing was refitted before the first night.
+    expect([...predictions.subarray(0, 3)]).toEqual([...fixed.subarray(0, 3)]);
+    // The night refits question 1 from its two wrong answers as NIGHTLY does; learner 2 meets it harder.
+    const prior = questionPrior(params, 'MEDIUM', newSubcategoryPrior());
+    const p = [predictions[1]!, predictions[2]!];
+    const night = {
+      attempts: 2,
+      creditSum: 0,
+      predictedSum: p[0]! + p[1]!,
+      predictedVarianceSum: p[0]! * (1 - p[0]!) + p[1]! * (1 - p[1]!),
+    };
+    const refitted = refitQuestionParameters(params, prior, night);
+    expect(refitted.difficulty).toBeGreaterThan(prior.difficulty + 0.5);
+    const first = updateAfterAttempt(
+      params,
+      newLearnerAbility(),
+      null,
+      prior,
+      newSubcategoryPrior(),
+      0,
+      start + 11 * hour,
+    );
+    const expected = predictCorrect(
+      params,
+      first.learner,
+      first.skill,
+      refitted,
+      newSubcategoryPrior(),
+      start + day + 10 * hour,
+      { credit: 0, atMs: start + 11 * hour, attempts: 1, creditSum: 0 },
+    );
+    expect(predictions[3]).toBeCloseTo(expected, 12);
+    expect(predictions[3]).toBeLessThan(fixed[3]!);
+  });
+
+  test('no prediction depends on its own attempt or a later one, however late an attempt is recorded', () => {
+    const attempt = fc.record({
+      learner: fc.integer({ min: 0, max: 3 }),
+      question: fc.integer({ min: 0, max: 5 }),
+      correct: fc.boolean(),
+      hint: fc.boolean(),
+      answeredHours: fc.integer({ min: 0, max: 8 * 24 }),
+      // Recorded when answered, or synced up to three days later.
+      delayHours: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 72 })),
+    });
+    fc.assert(
+      fc.property(fc.array(attempt, { minLength: 1, maxLength: 40 }), fc.nat(), (drawn, cut) => {
+        const build = (flipFrom: number) => {
+          const rows = drawn.map((a, k) => ({
+            learner: a.learner,
+            pair: a.learner * 3 + (a.question % 3),
+            question: a.question,
+            subcategory: a.question % 3,
+            correct: a.correct,
+            hint: a.hint,
+            answeredAt: start + a.answeredHours * hour,
+            at: start + (a.answeredHours + a.delayHours) * hour + k,
+          }));
+          const log = logOf(rows);
+          const order = answeredOrder(log);
+          // Every attempt from position flipFrom of the answered order on has the other answer.
+          for (const i of order.subarray(flipFrom)) log.correct[i] = 1 - log.correct[i]!;
+          return { log, order };
+        };
+        const from = cut % drawn.length;
+        const original = build(drawn.length);
+        const flipped = build(from);
+        const everyone = new Uint8Array(drawn.length).fill(1);
+        const p = replayWithNightlyRefits(original.log, original.order, everyone, params, slots);
+        const q = replayWithNightlyRefits(flipped.log, flipped.order, everyone, params, slots);
+        for (const i of original.order.subarray(0, from + 1)) expect(q[i]).toBe(p[i]);
+      }),
+    );
   });
 });
 
