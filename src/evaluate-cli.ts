@@ -182,8 +182,8 @@ const count = (n: number) => n.toLocaleString('en');
 
 /** Parameters shown in the table (the live model's full set is in --json and the --fit file). */
 function shownParameters({ model, parameters }: ModelScore): string {
-  if (model === 'LIVE') return 'fitted on the training learners, tables refitted nightly';
-  if (model === 'LIVE_FIXED') return 'tables fitted on the training learners, held fixed';
+  if (model === 'LIVE') return 'fitted on the training learners';
+  if (model === 'LIVE_NIGHTLY') return 'tables refitted nightly, as on a new server';
   if (model === 'PREDICTED' || model === 'STORED') return '(as recorded)';
   return Object.entries(parameters)
     .map(([k, v]) => `${k}=${v}`)

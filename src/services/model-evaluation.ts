@@ -56,14 +56,14 @@ export type EvaluationProgress =
   | { phase: 'read'; attemptsRead: number; attemptsTotal: number }
   | { phase: 'fit' | 'replay'; step: string };
 
-export type ModelName = 'LIVE' | 'LIVE_FIXED' | 'PREDICTED' | 'EWMA' | 'ELO' | 'BKT' | 'STORED';
+export type ModelName = 'LIVE' | 'LIVE_NIGHTLY' | 'PREDICTED' | 'EWMA' | 'ELO' | 'BKT' | 'STORED';
 
 export interface ModelScore {
   /**
-   * LIVE: the live learner model replayed from the log as the server runs it (hyperparameters fitted
-   * on the training learners, question tables refitted at every NIGHTLY slot from all the attempts
-   * recorded before it); LIVE_FIXED: the same with the tables fitted on the training learners held
-   * fixed; PREDICTED:
+   * LIVE: the live learner model replayed from the log (hyperparameters and question tables fitted on
+   * the training learners, the tables held fixed); LIVE_NIGHTLY: the same hyperparameters replayed as
+   * the server runs them, the question tables starting at their priors and refitted at every NIGHTLY
+   * slot from the attempts recorded before it (what an operator can expect from a new server); PREDICTED:
    * Attempt.predictedCorrect as recordAttempt stored it (the truly online record); STORED:
    * Attempt.masteryAtAttempt.
    */
@@ -80,7 +80,7 @@ export interface EvaluationReport {
   trainingLearners: number;
   heldOutLearners: number;
   trainFraction: number;
-  /** LIVE first, then LIVE_FIXED, PREDICTED, the EWMA rows (best log-loss first), Elo, BKT and STORED. */
+  /** LIVE first, then LIVE_NIGHTLY, PREDICTED, the EWMA rows (best log-loss first), Elo, BKT and STORED. */
   models: ModelScore[];
   /** The live model's parameters fitted on the training learners (what --fit writes). */
   learnerModel: LearnerModelParameters;
@@ -124,18 +124,18 @@ export function evaluateLog(
     const first = new Date(log.recordedAt[0]! - 1);
     const last = new Date(log.recordedAt[log.length - 1]! + 2 * 86_400_000);
     const runs = options.nightlySlots(first, last).map((d) => d.getTime());
-    step('replay', 'live model, tables refitted nightly');
-    // Every learner's attempts feed the nightly refits, as on the server; the held-out ones are scored.
-    const everyone = new Uint8Array(log.length).fill(1);
-    const live = replayWithNightlyRefits(log, order, everyone, fit.params, runs);
+    step('replay', 'live model');
+    const live = replayLearnerModel(log, order, attemptsOf(log, heldOut), fit.params, fit.tables);
     models.push({
       model: 'LIVE',
       parameters: flatParameters(fit.params),
       score: scorePredictions(live, outcomes, scored),
     });
-    step('replay', 'live model, tables fixed');
-    const fixed = replayLearnerModel(log, order, attemptsOf(log, heldOut), fit.params, fit.tables);
-    models.push({ model: 'LIVE_FIXED', parameters: {}, score: scorePredictions(fixed, outcomes, scored) });
+    step('replay', 'live model, tables refitted nightly');
+    // Every learner's attempts feed the nightly refits, as on the server; the held-out ones are scored.
+    const everyone = new Uint8Array(log.length).fill(1);
+    const nightly = replayWithNightlyRefits(log, order, everyone, fit.params, runs);
+    models.push({ model: 'LIVE_NIGHTLY', parameters: {}, score: scorePredictions(nightly, outcomes, scored) });
     models.push({
       model: 'PREDICTED',
       parameters: {},

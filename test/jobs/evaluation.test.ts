@@ -97,7 +97,7 @@ test('the replayed EWMA predicts each scored attempt with the score the NIGHTLY 
   expect(ewma.score.logLoss).toBeCloseTo(logLoss, 12);
   expect(report.models.map((m) => m.model)).toEqual([
     'LIVE',
-    'LIVE_FIXED',
+    'LIVE_NIGHTLY',
     'PREDICTED',
     'EWMA',
     'ELO',
@@ -145,10 +145,8 @@ test('npm run evaluate prints the table on held-out learners, valid JSON, and wr
   const table = await evaluate('--alpha', '0.6,0.9', '--half-life-hours', '720', '--train-fraction', '0');
   expect(table.code).toBe(0);
   expect(table.stdout).toContain('11 attempts replayed (2 learners: 0 training, 2 held out), 11 scored');
-  expect(table.stdout).toMatch(
-    /\| LIVE \| fitted on the training learners, tables refitted nightly \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/,
-  );
-  expect(table.stdout).toMatch(/\| LIVE_FIXED \| tables fitted on the training learners, held fixed \| 11 \|/);
+  expect(table.stdout).toMatch(/\| LIVE \| fitted on the training learners \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+  expect(table.stdout).toMatch(/\| LIVE_NIGHTLY \| tables refitted nightly, as on a new server \| 11 \|/);
   expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.6 halfLifeHours=720 \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
   expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.9 halfLifeHours=720 \| 11 \|/);
   expect(table.stdout).toMatch(/\| ELO \| a=0\.8 b=0\.05 \| 11 \|/);
