@@ -15,6 +15,8 @@ import {
   loadQuestions,
   loadSessions,
   loadUsers,
+  type PreparedAttempts,
+  prepareAttempts,
   presentAttempts,
   presentSessions,
 } from './load.ts';
@@ -29,6 +31,7 @@ import {
   userRecord,
 } from './records.ts';
 import type { SourceChunk, SourceTable, TableName, TableSource } from './sources.ts';
+import { nextTurn } from './stage.ts';
 import { xapiRecord } from './xapi.ts';
 import { loadStatements } from './xapi-load.ts';
 
@@ -80,8 +83,8 @@ export interface ImportReport {
 
 /** A chunk's records mapped to rows (refusals by the record's index), then written. */
 interface Loader {
-  /** Maps the records, but those of `present` (counted as present, not mapped). */
-  map(records: SourceRecord[], timezone: string, present?: ReadonlySet<number>): Promise<MappedChunk>;
+  /** Maps the records, but those of `present` (counted as present, not mapped), and prepares their write. */
+  map(records: SourceRecord[], into: MapContext, present?: ReadonlySet<number>): Promise<MappedChunk>;
   write(conn: ImportConnection, source: string, mapped: MappedChunk, keys: KeyMaps): Promise<LoadedChunk>;
   /** The records stored before (their indexes) in `table`, by one query: for tables large enough to be worth it. */
   present?: {
@@ -90,8 +93,17 @@ interface Loader {
   };
 }
 
+/** What mapping a chunk needs: the zone of timestamps without one, and (to prepare the write) the source and keys. */
+interface MapContext {
+  timezone: string;
+  source: string;
+  keys: KeyMaps;
+}
+
 interface MappedChunk {
   rows: unknown[];
+  /** The write's preparation, made with the mapping (the attempts' COPY text). */
+  prepared?: unknown;
   /** The record index of each row. */
   indexes: number[];
   refused: ChunkResult['refused'];
@@ -107,17 +119,21 @@ type LoadedChunk = ChunkResult & { unlinked?: number };
  * statements until it was done, and the database waited.
  */
 const mapSlice = 500;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Maps every record of a chunk, then writes the good ones; refusals carry the record's index. */
-function loader<T>(
+/**
+ * Maps every record of a chunk (and prepares the write of the rows, with `prepare`), then writes the
+ * good ones; refusals carry the record's index.
+ */
+function loader<T, P = undefined>(
   map: (record: SourceRecord, timezone: string) => T,
-  write: (conn: ImportConnection, source: string, rows: T[], keys: KeyMaps) => Promise<LoadedChunk>,
+  write: (conn: ImportConnection, source: string, rows: T[], keys: KeyMaps, prepared: P) => Promise<LoadedChunk>,
   present?: Loader['present'],
+  prepare?: (rows: T[], into: MapContext) => Promise<P>,
 ): Loader {
   return {
     ...(present ? { present } : {}),
-    async map(records, timezone, present) {
+    async map(records, into, present) {
+      const { timezone } = into;
       const mapped: MappedChunk = { rows: [], indexes: [], refused: [], present: present?.size ?? 0 };
       for (const [index, record] of records.entries()) {
         if (index % mapSlice === mapSlice - 1) await nextTurn();
@@ -130,11 +146,14 @@ function loader<T>(
           mapped.refused.push({ index, reason: error.message });
         }
       }
+      if (prepare && mapped.rows.length > 0) mapped.prepared = await prepare(mapped.rows as T[], into);
       return mapped;
     },
-    async write(conn, source, { rows, indexes, refused, present }, keys) {
+    async write(conn, source, { rows, indexes, refused, present, prepared }, keys) {
       const written =
-        rows.length > 0 ? await write(conn, source, rows as T[], keys) : { imported: 0, present: 0, refused: [] };
+        rows.length > 0
+          ? await write(conn, source, rows as T[], keys, prepared as P)
+          : { imported: 0, present: 0, refused: [] };
       return {
         ...written,
         present: written.present + present,
@@ -147,13 +166,20 @@ function loader<T>(
 /** The loaders of one import (the attempts' write mode is the import's own). */
 function importLoaders(): Record<TableName, Loader> {
   const attemptMode: AttemptWriteMode = { optimistic: true };
-  const writeAttempts: Parameters<typeof loader<AttemptRecord>>[1] = (conn, source, rows, keys) =>
-    loadAttempts(conn, source, rows, keys, attemptMode);
+  const writeAttempts: Parameters<typeof loader<AttemptRecord, PreparedAttempts>>[1] = (
+    conn,
+    _source,
+    rows,
+    _keys,
+    prepared,
+  ) => loadAttempts(conn, rows, prepared, attemptMode);
   return {
     users: loader(userRecord, loadUsers),
     questions: loader(questionRecord, loadQuestions),
     sessions: loader(sessionRecord, loadSessions, { table: 'sessions', find: presentSessions }),
-    attempts: loader(attemptRecord, writeAttempts, { table: 'attempts', find: presentAttempts }),
+    attempts: loader(attemptRecord, writeAttempts, { table: 'attempts', find: presentAttempts }, (rows, into) =>
+      prepareAttempts(into.source, rows, into.keys),
+    ),
     mastery_history: loader(masteryHistoryRecord, (conn, _source, rows, keys) => loadMasteryHistory(conn, rows, keys)),
     statements: loader(xapiRecord, (conn, source, rows) => loadStatements(conn, source, rows)),
   };
@@ -163,7 +189,7 @@ function importLoaders(): Record<TableName, Loader> {
  * Chunks read, and mapped unless `lazy`: under readAhead the next chunk is parsed and mapped while the
  * database writes this one. Lazy chunks are mapped once the records already present are known.
  */
-async function* mappedChunks(table: SourceTable, loader: Loader, chunkSize: number, timezone: string, lazy: boolean) {
+async function* mappedChunks(table: SourceTable, loader: Loader, chunkSize: number, into: MapContext, lazy: boolean) {
   for await (const chunk of table.chunks(chunkSize))
     yield {
       chunk,
@@ -171,7 +197,7 @@ async function* mappedChunks(table: SourceTable, loader: Loader, chunkSize: numb
         ? null
         : await loader.map(
             chunk.items.map((i) => i.record),
-            timezone,
+            into,
           ),
     };
 }
@@ -205,12 +231,13 @@ export async function importTables(
         // which the write tells): no query first.
         const checkPresent =
           loader.present && !firstLoad && !(await isEmpty(conn, loader.present.table)) ? loader.present.find : null;
-        for await (const item of readAhead(mappedChunks(table, loader, chunkSize, timezone, checkPresent !== null))) {
+        const into: MapContext = { timezone, source, keys };
+        for await (const item of readAhead(mappedChunks(table, loader, chunkSize, into, checkPresent !== null))) {
           const { chunk } = item;
           let mapped = item.mapped;
           if (!mapped) {
             const records = chunk.items.map((i) => i.record);
-            mapped = await loader.map(records, timezone, await checkPresent!(conn, source, records, keys));
+            mapped = await loader.map(records, into, await checkPresent!(conn, source, records, keys));
           }
           const result = await loader.write(conn, source, mapped, keys);
           counts.imported += result.imported;

@@ -38,6 +38,19 @@ export function copyText(rows: readonly StagedRow[]): string {
   return text;
 }
 
+/** The next turn of the event loop: a long piece of work gives way to I/O by awaiting it. */
+export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** copyText, giving way to I/O every `slice` rows: it runs beside the statements of another chunk. */
+export async function copyTextGivingWay(rows: readonly StagedRow[], slice = 500): Promise<string> {
+  const parts: string[] = [];
+  for (let i = 0; i < rows.length; i += slice) {
+    if (i > 0) await nextTurn();
+    parts.push(copyText(rows.slice(i, i + slice)));
+  }
+  return parts.join('');
+}
+
 /** Rows of this process's own making in COPY's text format, without the index a refusal would name. */
 export function copyRowsText(rows: readonly (readonly CopyValue[])[]): string {
   let text = '';
@@ -55,13 +68,15 @@ function failedLine(error: unknown): { line: number; column: string | null; mess
 }
 
 /**
- * Creates `table` for this transaction and copies `rows` into it. Returns the rows the database
- * refused, each with its reason; the others are in the table. Runs inside the chunk's transaction.
+ * Creates `table` for this transaction and copies `rows` into it (`text`: copyText of `rows`, when
+ * made beforehand). Returns the rows the database refused, each with its reason; the others are in
+ * the table. Runs inside the chunk's transaction.
  */
 export async function stageRows(
   conn: ImportConnection,
   table: StageTable,
   rows: readonly StagedRow[],
+  text?: string,
 ): Promise<{ index: number; reason: string }[]> {
   const definitions = table.columns.map(([name, type]) => `${name} ${type}`).join(', ');
   await conn.run(`CREATE TEMP TABLE ${table.name} (ord int, ${definitions}) ON COMMIT DROP`, []);
@@ -71,7 +86,7 @@ export async function stageRows(
   while (remaining.length > 0) {
     await conn.run('SAVEPOINT stage', []);
     try {
-      await conn.copyFrom(target, copyText(remaining));
+      await conn.copyFrom(target, remaining === rows && text !== undefined ? text : copyText(remaining));
       await conn.run('RELEASE SAVEPOINT stage', []);
       break;
     } catch (error) {
