@@ -17,12 +17,21 @@ import { refreshStaleStatistics } from './table-statistics.ts';
 
 const chunkSize = 2_000;
 
+/**
+ * Learners with an attempt recorded in this many days are computed. Two more than the window: the
+ * window's local days start up to a day before `at` − 7 days (a zone ahead of UTC, an attempt just
+ * after midnight), and an attempt may be recorded up to a day before it is answered. So a learner is
+ * still computed on the night their window empties, and their stored pattern becomes the empty one
+ * rather than keeping the days that left it.
+ */
+const patternActiveDays = DEFAULT_PATTERN_DAYS + 2;
+
 /** What the step looks up learner by learner that this run may have filled (the activity rollup, patterns). */
 const tablesReadPerChunk = ['learning_patterns', 'daily_activity'];
 
 export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats> {
   await refreshStaleStatistics(ctx, tablesReadPerChunk);
-  const active = await activeLearnerIds(ctx, DEFAULT_PATTERN_DAYS);
+  const active = await activeLearnerIds(ctx, patternActiveDays);
   const { usable, unusable } = await withUsableTimeZones(ctx, active);
   const previousAt = ctx.full ? null : await previousPatternsAt(ctx);
   const learners =
