@@ -115,23 +115,6 @@ function windowStarts(userIds: readonly string[], days: number, now: Date, zones
       FROM (SELECT u.id, ${zone} AS zone FROM unnest(${userIds}::uuid[]) AS t(id) JOIN users u ON u.id = t.id) u`;
 }
 
-/** An attempt `a` (joined to its question `q`) in the window of `w` (windowStarts) up to `now`. */
-const inWindow = (now: Date) => Prisma.sql`
-  a.user_id = w.user_id
-  AND a.recorded_at >= w.starts_at - ${recordedBeforeAnsweredSlack}::interval
-  AND COALESCE(a.answered_at, a.recorded_at) >= w.starts_at
-  AND COALESCE(a.answered_at, a.recorded_at) <= ${now}::timestamptz`;
-
-/** The local date (YYYY-MM-DD) an attempt `a` counts on in the zone of `w`. */
-const windowDay = Prisma.sql`to_char(COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE w.timezone, 'YYYY-MM-DD')`;
-
-/**
- * A day's mean difficulty attempted, summed as numeric: exact, so the same whatever order the rows
- * come in (a plan's parallel or sorted aggregation moved float sums in the last bits, and the stored
- * pattern's equality check saw a change).
- */
-const meanDifficulty = Prisma.sql`avg(difficulty::numeric)::float8`;
-
 async function aggregateWindow(
   db: SqlClient,
   userIds: readonly string[],
@@ -145,14 +128,21 @@ async function aggregateWindow(
     ), a AS (
       SELECT w.user_id,
              extract(hour FROM COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE w.timezone)::int AS hour,
-             ${windowDay} AS day, q.subcategory, a.correct, q.difficulty
+             to_char(COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE w.timezone, 'YYYY-MM-DD') AS day,
+             q.subcategory, a.correct, q.difficulty
       FROM w
       -- LEFT: a learner without attempts in the window still gets a row (the (user_id) set).
-      LEFT JOIN (attempts a JOIN questions q ON q.id = a.question_id) ON ${inWindow(now)}
+      LEFT JOIN (attempts a JOIN questions q ON q.id = a.question_id)
+        ON a.user_id = w.user_id
+       AND a.recorded_at >= w.starts_at - ${recordedBeforeAnsweredSlack}::interval
+       AND COALESCE(a.answered_at, a.recorded_at) >= w.starts_at
+       AND COALESCE(a.answered_at, a.recorded_at) <= ${now}::timestamptz
     )
     SELECT user_id::text AS user_id, GROUPING(hour, day, subcategory)::int AS grouping, hour, day, subcategory,
            count(correct)::int AS attempts, count(*) FILTER (WHERE correct)::int AS correct,
-           ${meanDifficulty} AS mean_difficulty
+           -- Summed as numeric: exact, whatever order the rows come in (float sums moved in the last
+           -- bits with the plan, and the stored pattern's equality check saw a change).
+           avg(difficulty::numeric)::float8 AS mean_difficulty
     FROM a
     GROUP BY GROUPING SETS ((user_id), (user_id, hour), (user_id, day), (user_id, subcategory, day))`;
   const sessions = await db.$queryRaw<SessionRow[]>`

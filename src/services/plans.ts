@@ -180,7 +180,7 @@ const dayBefore = (request: PlanRequest) => addDays(request.planDate, -1);
  * an md5 digest: the same as unitsDigestSql gives for the stored plan, so a night compares the day
  * before's plans without receiving their units.
  */
-export function unitsDigest(units: readonly UnitSnapshot[]): string {
+function unitsDigest(units: readonly UnitSnapshot[]): string {
   const text = units.map((u) => [u.subcategory, u.targetQuestions, u.priority, u.reason].join('|')).join('\n');
   return createHash('md5').update(text).digest('hex');
 }
