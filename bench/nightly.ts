@@ -113,10 +113,11 @@ function nextDayStatement(learners: number, attempts: number, day: number): stri
     JOIN bench_questions q ON q.idx = p.question_idx;
     INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec,
                           hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt,
-                          predicted_correct, mastery_after)
+                          predicted_correct, mastery_after, difficulty_at_attempt)
     SELECT user_id, question_id, NULL, ${day * 1000} + row_number() OVER (PARTITION BY user_id, question_id ORDER BY j),
            context::"AttemptContext", 'A', correct, 30, false, recorded_at, recorded_at,
-           'bench-next-${day}-' || j, greatest(0, least(1, estimate)), predicted, estimate
+           'bench-next-${day}-' || j, greatest(0, least(1, estimate)), predicted, estimate,
+           (SELECT q.difficulty FROM questions q WHERE q.id = question_id)
     FROM bench_next;
     INSERT INTO skill_states AS k (user_id, subcategory, theta, attempts, credit_sum, recent, last_attempt_at,
                                    updated_at, plan_mastery)

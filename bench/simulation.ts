@@ -75,14 +75,17 @@ export function simulationStatements(options: SimulationOptions): { label: strin
       label: 'attempts',
       sql: `
         INSERT INTO attempts (user_id, question_id, session_id, attempt_no, context, user_answer, correct, time_sec,
-                              hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt)
+                              hint_used, answered_at, recorded_at, client_attempt_id, mastery_at_attempt,
+                              difficulty_at_attempt)
         SELECT user_id, question_id, session_id,
                row_number() OVER (PARTITION BY user_id, question_id ORDER BY recorded_at, j),
                context::"AttemptContext", CASE WHEN correct THEN 'A' ELSE 'B' END, correct, time_sec, hint_used,
-               recorded_at - interval '2 seconds', recorded_at, 'bench-' || j, mastery
+               recorded_at - interval '2 seconds', recorded_at, 'bench-' || j, mastery, difficulty
         FROM (
           SELECT p.j, u.id AS user_id, q.id AS question_id, p.session_id, p.context, p.recorded_at,
                  random() < 1 / (1 + exp(q.hardness - u.ability)) AS correct,
+                 -- As recordAttempt stores it: the question's difficulty of the night before, about this.
+                 1 / (1 + exp(-q.hardness)) AS difficulty,
                  10 + random() * 50 AS time_sec, random() < 0.1 AS hint_used,
                  CASE WHEN random() < 0.1 THEN NULL
                       ELSE greatest(0, least(1, 1 / (1 + exp(-u.ability)) + (random() - 0.5) * 0.3)) END AS mastery

@@ -6,7 +6,8 @@
 //                 its slots; it writes the Mastery rows, a MasteryHistory point per day (imported
 //                 points stay the record and are compared), and each attempt's masteryAtAttempt
 //   2. questions  the NIGHTLY question-statistics step over one window holding the whole log (its
-//                 running sums start from zero; the sums over one window equal those over many)
+//                 running sums start from zero; the sums over one window equal those over many), and
+//                 each attempt recorded without it gets the difficulty its question had then
 //   3. sessions   abandoned sessions closed, summaries and analytics stored where missing (the
 //                 NIGHTLY step and analytics:recompute)
 //   4. learners   the live learner model (its NIGHTLY step: question refits, state replays), the
@@ -133,6 +134,14 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
       return updateQuestionStatistics(ctx(tx));
     }),
   );
+  await timed('attemptDifficulties', () =>
+    inJobsLock((tx) =>
+      fillAttemptDifficulties(
+        tx,
+        schedule.nightly.map((slot) => new Date(slot.at)),
+      ),
+    ),
+  );
   const closed = await timed('closeSessions', () => inJobsLock((tx) => closeAbandonedSessions(ctx(tx))));
   const summaries = await timed('sessionAnalytics', () => recomputeMissingSessionAnalytics(db, { chunkSize: 2_000 }));
   const learners = await timed('modelPatternsAndPlans', () =>
@@ -166,6 +175,34 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
     learnerModelReplayed: learners.learnersReplayed ?? 0,
     ms,
   };
+}
+
+/**
+ * Each attempt without a difficulty of its own (imported) gets the one recordAttempt would have stored:
+ * its question's difficulty after the last NIGHTLY slot before it was recorded, (wrong + 1) / (n + 2)
+ * over the question's attempts recorded up to that slot (0.5 before the first). One statement: the
+ * attempts counted per question and slot interval, summed over the earlier intervals.
+ */
+async function fillAttemptDifficulties(tx: Transaction, slots: Date[]): Promise<void> {
+  await tx.$executeRaw`
+    WITH slotted AS (
+      -- The number of slots before recorded_at (a slot's window ends at and includes its instant).
+      SELECT a.id, a.question_id, a.correct, a.difficulty_at_attempt IS NULL AS missing,
+             width_bucket(a.recorded_at - interval '1 microsecond', ${slots}::timestamptz[]) AS interval_no
+      FROM attempts a
+    ), per_interval AS (
+      SELECT question_id, interval_no, count(*) AS n, count(*) FILTER (WHERE NOT correct) AS wrong
+      FROM slotted GROUP BY question_id, interval_no
+    ), before AS (
+      SELECT question_id, interval_no,
+             sum(n) OVER earlier - n AS n, sum(wrong) OVER earlier - wrong AS wrong
+      FROM per_interval
+      WINDOW earlier AS (PARTITION BY question_id ORDER BY interval_no)
+    )
+    UPDATE attempts a
+    SET difficulty_at_attempt = (b.wrong + 1)::float8 / (b.n + 2)
+    FROM slotted s JOIN before b ON b.question_id = s.question_id AND b.interval_no = s.interval_no
+    WHERE s.missing AND a.id = s.id`;
 }
 
 /** NIGHTLY slots from the first attempt to the last slot up to now; MASTERY_DECAY slots up to now. */

@@ -164,7 +164,7 @@ const recordSql = `
   WITH input AS (SELECT $1::uuid AS user_id, $2::uuid AS question_id, $3::uuid AS session_id, $4::timestamptz AS at),
        state AS (SELECT l.user_id FROM learner_states l, input
                  WHERE l.user_id = input.user_id AND l.version = $5::int FOR UPDATE OF l),
-       q AS (SELECT q.id, q.subcategory FROM questions q, input
+       q AS (SELECT q.id, q.subcategory, q.difficulty FROM questions q, input
              WHERE q.id = input.question_id AND q.answer_key = $6::text AND q.subcategory = $7::text),
        s AS (SELECT s.id FROM sessions s, input
              WHERE s.id = input.session_id AND s.user_id = input.user_id AND s.ended_at IS NULL
@@ -172,20 +172,20 @@ const recordSql = `
        inserted AS (
          INSERT INTO attempts AS a (user_id, question_id, session_id, attempt_no, context, options, user_answer,
                                     correct, time_sec, hint_used, answered_at, recorded_at, client_attempt_id,
-                                    mastery_at_attempt, predicted_correct, mastery_after)
+                                    mastery_at_attempt, predicted_correct, mastery_after, difficulty_at_attempt)
          SELECT input.user_id, q.id, input.session_id,
                 COALESCE((SELECT max(p.attempt_no) FROM attempts p
                           WHERE p.user_id = input.user_id AND p.question_id = q.id), 0) + 1,
                 $8::"AttemptContext", $9::jsonb, $10::text, $11::boolean, $12::float8, $13::boolean,
                 $14::timestamptz, clock_timestamp(), $15::text,
                 (SELECT m.score FROM masteries m WHERE m.user_id = input.user_id AND m.subcategory = q.subcategory),
-                $16::float8, $17::float8
+                $16::float8, $17::float8, q.difficulty
          FROM q, input
          WHERE (input.session_id IS NULL OR EXISTS (SELECT 1 FROM s)) AND EXISTS (SELECT 1 FROM state)
          ON CONFLICT DO NOTHING
          RETURNING a.id, a.user_id AS "userId", a.question_id AS "questionId", a.session_id AS "sessionId",
                    a.attempt_no AS "attemptNo", a.options, a.recorded_at AS "recordedAt",
-                   a.mastery_at_attempt AS "masteryAtAttempt"),
+                   a.mastery_at_attempt AS "masteryAtAttempt", a.difficulty_at_attempt AS "difficultyAtAttempt"),
        learner AS (
          UPDATE learner_states l
          SET theta = $18::float8, attempts = $19::int, recent = $24::float8, version = l.version + 1,
@@ -214,7 +214,15 @@ const recordSql = `
  */
 type StoredColumns = Pick<
   Attempt,
-  'id' | 'userId' | 'questionId' | 'sessionId' | 'attemptNo' | 'options' | 'recordedAt' | 'masteryAtAttempt'
+  | 'id'
+  | 'userId'
+  | 'questionId'
+  | 'sessionId'
+  | 'attemptNo'
+  | 'options'
+  | 'recordedAt'
+  | 'masteryAtAttempt'
+  | 'difficultyAtAttempt'
 >;
 
 /** The model's prediction (from the state before the attempt: the answer plays no part) and the state after. */

@@ -129,7 +129,8 @@ async function aggregateWindow(
       SELECT w.user_id,
              extract(hour FROM COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE w.timezone)::int AS hour,
              to_char(COALESCE(a.answered_at, a.recorded_at) AT TIME ZONE w.timezone, 'YYYY-MM-DD') AS day,
-             q.subcategory, a.correct, q.difficulty
+             -- The difficulty as attempted; the question's current one for an attempt recorded without it.
+             q.subcategory, a.correct, COALESCE(a.difficulty_at_attempt, q.difficulty) AS difficulty
       FROM w
       -- LEFT: a learner without attempts in the window still gets a row (the (user_id) set).
       LEFT JOIN (attempts a JOIN questions q ON q.id = a.question_id)

@@ -292,3 +292,57 @@ describe('optimalSessionDurationMinutes', () => {
     expect(patterns.difficultyProgression.reduce((n, p) => n + p.attempts, 0)).toBe(13);
   });
 });
+
+describe('the difficulty attempted is the difficulty the question had when the attempt was recorded', () => {
+  const ImportAttempts = graphql(`
+    mutation PatternsImportAttempts($input: [ImportAttemptInput!]!) {
+      importAttempts(input: $input) { imported }
+    }
+  `);
+  const setDifficulty = (externalId: string, difficulty: number) =>
+    server.db.prisma.question.update({ where: { id: rawId(question(externalId).id) }, data: { difficulty } });
+
+  test('a later rescoring leaves the day as attempted; an imported attempt reads the current difficulty', async () => {
+    const ada = await createPerson(server, world.admin.token, 'Ada Attempted', 'LEARNER', 'UTC');
+    const yesterday = utcDate(Date.now() - dayMs);
+    await practise(ada, 'ALG-1', run(`${yesterday}T09:00:00Z`, 2, 2)); // ALG-1 at 0.2
+    const before = dataOf(await server.request(Patterns, { id: ada.id }, ada.token)).user!.learningPatterns;
+    expect(before.difficultyProgression).toEqual([{ date: yesterday, meanDifficulty: 0.2, accuracy: 1, attempts: 2 }]);
+    // A NIGHTLY rescoring of ALG-1 does not move what was attempted.
+    await setDifficulty('ALG-1', 0.9);
+    expect(dataOf(await server.request(Patterns, { id: ada.id }, ada.token)).user!.learningPatterns).toEqual(before);
+
+    // An imported attempt carries no difficulty of its own: its question's current one (ALG-3 at 0.8, then 0.6).
+    const q = question('ALG-3');
+    const { importAttempts } = dataOf(
+      await server.request(
+        ImportAttempts,
+        {
+          input: [
+            {
+              userId: ada.id,
+              questionId: q.id,
+              userAnswer: q.answer,
+              timeSec: 20,
+              answeredAt: `${yesterday}T10:00:00Z`,
+              idempotencyKey: 'lp-imported-1',
+            },
+          ],
+        },
+        world.admin.token,
+      ),
+    );
+    expect(importAttempts.imported).toBe(1);
+    const imported = async () =>
+      dataOf(await server.request(Patterns, { id: ada.id }, ada.token)).user!.learningPatterns.difficultyProgression;
+    expect(await imported()).toEqual([
+      { date: yesterday, meanDifficulty: expect.closeTo((0.2 + 0.2 + 0.8) / 3, 12), accuracy: 1, attempts: 3 },
+    ]);
+    await setDifficulty('ALG-3', 0.6);
+    expect(await imported()).toEqual([
+      { date: yesterday, meanDifficulty: expect.closeTo((0.2 + 0.2 + 0.6) / 3, 12), accuracy: 1, attempts: 3 },
+    ]);
+    await setDifficulty('ALG-1', 0.2);
+    await setDifficulty('ALG-3', 0.8);
+  });
+});

@@ -83,13 +83,13 @@ async function previousPatternsAt(ctx: RunContext): Promise<Date | null> {
 }
 
 /**
- * Whether most questions were rescored or edited since `previousAt`. Then nearly every learner answered
- * one of them in their window, and picking the learners would cost more than computing them all.
+ * Whether most questions were edited since `previousAt` (a bank moved between subcategories). Then
+ * nearly every learner answered one of them in their window, and picking the learners would cost more
+ * than computing them all. Rescoring does not count: an attempt keeps the difficulty it was made at.
  */
 async function mostQuestionsMoved(ctx: RunContext, previousAt: Date): Promise<boolean> {
   const [row] = await ctx.tx.$queryRaw<{ moved: number; total: number }[]>`
-    SELECT count(*) FILTER (WHERE stats_updated_at > ${previousAt}::timestamptz
-                              OR updated_at > ${previousAt}::timestamptz)::int AS moved,
+    SELECT count(*) FILTER (WHERE updated_at > ${previousAt}::timestamptz)::int AS moved,
            count(*)::int AS total
     FROM questions`;
   return row !== undefined && row.moved * 2 > row.total;
@@ -106,7 +106,8 @@ async function mostQuestionsMoved(ctx: RunContext, previousAt: Date): Promise<bo
  *   - an active day left the window (the window starts a day later: daily_activity has their days,
  *     and the attempts not rolled up yet are looked at directly);
  *   - a session of theirs left the window, ended since, or had its summary (re)computed since;
- *   - a question they answered in the window had its statistics (difficulty) or itself changed since.
+ *   - a question they answered in the window was edited since, or had its statistics moved since and the
+ *     attempt carries no difficulty of its own (an imported one: the pattern reads the current difficulty).
  */
 async function changedWindows(ctx: RunContext, learners: readonly string[], previousAt: Date): Promise<string[]> {
   const { tx, at } = ctx;
@@ -147,7 +148,8 @@ async function changedWindows(ctx: RunContext, learners: readonly string[], prev
                   WHERE a.user_id = b.id
                     AND a.recorded_at >= b.starts_at - ${recordedBeforeAnsweredSlack}::interval
                     AND ${answered} >= b.starts_at AND ${answered} <= ${at}::timestamptz
-                    AND (q.stats_updated_at > ${previousAt}::timestamptz OR q.updated_at > ${previousAt}::timestamptz))
+                    AND (q.updated_at > ${previousAt}::timestamptz
+                         OR (a.difficulty_at_attempt IS NULL AND q.stats_updated_at > ${previousAt}::timestamptz)))
     ORDER BY b.id`;
   const rows = await tx.$queryRaw<{ id: string }[]>(query);
   return rows.map((row) => row.id);
