@@ -42,7 +42,9 @@ const DifficultyProgressionPointRef = builder
       date: t.field({ type: 'Date', description: "In the learner's time zone.", resolve: (p) => p.date }),
       meanDifficulty: t.exposeFloat('meanDifficulty', {
         nullable: true,
-        description: 'Mean Question.difficulty (0..1) of the questions attempted that day.',
+        description:
+          'Mean difficulty (0..1) of the questions attempted that day, as each stood when attempted ' +
+          '(Question.difficulty of the night before; an imported attempt not yet rebuilt: the current one).',
       }),
       accuracy: t.exposeFloat('accuracy'),
       attempts: t.exposeInt('attempts'),
