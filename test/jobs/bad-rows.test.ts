@@ -28,6 +28,10 @@ test('NIGHTLY, PATTERNS and the cohort overview process every learner but one wi
   const patterns = await runJob(db, config, { job: 'PATTERNS', at: plus(day, hours(18)) });
   expect(patterns.run.stats).toMatchObject({ patterns: 2, patternLearnersSkipped: 1 });
   expect(await db.prisma.learningPattern.count({ where: { userId: bad } })).toBe(0);
+  // A week on, the day leaves every window: the run that looks for the windows it changed passes them by.
+  const weekOn = await runJob(db, config, { job: 'NIGHTLY', at: plus(day, hours(17 + 24 * 7)) });
+  expect(weekOn.outcome, weekOn.run.error ?? '').toBe('succeeded');
+  expect(weekOn.run.stats).toMatchObject({ patterns: 2, patternsComputed: 2, patternLearnersSkipped: 1 });
   // The overview counts the learner (in UTC) instead of failing.
   expect((await cohortLearners(db.prisma, '2025-03-01', '2025-03-01')).subcategories).toMatchObject([
     { subcategory: 'Algebra', learners: 3, attempts: 3 },

@@ -21,15 +21,21 @@ export async function activeLearnerIds(ctx: Pick<RunContext, 'tx' | 'at'>, days:
 export async function withUsableTimeZones(
   ctx: Pick<RunContext, 'tx' | 'log' | 'job'>,
   userIds: readonly string[],
-): Promise<{ usable: string[]; unusable: number }> {
+): Promise<{ usable: string[]; unusable: number; unknownZones: string[] }> {
+  // The zones first (one pass over the users, and over pg_timezone_names, which reads the zone files),
+  // then only where one is unknown the learners who have it.
+  const zones = await ctx.tx.$queryRaw<{ timezone: string }[]>`
+    SELECT DISTINCT u.timezone FROM users u WHERE u.timezone NOT IN (SELECT name FROM pg_timezone_names)`;
+  const unknownZones = zones.map((z) => z.timezone);
+  if (unknownZones.length === 0) return { usable: [...userIds], unusable: 0, unknownZones };
   const rows = await ctx.tx.$queryRaw<{ id: string; timezone: string }[]>`
     SELECT u.id::text AS id, u.timezone FROM users u
-    WHERE u.id = ANY(${userIds}::uuid[]) AND u.timezone NOT IN (SELECT name FROM pg_timezone_names)`;
-  if (rows.length === 0) return { usable: [...userIds], unusable: 0 };
+    WHERE u.id = ANY(${userIds}::uuid[]) AND u.timezone = ANY(${unknownZones}::text[])`;
+  if (rows.length === 0) return { usable: [...userIds], unusable: 0, unknownZones };
   ctx.log.warn(
     { job: ctx.job, learners: rows.slice(0, 100) },
     `${rows.length} learner(s) skipped: their time zone is unknown to the database (fix users.timezone)`,
   );
   const unusable = new Set(rows.map((r) => r.id));
-  return { usable: userIds.filter((id) => !unusable.has(id)), unusable: rows.length };
+  return { usable: userIds.filter((id) => !unusable.has(id)), unusable: rows.length, unknownZones };
 }

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "session_summaries_computed_at_idx" ON "session_summaries"("computed_at");
