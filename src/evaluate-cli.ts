@@ -28,10 +28,11 @@ export const evaluateUsage = `  evaluate [--alpha 0.6[,0.4,…]] [--half-life-ho
            [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--train-fraction 0.8] [--params FILE] [--fit FILE] [--json]
                                  replay the attempt log: AUC, log-loss, RMSE and calibration on held-out
                                  learners of the live learner model (fitted on the others), the stored
-                                 predictedCorrect, the EWMA mastery (each α × half-life), Elo, BKT and
-                                 the stored masteryAtAttempt; attempts before --from only warm the models
-                                 up; --fit writes the tuned parameters (the server reads
-                                 LEARNER_MODEL_PARAMS, default $DATA_DIR/learner-model.json)`;
+                                 predictedCorrect, the EWMA mastery (each α × half-life), an EWMA per
+                                 attempt, Elo, Elo with offsets, BKT and the stored masteryAtAttempt;
+                                 attempts before --from only warm the models up; --fit writes
+                                 the tuned parameters (the server reads LEARNER_MODEL_PARAMS,
+                                 default $DATA_DIR/learner-model.json)`;
 
 function numbers(name: string, text: string, valid: (n: number) => boolean, what: string): number[] {
   const values = text.split(',').map((part) => Number(part.trim()));
@@ -185,8 +186,9 @@ function shownParameters({ model, parameters }: ModelScore): string {
   if (model === 'LIVE') return 'fitted on the training learners';
   if (model === 'LIVE_NIGHTLY') return 'tables refitted nightly, as on a new server';
   if (model === 'PREDICTED' || model === 'STORED') return '(as recorded)';
+  // Four significant digits: the tuned constants are products of the search's multipliers.
   return Object.entries(parameters)
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`)
     .join(' ');
 }
 

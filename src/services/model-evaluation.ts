@@ -2,9 +2,11 @@
 // (pages of attempts, each page one JSON document), split the learners into training and held-out
 // ones (by a hash of their id), fit the live learner model on the training learners, replay every
 // model and score them on the held-out learners only. The EWMA is replayed once per (α, half-life)
-// asked for; Elo, BKT, the stored masteryAtAttempt and the stored predictedCorrect are the others.
+// asked for; the attempt EWMA, Elo, Elo with offsets, BKT, the stored masteryAtAttempt and the stored
+// predictedCorrect are the others.
 
 import type { SqlClient } from '../db/types.ts';
+import { fitAttemptEwma, fitEloOffsets, replayEloOffsets } from '../domain/baselines.ts';
 import { replayBkt } from '../domain/bkt.ts';
 import { addDays, startOfDay } from '../domain/calendar.ts';
 import {
@@ -56,7 +58,16 @@ export type EvaluationProgress =
   | { phase: 'read'; attemptsRead: number; attemptsTotal: number }
   | { phase: 'fit' | 'replay'; step: string };
 
-export type ModelName = 'LIVE' | 'LIVE_NIGHTLY' | 'PREDICTED' | 'EWMA' | 'ELO' | 'BKT' | 'STORED';
+export type ModelName =
+  | 'LIVE'
+  | 'LIVE_NIGHTLY'
+  | 'PREDICTED'
+  | 'EWMA'
+  | 'ATTEMPT_EWMA'
+  | 'ELO'
+  | 'ELO_OFFSETS'
+  | 'BKT'
+  | 'STORED';
 
 export interface ModelScore {
   /**
@@ -80,7 +91,10 @@ export interface EvaluationReport {
   trainingLearners: number;
   heldOutLearners: number;
   trainFraction: number;
-  /** LIVE first, then LIVE_NIGHTLY, PREDICTED, the EWMA rows (best log-loss first), Elo, BKT and STORED. */
+  /**
+   * LIVE first, then LIVE_NIGHTLY, PREDICTED, the EWMA rows (best log-loss first), ATTEMPT_EWMA, ELO,
+   * ELO_OFFSETS, BKT and STORED.
+   */
   models: ModelScore[];
   /** The live model's parameters fitted on the training learners (what --fit writes). */
   learnerModel: LearnerModelParameters;
@@ -155,6 +169,14 @@ export function evaluateLog(
     }
     ewma.sort((a, b) => (a.score.logLoss ?? Infinity) - (b.score.logLoss ?? Infinity));
     models.push(...ewma);
+    const trainingAttempts = attemptsOf(log, training);
+    step('fit', 'attempt EWMA');
+    const attemptEwma = fitAttemptEwma(log, order, trainingAttempts);
+    models.push({
+      model: 'ATTEMPT_EWMA',
+      parameters: { alpha: attemptEwma.alpha },
+      score: scorePredictions(attemptEwma.predictions, outcomes, scored),
+    });
     step('replay', 'Elo');
     const elo = options.elo ?? eloDefaults;
     models.push({
@@ -162,8 +184,21 @@ export function evaluateLog(
       parameters: { ...elo },
       score: scorePredictions(replayElo(log, elo), outcomes, scored),
     });
+    step('fit', 'Elo with offsets');
+    const offsets = fitEloOffsets(log, order, trainingAttempts);
+    // Tuned on the training learners' replay; scored, as ELO, on a replay of everyone's attempts.
+    models.push({
+      model: 'ELO_OFFSETS',
+      parameters: Object.fromEntries(
+        Object.entries(offsets).flatMap(([rating, k]) => [
+          [`${rating}.a`, k.a],
+          [`${rating}.k`, k.k],
+        ]),
+      ),
+      score: scorePredictions(replayEloOffsets(log, order, offsets), outcomes, scored),
+    });
     step('fit', 'BKT (EM)');
-    const bkt = replayBkt(log, order, attemptsOf(log, training));
+    const bkt = replayBkt(log, order, trainingAttempts);
     models.push({
       model: 'BKT',
       parameters: { subcategories: bkt.parameters.length },

@@ -100,7 +100,9 @@ test('the replayed EWMA predicts each scored attempt with the score the NIGHTLY 
     'LIVE_NIGHTLY',
     'PREDICTED',
     'EWMA',
+    'ATTEMPT_EWMA',
     'ELO',
+    'ELO_OFFSETS',
     'BKT',
     'STORED',
   ]);
@@ -149,7 +151,11 @@ test('npm run evaluate prints the table on held-out learners, valid JSON, and wr
   expect(table.stdout).toMatch(/\| LIVE_NIGHTLY \| tables refitted nightly, as on a new server \| 11 \|/);
   expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.6 halfLifeHours=720 \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
   expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.9 halfLifeHours=720 \| 11 \|/);
+  // No training learner: the attempt EWMA keeps the grid's first α, Elo with offsets its starting constants.
+  expect(table.stdout).toMatch(/\| ATTEMPT_EWMA \| alpha=0\.05 \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
   expect(table.stdout).toMatch(/\| ELO \| a=0\.8 b=0\.05 \| 11 \|/);
+  const offsets = 'ability.a=0.8 ability.k=0.05 offset.a=0.4 offset.k=0.05 difficulty.a=0.8 difficulty.k=0.05';
+  expect(table.stdout).toContain(`| ELO_OFFSETS | ${offsets} | 11 |`);
   expect(table.stdout).toMatch(/\| BKT \| subcategories=2 \| 11 \|/);
   expect(table.stdout).toContain('Calibration of the live model');
 
