@@ -186,9 +186,9 @@ function shownParameters({ model, parameters }: ModelScore): string {
   if (model === 'LIVE') return 'fitted on the training learners';
   if (model === 'LIVE_NIGHTLY') return 'tables refitted nightly, as on a new server';
   if (model === 'PREDICTED' || model === 'STORED') return '(as recorded)';
-  // Four significant digits: the tuned constants are products of the search's multipliers.
+  // Twelve significant digits: tuned constants are products of multipliers (0.8·1.5 = 1.2000000000000002).
   return Object.entries(parameters)
-    .map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`)
+    .map(([k, v]) => `${k}=${Number(v.toPrecision(12))}`)
     .join(' ');
 }
 
