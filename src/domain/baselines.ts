@@ -57,7 +57,7 @@ export function replayAttemptEwma(
   return predictions;
 }
 
-export const attemptEwmaAlphas: readonly number[] = Object.freeze([0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5]);
+export const attemptEwmaAlphas: readonly number[] = Object.freeze([0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5]);
 
 /**
  * The attempt EWMA with the α of `alphas` whose predictions of the `training` attempts have the lowest

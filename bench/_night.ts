@@ -1,0 +1,10 @@
+import { openDatabase } from '../src/db/client.ts';
+import { loadJobsConfig } from '../src/jobs/config.ts';
+import { runJob } from '../src/jobs/run.ts';
+const db = await openDatabase({ kind: 'postgres', url: process.argv[2] } as never);
+const config = loadJobsConfig({}, { settleMs: 0 });
+const t = performance.now();
+const r = await runJob(db, config, { job: 'NIGHTLY', at: new Date(process.argv[3]!) });
+console.log(r.outcome, (performance.now() - t).toFixed(0), 'ms', JSON.stringify(r.run.stats ?? r.run).slice(0, 400));
+await db.close?.();
+process.exit(0);
