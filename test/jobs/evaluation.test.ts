@@ -152,7 +152,7 @@ test('npm run evaluate prints the table on held-out learners, valid JSON, and wr
   expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.6 halfLifeHours=720 \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
   expect(table.stdout).toMatch(/\| EWMA \| alpha=0\.9 halfLifeHours=720 \| 11 \|/);
   // No training learner: the attempt EWMA keeps the grid's first α, Elo with offsets its starting constants.
-  expect(table.stdout).toMatch(/\| ATTEMPT_EWMA \| alpha=0\.05 \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+  expect(table.stdout).toMatch(/\| ATTEMPT_EWMA \| alpha=0\.02 \| 11 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
   expect(table.stdout).toMatch(/\| ELO \| a=0\.8 b=0\.05 \| 11 \|/);
   const offsets = 'ability.a=0.8 ability.k=0.05 offset.a=0.4 offset.k=0.05 difficulty.a=0.8 difficulty.k=0.05';
   expect(table.stdout).toContain(`| ELO_OFFSETS | ${offsets} | 11 |`);
