@@ -10,6 +10,7 @@
 //    uncertainty-scaled step K(n) = a / (1 + k·n). The six constants come from a coordinate search on
 //    the training learners' replay.
 import { type AttemptLog, countOf } from './evaluation.ts';
+import { logLossOf } from './learner-model-fit.ts';
 import { attemptCredit } from './mastery.ts';
 
 const credit = (log: AttemptLog, i: number) =>
@@ -74,7 +75,7 @@ export function fitAttemptEwma(
   let best: { alpha: number; loss: number; predictions: Float64Array } | null = null;
   for (const alpha of alphas) {
     const predictions = replayAttemptEwma(log, order, priors, alpha);
-    const loss = meanLogLoss(predictions, log.correct, training);
+    const loss = logLossOf(predictions, log, training);
     // NaN (nothing to score) is never lower: the first α stays.
     if (best === null || loss < best.loss) best = { alpha, loss, predictions };
   }
@@ -153,8 +154,7 @@ export function fitEloOffsets(
   training: Uint8Array,
   start: EloOffsetsParameters = eloOffsetsStart,
 ): EloOffsetsParameters {
-  const loss = (p: EloOffsetsParameters) =>
-    meanLogLoss(replayEloOffsets(log, order, p, training), log.correct, training);
+  const loss = (p: EloOffsetsParameters) => logLossOf(replayEloOffsets(log, order, p, training), log, training);
   let best = start;
   let bestLoss = loss(start);
   for (let pass = 0; pass < maxPasses; pass++) {
@@ -176,19 +176,4 @@ export function fitEloOffsets(
     if (!moved) break;
   }
   return best;
-}
-
-const clip = 1e-6;
-
-/** Mean log-loss over the attempts `include` marks (NaN when none), predictions clipped as scorePredictions does. */
-function meanLogLoss(predictions: Float64Array, outcomes: Uint8Array, include: Uint8Array): number {
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < predictions.length; i++) {
-    if (!include[i]) continue;
-    const p = Math.min(1 - clip, Math.max(clip, predictions[i]!));
-    sum -= outcomes[i] === 1 ? Math.log(p) : Math.log(1 - p);
-    n += 1;
-  }
-  return sum / n;
 }
