@@ -119,8 +119,8 @@ async function changedWindows(
 ): Promise<string[]> {
   const { tx, at } = ctx;
   const days = DEFAULT_PATTERN_DAYS;
-  const since = Prisma.sql`${previousAt}::timestamptz - ${recordedBeforeAnsweredSlack}::interval`;
   const slack = Prisma.sql`${recordedBeforeAnsweredSlack}::interval`;
+  const since = Prisma.sql`${previousAt}::timestamptz - ${slack}`;
   const answered = Prisma.sql`COALESCE(a.answered_at, a.recorded_at)`;
   // Set-based: each reason is one scan of the rows that changed, bounded by instants that hold in every
   // zone (a local midnight is within a day of UTC's), joined to the users for their windows. Probing
