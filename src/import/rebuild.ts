@@ -184,13 +184,15 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
  * attempts counted per question and slot interval, summed over the earlier intervals.
  */
 async function fillAttemptDifficulties(tx: Transaction, slots: Date[]): Promise<void> {
-  // The running counts are per question and interval (a small table); the UPDATE looks each attempt's
-  // up by its interval instead of joining every attempt back to a materialised copy of itself.
   await tx.$executeRaw`
-    WITH per_interval AS (
-      SELECT question_id, width_bucket(recorded_at - interval '1 microsecond', ${slots}::timestamptz[]) AS interval_no,
-             count(*) AS n, count(*) FILTER (WHERE NOT correct) AS wrong
-      FROM attempts GROUP BY 1, 2
+    WITH slotted AS (
+      -- The number of slots before recorded_at (a slot's window ends at and includes its instant).
+      SELECT a.id, a.question_id, a.correct, a.difficulty_at_attempt IS NULL AS missing,
+             width_bucket(a.recorded_at - interval '1 microsecond', ${slots}::timestamptz[]) AS interval_no
+      FROM attempts a
+    ), per_interval AS (
+      SELECT question_id, interval_no, count(*) AS n, count(*) FILTER (WHERE NOT correct) AS wrong
+      FROM slotted GROUP BY question_id, interval_no
     ), before AS (
       SELECT question_id, interval_no,
              sum(n) OVER earlier - n AS n, sum(wrong) OVER earlier - wrong AS wrong
@@ -199,9 +201,8 @@ async function fillAttemptDifficulties(tx: Transaction, slots: Date[]): Promise<
     )
     UPDATE attempts a
     SET difficulty_at_attempt = (b.wrong + 1)::float8 / (b.n + 2)
-    FROM before b
-    WHERE a.difficulty_at_attempt IS NULL AND b.question_id = a.question_id
-      AND b.interval_no = width_bucket(a.recorded_at - interval '1 microsecond', ${slots}::timestamptz[])`;
+    FROM slotted s JOIN before b ON b.question_id = s.question_id AND b.interval_no = s.interval_no
+    WHERE s.missing AND a.id = s.id`;
 }
 
 /** NIGHTLY slots from the first attempt to the last slot up to now; MASTERY_DECAY slots up to now. */
