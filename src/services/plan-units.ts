@@ -4,7 +4,7 @@ import { dateValue } from '../domain/calendar.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { PlanUnitStatus } from '../generated/prisma/client.ts';
 import type { PlanUnitKey } from '../ids.ts';
-import { effectivePlans, type PlanChange, planKey, targetTotal, type UnitSnapshot } from './plans.ts';
+import { effectivePlans, type PlanChange, planKey, targetTotal, type UnitSnapshot, unitsDigest } from './plans.ts';
 
 /** A unit of a stored plan, as the API serves it. */
 export type PlanUnit = PlanUnitKey & UnitSnapshot;
@@ -39,6 +39,7 @@ export async function setPlanUnitStatus(
         before: plan.units as never,
         after: after as never,
         targetTotal: targetTotal(after),
+        unitsDigest: unitsDigest(after),
       },
     });
     return {

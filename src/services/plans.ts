@@ -150,11 +150,11 @@ async function replanChunk(
     const after = units.map((unit): UnitSnapshot => ({ ...unit, status: statusOf.get(unit.subcategory) ?? 'PENDING' }));
     const previous =
       stored || !carry ? undefined : inputs.previous.get(planKey({ ...request, planDate: dayBefore(request) }));
-    return { request, version: (stored?.version ?? 0) + 1, before, after, previous };
+    return { request, version: (stored?.version ?? 0) + 1, before, after, digest: unitsDigest(after), previous };
   });
   // The day before's plan again (statuses aside) on a day without a version: carried, not versioned.
   // A carry already open extends by itself; otherwise one starts here.
-  const carried = new Set(planned.filter((p) => p.previous && p.previous.digest === unitsDigest(p.after)));
+  const carried = new Set(planned.filter((p) => p.previous && p.previous.digest === p.digest));
   const carries = [...carried].filter((p) => p.previous!.carried !== 'open');
   if (carries.length > 0) await startCarries(tx, carries);
   // Ids made here rather than returned by the INSERT: nothing to read back.
@@ -177,31 +177,29 @@ const dayBefore = (request: PlanRequest) => addDays(request.planDate, -1);
 
 /**
  * A plan's units in order, whatever their statuses (a carried day starts with every unit PENDING), as
- * an md5 digest: the same as unitsDigestSql gives for the stored plan, so a night compares the day
- * before's plans without receiving their units.
+ * an md5 digest. Every writer stores it with the plan (units_digest; the migration that added it fills
+ * older plans with the same in SQL), so a night compares the day before's plans without reading their units.
  */
-function unitsDigest(units: readonly UnitSnapshot[]): string {
+export function unitsDigest(units: readonly Omit<UnitSnapshot, 'status'>[]): string {
   const text = units.map((u) => [u.subcategory, u.targetQuestions, u.priority, u.reason].join('|')).join('\n');
   return createHash('md5').update(text).digest('hex');
 }
-
-/** unitsDigest of a stored plan's units (a json array): its values' text is JSON.stringify's, as in String(). */
-const unitsDigestSql = (units: Prisma.Sql) => Prisma.sql`(
-  SELECT md5(coalesce(string_agg(concat_ws('|', e->>'subcategory', e->>'targetQuestions', e->>'priority', e->>'reason'),
-                                 E'\n' ORDER BY i), ''))
-  FROM json_array_elements(${units}) WITH ORDINALITY AS x(e, i))`;
 
 /**
  * Carries these plans over from their day: the learner's open carry (if any) ends the day before, so
  * a learner's carries never overlap and a day has at most one.
  */
-async function startCarries(tx: Transaction, plans: { request: PlanRequest; after: UnitSnapshot[] }[]): Promise<void> {
+async function startCarries(
+  tx: Transaction,
+  plans: { request: PlanRequest; after: UnitSnapshot[]; digest: string }[],
+): Promise<void> {
   const rows = JSON.stringify(
     plans.map((p) => ({
       user_id: p.request.userId,
       from_date: p.request.planDate,
       units: p.after,
       target_total: targetTotal(p.after),
+      units_digest: p.digest,
     })),
   );
   // The open carries found by a lookup per learner (OFFSET 0 keeps it one), then updated by their key:
@@ -216,11 +214,13 @@ async function startCarries(tx: Transaction, plans: { request: PlanRequest; afte
                               OFFSET 0) x) o
     WHERE c.user_id = o.user_id AND c.from_date = o.from_date`;
   await tx.$executeRaw`
-    INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total)
-    SELECT r.user_id, r.from_date, NULL, r.units, r.target_total
-    FROM json_to_recordset(${rows}::json) AS r(user_id uuid, from_date date, units json, target_total int)
+    INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total, units_digest)
+    SELECT r.user_id, r.from_date, NULL, r.units, r.target_total, r.units_digest
+    FROM json_to_recordset(${rows}::json)
+      AS r(user_id uuid, from_date date, units json, target_total int, units_digest text)
     ON CONFLICT (user_id, from_date) DO UPDATE
-    SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total`;
+    SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total,
+        units_digest = EXCLUDED.units_digest`;
 }
 
 /**
@@ -307,7 +307,7 @@ async function loadInputs(
 /** Each request's plan for the day before its day, as the digest of its units (by planKey of that day). */
 async function dayBeforeDigests(tx: Transaction, requests: readonly PlanRequest[]): Promise<Map<string, PlanDigest>> {
   const dayBefores = requests.map((r) => ({ ...r, planDate: dayBefore(r) }));
-  const rows = await effectivePlanRows<string>(tx, dayBefores, unitsDigestSql);
+  const rows = await effectivePlanRows<string>(tx, dayBefores, 'digest');
   return new Map(
     rows.map(([userId, planDate, , digest, carried]) => [planKey({ userId, planDate }), { digest, carried }]),
   );
@@ -323,7 +323,7 @@ export async function effectivePlans(
   client: SqlClient,
   plans: readonly { userId: string; planDate: string }[],
 ): Promise<Map<string, StoredPlan>> {
-  const rows = await effectivePlanRows<UnitSnapshot[]>(client, plans, (units) => units);
+  const rows = await effectivePlanRows<UnitSnapshot[]>(client, plans, 'units');
   return new Map(
     rows.map(([userId, planDate, version, units, carried]) => [
       planKey({ userId, planDate }),
@@ -332,26 +332,27 @@ export async function effectivePlans(
   );
 }
 
-/** effectivePlans' rows, [userId, planDate, version, units as `units` gives them (of the json array), carried]. */
+/** effectivePlans' rows, [userId, planDate, version, the units or their unitsDigest, carried]. */
 async function effectivePlanRows<Units>(
   client: SqlClient,
   plans: readonly { userId: string; planDate: string }[],
-  units: (stored: Prisma.Sql) => Prisma.Sql,
+  read: 'units' | 'digest',
 ): Promise<[string, string, number, Units, StoredPlan['carried']][]> {
+  const units = read === 'units' ? Prisma.sql`COALESCE(p.after, c.units)` : Prisma.sql`COALESCE(p.digest, c.digest)`;
   // One JSON document rather than a driver row per plan (a night reads 100,000 of them).
   const [row] = await client.$queryRaw<{ plans: [string, string, number, Units, StoredPlan['carried']][] }[]>`
     WITH planned AS (
       SELECT max(run_date) + 1 AS through FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED'
     )
     SELECT coalesce(json_agg(json_build_array(
-             t.u, t.d, COALESCE(p.version, 0), ${units(Prisma.sql`COALESCE(p.after, c.units)`)},
+             t.u, t.d, COALESCE(p.version, 0), ${units},
              CASE WHEN p.version IS NOT NULL THEN NULL WHEN c.through_date IS NULL THEN 'open' ELSE 'closed' END)),
            '[]') AS plans
     FROM planned,
          unnest(${plans.map((r) => r.userId)}::uuid[], ${plans.map((r) => r.planDate)}::date[]) AS t(u, d)
-    LEFT JOIN LATERAL (SELECT a.version, a.after FROM plan_adjustments a WHERE a.user_id = t.u AND a.plan_date = t.d
-                       ORDER BY a.version DESC LIMIT 1) p ON true
-    LEFT JOIN LATERAL (SELECT x.units, x.through_date FROM plan_carries x
+    LEFT JOIN LATERAL (SELECT a.version, a.after, a.units_digest AS digest FROM plan_adjustments a
+                       WHERE a.user_id = t.u AND a.plan_date = t.d ORDER BY a.version DESC LIMIT 1) p ON true
+    LEFT JOIN LATERAL (SELECT x.units, x.units_digest AS digest, x.through_date FROM plan_carries x
                        WHERE p.version IS NULL AND x.user_id = t.u AND x.from_date <= t.d
                          AND t.d <= COALESCE(x.through_date, planned.through)
                        ORDER BY x.from_date DESC LIMIT 1) c ON true
@@ -362,7 +363,14 @@ async function effectivePlanRows<Units>(
 /** Appends the next version of every changed plan, in one statement. */
 async function writePlans(
   tx: Transaction,
-  changed: { id: string; request: PlanRequest; version: number; before: UnitSnapshot[]; after: UnitSnapshot[] }[],
+  changed: {
+    id: string;
+    request: PlanRequest;
+    version: number;
+    before: UnitSnapshot[];
+    after: UnitSnapshot[];
+    digest: string;
+  }[],
   trigger: PlanTrigger,
   sessionId: string | null,
 ): Promise<void> {
@@ -376,12 +384,14 @@ async function writePlans(
       before: p.before,
       after: p.after,
       target_total: targetTotal(p.after),
+      units_digest: p.digest,
     })),
   );
   await tx.$executeRaw`
-    INSERT INTO plan_adjustments (id, user_id, plan_date, version, trigger, session_id, before, after, target_total)
+    INSERT INTO plan_adjustments (id, user_id, plan_date, version, trigger, session_id, before, after, target_total,
+                                  units_digest)
     SELECT r.id, r.user_id, r.plan_date, r.version, ${trigger}::"PlanTrigger", ${sessionId}::uuid, r.before, r.after,
-           r.target_total
-    FROM json_to_recordset(${rows}::json)
-      AS r(id uuid, user_id uuid, plan_date date, version int, before json, after json, target_total int)`;
+           r.target_total, r.units_digest
+    FROM json_to_recordset(${rows}::json) AS r(id uuid, user_id uuid, plan_date date, version int, before json,
+                                               after json, target_total int, units_digest text)`;
 }

@@ -15,6 +15,7 @@ import {
 import { applyMigrations, type MigrationConnection, MigrationError } from '../../src/db/migrate.ts';
 import { checksumOf, type MigrationFile, migrationsDir, readMigrations } from '../../src/db/migration-files.ts';
 import { diffMigrationsToSchema, isEmptyMigration } from '../../src/db/schema-engine.ts';
+import { type UnitSnapshot, unitsDigest } from '../../src/services/plans.ts';
 import { createEmptyPostgresDatabase, describeOnlyOn, testDatabaseKind } from '../support/database.ts';
 
 interface HistoryRow {
@@ -147,9 +148,13 @@ describe(`applying the committed migrations (${testDatabaseKind})`, () => {
       INSERT INTO plan_units (user_id, plan_date, subcategory, target_questions, priority, reason) VALUES
         ('${bob}', '2025-03-02', 'Reading', 30, 1, 'new');`);
     await applyMigrations(conn);
-    const versions = await conn.query<{ user_id: string; version: number; trigger: string; after: unknown }>(
-      'SELECT user_id, version, trigger, after FROM plan_adjustments ORDER BY user_id, version',
-    );
+    const versions = await conn.query<{
+      user_id: string;
+      version: number;
+      trigger: string;
+      after: UnitSnapshot[];
+      units_digest: string;
+    }>('SELECT user_id, version, trigger, after, units_digest FROM plan_adjustments ORDER BY user_id, version');
     expect(versions.map((v) => [v.user_id, v.version, v.trigger])).toEqual([
       [ann, 1, 'NIGHTLY'],
       [ann, 2, 'MANUAL'],
@@ -162,6 +167,9 @@ describe(`applying the committed migrations (${testDatabaseKind})`, () => {
     expect(versions[2]!.after).toEqual([
       { subcategory: 'Reading', targetQuestions: 30, priority: 1, reason: 'new', status: 'PENDING' },
     ]);
+    // The digests filled in SQL are the writers' (statuses aside: Ann's two versions share one).
+    expect(versions.map((v) => v.units_digest)).toEqual(versions.map((v) => unitsDigest(v.after)));
+    expect(versions[0]!.units_digest).toBe(versions[1]!.units_digest);
     expect(await tableExists(conn, 'plan_units')).toBe(false);
   });
 

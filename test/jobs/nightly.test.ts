@@ -5,6 +5,7 @@ import { pointBiserial } from '../../src/domain/question-stats.ts';
 import type { JobsConfig } from '../../src/jobs/config.ts';
 import { runJob } from '../../src/jobs/run.ts';
 import { masteryHistory } from '../../src/services/mastery-history.ts';
+import { unitsDigest } from '../../src/services/plans.ts';
 import { useTestDatabase } from '../support/hooks.ts';
 import {
   at,
@@ -428,6 +429,7 @@ describe('cleanup', () => {
         before: n === 1 ? [] : units,
         after: units,
         targetTotal: 10,
+        unitsDigest: unitsDigest(units),
         createdAt: at(createdAt),
       }) as const;
     await db.prisma.planAdjustment.createMany({

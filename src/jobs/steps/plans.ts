@@ -106,12 +106,9 @@ async function recordPlanNight(
   return { previousAt: row?.previous_at ?? null, same: row?.same ?? false };
 }
 
-/**
- * Each learner's latest version of the day's plan: its targets' total and, `withUnits`, its units (left
- * out where only the total is needed: sorted with their JSON, the versions spill to disk).
- */
-const latestVersionsOf = (day: string, withUnits: boolean) => Prisma.sql`
-  SELECT DISTINCT ON (a.user_id) a.user_id, a.target_total ${withUnits ? Prisma.sql`, a.after` : Prisma.empty}
+/** Each learner's latest version of the day's plan, and its targets' total. */
+const latestVersionsOf = (day: string) => Prisma.sql`
+  SELECT DISTINCT ON (a.user_id) a.user_id, a.target_total
   FROM plan_adjustments a WHERE a.plan_date = ${day}::date ORDER BY a.user_id, a.version DESC`;
 
 /**
@@ -160,7 +157,7 @@ async function selectReplans(
     adjusted AS (
       SELECT DISTINCT a.user_id FROM plan_adjustments a
       WHERE (a.plan_date = ${dayBefore}::date AND a.trigger = 'SESSION_END') OR a.plan_date = ${planDate}::date),
-    versions AS (${latestVersionsOf(dayBefore, false)}),
+    versions AS (${latestVersionsOf(dayBefore)}),
     carries AS (
       SELECT c.user_id, c.target_total, c.through_date FROM plan_carries c
       WHERE c.from_date <= ${dayBefore}::date AND (c.through_date IS NULL OR c.through_date >= ${dayBefore}::date)),
@@ -188,19 +185,23 @@ async function selectReplans(
 async function carryVersions(ctx: RunContext, userIds: readonly string[], planDate: string): Promise<void> {
   const dayBefore = addDays(planDate, -1);
   // The statuses (PENDING, DONE, SKIPPED) reset in the text: versions are JSON.stringify's output (no
-  // spaces), and no other string of theirs holds a quote.
+  // spaces), and no other string of theirs holds a quote. Each version is looked up by its key: sorting
+  // the day's versions with their JSON to keep the latest spills to disk.
   await ctx.tx.$executeRaw`
     WITH kept AS (SELECT l.id FROM unnest(${userIds}::uuid[]) AS l(id)),
     ended AS (
       UPDATE plan_carries c SET through_date = ${dayBefore}::date FROM kept l
       WHERE c.user_id = l.id AND c.through_date IS NULL AND c.from_date < ${planDate}::date)
-    INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total)
+    INSERT INTO plan_carries (user_id, from_date, through_date, units, target_total, units_digest)
     SELECT l.id, ${planDate}::date, NULL,
            replace(replace(v.after::text, '"status":"DONE"', '"status":"PENDING"'),
                    '"status":"SKIPPED"', '"status":"PENDING"')::json,
-           v.target_total
+           v.target_total, v.units_digest
     FROM kept l
-    JOIN (${latestVersionsOf(dayBefore, true)}) v ON v.user_id = l.id
+    CROSS JOIN LATERAL (SELECT a.after, a.target_total, a.units_digest FROM plan_adjustments a
+                        WHERE a.user_id = l.id AND a.plan_date = ${dayBefore}::date
+                        ORDER BY a.version DESC LIMIT 1) v
     ON CONFLICT (user_id, from_date) DO UPDATE
-    SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total`;
+    SET through_date = NULL, units = EXCLUDED.units, target_total = EXCLUDED.target_total,
+        units_digest = EXCLUDED.units_digest`;
 }
