@@ -17,7 +17,7 @@ import { publishPlanChanges } from '../../pubsub.ts';
 import { recordedBeforeAnsweredSlack } from '../../services/learning-patterns.ts';
 import { bankImportance, replanWithCarries, scoredWithoutPlanMastery } from '../../services/plans.ts';
 import type { RunContext, StepStats } from '../context.ts';
-import { activeLearnerIds } from './active-learners.ts';
+import { activeLearnerIds, activeLearnersSql } from './active-learners.ts';
 import { refreshStaleStatistics } from './table-statistics.ts';
 
 /** SPEC 5: the nightly job plans for learners active in the last 30 days. */
@@ -45,7 +45,7 @@ export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
   const bank = await recordPlanNight(ctx, planDate, newest);
   const { replan, keep } =
     newest && !ctx.full && bank.previousAt !== null && bank.same
-      ? await selectReplans(ctx, learners, planDate, bank.previousAt)
+      ? await selectReplans(ctx, planDate, bank.previousAt)
       : { replan: learners, keep: [] };
   const { changes, carried } = await replanWithCarries(
     ctx.tx,
@@ -60,7 +60,7 @@ export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
       ? await ctx.tx.$executeRaw`
           UPDATE plan_carries c SET through_date = ${dateString(planned)}::date
           WHERE c.through_date IS NULL
-            AND NOT EXISTS (SELECT 1 FROM unnest(${learners}::uuid[]) AS l(id) WHERE l.id = c.user_id)`
+            AND NOT EXISTS (SELECT 1 FROM ${await activeLearnersSql(ctx, planActiveDays)} l WHERE l.id = c.user_id)`
       : 0;
   ctx.afterCommit(() => {
     if (ctx.pubsub) publishPlanChanges(ctx.pubsub, changes);
@@ -126,7 +126,6 @@ const latestVersionsOf = (day: string) => Prisma.sql`
  */
 async function selectReplans(
   ctx: RunContext,
-  learners: readonly string[],
   planDate: string,
   previousAt: Date,
 ): Promise<{ replan: string[]; keep: string[] }> {
@@ -167,7 +166,7 @@ async function selectReplans(
              OR l.id IN (SELECT user_id FROM unscored) OR l.id IN (SELECT user_id FROM adjusted)
              OR (v.user_id IS NULL AND (c.user_id IS NULL OR c.through_date IS NOT NULL))
              OR u.daily_question_budget <> COALESCE(v.target_total, c.target_total) AS replan
-      FROM unnest(${learners}::uuid[]) AS l(id) JOIN users u ON u.id = l.id
+      FROM ${await activeLearnersSql(ctx, planActiveDays)} l JOIN users u ON u.id = l.id
       LEFT JOIN versions v ON v.user_id = l.id
       LEFT JOIN carries c ON v.user_id IS NULL AND c.user_id = l.id)
     SELECT id::text, replan FROM decided WHERE replan OR versioned ORDER BY id`;
