@@ -229,33 +229,50 @@ async function replayLearners(ctx: RunContext): Promise<{ learners: number; atte
     ORDER BY user_id`;
   const userIds = rows.map((r) => r.user_id);
   let attempts = 0;
+  const questions = new Map<string, ReplayQuestion>();
   for (let i = 0; i < userIds.length; i += replayChunkSize) {
-    attempts += await replayChunk(tx, ctx.config.learnerModel, userIds.slice(i, i + replayChunkSize));
+    attempts += await replayChunk(tx, ctx.config.learnerModel, userIds.slice(i, i + replayChunkSize), questions);
   }
   return { learners: userIds.length, attempts };
 }
 
-/**
- * An attempt as the replay reads it:
- * [userId, questionId, subcategory, band, difficulty, attempts, information, credit, atMs].
- */
-type ReplayRow = [string, string, string, DifficultyBand, number | null, number, number | null, number, number];
+/** An attempt as the replay reads it: [userId, questionId, credit, atMs]. */
+type ReplayRow = [string, string, number, number];
 
-async function replayChunk(tx: Transaction, model: LearnerModelParameters, userIds: string[]): Promise<number> {
+/** A question as the replay reads it (refitted): [subcategory, band, difficulty, attempts, information]. */
+type ReplayQuestion = [string, DifficultyBand, number | null, number, number | null];
+
+async function replayChunk(
+  tx: Transaction,
+  model: LearnerModelParameters,
+  userIds: string[],
+  questions: Map<string, ReplayQuestion>,
+): Promise<number> {
   // Locked before reading, so the read below sees every attempt committed before the lock was granted.
   await tx.$queryRaw`
     SELECT user_id FROM learner_states WHERE user_id = ANY(${userIds}::uuid[]) ORDER BY user_id FOR UPDATE`;
   // The attempts of the chunk in the model's time order (answeredAt, else recordedAt), as one JSON
   // document: PostgreSQL prints float8 in shortest round-trip form, so nothing is lost on the way.
+  // Their questions' parameters come apart, each once a run: with every attempt they were most of the
+  // document, and building it took twice as long.
   const [read] = await tx.$queryRaw<{ attempts: string | null }[]>`
-    SELECT json_agg(json_build_array(a.user_id, a.question_id, q.subcategory, q.difficulty_band, q.model_difficulty,
-                                     q.model_attempts, q.model_information,
+    SELECT json_agg(json_build_array(a.user_id, a.question_id,
                                      CASE WHEN NOT a.correct THEN 0 WHEN a.hint_used THEN 0.5 ELSE 1 END,
                                      floor(extract(epoch FROM COALESCE(a.answered_at, a.recorded_at)) * 1000))
                     ORDER BY a.user_id, COALESCE(a.answered_at, a.recorded_at), a.recorded_at, a.id)::text AS attempts
-    FROM attempts a JOIN questions q ON q.id = a.question_id
+    FROM attempts a
     WHERE a.user_id = ANY(${userIds}::uuid[])`;
   const attempts: ReplayRow[] = read?.attempts ? JSON.parse(read.attempts) : [];
+  const missing = [...new Set(attempts.map(([, questionId]) => questionId))].filter((id) => !questions.has(id));
+  if (missing.length > 0) {
+    const [found] = await tx.$queryRaw<{ questions: string }[]>`
+      SELECT coalesce(json_agg(json_build_array(q.id, q.subcategory, q.difficulty_band, q.model_difficulty,
+                                                q.model_attempts, q.model_information)), '[]')::text AS questions
+      FROM questions q WHERE q.id = ANY(${missing}::uuid[])`;
+    for (const [id, ...question] of JSON.parse(found!.questions) as [string, ...ReplayQuestion][]) {
+      questions.set(id, question);
+    }
+  }
   const priors = await SubcategoryPriors.load(tx);
   const states = new Map<
     string,
@@ -273,17 +290,8 @@ async function replayChunk(tx: Transaction, model: LearnerModelParameters, userI
       { learner: newLearnerAbility(), skills: new Map(), lastUpdate: new Map(), answers: new Map(), at: null },
     ]),
   );
-  for (const [
-    userId,
-    questionId,
-    subcategory,
-    band,
-    difficulty,
-    questionAttempts,
-    information,
-    credit,
-    atMs,
-  ] of attempts) {
+  for (const [userId, questionId, credit, atMs] of attempts) {
+    const [subcategory, band, difficulty, questionAttempts, information] = questions.get(questionId)!;
     const state = states.get(userId)!;
     const prior = priors.of(subcategory);
     const question = questionParameters(model, { band, difficulty, attempts: questionAttempts, information }, prior);
