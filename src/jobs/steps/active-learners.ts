@@ -17,7 +17,6 @@ function activeLearnersTable(ctx: Pick<RunContext, 'tx' | 'at'>): Promise<void> 
   const current = built.get(ctx.tx);
   if (current?.at === ctx.at.getTime()) return current.table;
   const table = (async () => {
-    await current?.table.catch(() => undefined);
     await ctx.tx.$executeRaw`DROP TABLE IF EXISTS run_active_learners`;
     await ctx.tx.$executeRaw`
       CREATE TEMP TABLE run_active_learners ON COMMIT DROP AS

@@ -106,11 +106,6 @@ async function recordPlanNight(
   return { previousAt: row?.previous_at ?? null, same: row?.same ?? false };
 }
 
-/** Each learner's latest version of the day's plan, and its targets' total. */
-const latestVersionsOf = (day: string) => Prisma.sql`
-  SELECT DISTINCT ON (a.user_id) a.user_id, a.target_total
-  FROM plan_adjustments a WHERE a.plan_date = ${day}::date ORDER BY a.user_id, a.version DESC`;
-
 /**
  * Of the active learners, those whose plan for planDate may differ from their day before's plan
  * (`replan`), and those who keep it with the day before a version (`keep`: carried over from it).
@@ -156,7 +151,9 @@ async function selectReplans(
     adjusted AS (
       SELECT DISTINCT a.user_id FROM plan_adjustments a
       WHERE (a.plan_date = ${dayBefore}::date AND a.trigger = 'SESSION_END') OR a.plan_date = ${planDate}::date),
-    versions AS (${latestVersionsOf(dayBefore)}),
+    versions AS (
+      SELECT DISTINCT ON (a.user_id) a.user_id, a.target_total
+      FROM plan_adjustments a WHERE a.plan_date = ${dayBefore}::date ORDER BY a.user_id, a.version DESC),
     carries AS (
       SELECT c.user_id, c.target_total, c.through_date FROM plan_carries c
       WHERE c.from_date <= ${dayBefore}::date AND (c.through_date IS NULL OR c.through_date >= ${dayBefore}::date)),
