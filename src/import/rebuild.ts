@@ -31,7 +31,7 @@ import {
 } from '../domain/mastery-replay.ts';
 import type { JobsConfig } from '../jobs/config.ts';
 import type { RunContext } from '../jobs/context.ts';
-import { jobsLockKey, lockJobs, setWorkMemory } from '../jobs/ledger.ts';
+import { jobsLockKey, lockJobs, setRunSettings } from '../jobs/ledger.ts';
 import { cronSlots, scheduledRunDate } from '../jobs/slots.ts';
 import { resetActivityRollup, rollUpActivity } from '../jobs/steps/activity-rollup.ts';
 import { closeAbandonedSessions } from '../jobs/steps/close-sessions.ts';
@@ -119,7 +119,7 @@ export async function rebuildDerivedState(db: Database, options: RebuildOptions)
     db.prisma.$transaction(
       async (tx) => {
         await lockJobs(tx);
-        await setWorkMemory(tx, config.workMemMb);
+        await setRunSettings(tx, config.workMemMb);
         return work(tx);
       },
       { timeout: transactionTimeout, maxWait: config.transactionMaxWaitMs },

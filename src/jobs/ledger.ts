@@ -85,12 +85,15 @@ export async function lockJobs(tx: Transaction): Promise<void> {
 export const jobsLockKey = 7270736950;
 
 /**
- * Memory for the sorts and hashes of the run's statements (window over every attempt of the night,
- * aggregates per learner and subcategory), for this transaction only: PostgreSQL's default of 4 MB
- * spills them to disk. One run at a time holds it (lockJobs).
+ * The settings of a run's transaction (this transaction only). Memory for the sorts and hashes of its
+ * statements (window over every attempt of the night, aggregates per learner and subcategory):
+ * PostgreSQL's default of 4 MB spills them to disk; one run at a time holds it (lockJobs). And no JIT:
+ * a night's statements are many and each short, and compiling the ones the planner costs high took
+ * longer than it saved (the bench's steady night 20.9–21.9 s with it, 19.1–21.0 s without).
  */
-export async function setWorkMemory(tx: Transaction, megabytes: number): Promise<void> {
-  await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${Math.max(1, Math.floor(megabytes))}MB'`);
+export async function setRunSettings(tx: Transaction, workMemMegabytes: number): Promise<void> {
+  await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${Math.max(1, Math.floor(workMemMegabytes))}MB'`);
+  await tx.$executeRawUnsafe('SET LOCAL jit = off');
 }
 
 /** A run's statements are bounded by JOBS_TX_TIMEOUT_SECONDS, not by the API's statement timeout. */

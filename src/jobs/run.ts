@@ -29,7 +29,7 @@ import {
   markFailed,
   markSucceeded,
   previousWatermark,
-  setWorkMemory,
+  setRunSettings,
 } from './ledger.ts';
 import { jobSteps } from './steps/index.ts';
 
@@ -200,7 +200,7 @@ async function runSteps(
   await liftStatementTimeout(tx);
   if (!(await lockOwnRun(tx, runId, claimed.owner))) return false;
   await lockJobs(tx);
-  await setWorkMemory(tx, config.workMemMb);
+  await setRunSettings(tx, config.workMemMb);
   const windowStart = job === 'NIGHTLY' ? await previousWatermark(tx, job) : null;
   const stale = windowStart !== null && at.getTime() < windowStart.getTime();
   const windowEnd = windowStart !== null && stale ? windowStart : at;
