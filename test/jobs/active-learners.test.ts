@@ -1,6 +1,9 @@
 // The active learners a NIGHTLY run plans (30 days) and computes patterns for (9 days): an attempt
-// recorded in the span up to the run's `at`, learners only; worked out once per run and shared.
+// recorded in the span up to the run's `at`, learners only; worked out once per run and shared. A newest
+// NIGHTLY reads them from learner_last_recorded, which it keeps from its window's attempts; any other run
+// probes the attempts: both give the same learners.
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Transaction } from '../../src/db/types.ts';
 import { activeLearnerIds } from '../../src/jobs/steps/active-learners.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { at, createLearners, createQuestions, hours, insertAttempts, plus } from './support.ts';
@@ -28,12 +31,40 @@ test('an attempt recorded in the span up to `at`; coaches, later and older attem
     { userId: id('Coach'), questionId: q, correct: true, recordedAt: plus(runAt, -hours(2)) },
   ]);
   const sorted = (names: string[]) => names.map(id).sort();
+  const later = plus(runAt, 2 * day);
+  const probe = (tx: Transaction, runAt: Date) =>
+    ({ tx, at: runAt, job: 'PATTERNS', stale: false, full: false, windowStart: null, windowEnd: runAt }) as const;
+  const nightly = (tx: Transaction, runAt: Date, windowStart: Date | null, full = false) =>
+    ({ tx, at: runAt, job: 'NIGHTLY', stale: false, full, windowStart, windowEnd: runAt }) as const;
+  const lastRecorded = async () =>
+    Object.fromEntries(
+      (await db.prisma.learnerLastRecorded.findMany()).map((l) => [l.userId, l.lastRecordedAt.toISOString()]),
+    );
   await db.prisma.$transaction(async (tx) => {
-    const run = { tx, at: runAt };
+    const run = probe(tx, runAt);
     expect(await activeLearnerIds(run, 30)).toEqual(sorted(['Recent', 'Tenth']));
     expect(await activeLearnerIds(run, 9)).toEqual(sorted(['Recent']));
     await expect(activeLearnerIds(run, 31)).rejects.toThrow(RangeError);
     // Another run in the same transaction (a test's, a backfill's) works its own out.
-    expect(await activeLearnerIds({ tx, at: plus(runAt, 2 * day) }, 30)).toEqual(sorted(['Late', 'Recent', 'Tenth']));
+    expect(await activeLearnerIds(probe(tx, later), 30)).toEqual(sorted(['Late', 'Recent', 'Tenth']));
   });
+  // The first NIGHTLY keeps every learner's latest attempt up to its window's end (not Late's, after it).
+  await db.prisma.$transaction(async (tx) => {
+    expect(await activeLearnerIds(nightly(tx, runAt, null), 30)).toEqual(sorted(['Recent', 'Tenth']));
+    expect(await activeLearnerIds(nightly(tx, runAt, null), 9)).toEqual(sorted(['Recent']));
+  });
+  const first = await lastRecorded();
+  expect(first[id('Recent')]).toBe(plus(runAt, -hours(1)).toISOString());
+  expect(Object.keys(first).sort()).toEqual(sorted(['Recent', 'Tenth', 'Old', 'Coach']));
+  // The next adds its window's attempts, and answers as a probe of the attempts does.
+  await db.prisma.$transaction(async (tx) => {
+    expect(await activeLearnerIds(nightly(tx, later, runAt), 30)).toEqual(sorted(['Late', 'Recent', 'Tenth']));
+  });
+  expect((await lastRecorded())[id('Late')]).toBe(plus(runAt, hours(1)).toISOString());
+  // A full run works it out again from every attempt up to its end.
+  await db.prisma.learnerLastRecorded.update({ where: { userId: id('Old') }, data: { lastRecordedAt: runAt } });
+  await db.prisma.$transaction(async (tx) => {
+    expect(await activeLearnerIds(nightly(tx, later, runAt, true), 30)).toEqual(sorted(['Late', 'Recent', 'Tenth']));
+  });
+  expect(await lastRecorded()).toEqual({ ...first, [id('Late')]: plus(runAt, hours(1)).toISOString() });
 });
