@@ -173,6 +173,42 @@ describe(`applying the committed migrations (${testDatabaseKind})`, () => {
     expect(await tableExists(conn, 'plan_units')).toBe(false);
   });
 
+  test("each learner's latest attempt is filled up to the latest NIGHTLY watermark, not after it", async () => {
+    const { conn } = await emptyDatabase();
+    const lastRecorded = committed.findIndex((m) => m.name.endsWith('_learner_last_recorded'));
+    expect(lastRecorded).toBeGreaterThan(0);
+    await applyMigrations(conn, committed.slice(0, lastRecorded));
+    const [ann, bob, cy] = [
+      'a0000000-0000-4000-8000-00000000000a',
+      'b0000000-0000-4000-8000-00000000000b',
+      'c0000000-0000-4000-8000-00000000000c',
+    ];
+    const q = 'd0000000-0000-4000-8000-00000000000d';
+    const attempt = (user: string, n: number, recordedAt: string) =>
+      `('${user}', '${q}', ${n}, 'SESSION', 'A', true, 30, 'x${user}${n}', '${recordedAt}')`;
+    await conn.exec(`
+      INSERT INTO users (id, name, email) VALUES ('${ann}', 'Ann', 'ann@example.com'),
+        ('${bob}', 'Bob', 'bob@example.com'), ('${cy}', 'Cy', 'cy@example.com');
+      INSERT INTO questions (id, external_id, category, subcategory, difficulty_band, answer, answer_key)
+      VALUES ('${q}', 'q1', 'Math', 'Algebra', 'EASY', 'A', 'a');
+      INSERT INTO attempts (user_id, question_id, attempt_no, context, user_answer, correct, time_sec,
+                            client_attempt_id, recorded_at) VALUES
+        ${attempt(ann, 1, '2025-03-01 10:00:00.123456+00')}, ${attempt(ann, 2, '2025-03-03 01:00:00.654321+00')},
+        ${attempt(bob, 1, '2025-03-03 03:00:00+00')}, ${attempt(cy, 1, '2025-03-04 10:00:00+00')};
+      INSERT INTO job_runs (job, slot, status, watermark) VALUES
+        ('NIGHTLY', '2025-03-02 02:00:00+00', 'SUCCEEDED', '2025-03-02 02:00:00+00'),
+        ('NIGHTLY', '2025-03-03 02:00:00+00', 'SUCCEEDED', '2025-03-03 02:00:00+00'),
+        ('NIGHTLY', '2025-03-04 02:00:00+00', 'FAILED', NULL);`);
+    await applyMigrations(conn);
+    const rows = await conn.query<{ user_id: string; last: string }>(
+      `SELECT user_id::text, to_char(last_recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS last
+       FROM learner_last_recorded ORDER BY user_id`,
+    );
+    // Bob's attempt came after the watermark: the next run's window adds it. Ann's keeps its microseconds,
+    // as the probe compares them.
+    expect(rows).toEqual([{ user_id: ann, last: '2025-03-03 01:00:00.654321' }]);
+  });
+
   test('reopening a database applies nothing and keeps its data', async () => {
     const config = await emptyDatabaseConfig();
     const first = await openDatabase(config);
