@@ -7,6 +7,7 @@ const activeSpanDays = 30;
 /** The transactions holding a run_active_learners table, and the instant it was built as of. */
 const built = new WeakMap<RunContext['tx'], { at: number; table: Promise<void> }>();
 
+/** A run's window ends at its `at` unless it is stale (src/jobs/run.ts). */
 type ActiveLearnersContext = Pick<RunContext, 'tx' | 'at' | 'job' | 'stale' | 'full' | 'windowStart' | 'windowEnd'>;
 
 /**
@@ -26,7 +27,7 @@ function activeLearnersTable(ctx: ActiveLearnersContext): Promise<void> {
   const since = Prisma.sql`${ctx.at}::timestamptz - ${activeSpanDays}::int * interval '1 day'`;
   const table = (async () => {
     await ctx.tx.$executeRaw`DROP TABLE IF EXISTS run_active_learners`;
-    if (ctx.job === 'NIGHTLY' && !ctx.stale && ctx.windowEnd.getTime() === ctx.at.getTime()) {
+    if (ctx.job === 'NIGHTLY' && !ctx.stale) {
       await recordLastAttempts(ctx);
       await ctx.tx.$executeRaw`
         CREATE TEMP TABLE run_active_learners ON COMMIT DROP AS
