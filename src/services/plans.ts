@@ -265,7 +265,10 @@ async function loadInputs(
     FOR NO KEY UPDATE OF u ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}`;
   // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
   // Mastery is the plan mastery where the model holds state; the nightly score elsewhere (history
-  // from before the learner's state existed, until NIGHTLY replays it).
+  // from before the learner's state existed, until NIGHTLY replays it). The last practice per
+  // subcategory is the model's too (skill_states.last_attempt_at, the latest answeredAt it applied):
+  // one row per subcategory instead of every attempt the learner ever made; an imported attempt
+  // counts from the NIGHTLY that replays it, which runs before the night's plans.
   const [row] = await tx.$queryRaw<
     { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
   >`
@@ -278,11 +281,9 @@ async function loadInputs(
              WHERE m.user_id = ANY(${userIds}::uuid[])
                AND ${scoredWithoutPlanMastery}) s)
         AS masteries,
-      (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, last)), '[]')
-       FROM (SELECT a.user_id, q.subcategory, max(COALESCE(a.answered_at, a.recorded_at)) AS last
-             FROM attempts a JOIN questions q ON q.id = a.question_id
-             WHERE a.user_id = ANY(${userIds}::uuid[])
-             GROUP BY a.user_id, q.subcategory) p) AS practice`;
+      (SELECT coalesce(json_agg(json_build_array(k.user_id, k.subcategory, k.last_attempt_at)), '[]')
+       FROM skill_states k
+       WHERE k.user_id = ANY(${userIds}::uuid[]) AND k.last_attempt_at IS NOT NULL) AS practice`;
   const { importance, masteries, practice } = row!;
 
   const nested = <V>(rows: [string, string, V][]) => {

@@ -14,7 +14,6 @@ import { addDays, dateString } from '../../domain/calendar.ts';
 import { planDefaults } from '../../domain/plan.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { publishPlanChanges } from '../../pubsub.ts';
-import { recordedBeforeAnsweredSlack } from '../../services/learning-patterns.ts';
 import { bankImportance, replanWithCarries, scoredWithoutPlanMastery } from '../../services/plans.ts';
 import type { RunContext, StepStats } from '../context.ts';
 import { activeLearnerIds, activeLearnersSql } from './active-learners.ts';
@@ -88,10 +87,9 @@ async function recordPlanNight(
   newest: boolean,
 ): Promise<{ previousAt: Date | null; same: boolean }> {
   const dayBefore = addDays(planDate, -1);
-  // The bank as plans see it, and which question is in which subcategory: moving a question moves
-  // every learner's last practice per subcategory without an attempt.
-  const bank = Prisma.sql`json_build_array(${bankImportance},
-    (SELECT md5(coalesce(string_agg(id::text || ':' || subcategory, ',' ORDER BY id), '')) FROM questions))`;
+  // The bank as plans see it. Which question is in which subcategory is no input: a plan's last practice
+  // per subcategory is the model's (skill_states), which a question moved elsewhere does not move.
+  const bank = bankImportance;
   const [row] = await ctx.tx.$queryRaw<{ previous_at: Date | null; same: boolean }[]>`
     SELECT p.at AS previous_at, p.bank::jsonb = ${bank}::jsonb AS same
     FROM (SELECT 1) one LEFT JOIN plan_nights p ON p.plan_date = ${dayBefore}::date`;
@@ -112,8 +110,8 @@ async function recordPlanNight(
  * The rest keep it through their open carry, which extends by itself. Planned again are the learners
  *  - with an attempt recorded since the previous run's watermark (late syncs, the replay, and
  *    attempts recorded after the window that the plans already read);
- *  - with a subcategory whose last practice falls due for review between the previous night's `at`
- *    and this one's (floor(days) reaching reviewAfterDays);
+ *  - with a subcategory whose last practice (its skill state's lastAttemptAt) falls due for review
+ *    between the previous night's `at` and this one's (floor(days) reaching reviewAfterDays);
  *  - with a nightly score in a subcategory without a plan mastery (the score moves every night);
  *  - whose day has a version already (a session ended since), whose day before was adjusted at a
  *    session's end (its session accuracy is no input of a nightly plan), has no plan or only a closed
@@ -126,7 +124,6 @@ async function selectReplans(
 ): Promise<{ replan: string[]; keep: string[] }> {
   const dayBefore = addDays(planDate, -1);
   const review = Prisma.sql`${planDefaults.reviewAfterDays}::int * interval '1 day'`;
-  const slack = Prisma.sql`${recordedBeforeAnsweredSlack}::interval`;
   // Set-based: the day before's versions (as many as the last night wrote) and the open carries are
   // joined to the learners, so no learner costs an index lookup of their own; versions and carries
   // keep their targets' total, so no units are read (nor sorted with the versions).
@@ -134,18 +131,10 @@ async function selectReplans(
     WITH recent AS (
       SELECT DISTINCT a.user_id FROM attempts a
       WHERE a.recorded_at > COALESCE(${ctx.windowStart}::timestamptz, '-infinity')),
-    due AS (
-      SELECT DISTINCT a.user_id, q.subcategory FROM attempts a JOIN questions q ON q.id = a.question_id
-      WHERE a.recorded_at > ${previousAt}::timestamptz - ${review} - ${slack}
-        AND COALESCE(a.answered_at, a.recorded_at) > ${previousAt}::timestamptz - ${review}
-        AND COALESCE(a.answered_at, a.recorded_at) <= ${ctx.at}::timestamptz - ${review}),
     crossed AS (
-      SELECT DISTINCT d.user_id FROM due d
-      WHERE NOT EXISTS (
-        SELECT 1 FROM attempts b JOIN questions q ON q.id = b.question_id
-        WHERE b.user_id = d.user_id AND q.subcategory = d.subcategory
-          AND b.recorded_at > ${ctx.at}::timestamptz - ${review} - ${slack}
-          AND COALESCE(b.answered_at, b.recorded_at) > ${ctx.at}::timestamptz - ${review})),
+      SELECT DISTINCT k.user_id FROM skill_states k
+      WHERE k.last_attempt_at > ${previousAt}::timestamptz - ${review}
+        AND k.last_attempt_at <= ${ctx.at}::timestamptz - ${review}),
     unscored AS (
       SELECT DISTINCT m.user_id FROM masteries m WHERE ${scoredWithoutPlanMastery}),
     adjusted AS (
