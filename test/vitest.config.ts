@@ -33,6 +33,10 @@ export default defineConfig({
     // Two files at a time: vitest's default on a 2-core machine is one, and much of a file's time is
     // spent waiting (on PostgreSQL, on the commands it spawns, on timers), not on the CPU.
     maxWorkers: 2,
+    // A worker keeps its modules from one test file to the next (of its project: workers never serve
+    // two projects): importing the server's module graph afresh for each file took a quarter of the
+    // suite. Every file opens its own database and server, and no test mocks a module.
+    isolate: false,
     globalSetup: ['test/support/global-setup.ts'],
     projects: [
       { extends: true, test: { name: 'domain', include: pureTests } },
