@@ -268,7 +268,8 @@ async function loadInputs(
   // from before the learner's state existed, until NIGHTLY replays it). The last practice per
   // subcategory is the model's too (skill_states.last_attempt_at, the latest answeredAt it applied):
   // one row per subcategory instead of every attempt the learner ever made; an imported attempt
-  // counts from the NIGHTLY that replays it, which runs before the night's plans.
+  // counts from the NIGHTLY that replays it, which runs before the night's plans. Where the model has
+  // no state, the nightly score's last practice stands in, as its score does for the mastery.
   const [row] = await tx.$queryRaw<
     { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
   >`
@@ -281,9 +282,15 @@ async function loadInputs(
              WHERE m.user_id = ANY(${userIds}::uuid[])
                AND ${scoredWithoutPlanMastery}) s)
         AS masteries,
-      (SELECT coalesce(json_agg(json_build_array(k.user_id, k.subcategory, k.last_attempt_at)), '[]')
-       FROM skill_states k
-       WHERE k.user_id = ANY(${userIds}::uuid[]) AND k.last_attempt_at IS NOT NULL) AS practice`;
+      (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, last)), '[]')
+       FROM (SELECT k.user_id, k.subcategory, k.last_attempt_at AS last FROM skill_states k
+             WHERE k.user_id = ANY(${userIds}::uuid[]) AND k.last_attempt_at IS NOT NULL
+             UNION ALL
+             SELECT m.user_id, m.subcategory, m.last_practiced_at FROM masteries m
+             WHERE m.user_id = ANY(${userIds}::uuid[]) AND m.last_practiced_at IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM skill_states k WHERE k.user_id = m.user_id
+                               AND k.subcategory = m.subcategory AND k.last_attempt_at IS NOT NULL)) p)
+        AS practice`;
   const { importance, masteries, practice } = row!;
 
   const nested = <V>(rows: [string, string, V][]) => {
