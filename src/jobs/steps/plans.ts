@@ -87,16 +87,16 @@ async function recordPlanNight(
   newest: boolean,
 ): Promise<{ previousAt: Date | null; same: boolean }> {
   const dayBefore = addDays(planDate, -1);
-  // The bank as plans see it. Which question is in which subcategory is no input: a plan's last practice
-  // per subcategory is the model's (skill_states), which a question moved elsewhere does not move.
-  const bank = bankImportance;
+  // The bank as plans see it: its importances. Which question is in which subcategory is no input: a
+  // plan's last practice per subcategory is the model's (skill_states), which a moved question leaves.
   const [row] = await ctx.tx.$queryRaw<{ previous_at: Date | null; same: boolean }[]>`
-    SELECT p.at AS previous_at, p.bank::jsonb = ${bank}::jsonb AS same
+    SELECT p.at AS previous_at, p.bank::jsonb = ${bankImportance}::jsonb AS same
     FROM (SELECT 1) one LEFT JOIN plan_nights p ON p.plan_date = ${dayBefore}::date`;
   if (newest) {
     await ctx.tx.$executeRaw`
       WITH old AS (DELETE FROM plan_nights WHERE plan_date < ${dayBefore}::date)
-      INSERT INTO plan_nights (plan_date, at, bank) VALUES (${planDate}::date, ${ctx.at}::timestamptz, ${bank})
+      INSERT INTO plan_nights (plan_date, at, bank)
+      VALUES (${planDate}::date, ${ctx.at}::timestamptz, ${bankImportance})
       ON CONFLICT (plan_date) DO UPDATE SET at = EXCLUDED.at, bank = EXCLUDED.bank`;
   } else {
     await ctx.tx.$executeRaw`DELETE FROM plan_nights WHERE plan_date = ${planDate}::date`;
