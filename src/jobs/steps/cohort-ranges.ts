@@ -117,11 +117,17 @@ async function shiftRanges(
            COALESCE(array_agg(subcategory) FILTER (WHERE zero), '{}') AS subcategories,
            COALESCE(array_agg(user_id::text) FILTER (WHERE zero), '{}') AS users
     FROM written`;
+  // Each zeroed row found by its key (OFFSET 0 keeps the lookup one), then deleted by its ctid: joined, the
+  // planner hashes the whole table (650,000 rows on the bench) for the night's 18,000 keys.
   await tx.$executeRaw`
-    DELETE FROM cohort_range_subcategory_learners p
-    USING unnest(${pairs!.ids}::int[], ${pairs!.subcategories}::text[], ${pairs!.users}::uuid[])
-          AS z(id, subcategory, user_id)
-    WHERE p.range_id = z.id AND p.subcategory = z.subcategory AND p.user_id = z.user_id`;
+    DELETE FROM cohort_range_subcategory_learners
+    WHERE ctid = ANY(ARRAY(
+      SELECT x.ctid
+      FROM unnest(${pairs!.ids}::int[], ${pairs!.subcategories}::text[], ${pairs!.users}::uuid[])
+        AS z(id, subcategory, user_id)
+      CROSS JOIN LATERAL (SELECT p.ctid FROM cohort_range_subcategory_learners p
+                          WHERE p.range_id = z.id AND p.subcategory = z.subcategory AND p.user_id = z.user_id
+                          OFFSET 0) x))`;
   // The halves move too: a day enters the first half as the day before it leaves, one crosses the middle.
   const halfRows = (days: string, sign: string, half: 1 | 2) => {
     const sums = `${sign}d.attempts, ${sign}d.correct`;
@@ -161,9 +167,11 @@ async function shiftRanges(
            COALESCE(array_agg(user_id::text) FILTER (WHERE zero), '{}') AS users
     FROM written`;
   await tx.$executeRaw`
-    DELETE FROM cohort_range_learners l
-    USING unnest(${learners!.ids}::int[], ${learners!.users}::uuid[]) z(id, user_id)
-    WHERE l.range_id = z.id AND l.user_id = z.user_id`;
+    DELETE FROM cohort_range_learners
+    WHERE ctid = ANY(ARRAY(
+      SELECT x.ctid FROM unnest(${learners!.ids}::int[], ${learners!.users}::uuid[]) AS z(id, user_id)
+      CROSS JOIN LATERAL (SELECT l.ctid FROM cohort_range_learners l WHERE l.range_id = z.id AND l.user_id = z.user_id
+                          OFFSET 0) x))`;
   await tx.$executeRaw`
     WITH ${ranges}
     UPDATE cohort_ranges r SET "from" = s.new_from, "to" = s.new_to, up_to = m.up_to
