@@ -79,6 +79,20 @@ function simulate(seed: number): World {
       }
     }
   }
+  // The one-day learner's app clock runs ahead (the API takes an answeredAt up to 5 minutes ahead): an
+  // attempt recorded just before the night closes is answered just after it, so that night's window
+  // leaves it out and the next night's takes it in, though it was recorded before.
+  const closing = nightAfter(days[onlyDay]!).getTime();
+  attempts.push({
+    userId: learners.at(-1)!.id,
+    questionId: questions[0]!.id,
+    correct: true,
+    hintUsed: false,
+    context: 'SESSION',
+    answeredAt: new Date(closing + 3 * 60_000),
+    recordedAt: new Date(closing - 2 * 60_000),
+    masteryAtAttempt: null,
+  });
   attempts.sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime());
   return { questions, learners, attempts };
 }
