@@ -15,6 +15,7 @@ import {
   computeLearningPatterns,
   type DayAggregate,
   type HourAggregate,
+  type LearningPatternsInput,
   type LearningPatternsResult,
   type SessionAggregate,
   type SubcategoryDayAggregate,
@@ -56,16 +57,41 @@ export async function learningPatternsForUsers(
   /** The caller has checked that every one of these learners' zones is known to the database. */
   zonesChecked = false,
 ): Promise<Map<string, LearningPatternsResult>> {
-  if (!isPatternWindow(days))
-    throw new RangeError(`days must be an integer from ${MIN_PATTERN_DAYS} to ${MAX_PATTERN_DAYS}, not ${days}`);
+  checkPatternWindow(days);
   const result = new Map<string, LearningPatternsResult>();
-  // Keys are ids as PostgreSQL prints uuids (lower case).
-  const unique = [...new Set(userIds.map((id) => id.toLowerCase()))];
-  for (let i = 0; i < unique.length; i += chunkSize) {
-    const inputs = await aggregateWindow(db, unique.slice(i, i + chunkSize), days, now, zonesChecked);
+  for (const chunk of patternChunks(userIds)) {
+    const inputs = await learningPatternInputs(db, chunk, days, now, zonesChecked);
     for (const [userId, input] of inputs) result.set(userId, computeLearningPatterns(input));
   }
   return result;
+}
+
+/** The ids (lower case, as PostgreSQL prints uuids, each once) in chunks of learningPatternInputs' size. */
+export function patternChunks(userIds: readonly string[]): string[][] {
+  const unique = [...new Set(userIds.map((id) => id.toLowerCase()))];
+  const chunks: string[][] = [];
+  for (let i = 0; i < unique.length; i += chunkSize) chunks.push(unique.slice(i, i + chunkSize));
+  return chunks;
+}
+
+/**
+ * What computeLearningPatterns takes for each of these learners (at most a chunk of them; ids as
+ * patternChunks gives them), in two statements.
+ */
+export async function learningPatternInputs(
+  db: SqlClient,
+  userIds: readonly string[],
+  days: number,
+  now: Date,
+  zonesChecked: boolean,
+): Promise<Map<string, LearningPatternsInput>> {
+  checkPatternWindow(days);
+  return aggregateWindow(db, userIds, days, now, zonesChecked);
+}
+
+function checkPatternWindow(days: number): void {
+  if (!isPatternWindow(days))
+    throw new RangeError(`days must be an integer from ${MIN_PATTERN_DAYS} to ${MAX_PATTERN_DAYS}, not ${days}`);
 }
 
 interface AttemptGroupRow {

@@ -1,7 +1,8 @@
 // Daily plans: the nightly job builds tomorrow's plan for every active learner, and endSession
-// adjusts the learner's plan at once. Both go through replanLearners: a fixed number of set-based
-// statements per chunk of learners (lock; read every input: the bank's importance, nightly scores,
-// practice, the skill states' plan mastery; write units and adjustments), whatever their number;
+// adjusts the learner's plan at once. Both go through replanLearners: one statement locks every
+// learner of the replan, then a fixed number of set-based statements per chunk of learners (read every
+// input: the bank's importance, nightly scores, practice, the skill states' plan mastery, the stored
+// plans; write units and adjustments), whatever their number;
 // the allocation itself is the pure learnerPlan (src/domain/plan-adjustment.ts), its mastery the
 // live estimate right after the learner's last attempt in the subcategory (skill_states.plan_mastery:
 // what the learner has shown, not the clock; docs/nightly-incremental.md).
@@ -14,6 +15,7 @@
 // it stays so (effectivePlans). A unit is named by (learner, date, subcategory), so an id a client
 // holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { createHash, randomUUID } from 'node:crypto';
+import { inFlight } from '../db/in-flight.ts';
 import type { SqlClient, Transaction } from '../db/types.ts';
 import { addDays } from '../domain/calendar.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
@@ -90,17 +92,39 @@ export async function replanWithCarries(
 ): Promise<{ changes: PlanChange[]; carried: number }> {
   const changes: PlanChange[] = [];
   let carried = 0;
-  for (let i = 0; i < requests.length; i += chunkSize) {
-    const chunk = await replanChunk(tx, requests.slice(i, i + chunkSize), trigger, options);
-    changes.push(...chunk.changes);
-    carried += chunk.carried;
+  if (requests.length === 0) return { changes, carried };
+  const budget = await lockLearners(tx, requests, options.skippedLocked !== undefined);
+  const locked = options.skippedLocked ? requests.filter((request) => budget.has(request.userId)) : requests;
+  options.skippedLocked?.push(...requests.filter((request) => !budget.has(request.userId)));
+  const chunks: PlanRequest[][] = [];
+  for (let i = 0; i < locked.length; i += chunkSize) chunks.push(locked.slice(i, i + chunkSize));
+  const carry = options.carry ?? false;
+  // Pipelined: the next chunk's inputs are read while this chunk's plans are made, and received while
+  // they are written, so PostgreSQL and the allocation work at once instead of in turn (one connection,
+  // statements in the order sent). Only when the two chunks share no learner: a chunk's inputs must see
+  // what the chunk before wrote for the same learner (another day's plan, the day before of this one).
+  // The bank's importance is read with the first chunk's inputs and kept for the others.
+  let next = chunks.length > 0 ? readInputs(tx, chunks[0]!, carry, undefined) : undefined;
+  for (const [k, chunk] of chunks.entries()) {
+    const inputs = await next!;
+    const following = chunks[k + 1];
+    const ahead = following !== undefined && !sharesLearner(chunk, following);
+    next = ahead ? (await inFlight(readInputs(tx, following, carry, inputs.importance))).result : undefined;
+    const result = await planChunk(tx, chunk, inputs, budget, trigger, options);
+    changes.push(...result.changes);
+    carried += result.carried;
+    if (following !== undefined && !ahead) next = readInputs(tx, following, carry, inputs.importance);
   }
   return { changes, carried };
 }
 
+function sharesLearner(a: readonly PlanRequest[], b: readonly PlanRequest[]): boolean {
+  const ids = new Set(a.map((request) => request.userId));
+  return b.some((request) => ids.has(request.userId));
+}
+
 interface LearnerInputs {
   importance: Map<string, number>;
-  budget: Map<string, number>;
   mastery: Map<string, Map<string, number>>;
   lastPractice: Map<string, Map<string, Date>>;
   /** Each request's plan for its day (by planKey). */
@@ -124,18 +148,18 @@ export interface StoredPlan {
   carried: 'open' | 'closed' | null;
 }
 
-async function replanChunk(
+/** Makes the plans of a chunk of locked learners from their inputs, and writes those that changed. */
+async function planChunk(
   tx: Transaction,
   requests: readonly PlanRequest[],
+  inputs: LearnerInputs,
+  budget: ReadonlyMap<string, number>,
   trigger: PlanTrigger,
-  { now, sessionId = null, skippedLocked, carry = false }: ReplanOptions,
+  { now, sessionId = null, carry = false }: ReplanOptions,
 ): Promise<{ changes: PlanChange[]; carried: number }> {
-  const inputs = await loadInputs(tx, requests, skippedLocked !== undefined, carry);
-  const locked = requests.filter((request) => inputs.budget.has(request.userId) || !skippedLocked);
-  skippedLocked?.push(...requests.filter((request) => !locked.includes(request)));
-  const planned = locked.map((request) => {
+  const planned = requests.map((request) => {
     const units = learnerPlan({
-      budget: inputs.budget.get(request.userId) ?? 0,
+      budget: budget.get(request.userId) ?? 0,
       planDate: request.planDate,
       importance: inputs.importance,
       mastery: inputs.mastery.get(request.userId) ?? new Map(),
@@ -249,21 +273,37 @@ export const targetTotal = (units: readonly UnitSnapshot[]) =>
 
 export const planKey = (r: { userId: string; planDate: string }) => `${r.userId}|${r.planDate}`;
 
-async function loadInputs(
+/**
+ * Locks the learners of a replan, every one before any plan is read: the lock serialises replans of one
+ * learner (NO KEY UPDATE leaves inserts that reference the user alone), and the reads after it see what
+ * a replan we waited for committed. Returns the budget of each learner locked (with `skipLocked`, those
+ * another transaction holds are left out; ids that are not users are always absent).
+ */
+async function lockLearners(
   tx: Transaction,
   requests: readonly PlanRequest[],
   skipLocked: boolean,
-  carry: boolean,
-): Promise<LearnerInputs> {
+): Promise<Map<string, number>> {
   const userIds = [...new Set(requests.map((r) => r.userId))];
-  // The lock serialises replans of one learner (NO KEY UPDATE leaves inserts that reference the user
-  // alone). It is its own statement so that the reads below see what a replan we waited for committed.
   // A join on the ids, not id = ANY(ids): for 500 ids the planner scans the whole table.
   const users = await tx.$queryRaw<{ id: string; budget: number }[]>`
     SELECT u.id, u.daily_question_budget AS budget FROM unnest(${userIds}::uuid[]) AS t(id) JOIN users u ON u.id = t.id
     ORDER BY u.id
     FOR NO KEY UPDATE OF u ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}`;
-  // The learners' inputs in one round trip. (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits.)
+  return new Map(users.map((u) => [u.id, u.budget]));
+}
+
+/** The inputs of a chunk of locked learners, in one statement. */
+async function readInputs(
+  tx: Transaction,
+  requests: readonly PlanRequest[],
+  carry: boolean,
+  /** Read already (an earlier chunk of the same replan): not read again. */
+  knownImportance: Map<string, number> | undefined,
+): Promise<LearnerInputs> {
+  const userIds = [...new Set(requests.map((r) => r.userId))];
+  const dayBefores = requests.map((r) => ({ ...r, planDate: dayBefore(r) }));
+  // One JSON document (JSON keeps float8 exact: PostgreSQL prints shortest round-trip digits).
   // Mastery is the plan mastery where the model holds state; the nightly score elsewhere (history
   // from before the learner's state existed, until NIGHTLY replays it). The last practice per
   // subcategory is the model's too (skill_states.last_attempt_at, the latest answeredAt it applied):
@@ -271,9 +311,15 @@ async function loadInputs(
   // counts from the NIGHTLY that replays it, which runs before the night's plans. Where the model has
   // no state, the nightly score's last practice stands in, as its score does for the mastery.
   const [row] = await tx.$queryRaw<
-    { importance: [string, number][]; masteries: [string, string, number][]; practice: [string, string, string][] }[]
+    {
+      importance: [string, number][] | null;
+      masteries: [string, string, number][];
+      practice: [string, string, string][];
+      plans: PlanRow<UnitSnapshot[]>[];
+      previous: PlanRow<string>[] | null;
+    }[]
   >`
-    SELECT ${bankImportance} AS importance,
+    SELECT ${knownImportance ? Prisma.sql`NULL::json` : bankImportance} AS importance,
       (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, mastery)), '[]')
        FROM (SELECT k.user_id, k.subcategory, k.plan_mastery AS mastery FROM skill_states k
              WHERE k.user_id = ANY(${userIds}::uuid[]) AND k.plan_mastery IS NOT NULL
@@ -290,8 +336,10 @@ async function loadInputs(
              WHERE m.user_id = ANY(${userIds}::uuid[]) AND m.last_practiced_at IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM skill_states k WHERE k.user_id = m.user_id
                                AND k.subcategory = m.subcategory AND k.last_attempt_at IS NOT NULL)) p)
-        AS practice`;
-  const { importance, masteries, practice } = row!;
+        AS practice,
+      ${effectivePlanRows(requests, 'units')} AS plans,
+      ${carry ? effectivePlanRows(dayBefores, 'digest') : Prisma.sql`NULL::json`} AS previous`;
+  const { importance, masteries, practice, plans, previous } = row!;
 
   const nested = <V>(rows: [string, string, V][]) => {
     const map = new Map<string, Map<string, V>>();
@@ -303,22 +351,17 @@ async function loadInputs(
     return map;
   };
   return {
-    importance: new Map(importance),
-    budget: new Map(users.map((u) => [u.id, u.budget])),
+    importance: knownImportance ?? new Map(importance),
     mastery: nested(masteries),
     lastPractice: nested(practice.map(([u, s, last]) => [u, s, new Date(last)] as [string, string, Date])),
-    plans: await effectivePlans(tx, requests),
-    previous: carry ? await dayBeforeDigests(tx, requests) : new Map(),
+    plans: storedPlans(plans),
+    previous: new Map(
+      (previous ?? []).map(([userId, planDate, , digest, carried]) => [
+        planKey({ userId, planDate }),
+        { digest, carried },
+      ]),
+    ),
   };
-}
-
-/** Each request's plan for the day before its day, as the digest of its units (by planKey of that day). */
-async function dayBeforeDigests(tx: Transaction, requests: readonly PlanRequest[]): Promise<Map<string, PlanDigest>> {
-  const dayBefores = requests.map((r) => ({ ...r, planDate: dayBefore(r) }));
-  const rows = await effectivePlanRows<string>(tx, dayBefores, 'digest');
-  return new Map(
-    rows.map(([userId, planDate, , digest, carried]) => [planKey({ userId, planDate }), { digest, carried }]),
-  );
 }
 
 /**
@@ -331,31 +374,33 @@ export async function effectivePlans(
   client: SqlClient,
   plans: readonly { userId: string; planDate: string }[],
 ): Promise<Map<string, StoredPlan>> {
-  const rows = await effectivePlanRows<UnitSnapshot[]>(client, plans, 'units');
-  return new Map(
+  const [row] = await client.$queryRaw<{ plans: PlanRow<UnitSnapshot[]>[] }[]>`
+    SELECT ${effectivePlanRows(plans, 'units')} AS plans`;
+  return storedPlans(row!.plans);
+}
+
+/** A day's plan as effectivePlanRows gives it: [userId, planDate, version, the units or their unitsDigest, carried]. */
+type PlanRow<Units> = [string, string, number, Units, StoredPlan['carried']];
+
+const storedPlans = (rows: PlanRow<UnitSnapshot[]>[]) =>
+  new Map(
     rows.map(([userId, planDate, version, units, carried]) => [
       planKey({ userId, planDate }),
       { version, units, carried },
     ]),
   );
-}
 
-/** effectivePlans' rows, [userId, planDate, version, the units or their unitsDigest, carried]. */
-async function effectivePlanRows<Units>(
-  client: SqlClient,
-  plans: readonly { userId: string; planDate: string }[],
-  read: 'units' | 'digest',
-): Promise<[string, string, number, Units, StoredPlan['carried']][]> {
+/** effectivePlans' rows as a JSON array (a scalar subquery): one document rather than a driver row per plan. */
+function effectivePlanRows(plans: readonly { userId: string; planDate: string }[], read: 'units' | 'digest') {
   const units = read === 'units' ? Prisma.sql`COALESCE(p.after, c.units)` : Prisma.sql`COALESCE(p.digest, c.digest)`;
-  // One JSON document rather than a driver row per plan (a night reads 100,000 of them).
-  const [row] = await client.$queryRaw<{ plans: [string, string, number, Units, StoredPlan['carried']][] }[]>`
+  return Prisma.sql`(
     WITH planned AS (
       SELECT max(run_date) + 1 AS through FROM job_runs WHERE job = 'NIGHTLY' AND status = 'SUCCEEDED'
     )
     SELECT coalesce(json_agg(json_build_array(
              t.u, t.d, COALESCE(p.version, 0), ${units},
              CASE WHEN p.version IS NOT NULL THEN NULL WHEN c.through_date IS NULL THEN 'open' ELSE 'closed' END)),
-           '[]') AS plans
+           '[]')
     FROM planned,
          unnest(${plans.map((r) => r.userId)}::uuid[], ${plans.map((r) => r.planDate)}::date[]) AS t(u, d)
     LEFT JOIN LATERAL (SELECT a.version, a.after, a.units_digest AS digest FROM plan_adjustments a
@@ -364,8 +409,7 @@ async function effectivePlanRows<Units>(
                        WHERE p.version IS NULL AND x.user_id = t.u AND x.from_date <= t.d
                          AND t.d <= COALESCE(x.through_date, planned.through)
                        ORDER BY x.from_date DESC LIMIT 1) c ON true
-    WHERE p.version IS NOT NULL OR c.units IS NOT NULL`;
-  return row!.plans;
+    WHERE p.version IS NOT NULL OR c.units IS NOT NULL)`;
 }
 
 /** Appends the next version of every changed plan, in one statement. */

@@ -6,7 +6,7 @@
 // versioned ones. The live model forgets as configured: plans do not read the clock (plan mastery).
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runJob } from '../../src/jobs/run.ts';
-import { effectivePlans, replanLearners } from '../../src/services/plans.ts';
+import { effectivePlans, replanLearners, replanWithCarries } from '../../src/services/plans.ts';
 import { dataOf, startTestServer, type TestServer } from '../support/server.ts';
 import { at, createLearners, createQuestions, insertAttempts, testJobsConfig } from './support.ts';
 
@@ -153,3 +153,32 @@ test('an unchanged plan is carried without a version; changes, the end of activi
     await server.db.prisma.planAdjustment.count({ where: { userId: learner, planDate: { lt: at('2025-03-08') } } }),
   ).toBe(0);
 }, 300_000);
+
+test('a replan of many chunks reads each chunk after the one before it wrote the same learner', async () => {
+  // The next chunk's inputs are read ahead while a chunk is planned, unless the two share a learner:
+  // here the last request of the first chunk (500) plans a learner's day, the next chunk their day
+  // after, which comes out the same and is carried only if its read sees that day's new version.
+  const names = [...Array.from({ length: 499 }, (_, i) => `Filler${i}`), 'Chunky'];
+  const ids = await createLearners(server.db, names);
+  const chunky = ids.get('Chunky')!;
+  const requests = [
+    ...names.map((name) => ({ userId: ids.get(name)!, planDate: '2025-06-01' })),
+    { userId: chunky, planDate: '2025-06-02' },
+  ];
+  await server.db.prisma
+    .$transaction(
+      async (tx) => {
+        const now = at('2025-06-01T02:00:00Z');
+        const { changes, carried } = await replanWithCarries(tx, requests, 'NIGHTLY', { now, carry: true });
+        expect(changes.filter((c) => c.userId === chunky).map((c) => c.planDate)).toEqual(['2025-06-01']);
+        expect(carried).toBe(1);
+        const stored = await tx.planCarry.findMany({ where: { userId: chunky } });
+        expect(stored.map((c) => [c.fromDate.toISOString().slice(0, 10), c.throughDate])).toEqual([
+          ['2025-06-02', null],
+        ]);
+        throw new Error('roll back');
+      },
+      { timeout: 60_000 },
+    )
+    .catch((error: Error) => expect(error.message).toBe('roll back'));
+}, 120_000);

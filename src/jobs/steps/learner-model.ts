@@ -10,12 +10,14 @@
 //  2. replays, in answeredAt order, the learners whose state is not a replay of their attempts in
 //     that order: those recordAttempt marked (an attempt older than their state, or history from
 //     before their state existed) and those with attempts the write path never saw (imported: no
-//     masteryAfter). In chunks of learners: lock their state rows, read their attempts (one
-//     statement), replay with updateAfterAttempt, write the states back (one statement), each skill
+//     masteryAfter). Their state rows are locked first, then in chunks of learners: read their attempts
+//     (one statement, the next chunk's while this one is replayed), replay with updateAfterAttempt,
+//     write the states back (one statement), each skill
 //     with its plan mastery: the estimate right after the last attempt that moved it, as recordAttempt
 //     stores it (masteryAfter). A learner whose attempt arrives during the run waits for the lock,
 //     then applies it on the replayed state.
 
+import { inFlight } from '../../db/in-flight.ts';
 import type { Transaction } from '../../db/types.ts';
 import {
   type AttemptAggregate,
@@ -210,7 +212,7 @@ async function refitPriors(ctx: RunContext): Promise<number> {
     SET difficulty = EXCLUDED.difficulty, attempts = EXCLUDED.attempts, updated_at = EXCLUDED.updated_at`;
 }
 
-/** Learners replayed per chunk (one lock, one read and one write statement each). */
+/** Learners replayed per chunk (one read and one write statement each). */
 const replayChunkSize = 1000;
 
 async function replayLearners(ctx: RunContext): Promise<{ learners: number; attempts: number }> {
@@ -228,10 +230,25 @@ async function replayLearners(ctx: RunContext): Promise<{ learners: number; atte
     SELECT user_id::text FROM learner_states WHERE replay_from IS NOT NULL
     ORDER BY user_id`;
   const userIds = rows.map((r) => r.user_id);
-  let attempts = 0;
+  if (userIds.length === 0) return { learners: 0, attempts: 0 };
+  // Every state locked before any attempt is read, so each read sees every attempt committed before
+  // the lock was granted (a recordAttempt of these learners waits for the run's commit either way).
+  await tx.$queryRaw`
+    SELECT l.user_id FROM unnest(${userIds}::uuid[]) AS t(id) JOIN learner_states l ON l.user_id = t.id
+    ORDER BY l.user_id FOR UPDATE OF l`;
+  const priors = await SubcategoryPriors.load(tx); // refitted above, before the replay
   const questions = new Map<string, ReplayQuestion>();
-  for (let i = 0; i < userIds.length; i += replayChunkSize) {
-    attempts += await replayChunk(tx, ctx.config.learnerModel, userIds.slice(i, i + replayChunkSize), questions);
+  const chunks: string[][] = [];
+  for (let i = 0; i < userIds.length; i += replayChunkSize) chunks.push(userIds.slice(i, i + replayChunkSize));
+  // Pipelined: the next chunk's attempts are read while this chunk is replayed and written (chunks are
+  // distinct learners, and the replay writes only their states).
+  let attempts = 0;
+  let next = readReplayChunk(tx, chunks[0]!, questions);
+  for (const [k, chunk] of chunks.entries()) {
+    const read = await next;
+    if (chunks[k + 1]) next = (await inFlight(readReplayChunk(tx, chunks[k + 1]!, questions))).result;
+    await replayChunk(tx, ctx.config.learnerModel, chunk, read, questions, priors);
+    attempts += read.length;
   }
   return { learners: userIds.length, attempts };
 }
@@ -242,18 +259,14 @@ type ReplayRow = [string, string, number, number];
 /** A question as the replay reads it (refitted): [subcategory, band, difficulty, attempts, information]. */
 type ReplayQuestion = [string, DifficultyBand, number | null, number, number | null];
 
-async function replayChunk(
+/** A chunk's attempts in the model's time order, their questions added to `questions` (each once a run). */
+async function readReplayChunk(
   tx: Transaction,
-  model: LearnerModelParameters,
   userIds: string[],
   questions: Map<string, ReplayQuestion>,
-): Promise<number> {
-  // Locked before reading, so the read below sees every attempt committed before the lock was granted.
-  await tx.$queryRaw`
-    SELECT user_id FROM learner_states WHERE user_id = ANY(${userIds}::uuid[]) ORDER BY user_id FOR UPDATE`;
-  // The attempts of the chunk in the model's time order (answeredAt, else recordedAt), as one JSON
-  // document: PostgreSQL prints float8 in shortest round-trip form, so nothing is lost on the way.
-  // Their questions' parameters come apart, each once a run: with every attempt they were most of the
+): Promise<ReplayRow[]> {
+  // As one JSON document: PostgreSQL prints float8 in shortest round-trip form, so nothing is lost on
+  // the way. Their questions' parameters come apart: with every attempt they were most of the
   // document, and building it took twice as long.
   const [read] = await tx.$queryRaw<{ attempts: string | null }[]>`
     SELECT json_agg(json_build_array(a.user_id, a.question_id,
@@ -273,7 +286,18 @@ async function replayChunk(
       questions.set(id, question);
     }
   }
-  const priors = await SubcategoryPriors.load(tx);
+  return attempts;
+}
+
+/** Replays a chunk's attempts (read by readReplayChunk) and writes its learners' states. */
+async function replayChunk(
+  tx: Transaction,
+  model: LearnerModelParameters,
+  userIds: string[],
+  attempts: ReplayRow[],
+  questions: ReadonlyMap<string, ReplayQuestion>,
+  priors: SubcategoryPriors,
+): Promise<void> {
   const states = new Map<
     string,
     {
@@ -356,5 +380,4 @@ async function replayChunk(
     SET theta = EXCLUDED.theta, attempts = EXCLUDED.attempts, credit_sum = EXCLUDED.credit_sum,
         recent = EXCLUDED.recent, last_attempt_at = EXCLUDED.last_attempt_at, updated_at = EXCLUDED.updated_at,
         plan_mastery = EXCLUDED.plan_mastery`;
-  return attempts.length;
 }

@@ -5,17 +5,18 @@
 // A full run computes every active learner; a normal run only those whose window may have changed
 // since the previous run that stored patterns (changedWindows). Learners are taken in chunks, each
 // computed and written with one multi-row statement, so memory stays flat however many there are.
+import { inFlight } from '../../db/in-flight.ts';
+import { computeLearningPatterns } from '../../domain/learning-patterns.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import {
   DEFAULT_PATTERN_DAYS,
-  learningPatternsForUsers,
+  learningPatternInputs,
+  patternChunks,
   recordedBeforeAnsweredSlack,
 } from '../../services/learning-patterns.ts';
 import type { RunContext, StepStats } from '../context.ts';
 import { activeLearnerIds, withUsableTimeZones } from './active-learners.ts';
 import { refreshStaleStatistics } from './table-statistics.ts';
-
-const chunkSize = 2_000;
 
 /**
  * Learners with an attempt recorded in this many days are computed. Two more than the window: the
@@ -39,11 +40,16 @@ export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats>
       ? await changedWindows(ctx, usable, unknownZones, previousAt)
       : usable;
   let written = 0;
-  for (let i = 0; i < learners.length; i += chunkSize) {
-    const patterns = [
-      // Zones checked by withUsableTimeZones.
-      ...(await learningPatternsForUsers(ctx.tx, learners.slice(i, i + chunkSize), DEFAULT_PATTERN_DAYS, ctx.at, true)),
-    ];
+  // Pipelined: the next chunk's window is read while this chunk's patterns are computed and written
+  // (chunks are distinct learners, and a pattern reads nothing the step writes). Zones checked by
+  // withUsableTimeZones.
+  const chunks = patternChunks(learners);
+  const read = (chunk: readonly string[]) => learningPatternInputs(ctx.tx, chunk, DEFAULT_PATTERN_DAYS, ctx.at, true);
+  let next = chunks.length > 0 ? read(chunks[0]!) : undefined;
+  for (let k = 0; k < chunks.length; k++) {
+    const inputs = await next!;
+    next = chunks[k + 1] ? (await inFlight(read(chunks[k + 1]!))).result : undefined;
+    const patterns = [...inputs].map(([userId, input]) => [userId, computeLearningPatterns(input)] as const);
     if (patterns.length === 0) continue;
     // Written only where the pattern (or the zone it was cut in) differs from the learner's latest row.
     written += await ctx.tx.$executeRaw`
