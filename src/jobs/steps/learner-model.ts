@@ -233,9 +233,11 @@ async function replayLearners(ctx: RunContext): Promise<{ learners: number; atte
   if (userIds.length === 0) return { learners: 0, attempts: 0 };
   // Every state locked before any attempt is read, so each read sees every attempt committed before
   // the lock was granted (a recordAttempt of these learners waits for the run's commit either way).
+  // Counted, not returned: the first night locks every learner's state.
   await tx.$queryRaw`
-    SELECT l.user_id FROM unnest(${userIds}::uuid[]) AS t(id) JOIN learner_states l ON l.user_id = t.id
-    ORDER BY l.user_id FOR UPDATE OF l`;
+    SELECT count(*)::int AS locked FROM (
+      SELECT 1 FROM unnest(${userIds}::uuid[]) AS t(id) JOIN learner_states l ON l.user_id = t.id
+      ORDER BY l.user_id FOR UPDATE OF l) x`;
   const priors = await SubcategoryPriors.load(tx); // refitted above, before the replay
   const questions = new Map<string, ReplayQuestion>();
   const chunks: string[][] = [];
