@@ -53,13 +53,15 @@ export async function planTomorrow(ctx: RunContext): Promise<StepStats> {
     { now: ctx.at, carry: newest },
   );
   if (keep.length > 0) await carryVersions(ctx, keep, planDate);
-  // A learner no longer planned keeps their carried days up to the last day a night planned.
+  // A learner no longer planned keeps their carried days up to the last day a night planned. Found as a
+  // difference of two scans (hashed), not by looking every open carry's learner up among the active.
   const carriesEnded =
     newest && planned
       ? await ctx.tx.$executeRaw`
           UPDATE plan_carries c SET through_date = ${dateString(planned)}::date
-          WHERE c.through_date IS NULL
-            AND NOT EXISTS (SELECT 1 FROM ${await activeLearnersSql(ctx, planActiveDays)} l WHERE l.id = c.user_id)`
+          FROM (SELECT user_id FROM plan_carries WHERE through_date IS NULL
+                EXCEPT SELECT id FROM ${await activeLearnersSql(ctx, planActiveDays)} l) gone
+          WHERE c.user_id = gone.user_id AND c.through_date IS NULL`
       : 0;
   ctx.afterCommit(() => {
     if (ctx.pubsub) publishPlanChanges(ctx.pubsub, changes);
