@@ -60,7 +60,7 @@ export async function learningPatternsForUsers(
   checkPatternWindow(days);
   const result = new Map<string, LearningPatternsResult>();
   for (const chunk of patternChunks(userIds)) {
-    const inputs = await learningPatternInputs(db, chunk, days, now, zonesChecked);
+    const inputs = await aggregateWindow(db, chunk, days, now, zonesChecked);
     for (const [userId, input] of inputs) result.set(userId, computeLearningPatterns(input));
   }
   return result;

@@ -15,7 +15,7 @@
 // it stays so (effectivePlans). A unit is named by (learner, date, subcategory), so an id a client
 // holds (for setPlanUnitStatus) stays valid as long as its subcategory stays in the plan.
 import { createHash, randomUUID } from 'node:crypto';
-import { inFlight } from '../db/in-flight.ts';
+import { readingAhead } from '../db/in-flight.ts';
 import type { SqlClient, Transaction } from '../db/types.ts';
 import { addDays } from '../domain/calendar.ts';
 import type { MasteryAttempt } from '../domain/mastery.ts';
@@ -99,22 +99,21 @@ export async function replanWithCarries(
   const chunks: PlanRequest[][] = [];
   for (let i = 0; i < locked.length; i += chunkSize) chunks.push(locked.slice(i, i + chunkSize));
   const carry = options.carry ?? false;
-  // Pipelined: the next chunk's inputs are read while this chunk's plans are made, and received while
-  // they are written, so PostgreSQL and the allocation work at once instead of in turn (one connection,
-  // statements in the order sent). Only when the two chunks share no learner: a chunk's inputs must see
-  // what the chunk before wrote for the same learner (another day's plan, the day before of this one).
-  // The bank's importance is read with the first chunk's inputs and kept for the others.
-  let next = chunks.length > 0 ? readInputs(tx, chunks[0]!, carry, undefined) : undefined;
-  for (const [k, chunk] of chunks.entries()) {
-    const inputs = await next!;
-    const following = chunks[k + 1];
-    const ahead = following !== undefined && !sharesLearner(chunk, following);
-    next = ahead ? (await inFlight(readInputs(tx, following, carry, inputs.importance))).result : undefined;
-    const result = await planChunk(tx, chunk, inputs, budget, trigger, options);
-    changes.push(...result.changes);
-    carried += result.carried;
-    if (following !== undefined && !ahead) next = readInputs(tx, following, carry, inputs.importance);
-  }
+  // Read ahead: the next chunk's inputs are read while this chunk's plans are made, and received while
+  // they are written, so PostgreSQL and the allocation work at once instead of in turn. Not when the two
+  // chunks share a learner: a chunk's inputs must see what the chunk before wrote for the same learner
+  // (another day's plan, the day before of this one). The bank's importance is read with the first
+  // chunk's inputs and kept for the others.
+  await readingAhead(
+    chunks,
+    (chunk, previous: LearnerInputs | undefined) => readInputs(tx, chunk, carry, previous?.importance),
+    async (chunk, inputs) => {
+      const result = await planChunk(tx, chunk, inputs, budget, trigger, options);
+      changes.push(...result.changes);
+      carried += result.carried;
+    },
+    (chunk, following) => !sharesLearner(chunk, following),
+  );
   return { changes, carried };
 }
 

@@ -17,7 +17,7 @@
 //     stores it (masteryAfter). A learner whose attempt arrives during the run waits for the lock,
 //     then applies it on the replayed state.
 
-import { inFlight } from '../../db/in-flight.ts';
+import { readingAhead } from '../../db/in-flight.ts';
 import type { Transaction } from '../../db/types.ts';
 import {
   type AttemptAggregate,
@@ -242,16 +242,17 @@ async function replayLearners(ctx: RunContext): Promise<{ learners: number; atte
   const questions = new Map<string, ReplayQuestion>();
   const chunks: string[][] = [];
   for (let i = 0; i < userIds.length; i += replayChunkSize) chunks.push(userIds.slice(i, i + replayChunkSize));
-  // Pipelined: the next chunk's attempts are read while this chunk is replayed and written (chunks are
+  // Read ahead: the next chunk's attempts are read while this chunk is replayed and written (chunks are
   // distinct learners, and the replay writes only their states).
   let attempts = 0;
-  let next = readReplayChunk(tx, chunks[0]!, questions);
-  for (const [k, chunk] of chunks.entries()) {
-    const read = await next;
-    if (chunks[k + 1]) next = (await inFlight(readReplayChunk(tx, chunks[k + 1]!, questions))).result;
-    await replayChunk(tx, ctx.config.learnerModel, chunk, read, questions, priors);
-    attempts += read.length;
-  }
+  await readingAhead(
+    chunks,
+    (chunk) => readReplayChunk(tx, chunk, questions),
+    async (chunk, read) => {
+      await replayChunk(tx, ctx.config.learnerModel, chunk, read, questions, priors);
+      attempts += read.length;
+    },
+  );
   return { learners: userIds.length, attempts };
 }
 

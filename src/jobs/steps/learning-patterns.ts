@@ -5,7 +5,7 @@
 // A full run computes every active learner; a normal run only those whose window may have changed
 // since the previous run that stored patterns (changedWindows). Learners are taken in chunks, each
 // computed and written with one multi-row statement, so memory stays flat however many there are.
-import { inFlight } from '../../db/in-flight.ts';
+import { readingAhead } from '../../db/in-flight.ts';
 import { computeLearningPatterns } from '../../domain/learning-patterns.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import {
@@ -40,35 +40,34 @@ export async function storeLearningPatterns(ctx: RunContext): Promise<StepStats>
       ? await changedWindows(ctx, usable, unknownZones, previousAt)
       : usable;
   let written = 0;
-  // Pipelined: the next chunk's window is read while this chunk's patterns are computed and written
+  // Read ahead: the next chunk's window is read while this chunk's patterns are computed and written
   // (chunks are distinct learners, and a pattern reads nothing the step writes). Zones checked by
   // withUsableTimeZones.
-  const chunks = patternChunks(learners);
-  const read = (chunk: readonly string[]) => learningPatternInputs(ctx.tx, chunk, DEFAULT_PATTERN_DAYS, ctx.at, true);
-  let next = chunks.length > 0 ? read(chunks[0]!) : undefined;
-  for (let k = 0; k < chunks.length; k++) {
-    const inputs = await next!;
-    next = chunks[k + 1] ? (await inFlight(read(chunks[k + 1]!))).result : undefined;
-    const patterns = [...inputs].map(([userId, input]) => [userId, computeLearningPatterns(input)] as const);
-    if (patterns.length === 0) continue;
-    // Written only where the pattern (or the zone it was cut in) differs from the learner's latest row.
-    written += await ctx.tx.$executeRaw`
-      INSERT INTO learning_patterns (user_id, computed_at, window_days, optimal_session_duration_minutes,
-                                     best_hour_of_day, difficulty_progression, concept_retention, time_zone)
-      SELECT t.u, ${ctx.at}::timestamptz, t.w, t.d, t.h, t.p::jsonb, t.r::jsonb, u.timezone
-      FROM unnest(${patterns.map(([userId]) => userId)}::uuid[], ${patterns.map(([, p]) => p.windowDays)}::int[],
-                  ${patterns.map(([, p]) => p.optimalSessionDurationMinutes)}::float8[],
-                  ${patterns.map(([, p]) => p.bestHourOfDay)}::int[],
-                  ${patterns.map(([, p]) => JSON.stringify(p.difficultyProgression))}::text[],
-                  ${patterns.map(([, p]) => JSON.stringify(p.conceptRetention))}::text[]) AS t(u, w, d, h, p, r)
-      JOIN users u ON u.id = t.u
-      WHERE NOT EXISTS (
-        SELECT 1 FROM (SELECT * FROM learning_patterns l WHERE l.user_id = t.u
-                       ORDER BY l.computed_at DESC LIMIT 1) l
-        WHERE (l.window_days, l.optimal_session_duration_minutes, l.best_hour_of_day, l.difficulty_progression,
-               l.concept_retention, l.time_zone)
-              IS NOT DISTINCT FROM (t.w, t.d, t.h, t.p::jsonb, t.r::jsonb, u.timezone))`;
-  }
+  await readingAhead(
+    patternChunks(learners),
+    (chunk) => learningPatternInputs(ctx.tx, chunk, DEFAULT_PATTERN_DAYS, ctx.at, true),
+    async (_chunk, inputs) => {
+      const patterns = [...inputs].map(([userId, input]) => [userId, computeLearningPatterns(input)] as const);
+      if (patterns.length === 0) return;
+      // Written only where the pattern (or the zone it was cut in) differs from the learner's latest row.
+      written += await ctx.tx.$executeRaw`
+        INSERT INTO learning_patterns (user_id, computed_at, window_days, optimal_session_duration_minutes,
+                                       best_hour_of_day, difficulty_progression, concept_retention, time_zone)
+        SELECT t.u, ${ctx.at}::timestamptz, t.w, t.d, t.h, t.p::jsonb, t.r::jsonb, u.timezone
+        FROM unnest(${patterns.map(([userId]) => userId)}::uuid[], ${patterns.map(([, p]) => p.windowDays)}::int[],
+                    ${patterns.map(([, p]) => p.optimalSessionDurationMinutes)}::float8[],
+                    ${patterns.map(([, p]) => p.bestHourOfDay)}::int[],
+                    ${patterns.map(([, p]) => JSON.stringify(p.difficultyProgression))}::text[],
+                    ${patterns.map(([, p]) => JSON.stringify(p.conceptRetention))}::text[]) AS t(u, w, d, h, p, r)
+        JOIN users u ON u.id = t.u
+        WHERE NOT EXISTS (
+          SELECT 1 FROM (SELECT * FROM learning_patterns l WHERE l.user_id = t.u
+                         ORDER BY l.computed_at DESC LIMIT 1) l
+          WHERE (l.window_days, l.optimal_session_duration_minutes, l.best_hour_of_day, l.difficulty_progression,
+                 l.concept_retention, l.time_zone)
+                IS NOT DISTINCT FROM (t.w, t.d, t.h, t.p::jsonb, t.r::jsonb, u.timezone))`;
+    },
+  );
   return {
     patterns: usable.length,
     patternsComputed: learners.length,
