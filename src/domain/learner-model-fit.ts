@@ -592,6 +592,14 @@ const eitherSign = new Set(['failureWeight', 'itemFailureWeight']);
 /** Rates of the recency-weighted success rates: at most 1. */
 const isRate = new Set(['recentRate', 'learnerRecentRate']);
 
+/**
+ * Coordinate search goes round the parameters until a round takes less than roundGain off the tuning
+ * log-loss, at most maxRounds times (on ASSISTments 2009's raw skill-builder rows three rounds left
+ * the K steps still moving: docs/learner-model.md).
+ */
+const maxRounds = 8;
+const roundGain = 1e-4;
+
 export interface LearnerModelFit {
   params: LearnerModelParameters;
   /** Tables learnt from all the training attempts with the fitted parameters. */
@@ -611,7 +619,7 @@ export function fitLearnerModel(
   fitMask: Uint8Array,
   tuneMask: Uint8Array,
   start: LearnerModelParameters,
-  { rounds = 3, onStep }: { rounds?: number; onStep?: (what: string) => void } = {},
+  { rounds = maxRounds, onStep }: { rounds?: number; onStep?: (what: string) => void } = {},
 ): LearnerModelFit {
   const score = (candidate: LearnerModelParameters, tables: LiveModelTables) =>
     logLossOf(replayLearnerModel(log, order, tuneMask, candidate, tables), log, tuneMask);
@@ -642,6 +650,7 @@ export function fitLearnerModel(
   // Then the prior's weight on the subcategories' PFA offsets (a very large one: no offsets at all).
   choosePrior('practicePriorInformation', params, practicePriorFactors);
   for (let round = 0; round < rounds; round++) {
+    const roundStart = best;
     for (const name of tuned) {
       const original = params[name];
       const candidates = factors.map((f) => original * f);
@@ -664,6 +673,7 @@ export function fitLearnerModel(
         for (let k = 0; k < 5 && tryValue(params[name] * end); k++);
       onStep?.(`${name}=${params[name].toPrecision(3)} log-loss ${best.toFixed(4)}`);
     }
+    if (roundStart - best < roundGain) break;
   }
   // Calibrate, then let the tables follow the calibrated slope; twice, as each moves the other.
   let tables = learnt.tables;

@@ -248,6 +248,8 @@ describe('fitting', () => {
   const learnerCount = 400;
   const byLearner = (pick: (l: number) => boolean) =>
     Uint8Array.from({ length: learnerCount }, (_, l) => (pick(l) ? 1 : 0));
+  /** The attempts of the learners `pick` chooses. */
+  const learnersAttempts = (pick: (l: number) => boolean) => attemptsOf(log, byLearner(pick));
 
   test('fitTables learns the question difficulties that generated the answers', () => {
     const { tables } = fitTables(
@@ -264,18 +266,9 @@ describe('fitting', () => {
   });
 
   test('fitLearnerModel tunes on training learners and predicts held-out ones better than the priors', () => {
-    const fitting = attemptsOf(
-      log,
-      byLearner((l) => l < 240),
-    );
-    const tuning = attemptsOf(
-      log,
-      byLearner((l) => l >= 240 && l < 320),
-    );
-    const heldOut = attemptsOf(
-      log,
-      byLearner((l) => l >= 320),
-    );
+    const fitting = learnersAttempts((l) => l < 240);
+    const tuning = learnersAttempts((l) => l >= 240 && l < 320);
+    const heldOut = learnersAttempts((l) => l >= 320);
     const fit = fitLearnerModel(log, order, fitting, tuning, defaultLearnerModelParameters, { rounds: 1 });
     expect(fit.tuningLogLoss.fitted).toBeLessThan(fit.tuningLogLoss.start);
     const fitted = logLossOf(replayLearnerModel(log, order, heldOut, fit.params, fit.tables), log, heldOut);
@@ -285,6 +278,28 @@ describe('fitting', () => {
       heldOut,
     );
     expect(fitted).toBeLessThan(priors - 0.02);
+  });
+
+  test('coordinate search goes round until a round gains little, and never ends worse than one round', () => {
+    const fitting = learnersAttempts((l) => l < 240);
+    const tuning = learnersAttempts((l) => l >= 240);
+    const fitWith = (rounds?: number) => {
+      const moves: string[] = [];
+      const fit = fitLearnerModel(log, order, fitting, tuning, defaultLearnerModelParameters, {
+        rounds,
+        onStep: (what) => moves.push(what),
+      });
+      // One line per parameter visited, after the two priors' lines.
+      return { fit, visited: moves.length - 2 };
+    };
+    const one = fitWith(1);
+    const many = fitWith();
+    const perRound = one.visited;
+    expect(many.visited % perRound).toBe(0);
+    // More than one round here (the first still moves things), fewer than the cap (it converges).
+    expect(many.visited / perRound).toBeGreaterThan(1);
+    expect(many.visited / perRound).toBeLessThan(8);
+    expect(many.fit.tuningLogLoss.fitted).toBeLessThanOrEqual(one.fit.tuningLogLoss.fitted + 1e-9);
   });
 
   test('an answer logged twice moments apart: the fit turns on the short time scale of the previous answer', () => {
