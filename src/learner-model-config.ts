@@ -38,6 +38,7 @@ export const learnerModelParametersSchema = z
     recentRate: nonNegative.max(1),
     learnerRecentWeight: nonNegative,
     learnerRecentRate: nonNegative.max(1),
+    recentWeightK: nonNegative,
     questionUncertainty: nonNegative,
     bandOffset: z.object({ EASY: finite, MEDIUM: finite, HARD: finite }).strict(),
     questionPriorInformation: positive,

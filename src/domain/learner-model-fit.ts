@@ -564,6 +564,7 @@ const tuned = [
   'recentRate',
   'learnerRecentWeight',
   'learnerRecentRate',
+  'recentWeightK',
   'questionUncertainty',
 ] as const;
 const factors = [0.5, 0.75, 1.33, 2];
@@ -584,6 +585,7 @@ const canVanish = new Set([
   'itemFailureWeight',
   'recentWeight',
   'learnerRecentWeight',
+  'recentWeightK',
   'questionUncertainty',
 ]);
 /** From 0 these are tried at 1 and 4 (their useful values are logits, not small corrections). */

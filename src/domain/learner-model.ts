@@ -11,7 +11,7 @@
 //       + (repeatWeight · 2^(−hours since / repeatHalfLifeHours)
 //          + shortRepeatWeight · 2^(−hours since / shortRepeatHalfLifeHours)) · (2·previous credit − 1)
 //       + itemSuccessWeight · ln(1 + successes on the question) + itemFailureWeight · ln(1 + failures there)
-//       + recentWeight · (2·r_skill − 1) + learnerRecentWeight · (2·r_learner − 1)
+//       + (recentWeight + μ) · (2·r_skill − 1) + learnerRecentWeight · (2·r_learner − 1)
 //   P = σ(calibrationSlope · z + calibrationLowSlope · min(z, 0) + Σ bend_k · min(z − knot_k, 0) + intercept)
 //
 // r_skill and r_learner are recency-weighted success rates (R-PFA, Galyardt & Goldin 2015) in the
@@ -23,7 +23,10 @@
 // credit c (1, 0.5 with a hint, 0): θ += K_θ(n_θ)·g·(c − P), δ += K_δ(n_δ)·g·(c − P), with the
 // uncertainty-scaled steps K(n) = k / (1 + decay·n) and g = I / (I + questionUncertainty), I the
 // question's information: a surprise on a question whose difficulty is still uncertain says less
-// about the learner (Glickman 1999). Question difficulties never move on the write
+// about the learner (Glickman 1999); μ, the learner's own offset to the recency weight, moves by
+// recentWeightK·g·(c − P)·(2·r_skill − 1): how much a learner's latest answers say about their next is
+// their own (individual students' parameters: Yudelson, Koedinger & Gordon 2013; Khajah, Lindsey &
+// Mozer 2016). Question difficulties never move on the write
 // path: NIGHTLY refits them (refitQuestionParameters) from aggregates of the night's attempts.
 
 import type { DifficultyBand } from './types.ts';
@@ -68,6 +71,11 @@ export interface LearnerModelParameters {
   /** The same over all the learner's attempts. */
   learnerRecentWeight: number;
   learnerRecentRate: number;
+  /**
+   * Step of the learner's own offset to recentWeight (LearnerAbility.recentWeightOffset): for some
+   * learners the latest answers in a subcategory say much more about the next than for others.
+   */
+  recentWeightK: number;
   /** Glicko-like: the steps are scaled by information / (information + questionUncertainty) of the question. */
   questionUncertainty: number;
   /** Difficulty of a question without data, relative to its subcategory's typical difficulty. */
@@ -121,6 +129,8 @@ export const defaultLearnerModelParameters: Readonly<LearnerModelParameters> = O
   recentRate: 0.8,
   learnerRecentWeight: 0.33,
   learnerRecentRate: 0.26,
+  // Off unless a fit finds it (ASSISTments 2009's skill builders: docs/learner-model.md).
+  recentWeightK: 0,
   questionUncertainty: 0.5,
   bandOffset: Object.freeze({ EASY: -1, MEDIUM: 0, HARD: 1 }),
   questionPriorInformation: 1,
@@ -152,6 +162,8 @@ export interface LearnerAbility {
   attempts: number;
   /** Recency-weighted success rate over all the learner's attempts (0.5 before any). */
   recent: number;
+  /** The learner's offset to recentWeight, in every subcategory (0 for a new learner). */
+  recentWeightOffset: number;
 }
 
 /** One learner in one subcategory. */
@@ -187,7 +199,7 @@ export interface SubcategoryPrior {
   failureOffset: number;
 }
 
-export const newLearnerAbility = (): LearnerAbility => ({ theta: 0, attempts: 0, recent: 0.5 });
+export const newLearnerAbility = (): LearnerAbility => ({ theta: 0, attempts: 0, recent: 0.5, recentWeightOffset: 0 });
 export const newSkillState = (): SkillState => ({
   theta: 0,
   attempts: 0,
@@ -249,7 +261,8 @@ function logit(
       // Never below 0, in any subcategory: a correct answer must not lower the estimate.
       Math.max(0, params.successWeight + subcategory.successOffset) * successes +
       (params.failureWeight + subcategory.failureOffset) * failures +
-      params.recentWeight * (2 * skill.recent - 1);
+      // The learner's weight never below 0 either: r rises with a correct answer.
+      Math.max(0, params.recentWeight + learner.recentWeightOffset) * (2 * skill.recent - 1);
   }
   const recent = params.learnerRecentWeight * (2 * learner.recent - 1);
   return learner.theta + (skill?.theta ?? 0) + practice + recent - difficulty - forgettingPenalty(params, skill, nowMs);
@@ -375,6 +388,10 @@ export function updateAfterAttempt(
       theta: learner.theta + (params.abilityK / (1 + params.abilityKDecay * learner.attempts)) * surprise,
       attempts: learner.attempts + 1,
       recent: learner.recent + params.learnerRecentRate * (credit - learner.recent),
+      // A step along the gradient of z in the offset, 2r − 1 before the attempt: a surprise in the
+      // direction the learner's latest answers pointed says they count for more with this learner.
+      recentWeightOffset:
+        learner.recentWeightOffset + params.recentWeightK * surprise * (skill ? 2 * skill.recent - 1 : 0),
     },
     skill: {
       theta: current.theta + (params.skillK / (1 + params.skillKDecay * current.attempts)) * surprise,

@@ -163,6 +163,7 @@ async function loadLearner(db: Database, userId: string): Promise<CachedLearner 
       theta: number | null;
       attempts: number | null;
       recent: number | null;
+      recent_weight_offset: number | null;
       version: number | null;
       skills: [string, number, number, number, number, number | null][] | null;
       answers: [string, number, number, number, number][] | null;
@@ -175,7 +176,7 @@ async function loadLearner(db: Database, userId: string): Promise<CachedLearner 
       WHERE u.id = ${userId}::uuid AND NOT EXISTS (SELECT 1 FROM learner_states l WHERE l.user_id = u.id)
       ON CONFLICT DO NOTHING)
     SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ${userId}::uuid) AS user_exists, l.theta, l.attempts,
-           l.recent, l.version,
+           l.recent, l.recent_weight_offset, l.version,
            (SELECT json_agg(json_build_array(s.subcategory, s.theta, s.attempts, s.credit_sum, s.recent,
                                              floor(extract(epoch FROM s.last_attempt_at) * 1000)))
             FROM skill_states s WHERE s.user_id = ${userId}::uuid) AS skills,
@@ -193,7 +194,12 @@ async function loadLearner(db: Database, userId: string): Promise<CachedLearner 
   return {
     // A state row created by this very statement is not visible to it: version 0, a new learner.
     version: row.version ?? 0,
-    learner: { theta: row.theta ?? 0, attempts: row.attempts ?? 0, recent: row.recent ?? 0.5 },
+    learner: {
+      theta: row.theta ?? 0,
+      attempts: row.attempts ?? 0,
+      recent: row.recent ?? 0.5,
+      recentWeightOffset: row.recent_weight_offset ?? 0,
+    },
     skills: new Map(
       (row.skills ?? []).map(([subcategory, theta, attempts, creditSum, recent, lastAttemptAt]) => [
         subcategory,

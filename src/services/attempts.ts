@@ -110,6 +110,7 @@ export async function recordAttempt(
       step.skillLastAttemptAt?.toISOString() ?? null,
       step.learner.recent,
       step.skill.recent,
+      step.learner.recentWeightOffset,
     ]);
     if (inserted) {
       learnerWritten(db, userId, state, {
@@ -157,7 +158,8 @@ export async function recordAttempt(
  * question, $3 session, $4 the model's clock, $5 the state version read, $6 the answer key and $7 the
  * subcategory graded against, $8 context … $15 clientAttemptId (the attempt's own fields), $16
  * prediction, $17 masteryAfter (also the skill state's plan mastery), $18–19 the learner's new ability,
- * $20–23 the new skill state, $24–25 the learner's and the skill's new recent success rates. Sent
+ * $20–23 the new skill state, $24–25 the learner's and the skill's new recent success rates, $26 the
+ * learner's new offset to the recency weight. Sent
  * through the driver (Database.run), not Prisma: it is the hottest statement of the API.
  */
 const recordSql = `
@@ -188,7 +190,8 @@ const recordSql = `
                    a.mastery_at_attempt AS "masteryAtAttempt", a.difficulty_at_attempt AS "difficultyAtAttempt"),
        learner AS (
          UPDATE learner_states l
-         SET theta = $18::float8, attempts = $19::int, recent = $24::float8, version = l.version + 1,
+         SET theta = $18::float8, attempts = $19::int, recent = $24::float8, recent_weight_offset = $26::float8,
+             version = l.version + 1,
              state_at = GREATEST(l.state_at, input.at),
              -- Older than the state: applied out of answeredAt order, so NIGHTLY replays the learner.
              replay_from = CASE WHEN input.at < l.state_at THEN LEAST(l.replay_from, input.at)

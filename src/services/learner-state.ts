@@ -57,18 +57,18 @@ export async function learnerModelStates(
   if (userIds.length === 0) return states;
   const [row] = await client.$queryRaw<
     {
-      learners: [string, number, number, number][];
+      learners: [string, number, number, number, number][];
       skills: [string, string, number, number, number, number, string | null, string][];
     }[]
   >`
     SELECT
-      (SELECT coalesce(json_agg(json_build_array(user_id, theta, attempts, recent)), '[]')
+      (SELECT coalesce(json_agg(json_build_array(user_id, theta, attempts, recent, recent_weight_offset)), '[]')
        FROM learner_states WHERE user_id = ANY(${userIds}::uuid[])) AS learners,
       (SELECT coalesce(json_agg(json_build_array(user_id, subcategory, theta, attempts, credit_sum, recent,
                                                  last_attempt_at, updated_at) ORDER BY user_id, subcategory), '[]')
        FROM skill_states WHERE user_id = ANY(${userIds}::uuid[])) AS skills`;
-  for (const [userId, theta, attempts, recent] of row!.learners)
-    states.get(userId)!.learner = { theta, attempts, recent };
+  for (const [userId, theta, attempts, recent, recentWeightOffset] of row!.learners)
+    states.get(userId)!.learner = { theta, attempts, recent, recentWeightOffset };
   for (const [userId, subcategory, theta, attempts, creditSum, recent, lastAttemptAt, updatedAt] of row!.skills) {
     states.get(userId)!.skills.set(subcategory, {
       subcategory,

@@ -67,6 +67,7 @@ const model: LearnerModelParameters = {
   itemFailureWeight: -0.2,
   recentWeight: 0.4,
   learnerRecentWeight: 0.3,
+  recentWeightK: 0.3,
   questionUncertainty: 2,
   calibrationSlope: 0.9,
   calibrationIntercept: 0.1,
@@ -194,6 +195,8 @@ function expectStateToEqual(
 ) {
   expect(stored.learner!.attempts).toBe(replayed.learner.attempts);
   expect(stored.learner!.theta).toBeCloseTo(replayed.learner.theta, 12);
+  expect(stored.learner!.recent).toBeCloseTo(replayed.learner.recent, 12);
+  expect(stored.learner!.recentWeightOffset).toBeCloseTo(replayed.learner.recentWeightOffset, 12);
   expect(stored.skills.map((s) => s.subcategory)).toEqual([...replayed.skills.keys()].sort());
   for (const skill of stored.skills) {
     const expected = replayed.skills.get(skill.subcategory)!;
@@ -305,6 +308,7 @@ describe('recordAttempt and the live model', () => {
       theta: stored.learner!.theta,
       attempts: stored.learner!.attempts,
       recent: stored.learner!.recent,
+      recentWeightOffset: stored.learner!.recentWeightOffset,
     });
     expect([...read.skills.values()]).toEqual(
       stored.skills.map((s) => ({

@@ -52,6 +52,7 @@ const params: LearnerModelParameters = {
   learnerRecentWeight: 0,
   recentRate: 0.5,
   learnerRecentRate: 0.25,
+  recentWeightK: 0,
   questionUncertainty: 0,
   calibrationSlope: 1,
   calibrationIntercept: 0,
@@ -68,7 +69,7 @@ describe('prediction and update by hand', () => {
     const first = updateAfterAttempt(params, newLearnerAbility(), null, medium, subcategory, 1, T0);
     expect(first.predicted).toBe(0.5);
     // The recency-weighted success rates move from 0.5 by their rates (0.25 and 0.5) toward the credit.
-    expect(first.learner).toEqual({ theta: 0.4 * 0.5, attempts: 1, recent: 0.625 });
+    expect(first.learner).toEqual({ theta: 0.4 * 0.5, attempts: 1, recent: 0.625, recentWeightOffset: 0 });
     expect(first.skill).toEqual({ theta: 0.8 * 0.5, attempts: 1, creditSum: 1, recent: 0.75, lastAttemptAt: T0 });
     // 30 s later: z = 0.2 + 0.4 − 0 − 0.1·log2(1 + 1/120).
     const z = 0.6 - 0.1 * Math.log2(1 + 30_000 / hour);
@@ -90,13 +91,13 @@ describe('prediction and update by hand', () => {
   });
 
   test('forgetting: three idle hours cost 0.1·log2(1 + 3) = 0.2 of logit', () => {
-    const learner: LearnerAbility = { theta: 1, attempts: 10, recent: 0.5 };
+    const learner: LearnerAbility = { theta: 1, attempts: 10, recent: 0.5, recentWeightOffset: 0 };
     const skill: SkillState = { theta: 0.5, attempts: 5, creditSum: 4, recent: 0.5, lastAttemptAt: T0 };
     expect(predictCorrect(params, learner, skill, medium, subcategory, T0 + 3 * hour)).toBeCloseTo(sigmoid(1.3), 12);
   });
 
   test('a subcategory new to a known learner borrows their global ability', () => {
-    const learner: LearnerAbility = { theta: 1.2, attempts: 50, recent: 0.5 };
+    const learner: LearnerAbility = { theta: 1.2, attempts: 50, recent: 0.5, recentWeightOffset: 0 };
     expect(estimate(params, learner, null, subcategory, T0)).toBeCloseTo(sigmoid(1.2), 12);
   });
 
@@ -105,6 +106,24 @@ describe('prediction and update by hand', () => {
     const skill: SkillState = { theta: 0, attempts: 6, creditSum: 3.5, recent: 0.5, lastAttemptAt: T0 };
     const z = 0.3 * Math.log(4.5) - 0.2 * Math.log(3.5);
     expect(predictCorrect(pfa, newLearnerAbility(), skill, medium, subcategory, T0)).toBeCloseTo(sigmoid(z), 12);
+  });
+
+  test("the learner's own recency weight: in every subcategory, moved by K·(c − P)·(2r − 1)", () => {
+    const own = { ...params, recentWeight: 0.3, recentWeightK: 0.2, forgettingRate: 0, skillK: 0, abilityK: 0 };
+    const skill: SkillState = { theta: 0, attempts: 4, creditSum: 3, recent: 0.75, lastAttemptAt: T0 };
+    const learner: LearnerAbility = { theta: 0, attempts: 4, recent: 0.5, recentWeightOffset: 0.1 };
+    // z = (0.3 + 0.1)·(2·0.75 − 1): the offset adds to the global weight.
+    const p = predictCorrect(own, learner, skill, medium, subcategory, T0);
+    expect(p).toBeCloseTo(sigmoid(0.4 * 0.5), 12);
+    const right = updateAfterAttempt(own, learner, skill, medium, subcategory, 1, T0);
+    expect(right.learner.recentWeightOffset).toBeCloseTo(0.1 + 0.2 * (1 - p) * 0.5, 12);
+    const wrong = updateAfterAttempt(own, learner, skill, medium, subcategory, 0, T0);
+    expect(wrong.learner.recentWeightOffset).toBeCloseTo(0.1 - 0.2 * p * 0.5, 12);
+    // A first attempt in a subcategory (no recent answers there) says nothing about it.
+    expect(updateAfterAttempt(own, learner, null, medium, subcategory, 1, T0).learner.recentWeightOffset).toBe(0.1);
+    // However low the offset, the weight stays ≥ 0: a right answer never counts against the learner.
+    const far: LearnerAbility = { ...learner, recentWeightOffset: -5 };
+    expect(predictCorrect(own, far, skill, medium, subcategory, T0)).toBe(0.5);
   });
 
   test('the previous answer to the same question: ± repeatWeight, halving every repeatHalfLifeHours', () => {
@@ -160,7 +179,7 @@ describe('prediction and update by hand', () => {
 
   test('R-PFA: + recentWeight·(2·r − 1) in the subcategory and learnerRecentWeight·(2·r − 1) overall', () => {
     const recent = { ...params, recentWeight: 0.6, learnerRecentWeight: 0.2, forgettingRate: 0 };
-    const learner: LearnerAbility = { theta: 0, attempts: 4, recent: 0.9 };
+    const learner: LearnerAbility = { theta: 0, attempts: 4, recent: 0.9, recentWeightOffset: 0 };
     const skill: SkillState = { theta: 0, attempts: 2, creditSum: 0, recent: 0.25, lastAttemptAt: T0 };
     const z = 0.6 * (0.5 - 1) + 0.2 * (1.8 - 1);
     expect(predictCorrect(recent, learner, skill, medium, subcategory, T0)).toBeCloseTo(sigmoid(z), 12);
@@ -196,10 +215,16 @@ describe('prediction and update by hand', () => {
     expect(calibratedLogit(bent, 3)).toBeCloseTo(3, 12);
     expect(calibratedLogit(bent, 1.5)).toBeCloseTo(1.5 - 0.4 * (1.5 - 2), 12);
     expect(calibratedLogit(bent, -3)).toBeCloseTo(-3 - 0.4 * (-3 - 2) + 0.5 * (-3 + 2), 12);
-    expect(predictCorrect(bent, { theta: -3, attempts: 0, recent: 0.5 }, null, medium, subcategory, T0)).toBeCloseTo(
-      sigmoid(calibratedLogit(bent, -3)),
-      12,
-    );
+    expect(
+      predictCorrect(
+        bent,
+        { theta: -3, attempts: 0, recent: 0.5, recentWeightOffset: 0 },
+        null,
+        medium,
+        subcategory,
+        T0,
+      ),
+    ).toBeCloseTo(sigmoid(calibratedLogit(bent, -3)), 12);
     expect(calibrationIncreases(bent)).toBe(true);
     expect(calibrationIncreases({ ...bent, calibrationBends: [0, 0, 0, -1] })).toBe(false);
     expect(calibrationIncreases({ ...bent, calibrationLowSlope: -0.3, calibrationBends: [-0.2, -0.5, 0, -0.1] })).toBe(
@@ -209,9 +234,9 @@ describe('prediction and update by hand', () => {
 
   test('calibration: P = σ(slope·z + lowSlope·min(z, 0) + intercept)', () => {
     const scaled = { ...params, calibrationSlope: 0.8, calibrationIntercept: 0.3, calibrationLowSlope: -0.2 };
-    const learner: LearnerAbility = { theta: 1, attempts: 3, recent: 0.5 };
+    const learner: LearnerAbility = { theta: 1, attempts: 3, recent: 0.5, recentWeightOffset: 0 };
     expect(predictCorrect(scaled, learner, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(0.8 + 0.3), 12);
-    const weak: LearnerAbility = { theta: -1, attempts: 3, recent: 0.5 };
+    const weak: LearnerAbility = { theta: -1, attempts: 3, recent: 0.5, recentWeightOffset: 0 };
     expect(predictCorrect(scaled, weak, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(-0.8 + 0.2 + 0.3), 12);
   });
 
@@ -297,11 +322,17 @@ const arbitraryParams = fc.record({
   recentRate: finite(0, 1),
   learnerRecentWeight: finite(0, 2),
   learnerRecentRate: finite(0, 1),
+  recentWeightK: finite(0, 1),
   questionUncertainty: finite(0, 20),
   // Bends that add slope below their knots keep every piece rising whatever the others are.
   calibrationBends: fc.tuple(finite(0, 1), finite(0, 1), finite(0, 1), finite(0, 1)),
 });
-const arbitraryLearner = fc.record({ theta: finite(-6, 6), attempts: fc.nat(1000), recent: finite(0, 1) });
+const arbitraryLearner = fc.record({
+  theta: finite(-6, 6),
+  attempts: fc.nat(1000),
+  recent: finite(0, 1),
+  recentWeightOffset: finite(-1, 1),
+});
 const arbitrarySkill = fc.option(
   fc.record({
     theta: finite(-6, 6),

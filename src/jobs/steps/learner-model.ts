@@ -343,6 +343,7 @@ async function replayChunk(
     theta: s.learner.theta,
     attempts: s.learner.attempts,
     recent: s.learner.recent,
+    recent_weight_offset: s.learner.recentWeightOffset,
     at: s.at === null ? null : new Date(s.at).toISOString(),
   }));
   const skills = [...states].flatMap(([userId, s]) =>
@@ -364,10 +365,10 @@ async function replayChunk(
   await tx.$executeRaw`
     WITH learners AS (
       UPDATE learner_states l
-      SET theta = r.theta, attempts = r.attempts, recent = r.recent, version = l.version + 1, state_at = r.at,
-          replay_from = NULL, updated_at = now()
+      SET theta = r.theta, attempts = r.attempts, recent = r.recent, recent_weight_offset = r.recent_weight_offset,
+          version = l.version + 1, state_at = r.at, replay_from = NULL, updated_at = now()
       FROM json_to_recordset(${JSON.stringify(learners)}::json)
-        AS r(u uuid, theta float8, attempts int, recent float8, at timestamptz)
+        AS r(u uuid, theta float8, attempts int, recent float8, recent_weight_offset float8, at timestamptz)
       WHERE l.user_id = r.u),
     skills AS (
       SELECT * FROM json_to_recordset(${JSON.stringify(skills)}::json)
