@@ -91,13 +91,13 @@ describe('prediction and update by hand', () => {
   });
 
   test('forgetting: three idle hours cost 0.1·log2(1 + 3) = 0.2 of logit', () => {
-    const learner: LearnerAbility = { theta: 1, attempts: 10, recent: 0.5, recentWeightOffset: 0 };
+    const learner: LearnerAbility = { ...newLearnerAbility(), theta: 1, attempts: 10 };
     const skill: SkillState = { theta: 0.5, attempts: 5, creditSum: 4, recent: 0.5, lastAttemptAt: T0 };
     expect(predictCorrect(params, learner, skill, medium, subcategory, T0 + 3 * hour)).toBeCloseTo(sigmoid(1.3), 12);
   });
 
   test('a subcategory new to a known learner borrows their global ability', () => {
-    const learner: LearnerAbility = { theta: 1.2, attempts: 50, recent: 0.5, recentWeightOffset: 0 };
+    const learner: LearnerAbility = { ...newLearnerAbility(), theta: 1.2, attempts: 50 };
     expect(estimate(params, learner, null, subcategory, T0)).toBeCloseTo(sigmoid(1.2), 12);
   });
 
@@ -179,7 +179,7 @@ describe('prediction and update by hand', () => {
 
   test('R-PFA: + recentWeight·(2·r − 1) in the subcategory and learnerRecentWeight·(2·r − 1) overall', () => {
     const recent = { ...params, recentWeight: 0.6, learnerRecentWeight: 0.2, forgettingRate: 0 };
-    const learner: LearnerAbility = { theta: 0, attempts: 4, recent: 0.9, recentWeightOffset: 0 };
+    const learner: LearnerAbility = { ...newLearnerAbility(), attempts: 4, recent: 0.9 };
     const skill: SkillState = { theta: 0, attempts: 2, creditSum: 0, recent: 0.25, lastAttemptAt: T0 };
     const z = 0.6 * (0.5 - 1) + 0.2 * (1.8 - 1);
     expect(predictCorrect(recent, learner, skill, medium, subcategory, T0)).toBeCloseTo(sigmoid(z), 12);
@@ -215,16 +215,10 @@ describe('prediction and update by hand', () => {
     expect(calibratedLogit(bent, 3)).toBeCloseTo(3, 12);
     expect(calibratedLogit(bent, 1.5)).toBeCloseTo(1.5 - 0.4 * (1.5 - 2), 12);
     expect(calibratedLogit(bent, -3)).toBeCloseTo(-3 - 0.4 * (-3 - 2) + 0.5 * (-3 + 2), 12);
-    expect(
-      predictCorrect(
-        bent,
-        { theta: -3, attempts: 0, recent: 0.5, recentWeightOffset: 0 },
-        null,
-        medium,
-        subcategory,
-        T0,
-      ),
-    ).toBeCloseTo(sigmoid(calibratedLogit(bent, -3)), 12);
+    expect(predictCorrect(bent, { ...newLearnerAbility(), theta: -3 }, null, medium, subcategory, T0)).toBeCloseTo(
+      sigmoid(calibratedLogit(bent, -3)),
+      12,
+    );
     expect(calibrationIncreases(bent)).toBe(true);
     expect(calibrationIncreases({ ...bent, calibrationBends: [0, 0, 0, -1] })).toBe(false);
     expect(calibrationIncreases({ ...bent, calibrationLowSlope: -0.3, calibrationBends: [-0.2, -0.5, 0, -0.1] })).toBe(
@@ -234,9 +228,9 @@ describe('prediction and update by hand', () => {
 
   test('calibration: P = σ(slope·z + lowSlope·min(z, 0) + intercept)', () => {
     const scaled = { ...params, calibrationSlope: 0.8, calibrationIntercept: 0.3, calibrationLowSlope: -0.2 };
-    const learner: LearnerAbility = { theta: 1, attempts: 3, recent: 0.5, recentWeightOffset: 0 };
+    const learner: LearnerAbility = { ...newLearnerAbility(), theta: 1, attempts: 3 };
     expect(predictCorrect(scaled, learner, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(0.8 + 0.3), 12);
-    const weak: LearnerAbility = { theta: -1, attempts: 3, recent: 0.5, recentWeightOffset: 0 };
+    const weak: LearnerAbility = { ...newLearnerAbility(), theta: -1, attempts: 3 };
     expect(predictCorrect(scaled, weak, null, medium, subcategory, T0)).toBeCloseTo(sigmoid(-0.8 + 0.2 + 0.3), 12);
   });
 
